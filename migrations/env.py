@@ -1,0 +1,69 @@
+"""Alembic environment for Flask-Migrate: uses the app's engine and metadata."""
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+
+config = context.config
+if config.config_file_name:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+logger = logging.getLogger("alembic.env")
+
+target_db = current_app.extensions["migrate"].db
+engine = target_db.engine
+config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+
+# Full-text search objects are created by raw DDL next to the search_document table
+# (FTS5 on SQLite, a GIN expression index on PostgreSQL); the models do not describe
+# them, so autogenerate must not try to drop them.
+FTS_OBJECTS = {"search_fts", "ix_search_document_tsv"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    if name in FTS_OBJECTS or (type_ == "table" and name and name.startswith("search_fts_")):
+        return False
+    return True
+
+
+def render_item(type_, obj, autogen_context):
+    """Write the app's UTCDateTime as a plain DateTime, so migrations never import app code."""
+    if type_ == "type" and type(obj).__name__ == "UTCDateTime":
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def process_revision_directives(context_, revision, directives):
+    if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+        logger.info("No changes in schema detected.")
+
+
+def run_migrations_offline():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_db.metadata,
+                      literal_binds=True, include_object=include_object, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    conf_args = dict(current_app.extensions["migrate"].configure_args)
+    conf_args.setdefault("process_revision_directives", process_revision_directives)
+    conf_args.setdefault("compare_type", True)
+    conf_args.setdefault("render_item", render_item)
+    conf_args["render_as_batch"] = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_db.metadata,
+            include_object=include_object,
+            **conf_args,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,113 @@
+"""The application factory."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from playbook.config import Config, config_from_env
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    """Build the app from a config class, or from a dict of overrides on TestingConfig."""
+    app = Flask(
+        __name__,
+        template_folder=str(PACKAGE_DIR.parent / "templates"),
+        static_folder=str(PACKAGE_DIR.parent / "static"),
+        instance_relative_config=True,
+    )
+    load_config(app, config)
+    init_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    init_jinja(app)
+    init_http(app)
+    return app
+
+
+def load_config(app: Flask, config: type[Config] | dict | None) -> None:
+    from playbook.config import TestingConfig
+
+    if isinstance(config, dict):
+        app.config.from_object(TestingConfig)
+        app.config.update(config)
+        config_class: type[Config] = TestingConfig
+    else:
+        config_class = config or config_from_env()
+        app.config.from_object(config_class)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "playbook.sqlite")
+    config_class.check(app.config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(app)
+    if app.config.get("PLAYBOOK_PROXY_COUNT"):
+        count = app.config["PLAYBOOK_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+
+def _instance_secret_key(app: Flask) -> str:
+    """Development only: a random key kept in the instance folder, so sessions
+    survive restarts and no key is ever committed."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def init_extensions(app: Flask) -> None:
+    from playbook import database
+    from playbook.auth.sessions import load_user_from_session_token
+    from playbook.extensions import csrf, db, login_manager, migrate
+    from playbook.models import AnonymousUser
+
+    db.init_app(app)
+    database.configure_engine_events(app)
+    migrate.init_app(app, db, directory=str(PACKAGE_DIR.parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.anonymous_user = AnonymousUser
+    login_manager.user_loader(load_user_from_session_token)
+
+
+def register_blueprints(app: Flask) -> None:
+    from playbook import accounts, admin, auth, home, library
+
+    for module in (home, auth, accounts, library, admin):
+        app.register_blueprint(module.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from playbook import errors
+
+    errors.register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from playbook import cli
+
+    for command in (cli.setup_command, cli.seed_library_command, cli.reindex_command,
+                    cli.create_user_command, cli.set_role_command):
+        app.cli.add_command(command)
+
+
+def init_jinja(app: Flask) -> None:
+    from playbook import jinja
+
+    jinja.register(app)
+
+
+def init_http(app: Flask) -> None:
+    from playbook import headers
+
+    headers.register(app)

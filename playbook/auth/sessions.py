@@ -1,0 +1,39 @@
+"""Server-side sign-in sessions: the cookie holds a token whose hash is a row here."""
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
+
+from playbook.extensions import db
+from playbook.models import LoginSession, User
+from playbook.tokens import hash_token, new_token
+
+
+def load_user_from_session_token(token: str) -> User | None:
+    """Flask-Login's user loader: the user of a live session row, or None."""
+    if not token or len(token) > 100:
+        return None
+    row = db.session.scalar(
+        select(LoginSession).options(joinedload(LoginSession.user)).where(LoginSession.token_hash == hash_token(token))
+    )
+    if row is None or not row.user.is_active:
+        return None
+    row.user.current_session_token = token
+    return row.user
+
+
+def _open_session(user: User, user_agent: str = "") -> str:
+    """Add a session row for user (not committed) and return its token."""
+    token = new_token()
+    db.session.add(LoginSession(user=user, token_hash=hash_token(token), user_agent=user_agent[:200]))
+    user.current_session_token = token
+    return token
+
+
+def _close_session(token: str | None) -> None:
+    if token:
+        db.session.execute(delete(LoginSession).where(LoginSession.token_hash == hash_token(token)))
+
+
+def _close_all_sessions(user: User) -> None:
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))

@@ -1,0 +1,60 @@
+"""Throttling of sign-in and reset attempts, stored in the database so that every
+worker and machine counts the same attempts."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from playbook.extensions import db
+from playbook.models import AuthAttempt, utcnow
+
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str
+    key: str
+    allowed: int
+    window: timedelta
+
+
+def retry_after_minutes(limits: list[Limit]) -> int | None:
+    """None when every limit has room left; otherwise minutes until the earliest
+    moment all of them do (rounded up, at least 1)."""
+    now = utcnow()
+    wait = timedelta(0)
+    for limit in limits:
+        since = now - limit.window
+        times = db.session.scalars(
+            select(AuthAttempt.created_at)
+            .where(AuthAttempt.scope == limit.scope, AuthAttempt.key == limit.key, AuthAttempt.created_at > since)
+            .order_by(AuthAttempt.created_at.desc())
+            .limit(limit.allowed)
+        ).all()
+        if len(times) >= limit.allowed:
+            # The oldest of the last `allowed` attempts must leave the window.
+            wait = max(wait, times[-1] + limit.window - now)
+    if wait <= timedelta(0):
+        return None
+    return max(1, math.ceil(wait.total_seconds() / 60))
+
+
+def _record(limits: list[Limit]) -> None:
+    for limit in limits:
+        db.session.add(AuthAttempt(scope=limit.scope, key=limit.key))
+
+
+def _forget(limit: Limit) -> None:
+    db.session.execute(delete(AuthAttempt).where(AuthAttempt.scope == limit.scope, AuthAttempt.key == limit.key))
+
+
+def _prune(older_than: timedelta) -> None:
+    db.session.execute(delete(AuthAttempt).where(AuthAttempt.created_at < utcnow() - older_than))
+
+
+def count_attempts(scope: str, key: str) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(AuthAttempt).where(AuthAttempt.scope == scope, AuthAttempt.key == key)
+    ) or 0

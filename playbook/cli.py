@@ -1,0 +1,68 @@
+"""Command-line tasks: set up the database, load the library, manage people."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from playbook.admin import services as admin_services
+from playbook.auth import services as auth_services
+from playbook.auth.passwords import password_problem
+from playbook.library import services as library_services
+from playbook.library.seed import seed_library
+from playbook.models import SiteRole
+
+
+@click.command("setup")
+@with_appcontext
+def setup_command():
+    """Apply pending migrations and load the starter library (safe to run again)."""
+    upgrade()
+    report = seed_library()
+    click.echo(f"Database is up to date; starter library: {report}.")
+
+
+@click.command("seed-library")
+@with_appcontext
+def seed_library_command():
+    """Load the starter framework, plays and resources; existing entries are kept."""
+    click.echo(f"Starter library: {seed_library()}.")
+
+
+@click.command("reindex")
+@with_appcontext
+def reindex_command():
+    """Rebuild the library's full-text search index."""
+    click.echo(f"Indexed {library_services.reindex_library()} entries.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="Display name shown on the site.")
+@click.option("--role", type=click.Choice([r.value for r in SiteRole]), default="member", show_default=True,
+              help="Site role: member, moderator or admin.")
+@click.password_option(help="The password (asked for when not given).")
+@with_appcontext
+def create_user_command(email, name, role, password):
+    """Create an account, for example the first admin or moderator."""
+    if auth_services.find_user_by_email(email):
+        raise click.ClickException(f"An account with {email} already exists; use set-role to change its role.")
+    problem = password_problem(password, email=email, display_name=name)
+    if problem:
+        raise click.ClickException(problem)
+    user = auth_services.register_user(email, name, password, open_session=False)
+    admin_services.set_site_role(None, user, role)
+    click.echo(f"Created {user.email} as {user.site_role.value}.")
+
+
+@click.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([r.value for r in SiteRole]))
+@with_appcontext
+def set_role_command(email, role):
+    """Give an existing account a site role (member, moderator or admin)."""
+    user = auth_services.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account uses {email}.")
+    admin_services.set_site_role(None, user, role)
+    click.echo(f"{user.email} is now {user.site_role.value}.")

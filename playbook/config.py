@@ -1,0 +1,117 @@
+"""Configuration classes, read from environment variables (and an optional .env file)."""
+from __future__ import annotations
+
+import os
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def normalize_database_url(url: str | None) -> str | None:
+    """Point PostgreSQL URLs at the psycopg 3 driver; leave everything else alone."""
+    if not url:
+        return url
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Settings shared by every environment. Secrets have no default here."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = normalize_database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = _int("PLAYBOOK_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
+
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("PLAYBOOK_SECURE_COOKIES", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _bool("PLAYBOOK_SECURE_COOKIES", False)
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+
+    MAIL_SERVER = os.environ.get("PLAYBOOK_MAIL_SERVER", "")
+    MAIL_PORT = _int("PLAYBOOK_MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("PLAYBOOK_MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("PLAYBOOK_MAIL_PASSWORD", "")
+    MAIL_USE_TLS = _bool("PLAYBOOK_MAIL_USE_TLS", False)
+    MAIL_SENDER = os.environ.get("PLAYBOOK_MAIL_SENDER", "Playbook <no-reply@localhost>")
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-For we trust.
+    PLAYBOOK_PROXY_COUNT = _int("PLAYBOOK_PROXY_COUNT", 0)
+    PLAYBOOK_HSTS = _bool("PLAYBOOK_HSTS", False)
+    PLAYBOOK_PER_PAGE = _int("PLAYBOOK_PER_PAGE", 20)
+    PLAYBOOK_PASSWORD_RESET_MINUTES = _int("PLAYBOOK_PASSWORD_RESET_MINUTES", 60)
+    # Sign-in throttling: failures allowed per window, per account and per client address.
+    PLAYBOOK_LOGIN_FAILURES_PER_ACCOUNT = _int("PLAYBOOK_LOGIN_FAILURES_PER_ACCOUNT", 5)
+    PLAYBOOK_LOGIN_FAILURES_PER_ADDRESS = _int("PLAYBOOK_LOGIN_FAILURES_PER_ADDRESS", 20)
+    PLAYBOOK_LOGIN_WINDOW_MINUTES = _int("PLAYBOOK_LOGIN_WINDOW_MINUTES", 15)
+    PLAYBOOK_RESETS_PER_ACCOUNT = _int("PLAYBOOK_RESETS_PER_ACCOUNT", 3)
+    PLAYBOOK_RESETS_PER_ADDRESS = _int("PLAYBOOK_RESETS_PER_ADDRESS", 10)
+    PLAYBOOK_RESET_WINDOW_MINUTES = _int("PLAYBOOK_RESET_WINDOW_MINUTES", 60)
+    # Argon2id cost; tests lower it so the suite stays fast.
+    PLAYBOOK_ARGON2_TIME_COST = _int("PLAYBOOK_ARGON2_TIME_COST", 3)
+    PLAYBOOK_ARGON2_MEMORY_KIB = _int("PLAYBOOK_ARGON2_MEMORY_KIB", 65536)
+
+    @classmethod
+    def check(cls, config: dict) -> None:
+        """Refuse to start with settings that are unsafe for this environment."""
+
+
+class DevelopmentConfig(Config):
+    """The embedded default: SQLite in the instance folder, a generated secret key."""
+
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-only-secret-key"
+    SQLALCHEMY_DATABASE_URI = normalize_database_url(
+        os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    )
+    SERVER_NAME = "localhost"
+    PLAYBOOK_ARGON2_TIME_COST = 1
+    PLAYBOOK_ARGON2_MEMORY_KIB = 8192
+    MAIL_SERVER = ""
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _bool("PLAYBOOK_SECURE_COOKIES", True)
+    REMEMBER_COOKIE_SECURE = _bool("PLAYBOOK_SECURE_COOKIES", True)
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+
+    @classmethod
+    def check(cls, config: dict) -> None:
+        missing = [key for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI") if not config.get(key)]
+        if missing:
+            names = ", ".join("DATABASE_URL" if m == "SQLALCHEMY_DATABASE_URI" else m for m in missing)
+            raise RuntimeError(f"Production needs these environment variables: {names}")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """The config class named by PLAYBOOK_CONFIG (development by default)."""
+    name = os.environ.get("PLAYBOOK_CONFIG", "development").strip().lower()
+    if name not in CONFIGS:
+        raise RuntimeError(f"PLAYBOOK_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]

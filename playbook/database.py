@@ -1,0 +1,29 @@
+"""Engine-level settings: SQLite pragmas for a safe embedded database."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from playbook.extensions import db
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def configure_engine_events(app: Flask) -> None:
+    """Turn on foreign keys, WAL and a busy timeout for every SQLite connection."""
+    with app.app_context():
+        engine: Engine = db.engine
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"

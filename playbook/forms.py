@@ -1,0 +1,59 @@
+"""Form building blocks shared by every feature: the confirm-button form, field
+filters and validators for URLs and passwords."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from wtforms.validators import ValidationError
+
+from playbook.auth.passwords import password_problem
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but the CSRF token, for POST buttons."""
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def web_url_problem(value: str) -> str | None:
+    """Why a URL is not an acceptable http(s) link, or None when it is."""
+    value = (value or "").strip()
+    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+        return "A link cannot contain spaces or control characters."
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return "That does not look like a web address."
+    if parts.scheme.lower() not in {"http", "https"}:
+        return "Only web links starting with http:// or https:// are accepted."
+    if not parts.hostname or "." not in parts.hostname.strip("."):
+        return "The link needs a full host name, such as https://example.org/."
+    return None
+
+
+class WebURL:
+    """A validator for http/https links; javascript:, data: and friends are refused."""
+
+    def __call__(self, form, field):
+        problem = web_url_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class StrongPassword:
+    """A validator applying the password policy; the form may name the fields that hold
+    the person's e-mail and name, which the password may not equal."""
+
+    def __init__(self, email_field: str | None = None, name_field: str | None = None):
+        self.email_field = email_field
+        self.name_field = name_field
+
+    def __call__(self, form, field):
+        email = getattr(form, self.email_field).data if self.email_field else getattr(form, "user_email", "")
+        name = getattr(form, self.name_field).data if self.name_field else getattr(form, "user_name", "")
+        problem = password_problem(field.data or "", email=email or "", display_name=name or "")
+        if problem:
+            raise ValidationError(problem)

@@ -1,0 +1,17 @@
+"""Routes for / : the front page."""
+from __future__ import annotations
+
+from flask import render_template
+
+from playbook.home import bp
+from playbook.library import queries
+from playbook.library.forms import SearchForm
+from playbook.models import Stage
+from playbook.permissions import access_public
+
+
+@bp.route("/")
+@access_public
+def index():
+    return render_template("home/index.html", title="Personalized learning, written down",
+                           counts=queries.library_counts(), stages=list(Stage), search_form=SearchForm())

@@ -1,0 +1,49 @@
+"""Template globals and filters: the permission check, sanitized HTML, dates."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, request, url_for
+
+from playbook import sanitize
+from playbook.permissions import Action, can
+
+
+def format_date(value: datetime | None) -> str:
+    return value.strftime("%-d %b %Y") if value else ""
+
+
+def url_with(**changes) -> str:
+    """The current page's URL with some query arguments changed (None removes one)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [value]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def field_attrs(field, **extra) -> dict:
+    """HTML attributes that tie a form field to its hint and error text."""
+    described = [f"{field.id}-hint"] if field.description else []
+    if field.errors:
+        described.append(f"{field.id}-error")
+    attrs = {key: value for key, value in extra.items() if value is not None}
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    if field.flags.required:
+        attrs["required"] = True
+    return attrs
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(can=can, Action=Action, url_with=url_with, field_attrs=field_attrs)
+    app.jinja_env.filters["safe_html"] = sanitize.safe_html
+    app.jinja_env.filters["highlight"] = sanitize.highlight
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

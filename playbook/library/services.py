@@ -1,0 +1,235 @@
+"""Writes to the library: frameworks, components, plays and resources, and their
+search rows. Services commit; routes never do. Only admins may call them."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterable
+
+from sqlalchemy import select
+
+from playbook.extensions import db
+from playbook.library import search
+from playbook.models import (
+    Audience, Component, Effort, Element, Framework, GradeBand, IdealUser, Play, Resource, ResourceType, Stage, utcnow,
+)
+from playbook.permissions import Action, require
+from playbook.sanitize import render_markdown
+
+
+class LibraryError(ValueError):
+    """Input that a form cannot catch on its own (ids that do not exist, and so on)."""
+
+
+def slugify(value: str, max_length: int = 70) -> str:
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].strip("-") or "entry"
+
+
+def _unique_slug(model, title: str, current_id: int | None = None) -> str:
+    base = slugify(title)
+    taken = set(db.session.scalars(select(model.slug).where(model.slug.like(f"{base}%"), model.id != (current_id or 0))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _components_by_id(component_ids: Iterable[int]) -> list[Component]:
+    ids = list(dict.fromkeys(int(i) for i in component_ids))
+    found = db.session.scalars(select(Component).where(Component.id.in_(ids))).all() if ids else []
+    if len(found) != len(ids):
+        raise LibraryError("One of the chosen framework components does not exist.")
+    by_id = {c.id: c for c in found}
+    return [by_id[i] for i in ids]
+
+
+# --- plays -----------------------------------------------------------------
+
+def _index_play(play: Play) -> None:
+    if play.is_retired:
+        search._unindex("play", play.id)
+    else:
+        search._index("play", play.id, play.title, f"{play.summary}\n{play.body}")
+
+
+def _apply_play(play: Play, *, title, summary, body, stage, grade_band, effort, audiences, component_ids) -> None:
+    play.title, play.summary, play.body = title.strip(), summary.strip(), body
+    play.body_html = render_markdown(body)
+    play.stage, play.grade_band, play.effort = Stage(stage), GradeBand(grade_band), Effort(effort)
+    play.set_audiences([Audience(a) for a in audiences])
+    play.components = _components_by_id(component_ids)
+
+
+def create_play(actor, **fields) -> Play:
+    """Add a play to the library. Raises LibraryError for unknown component ids."""
+    require(actor, Action.LIBRARY_EDIT)
+    play = Play(slug=_unique_slug(Play, fields["title"]))
+    _apply_play(play, **fields)
+    db.session.add(play)
+    db.session.flush()
+    _index_play(play)
+    db.session.commit()
+    return play
+
+
+def update_play(actor, play: Play, **fields) -> Play:
+    """Change a play's fields. Raises LibraryError for unknown component ids."""
+    require(actor, Action.LIBRARY_EDIT, play)
+    _apply_play(play, **fields)
+    _index_play(play)
+    db.session.commit()
+    return play
+
+
+# --- resources -------------------------------------------------------------
+
+def _index_resource(resource: Resource) -> None:
+    if resource.is_retired:
+        search._unindex("resource", resource.id)
+    else:
+        body = "\n".join([resource.organization, resource.description, resource.why_use_it, resource.who_is_using])
+        search._index("resource", resource.id, resource.title, body)
+
+
+def _apply_resource(resource: Resource, *, title, organization, url, description, resource_type, ideal_users,
+                    why_use_it, who_is_using) -> None:
+    resource.title, resource.organization, resource.url = title.strip(), organization.strip(), url.strip()
+    resource.description, resource.why_use_it = description.strip(), why_use_it.strip()
+    resource.who_is_using = (who_is_using or "").strip()
+    resource.resource_type = ResourceType(resource_type)
+    resource.set_ideal_users([IdealUser(u) for u in ideal_users])
+
+
+def create_resource(actor, **fields) -> Resource:
+    """Add a resource to the library (its URL was checked by the form)."""
+    require(actor, Action.LIBRARY_EDIT)
+    resource = Resource(slug=_unique_slug(Resource, fields["title"]))
+    _apply_resource(resource, **fields)
+    db.session.add(resource)
+    db.session.flush()
+    _index_resource(resource)
+    db.session.commit()
+    return resource
+
+
+def update_resource(actor, resource: Resource, **fields) -> Resource:
+    require(actor, Action.LIBRARY_EDIT, resource)
+    _apply_resource(resource, **fields)
+    _index_resource(resource)
+    db.session.commit()
+    return resource
+
+
+# --- frameworks ------------------------------------------------------------
+
+def _index_framework(framework: Framework) -> None:
+    if framework.is_retired:
+        search._unindex("framework", framework.id)
+        for component in framework.components:
+            search._unindex("component", component.id)
+        return
+    search._index("framework", framework.id, framework.name, f"{framework.publisher}\n{framework.summary}")
+    for component in framework.components:
+        elements = "\n".join(f"{e.name}. {e.description}" for e in component.elements)
+        search._index("component", component.id, f"{component.name} ({framework.name})", f"{component.summary}\n{elements}")
+
+
+def _apply_framework(framework: Framework, *, name, edition, publisher, url, summary) -> None:
+    framework.name, framework.edition, framework.publisher = name.strip(), edition.strip(), publisher.strip()
+    framework.url, framework.summary = (url or "").strip(), summary.strip()
+
+
+def create_framework(actor, **fields) -> Framework:
+    """Add a framework; its components are added one by one afterwards."""
+    require(actor, Action.LIBRARY_EDIT)
+    framework = Framework(slug=_unique_slug(Framework, fields["name"]))
+    _apply_framework(framework, **fields)
+    db.session.add(framework)
+    db.session.flush()
+    _index_framework(framework)
+    db.session.commit()
+    return framework
+
+
+def update_framework(actor, framework: Framework, **fields) -> Framework:
+    require(actor, Action.LIBRARY_EDIT, framework)
+    _apply_framework(framework, **fields)
+    _index_framework(framework)
+    db.session.commit()
+    return framework
+
+
+def parse_elements(lines: str) -> list[tuple[str, str]]:
+    """'Name: description' per line (the description is optional) into pairs."""
+    pairs = []
+    for line in (lines or "").splitlines():
+        line = line.strip().lstrip("-*").strip()
+        if not line:
+            continue
+        name, _, description = line.partition(":")
+        pairs.append((name.strip()[:200], description.strip()))
+    return pairs
+
+
+def _apply_component(component: Component, *, name, summary, elements) -> None:
+    component.name, component.summary = name.strip(), summary.strip()
+    pairs = parse_elements(elements)
+    existing = list(component.elements)
+    component.elements = []
+    for position, (element_name, description) in enumerate(pairs):
+        # Keep element rows (and their ids) where the position is unchanged.
+        element = existing[position] if position < len(existing) else Element()
+        element.position, element.name, element.description = position, element_name, description
+        component.elements.append(element)
+
+
+def add_component(actor, framework: Framework, **fields) -> Component:
+    """Append a component (with its elements) to a framework."""
+    require(actor, Action.LIBRARY_EDIT, framework)
+    taken = {c.slug for c in framework.components}
+    slug, n = slugify(fields["name"]), 2
+    while slug in taken:
+        slug, n = f"{slugify(fields['name'])}-{n}", n + 1
+    component = Component(slug=slug, position=len(framework.components))
+    _apply_component(component, **fields)
+    framework.components.append(component)
+    db.session.flush()
+    _index_framework(framework)
+    db.session.commit()
+    return component
+
+
+def update_component(actor, component: Component, **fields) -> Component:
+    require(actor, Action.LIBRARY_EDIT, component.framework)
+    _apply_component(component, **fields)
+    _index_framework(component.framework)
+    db.session.commit()
+    return component
+
+
+# --- retiring --------------------------------------------------------------
+
+_INDEXERS = {Play: _index_play, Resource: _index_resource, Framework: _index_framework}
+
+
+def set_retired(actor, entry: Play | Resource | Framework, retired: bool) -> None:
+    """Retire an entry (hidden from lists and search, kept for what refers to it) or
+    bring it back."""
+    require(actor, Action.LIBRARY_EDIT, entry)
+    entry.retired_at = utcnow() if retired else None
+    _INDEXERS[type(entry)](entry)
+    db.session.commit()
+
+
+def reindex_library() -> int:
+    """Rebuild every search row from the library tables; returns the number indexed."""
+    search._clear()
+    count = 0
+    for model, indexer in _INDEXERS.items():
+        for entry in db.session.scalars(select(model)):
+            indexer(entry)
+            count += 1
+    db.session.commit()
+    return count

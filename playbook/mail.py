@@ -1,0 +1,33 @@
+"""Outgoing e-mail: over SMTP when PLAYBOOK_MAIL_SERVER is set, otherwise to the log."""
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app, render_template
+
+
+def send_mail(to: str, subject: str, template: str, **context) -> bool:
+    """Render templates/emails/<template>.txt and send it. Returns False (and logs)
+    when sending fails, so the action that triggered the mail still succeeds."""
+    body = render_template(f"emails/{template}.txt", **context)
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        current_app.logger.warning("E-mail (no SMTP server configured) to %s: %s\n%s", to, subject, body)
+        return True
+    message = EmailMessage()
+    message["From"] = config["MAIL_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.exception("Could not send e-mail to %s", to)
+        return False
+    return True

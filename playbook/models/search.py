@@ -1,0 +1,50 @@
+"""The full-text search table: one row per searchable library entry.
+
+On SQLite an FTS5 index mirrors it (kept in step by triggers); on PostgreSQL a GIN
+index over its tsvector serves the same queries. Both are created with the table,
+so `create_all` and the migration give the same result."""
+from __future__ import annotations
+
+from sqlalchemy import DDL, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from playbook.models.base import Base, IdMixin
+
+SQLITE_FTS_DDL = [
+    "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='search_document', "
+    "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER search_document_ai AFTER INSERT ON search_document BEGIN "
+    "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+    "CREATE TRIGGER search_document_ad AFTER DELETE ON search_document BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body); END",
+    "CREATE TRIGGER search_document_au AFTER UPDATE ON search_document BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body); "
+    "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+]
+POSTGRES_FTS_DDL = [
+    "CREATE INDEX ix_search_document_tsv ON search_document USING gin "
+    "((setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B')))",
+]
+# Objects that live outside the models; the migration check leaves them alone.
+FTS_OBJECT_NAMES = {"search_fts", "ix_search_document_tsv"}
+
+
+class SearchDocument(IdMixin, Base):
+    __tablename__ = "search_document"
+    __table_args__ = (UniqueConstraint("kind", "ref_id"),)
+
+    kind: Mapped[str] = mapped_column(String(20))  # play, resource, framework, component
+    ref_id: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+
+
+for _statement in SQLITE_FTS_DDL:
+    event.listen(SearchDocument.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRES_FTS_DDL:
+    event.listen(SearchDocument.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+event.listen(
+    SearchDocument.__table__,
+    "before_drop",
+    DDL("DROP TABLE IF EXISTS search_fts").execute_if(dialect="sqlite"),
+)

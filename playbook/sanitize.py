@@ -1,0 +1,70 @@
+"""The one place user text becomes HTML: Markdown rendering, then bleach's allow-list.
+
+This is the only module that imports bleach, so swapping the cleaner touches one file."""
+from __future__ import annotations
+
+from functools import partial
+
+import bleach
+from bleach.linkifier import LinkifyFilter
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
+
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "blockquote", "br", "code", "del", "em", "h2", "h3", "h4", "h5", "h6", "hr",
+    "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+})
+ALLOWED_ATTRIBUTES = {"a": ["href", "title", "rel"], "abbr": ["title"], "th": ["align"], "td": ["align"]}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow noopener"
+
+# Raw HTML in Markdown is escaped by the renderer, then whatever HTML the renderer
+# produced is cleaned again: two independent layers.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
+
+
+def _set_rel(attrs, new=False):
+    href = attrs.get((None, "href"), "")
+    if not href:
+        return attrs
+    attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+    filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"})],
+)
+
+
+def clean_html(html: str) -> str:
+    """Reduce arbitrary HTML to the allow-list; links get rel="nofollow noopener"."""
+    return _cleaner.clean(html or "")
+
+
+def render_markdown(text: str) -> str:
+    """Markdown to safe HTML. Store the result in a `*_html` column on write."""
+    # Headings inside user text start at h2: the page owns its h1.
+    html = _markdown.render(text or "").replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    return clean_html(html)
+
+
+HIGHLIGHT_START = "\x02"
+HIGHLIGHT_END = "\x03"
+
+
+def highlight(text: str) -> Markup:
+    """Escape text whose matched words are wrapped in the marker characters,
+    then turn only the markers into <mark> tags."""
+    escaped = str(escape(text or ""))
+    return Markup(escaped.replace(HIGHLIGHT_START, "<mark>").replace(HIGHLIGHT_END, "</mark>"))
+
+
+def safe_html(html: str | None) -> Markup:
+    """Mark a stored `*_html` column as safe for templates. Those columns are written
+    only by services, from render_markdown(); nothing else may reach this filter."""
+    return Markup(html or "")

@@ -1,0 +1,28 @@
+"""Entry point: `python run.py` prepares the database and serves the app locally;
+`flask` commands and gunicorn (`run:app`) use the same app object."""
+import os
+
+from playbook import create_app
+from playbook.extensions import db
+from playbook import models
+
+app = create_app()
+
+
+@app.shell_context_processor
+def shell_context():
+    return {"db": db, "models": models}
+
+
+if __name__ == "__main__":
+    from flask_migrate import upgrade
+
+    from playbook.library.seed import seed_library
+
+    with app.app_context():
+        upgrade()
+        print(f"Database ready; starter library: {seed_library()}.")
+    host = os.environ.get("PLAYBOOK_HOST", "127.0.0.1")
+    port = int(os.environ.get("PLAYBOOK_PORT", "5000"))
+    print(f"Playbook is running at http://{host}:{port}/ (press Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False)

@@ -1,0 +1,38 @@
+// Small progressive enhancements; every page works without this file.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Ask before submitting forms marked with data-confirm (retire, delete, ...).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var message = form.getAttribute && form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+    }
+  });
+
+  // Collapsible navigation on narrow screens.
+  var toggle = document.querySelector(".nav-toggle");
+  var menu = document.getElementById("nav-menu");
+  if (toggle && menu) {
+    var narrow = window.matchMedia("(max-width: 48rem)");
+    var sync = function () {
+      toggle.hidden = !narrow.matches;
+      menu.setAttribute("data-collapsed", narrow.matches && toggle.getAttribute("aria-expanded") !== "true" ? "true" : "false");
+    };
+    toggle.addEventListener("click", function () {
+      toggle.setAttribute("aria-expanded", toggle.getAttribute("aria-expanded") === "true" ? "false" : "true");
+      sync();
+    });
+    narrow.addEventListener("change", sync);
+    sync();
+  }
+
+  // Move focus to the first field with an error, so keyboard and screen-reader
+  // users land where the fix is needed.
+  var invalid = document.querySelector("[aria-invalid='true']");
+  if (invalid) {
+    invalid.focus();
+  }
+})();
