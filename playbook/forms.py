@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from playbook.auth.passwords import password_problem
@@ -12,6 +13,11 @@ from playbook.auth.passwords import password_problem
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but the CSRF token, for POST buttons."""
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def strip(value):

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from playbook.forms import strip
+from playbook.forms import options, strip
 from playbook.models import SiteRole
 
 
@@ -15,4 +15,4 @@ class UserSearchForm(FlaskForm):
 
 
 class SiteRoleForm(FlaskForm):
-    site_role = SelectField("Site role", choices=[(r.value, r.label) for r in SiteRole], validators=[DataRequired()])
+    site_role = SelectField("Site role", choices=options((r.value, r.label) for r in SiteRole), validators=[DataRequired()])

@@ -6,10 +6,10 @@ from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from playbook.forms import WebURL, strip
+from playbook.forms import WebURL, options, strip
 from playbook.models import Audience, Effort, GradeBand, IdealUser, ResourceType, Stage
 
-ANY = [("", "Any")]
+ANY = [("", "Any")]  # the first option of every filter: no filter
 
 
 class FilterForm(FlaskForm):
@@ -20,26 +20,26 @@ class FilterForm(FlaskForm):
 
 
 class PlayFilterForm(FilterForm):
-    stage = SelectField("Stage", choices=ANY + Stage.choices(), validators=[Optional()])
+    stage = SelectField("Stage", choices=options(ANY + Stage.choices()), validators=[Optional()])
     component = SelectField("Framework component", choices=ANY, validators=[Optional()])
-    audience = SelectField("For", choices=ANY + Audience.choices(), validators=[Optional()])
-    grade_band = SelectField("Grades", choices=ANY + GradeBand.choices(), validators=[Optional()])
-    effort = SelectField("Effort", choices=ANY + Effort.choices(), validators=[Optional()])
+    audience = SelectField("For", choices=options(ANY + Audience.choices()), validators=[Optional()])
+    grade_band = SelectField("Grades", choices=options(ANY + GradeBand.choices()), validators=[Optional()])
+    effort = SelectField("Effort", choices=options(ANY + Effort.choices()), validators=[Optional()])
 
     def __init__(self, component_choices, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.component.choices = ANY + [(str(cid), label) for cid, label in component_choices]
+        self.component.choices = options(ANY + list(component_choices))
 
 
 class ResourceFilterForm(FilterForm):
-    resource_type = SelectField("Type", choices=ANY + ResourceType.choices(), validators=[Optional()])
-    ideal_user = SelectField("Ideal user", choices=ANY + IdealUser.choices(), validators=[Optional()])
+    resource_type = SelectField("Type", choices=options(ANY + ResourceType.choices()), validators=[Optional()])
+    ideal_user = SelectField("Ideal user", choices=options(ANY + IdealUser.choices()), validators=[Optional()])
 
 
 class SearchForm(FilterForm):
     q = StringField("Search the library", filters=[strip], validators=[Length(max=200)])
-    kind = SelectField("Show", choices=[("", "Everything"), ("play", "Plays"), ("resource", "Resources"),
-                                        ("framework", "Frameworks"), ("component", "Framework components")],
+    kind = SelectField("Show", choices=options([("", "Everything"), ("play", "Plays"), ("resource", "Resources"),
+                                                ("framework", "Frameworks"), ("component", "Framework components")]),
                        validators=[Optional()])
 
 
@@ -54,15 +54,15 @@ class PlayForm(FlaskForm):
                           description="One sentence shown in lists and search results.")
     body = TextAreaField("Body", validators=[DataRequired(), Length(max=20000)],
                          description="Markdown. Say what it looks like, the steps, and what a team needs.")
-    stage = SelectField("Playbook stage", choices=Stage.choices(), validators=[DataRequired()])
+    stage = SelectField("Playbook stage", choices=options(Stage.choices()), validators=[DataRequired()])
     component_ids = MultiCheckboxField("Framework components it serves", coerce=int, validators=[DataRequired()])
-    audiences = MultiCheckboxField("Audience", choices=Audience.choices(), validators=[DataRequired()])
-    grade_band = SelectField("Grade band", choices=GradeBand.choices(), validators=[DataRequired()])
-    effort = SelectField("Effort", choices=Effort.choices(), validators=[DataRequired()])
+    audiences = MultiCheckboxField("Audience", choices=options(Audience.choices()), validators=[DataRequired()])
+    grade_band = SelectField("Grade band", choices=options(GradeBand.choices()), validators=[DataRequired()])
+    effort = SelectField("Effort", choices=options(Effort.choices()), validators=[DataRequired()])
 
     def __init__(self, component_choices, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.component_ids.choices = component_choices
+        self.component_ids.choices = options(component_choices)
 
 
 class ResourceForm(FlaskForm):
@@ -71,8 +71,8 @@ class ResourceForm(FlaskForm):
     url = URLField("Link", filters=[strip], validators=[DataRequired(), Length(max=500), WebURL()],
                    description="A web address starting with http:// or https://.")
     description = TextAreaField("Description", filters=[strip], validators=[DataRequired(), Length(max=2000)])
-    resource_type = SelectField("Type", choices=ResourceType.choices(), validators=[DataRequired()])
-    ideal_users = MultiCheckboxField("Ideal users", choices=IdealUser.choices(), validators=[DataRequired()])
+    resource_type = SelectField("Type", choices=options(ResourceType.choices()), validators=[DataRequired()])
+    ideal_users = MultiCheckboxField("Ideal users", choices=options(IdealUser.choices()), validators=[DataRequired()])
     why_use_it = TextAreaField("Why use it", filters=[strip], validators=[Length(max=2000)])
     who_is_using = TextAreaField("Who's using it", filters=[strip], validators=[Length(max=2000)])
 

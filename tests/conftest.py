@@ -1,0 +1,98 @@
+"""Fixtures: the app on a fresh database, a client, the CLI runner, personas, login."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from playbook import create_app
+from playbook.auth import sessions
+from playbook.extensions import db as _db
+from playbook.library.seed import seed_library
+from playbook.models import SiteRole
+from tests import factories
+
+
+@pytest.fixture
+def app():
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url()})
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.drop_all()
+
+
+def _database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def library(app):
+    """The starter library, as a fresh install has it."""
+    return seed_library()
+
+
+@pytest.fixture
+def make_user(app):
+    return factories.make_user
+
+
+@pytest.fixture
+def member(app):
+    return factories.make_user(display_name="Maria Member")
+
+
+@pytest.fixture
+def other_member(app):
+    return factories.make_user(display_name="Omar Other")
+
+
+@pytest.fixture
+def moderator(app):
+    return factories.make_user(SiteRole.MODERATOR, display_name="Mona Moderator")
+
+
+@pytest.fixture
+def admin(app):
+    return factories.make_user(SiteRole.ADMIN, display_name="Ada Admin")
+
+
+@pytest.fixture
+def intruder(app):
+    """A signed-in member who tries what they may not."""
+    return factories.make_user(display_name="Fred Intruder")
+
+
+@pytest.fixture
+def login(client):
+    """Sign `user` in on the test client by opening a real server-side session."""
+
+    def _login(user):
+        token = sessions._open_session(user)
+        _db.session.commit()
+        with client.session_transaction() as session:
+            session["_user_id"] = token
+            session["_fresh"] = True
+        return user
+
+    return _login
