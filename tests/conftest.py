@@ -22,6 +22,7 @@ def app():
         yield app
         _db.session.remove()
         _db.drop_all()
+        _db.engine.dispose()
 
 
 def _database_url() -> str:
