@@ -14,16 +14,7 @@ target_db = current_app.extensions["migrate"].db
 engine = target_db.engine
 config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
 
-# Full-text search objects are created by raw DDL next to the search_document table
-# (FTS5 on SQLite, a GIN expression index on PostgreSQL); the models do not describe
-# them, so autogenerate must not try to drop them.
-FTS_OBJECTS = {"search_fts", "ix_search_document_tsv"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    if name in FTS_OBJECTS or (type_ == "table" and name and name.startswith("search_fts_")):
-        return False
-    return True
+from playbook.models.search import include_in_schema_comparison as include_object  # noqa: E402
 
 
 def render_item(type_, obj, autogen_context):

@@ -21,7 +21,7 @@ class FilterForm(FlaskForm):
 
 class PlayFilterForm(FilterForm):
     stage = SelectField("Stage", choices=options(ANY + Stage.choices()), validators=[Optional()])
-    component = SelectField("Framework component", choices=ANY, validators=[Optional()])
+    component = SelectField("Framework component", choices=options(ANY), validators=[Optional()])
     audience = SelectField("For", choices=options(ANY + Audience.choices()), validators=[Optional()])
     grade_band = SelectField("Grades", choices=options(ANY + GradeBand.choices()), validators=[Optional()])
     effort = SelectField("Effort", choices=options(ANY + Effort.choices()), validators=[Optional()])

@@ -29,6 +29,12 @@ POSTGRES_FTS_DDL = [
 FTS_OBJECT_NAMES = {"search_fts", "ix_search_document_tsv"}
 
 
+def include_in_schema_comparison(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's include_object hook: skip the full-text objects (and FTS5's shadow
+    tables), which raw DDL creates and the models do not describe."""
+    return not (name in FTS_OBJECT_NAMES or (type_ == "table" and (name or "").startswith("search_fts_")))
+
+
 class SearchDocument(IdMixin, Base):
     __tablename__ = "search_document"
     __table_args__ = (UniqueConstraint("kind", "ref_id"),)

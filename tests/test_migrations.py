@@ -1,0 +1,65 @@
+"""The migrations build exactly the models' schema, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
+
+from playbook import create_app
+from playbook.extensions import db
+from playbook.library.search import search_library
+from playbook.library.seed import seed_library
+from playbook.models.search import include_in_schema_comparison
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    """An app on an empty database: a temporary SQLite file, or the PostgreSQL test
+    database emptied first."""
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/migrations.sqlite"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        _empty(app)
+        yield app
+        db.session.remove()
+        _empty(app)
+        db.engine.dispose()
+
+
+def _empty(app):
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def _differences():
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": include_in_schema_comparison})
+        return compare_metadata(context, db.metadata)
+
+
+def test_upgrade_on_empty_database_gives_exactly_the_models_schema(empty_app):
+    upgrade()
+    assert _differences() == []
+
+
+def test_migrated_database_can_be_seeded_and_searched(empty_app):
+    upgrade()
+    seed_library()
+    results = search_library("learner profile")
+    assert results.total >= 1
+    assert any("profile" in hit.title.lower() for hit in results.hits)
+
+
+def test_downgrade_to_base_removes_every_table(empty_app):
+    upgrade()
+    downgrade(revision="base")
+    remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+    assert remaining == set()

@@ -1,0 +1,60 @@
+"""The permission matrix, run against can() directly: persona × action × object state."""
+from __future__ import annotations
+
+import pytest
+
+from playbook.models import AnonymousUser
+from playbook.permissions import Action, can
+from tests import factories
+
+PERSONAS = ["visitor", "member", "moderator", "admin"]
+
+
+@pytest.fixture
+def people(app):
+    return {
+        "visitor": AnonymousUser(),
+        "member": factories.make_user("member"),
+        "moderator": factories.make_user("moderator"),
+        "admin": factories.make_user("admin"),
+    }
+
+
+# (action, object state) -> personas allowed
+MATRIX = {
+    (Action.LIBRARY_VIEW, "none"): {"visitor", "member", "moderator", "admin"},
+    (Action.LIBRARY_VIEW, "live"): {"visitor", "member", "moderator", "admin"},
+    (Action.LIBRARY_VIEW, "retired"): {"admin"},
+    (Action.LIBRARY_EDIT, "none"): {"admin"},
+    (Action.LIBRARY_EDIT, "live"): {"admin"},
+    (Action.LIBRARY_EDIT, "retired"): {"admin"},
+    (Action.ADMIN_ACCESS, "none"): {"admin"},
+    (Action.ACCOUNT_EDIT, "self"): {"member", "moderator", "admin"},
+    (Action.ACCOUNT_EDIT, "someone_else"): set(),
+    (Action.USER_MANAGE, "someone_else"): {"admin"},
+    (Action.USER_MANAGE, "self"): set(),
+}
+
+
+def _object(state, people, persona):
+    if state == "none":
+        return None
+    if state in ("live", "retired"):
+        return factories.make_play(retired=state == "retired")
+    if state == "self":
+        return people[persona] if persona != "visitor" else None
+    return factories.make_user()
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("action,state", list(MATRIX))
+def test_permission_matrix(people, persona, action, state):
+    obj = _object(state, people, persona)
+    if state == "self" and persona == "visitor":
+        assert can(people[persona], action, obj) is False
+        return
+    assert can(people[persona], action, obj) is (persona in MATRIX[(action, state)])
+
+
+def test_every_action_is_in_the_matrix():
+    assert {action for action, _ in MATRIX} == set(Action)
