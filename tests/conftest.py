@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask.testing import FlaskClient
 
 from playbook import create_app
 from playbook.auth import sessions
@@ -13,9 +14,21 @@ from playbook.models import SiteRole
 from tests import factories
 
 
+class FreshContextClient(FlaskClient):
+    """Runs every request in its own app context, as a real server does, so `g`, the
+    loaded user and the database session never leak from the test into a request or
+    from one request into the next. Objects the test holds must be refreshed to see
+    what a request changed."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app():
     app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url()})
+    app.test_client_class = FreshContextClient
     with app.app_context():
         _db.drop_all()
         _db.create_all()
