@@ -81,9 +81,9 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from playbook import accounts, admin, auth, home, library
+    from playbook import accounts, admin, auth, home, library, playbooks
 
-    for module in (home, auth, accounts, library, admin):
+    for module in (home, auth, accounts, library, playbooks, admin):
         app.register_blueprint(module.bp)
 
 

@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
-from playbook.auth.passwords import password_problem
 
 
 class ConfirmForm(FlaskForm):
@@ -58,6 +57,9 @@ class StrongPassword:
         self.name_field = name_field
 
     def __call__(self, form, field):
+        # Imported here: playbook.auth imports this module while it is being set up.
+        from playbook.auth.passwords import password_problem
+
         email = getattr(form, self.email_field).data if self.email_field else getattr(form, "user_email", "")
         name = getattr(form, self.name_field).data if self.name_field else getattr(form, "user_name", "")
         problem = password_problem(field.data or "", email=email or "", display_name=name or "")

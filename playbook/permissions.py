@@ -9,10 +9,11 @@ import enum
 from functools import wraps
 from typing import Any, Callable
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user
 
 from playbook.extensions import db, login_manager
+from playbook.models import MemberRole
 
 
 class Action(str, enum.Enum):
@@ -21,6 +22,12 @@ class Action(str, enum.Enum):
     ACCOUNT_EDIT = "account.edit"
     ADMIN_ACCESS = "admin.access"
     USER_MANAGE = "user.manage"
+    PLAYBOOK_CREATE = "playbook.create"
+    PLAYBOOK_VIEW = "playbook.view"
+    PLAYBOOK_EDIT = "playbook.edit"
+    PLAYBOOK_DELETE = "playbook.delete"
+    PLAYBOOK_RESTORE = "playbook.restore"
+    PLAYBOOK_FORK = "playbook.fork"
 
 
 def _signed_in(user) -> bool:
@@ -60,17 +67,69 @@ def _can_manage_user(user, target) -> bool:
     return _is_admin(user) and (target is None or target.id != user.id)
 
 
+def _role(user, playbook):
+    """The user's role on the playbook (None for visitors and non-members)."""
+    return playbook.role_of(user) if _signed_in(user) else None
+
+
+def _can_create_playbook(user, obj) -> bool:
+    """Any signed-in person may start a playbook (or import or fork one into their own)."""
+    return _signed_in(user)
+
+
+def _can_view_playbook(user, playbook) -> bool:
+    """Members in any role read a playbook; nobody reads one that is in the bin."""
+    if playbook is None or playbook.is_deleted:
+        return False
+    return _role(user, playbook) is not None
+
+
+def _can_edit_playbook(user, playbook) -> bool:
+    """Owners and editors change a playbook that is not in the bin."""
+    if playbook is None or playbook.is_deleted:
+        return False
+    return _role(user, playbook) in (MemberRole.OWNER, MemberRole.EDITOR)
+
+
+def _can_delete_playbook(user, playbook) -> bool:
+    """Only an owner moves a playbook to the bin."""
+    return playbook is not None and not playbook.is_deleted and _role(user, playbook) is MemberRole.OWNER
+
+
+def _can_restore_playbook(user, playbook) -> bool:
+    """Only an owner takes a playbook back out of the bin."""
+    return playbook is not None and playbook.is_deleted and _role(user, playbook) is MemberRole.OWNER
+
+
+def _can_fork_playbook(user, playbook) -> bool:
+    """A signed-in person copies any playbook they may read into their own."""
+    return _signed_in(user) and _can_view_playbook(user, playbook)
+
+
 _RULES: dict[Action, Callable[[Any, Any], bool]] = {
     Action.LIBRARY_VIEW: _can_view_library_entry,
     Action.LIBRARY_EDIT: _can_edit_library,
     Action.ACCOUNT_EDIT: _can_edit_account,
     Action.ADMIN_ACCESS: _can_access_admin,
     Action.USER_MANAGE: _can_manage_user,
+    Action.PLAYBOOK_CREATE: _can_create_playbook,
+    Action.PLAYBOOK_VIEW: _can_view_playbook,
+    Action.PLAYBOOK_EDIT: _can_edit_playbook,
+    Action.PLAYBOOK_DELETE: _can_delete_playbook,
+    Action.PLAYBOOK_RESTORE: _can_restore_playbook,
+    Action.PLAYBOOK_FORK: _can_fork_playbook,
 }
+
+# Actions decided on an object the view loads: @access checks them when the view calls
+# checked_or_404/load_or_404 (and fails loudly if the view never does).
+_OBJECT_ACTIONS = {Action.PLAYBOOK_VIEW, Action.PLAYBOOK_EDIT, Action.PLAYBOOK_DELETE, Action.PLAYBOOK_RESTORE,
+                   Action.PLAYBOOK_FORK}
+# Object actions no visitor can ever have: visitors are sent to sign in first.
+_SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {Action.PLAYBOOK_VIEW}
 
 # Actions that decide whether an object may be seen at all: failing them answers 404,
 # so the object's existence is not revealed.
-_VIEW_ACTIONS = {Action.LIBRARY_VIEW}
+_VIEW_ACTIONS = {Action.LIBRARY_VIEW, Action.PLAYBOOK_VIEW}
 
 
 def can(user, action: Action | str, obj: Any = None) -> bool:
@@ -82,18 +141,31 @@ def require(user, action: Action | str, obj: Any = None) -> None:
     """Abort unless can(user, action, obj): 404 when the user may not even view the
     object, a sign-in redirect for visitors, 403 otherwise."""
     action = Action(action)
+    g.setdefault("checked_actions", set()).add(action)
     if can(user, action, obj):
         return
-    if action in _VIEW_ACTIONS and obj is not None:
+    if obj is not None and (action in _VIEW_ACTIONS or not _can_see(user, obj)):
         abort(404)
     if not _signed_in(user):
         abort(login_manager.unauthorized())
     abort(403)
 
 
+def _can_see(user, obj) -> bool:
+    """Whether the user may know that obj exists: failing a check on something they
+    cannot even see answers 404, never 403."""
+    if hasattr(obj, "role_of"):
+        return _can_view_playbook(user, obj)
+    return True
+
+
 def load_or_404(model: type, object_id: int, action: Action | str) -> Any:
     """Load model row `object_id` and check `action` on it for the current user."""
-    obj = db.session.get(model, object_id)
+    return checked_or_404(db.session.get(model, object_id), action)
+
+
+def checked_or_404(obj: Any, action: Action | str) -> Any:
+    """An object loaded by a feature's own query, checked like load_or_404."""
     if obj is None:
         abort(404)
     require(current_user, action, obj)
@@ -111,8 +183,26 @@ def _declare(view: Callable, rule: str, check: Callable[[], None]) -> Callable:
 
 
 def access(action: Action) -> Callable:
-    """The view needs `action` (checked without an object; object checks follow in the view)."""
-    return lambda view: _declare(view, action.value, lambda: require(current_user, action))
+    """The view needs `action`. Actions on an object are checked when the view loads
+    it with checked_or_404/load_or_404; a view that forgets to is an error."""
+    if action not in _OBJECT_ACTIONS:
+        return lambda view: _declare(view, action.value, lambda: require(current_user, action))
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if action in _SIGNED_IN_ACTIONS and not _signed_in(current_user):
+                abort(login_manager.unauthorized())
+            g.checked_actions = set()
+            response = view(*args, **kwargs)
+            if action not in g.checked_actions:
+                raise RuntimeError(f"{view.__name__} declares {action.value} but never checked it on an object")
+            return response
+
+        wrapper.access_rule = action.value
+        return wrapper
+
+    return decorate
 
 
 def access_login(view: Callable) -> Callable:

@@ -16,10 +16,25 @@ from playbook.models.library import (
     Stage,
     play_component,
 )
+from playbook.models.playbook import (
+    DEFAULT_SECTIONS,
+    Item,
+    ItemKind,
+    ItemStatus,
+    Membership,
+    MemberRole,
+    Playbook,
+    Revision,
+    Scope,
+    Section,
+    Visibility,
+)
 from playbook.models.search import SearchDocument
 from playbook.models.user import AnonymousUser, AuthAttempt, LoginSession, PasswordResetToken, SiteRole, User
 
 __all__ = [
+    "DEFAULT_SECTIONS", "Item", "ItemKind", "ItemStatus", "Membership", "MemberRole", "Playbook", "Revision",
+    "Scope", "Section", "Visibility",
     "AnonymousUser", "Audience", "AuthAttempt", "Base", "Component", "Effort", "Element", "Framework",
     "GradeBand", "IdealUser", "LoginSession", "PasswordResetToken", "Play", "PlayAudience", "Resource",
     "ResourceIdealUser", "ResourceType", "SearchDocument", "SiteRole", "Stage", "User", "play_component",

@@ -1,0 +1,107 @@
+"""Routes for /playbooks: the list, creating, the playbook page, editing, bin, fork."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from playbook.forms import ConfirmForm
+from playbook.models import ItemStatus, Playbook
+from playbook.pagination import page_arg
+from playbook.permissions import Action, access, access_login, checked_or_404, load_or_404
+from playbook.playbooks import bp, history, queries, services, views
+from playbook.playbooks.forms import MoveForm, NewPlaybookForm, PlaybookForm, SectionForm
+
+
+@bp.route("/")
+@access_login
+def index():
+    playbooks = queries.list_my_playbooks(current_user, page=page_arg())
+    counts = queries.item_counts([p.id for p in playbooks.items])
+    return render_template("playbooks/index.html", title="Your playbooks", playbooks=playbooks, counts=counts)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@access(Action.PLAYBOOK_CREATE)
+def new():
+    form = NewPlaybookForm(views.framework_choices())
+    if form.validate_on_submit():
+        fields = {k: form[k].data for k in ("title", "scope", "organization", "vision", "framework_id")}
+        try:
+            playbook = services.create_playbook(current_user, **fields)
+        except services.PlaybookError as error:
+            form.framework_id.errors.append(str(error))
+        else:
+            flash("Your playbook is ready. Add plays and resources from the library.", "success")
+            return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
+    return render_template("playbooks/new.html", title="Start a playbook", form=form), 422 if form.errors else 200
+
+
+@bp.route("/<int:playbook_id>")
+@access(Action.PLAYBOOK_VIEW)
+def detail(playbook_id: int):
+    playbook = checked_or_404(queries.load_playbook_page(playbook_id), Action.PLAYBOOK_VIEW)
+    items = queries.all_items(playbook)
+    return render_template(
+        "playbooks/detail.html", title=playbook.title, playbook=playbook, coverage=queries.coverage(playbook),
+        progress=queries.progress(items), section_progress={s.id: queries.progress(s.items) for s in playbook.sections},
+        statuses=list(ItemStatus), fork_count=queries.fork_count(playbook),
+        section_form=SectionForm(version=playbook.version), move_form=MoveForm(version=playbook.version))
+
+
+@bp.route("/<int:playbook_id>/edit", methods=["GET", "POST"])
+@access(Action.PLAYBOOK_EDIT)
+def edit(playbook_id: int):
+    playbook = views.load(playbook_id)
+    form = PlaybookForm(views.framework_choices(), obj=playbook, data={"version": playbook.version})
+    if form.validate_on_submit():
+        fields = {k: form[k].data for k in ("title", "scope", "organization", "vision", "framework_id")}
+        try:
+            services.update_playbook(current_user, playbook, base_version=form.base_version(), **fields)
+        except services.Conflict as conflict:
+            return views.conflict_page(playbook.id, conflict.base_version, form, "playbooks/_playbook_form.html",
+                                       action=url_for("playbooks.edit", playbook_id=playbook.id))
+        except services.PlaybookError as error:
+            form.framework_id.errors.append(str(error))
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
+    return render_template("playbooks/edit.html", title=f"Edit {playbook.title}", playbook=playbook,
+                           form=form), 422 if form.errors else 200
+
+
+@bp.route("/<int:playbook_id>/delete", methods=["GET", "POST"])
+@access(Action.PLAYBOOK_DELETE)
+def delete(playbook_id: int):
+    playbook = load_or_404(Playbook, playbook_id, Action.PLAYBOOK_DELETE)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.delete_playbook(current_user, playbook)
+        flash(f"“{playbook.title}” is in the bin. You can restore it for {services.BIN_DAYS} days.", "info")
+        return redirect(url_for("playbooks.bin"))
+    return render_template("playbooks/delete.html", title=f"Delete {playbook.title}?", playbook=playbook, form=form,
+                           bin_days=services.BIN_DAYS)
+
+
+@bp.route("/bin")
+@access_login
+def bin():
+    playbooks = queries.list_my_playbooks(current_user, page=page_arg(), deleted=True)
+    return render_template("playbooks/bin.html", title="Bin", playbooks=playbooks, bin_days=services.BIN_DAYS)
+
+
+@bp.route("/<int:playbook_id>/restore", methods=["POST"])
+@access(Action.PLAYBOOK_RESTORE)
+def restore(playbook_id: int):
+    playbook = load_or_404(Playbook, playbook_id, Action.PLAYBOOK_RESTORE)
+    services.restore_playbook(current_user, playbook)
+    flash(f"“{playbook.title}” is back.", "success")
+    return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
+
+
+@bp.route("/<int:playbook_id>/fork", methods=["POST"])
+@access(Action.PLAYBOOK_FORK)
+def fork(playbook_id: int):
+    original = views.load(playbook_id, Action.PLAYBOOK_FORK)
+    playbook = history.fork_playbook(current_user, original)
+    flash("This is your own copy. Change anything; the original stays as it is.", "success")
+    return redirect(url_for("playbooks.detail", playbook_id=playbook.id))

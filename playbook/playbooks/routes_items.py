@@ -1,0 +1,203 @@
+"""Routes for sections and items of a playbook, and "Add to playbook" from the library."""
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from playbook.forms import options
+from playbook.permissions import Action, access, checked_or_404
+from playbook.playbooks import bp, queries, services, views
+from playbook.playbooks.forms import AddItemForm, ItemForm, MoveForm, NoteForm, SectionForm, VersionedForm
+
+
+def _back(playbook, anchor: str = ""):
+    return redirect(url_for("playbooks.detail", playbook_id=playbook.id) + anchor)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.route("/<int:playbook_id>/sections", methods=["POST"])
+@access(Action.PLAYBOOK_EDIT)
+def section_new(playbook_id: int):
+    playbook = views.load(playbook_id)
+    form = SectionForm()
+    if not form.validate_on_submit():
+        flash("A section needs a title of up to 120 characters.", "error")
+        return _back(playbook)
+    try:
+        section = services.add_section(current_user, playbook, base_version=form.base_version(), title=form.title.data)
+    except services.Conflict as conflict:
+        return views.conflict_page(playbook.id, conflict.base_version, form, "playbooks/_section_form.html",
+                                   action=url_for("playbooks.section_new", playbook_id=playbook.id))
+    except services.PlaybookError as error:
+        flash(str(error), "error")
+        return _back(playbook)
+    return _back(playbook, f"#section-{section.id}")
+
+
+@bp.route("/<int:playbook_id>/sections/<int:section_id>/edit", methods=["GET", "POST"])
+@access(Action.PLAYBOOK_EDIT)
+def section_edit(playbook_id: int, section_id: int):
+    playbook = views.load(playbook_id)
+    section = views.section_of(playbook, section_id)
+    form = SectionForm(obj=section, data={"version": playbook.version})
+    action = url_for("playbooks.section_edit", playbook_id=playbook.id, section_id=section.id)
+    if form.validate_on_submit():
+        try:
+            services.rename_section(current_user, playbook, section, base_version=form.base_version(),
+                                    title=form.title.data)
+        except services.Conflict as conflict:
+            return views.conflict_page(playbook.id, conflict.base_version, form, "playbooks/_section_form.html",
+                                       action=action)
+        return _back(playbook, f"#section-{section.id}")
+    return render_template("playbooks/section_edit.html", title=f"Rename {section.title}", playbook=playbook,
+                           section=section, form=form, action=action), 422 if form.errors else 200
+
+
+@bp.route("/<int:playbook_id>/sections/<int:section_id>/delete", methods=["POST"])
+@access(Action.PLAYBOOK_EDIT)
+def section_delete(playbook_id: int, section_id: int):
+    playbook = views.load(playbook_id)
+    section = views.section_of(playbook, section_id)
+    form = VersionedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.remove_section(current_user, playbook, section, base_version=form.base_version())
+    except services.Conflict as conflict:
+        return views.conflict_page(playbook.id, conflict.base_version, None, None)
+    flash(f"Removed “{section.title}”. Its items are kept in the history if you need them back.", "info")
+    return _back(playbook)
+
+
+@bp.route("/<int:playbook_id>/sections/<int:section_id>/move", methods=["POST"])
+@access(Action.PLAYBOOK_EDIT)
+def section_move(playbook_id: int, section_id: int):
+    playbook = views.load(playbook_id)
+    section = views.section_of(playbook, section_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        return _move_refused(playbook, form)
+    try:
+        services.move_section(current_user, playbook, section, base_version=form.base_version(),
+                              position=form.position.data)
+    except services.Conflict as conflict:
+        return _move_conflict(playbook, conflict)
+    return _moved(playbook, f"#section-{section.id}")
+
+
+@bp.route("/<int:playbook_id>/items/<int:item_id>/move", methods=["POST"])
+@access(Action.PLAYBOOK_EDIT)
+def item_move(playbook_id: int, item_id: int):
+    playbook = views.load(playbook_id)
+    item = views.item_of(playbook, item_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        return _move_refused(playbook, form)
+    target = views.section_of(playbook, form.section_id.data) if form.section_id.data else item.section
+    try:
+        services.move_item(current_user, playbook, item, base_version=form.base_version(), section=target,
+                           position=form.position.data)
+    except services.Conflict as conflict:
+        return _move_conflict(playbook, conflict)
+    return _moved(playbook, f"#item-{item.id}")
+
+
+def _moved(playbook, anchor: str):
+    if _wants_json():
+        return jsonify(ok=True, version=playbook.version)
+    return _back(playbook, anchor)
+
+
+def _move_refused(playbook, form):
+    if _wants_json():
+        return jsonify(ok=False, error="That move is not possible.", errors=form.errors), 400
+    flash("That move is not possible.", "error")
+    return _back(playbook)
+
+
+def _move_conflict(playbook, conflict):
+    if _wants_json():
+        return jsonify(ok=False, conflict=True, error="Someone changed this playbook meanwhile. Reload to see it."), 409
+    return views.conflict_page(playbook.id, conflict.base_version, None, None)
+
+
+@bp.route("/<int:playbook_id>/sections/<int:section_id>/notes/new", methods=["GET", "POST"])
+@access(Action.PLAYBOOK_EDIT)
+def note_new(playbook_id: int, section_id: int):
+    playbook = views.load(playbook_id)
+    section = views.section_of(playbook, section_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            item = services.add_item(current_user, playbook, section, kind="note", title=form.title.data,
+                                     notes=form.notes.data)
+        except services.PlaybookError as error:
+            form.form_errors.append(str(error))
+        else:
+            return _back(playbook, f"#item-{item.id}")
+    return render_template("playbooks/note_new.html", title="Add a note", playbook=playbook, section=section,
+                           form=form), 422 if form.errors else 200
+
+
+@bp.route("/<int:playbook_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
+@access(Action.PLAYBOOK_EDIT)
+def item_edit(playbook_id: int, item_id: int):
+    playbook = views.load(playbook_id)
+    item = views.item_of(playbook, item_id)
+    form = ItemForm(views.owner_choices(playbook), views.element_choices(playbook), obj=item,
+                    data={"version": playbook.version})
+    action = url_for("playbooks.item_edit", playbook_id=playbook.id, item_id=item.id)
+    if form.validate_on_submit():
+        fields = {k: form[k].data for k in ("title", "notes", "status", "owner_id", "target_date", "element_id")}
+        try:
+            services.update_item(current_user, playbook, item, base_version=form.base_version(), **fields)
+        except services.Conflict as conflict:
+            return views.conflict_page(playbook.id, conflict.base_version, form, "playbooks/_item_form.html",
+                                       action=action, item=item)
+        except services.PlaybookError as error:
+            form.form_errors.append(str(error))
+        else:
+            return _back(playbook, f"#item-{item.id}")
+    return render_template("playbooks/item_edit.html", title=f"Edit {item.display_title}", playbook=playbook,
+                           item=item, form=form, action=action), 422 if form.errors else 200
+
+
+@bp.route("/<int:playbook_id>/items/<int:item_id>/delete", methods=["POST"])
+@access(Action.PLAYBOOK_EDIT)
+def item_delete(playbook_id: int, item_id: int):
+    playbook = views.load(playbook_id)
+    item = views.item_of(playbook, item_id)
+    form = VersionedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.remove_item(current_user, playbook, item, base_version=form.base_version())
+    except services.Conflict as conflict:
+        return views.conflict_page(playbook.id, conflict.base_version, None, None)
+    flash(f"Removed “{item.display_title}”. The history keeps it if you need it back.", "info")
+    return _back(playbook)
+
+
+@bp.route("/add", methods=["GET", "POST"])
+@access(Action.PLAYBOOK_CREATE)
+def item_add():
+    kind, ref_id = request.values.get("kind", ""), request.values.get("ref_id", "")
+    try:
+        target = services.load_target(kind, ref_id)
+    except services.PlaybookError:
+        abort(404)
+    choices = [(str(s.id), f"{p.title} › {s.title}") for p, sections in queries.editable_sections(current_user)
+               for s in sections]
+    form = AddItemForm(options(choices), data={"kind": kind, "ref_id": ref_id})
+    if form.validate_on_submit():
+        section = services.section_for_add(int(form.section_id.data))
+        playbook = views.load(section.playbook_id)
+        item = services.add_item(current_user, playbook, views.section_of(playbook, section.id), kind=kind,
+                                 ref_id=target.id)
+        flash(f"Added “{item.display_title}” to “{playbook.title}”.", "success")
+        return _back(playbook, f"#item-{item.id}")
+    return render_template("playbooks/item_add.html", title="Add to a playbook", form=form, target=target,
+                           kind=kind), 422 if form.errors else 200

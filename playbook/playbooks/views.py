@@ -1,0 +1,60 @@
+"""Helpers shared by the playbook routes: loading with a permission check, form
+choices, and the conflict page."""
+from __future__ import annotations
+
+from flask import render_template
+
+from playbook.library import queries as library_queries
+from playbook.models import Item, Playbook, Section
+from playbook.permissions import Action, checked_or_404
+from playbook.playbooks import document, history, queries, services
+
+
+def load(playbook_id: int, action: Action = Action.PLAYBOOK_EDIT) -> Playbook:
+    """The playbook with everything an edit touches, checked for `action` (404 when hidden)."""
+    return checked_or_404(services.load_playbook_for_change(playbook_id), action)
+
+
+def section_of(playbook: Playbook, section_id: int) -> Section:
+    from flask import abort
+
+    return playbook.section_by_id(section_id) or abort(404)
+
+
+def item_of(playbook: Playbook, item_id: int) -> Item:
+    from flask import abort
+
+    for section in playbook.sections:
+        for item in section.items:
+            if item.id == item_id:
+                return item
+    abort(404)
+
+
+def framework_choices() -> list[tuple[int, str]]:
+    return [(f.id, f"{f.name} (edition {f.edition})" if f.edition else f.name)
+            for f in library_queries.list_frameworks()]
+
+
+def owner_choices(playbook: Playbook) -> list[tuple[int, str]]:
+    return [(m.user_id, m.user.display_name) for m in playbook.memberships]
+
+
+def element_choices(playbook: Playbook) -> list[tuple[int, str]]:
+    if playbook.framework is None:
+        return []
+    return [(e.id, f"{c.name}: {e.name}") for c in playbook.framework.components for e in c.elements]
+
+
+def conflict_page(playbook_id: int, base_version: int | None, form, template: str, **context):
+    """Status 409: what changed since the version the user started from, and their
+    unsaved input in the same form, now based on the current version."""
+    playbook = queries.load_playbook_page(playbook_id)
+    base = history.get_revision(playbook, base_version) if base_version else None
+    changes = history.revisions_since(playbook, base_version)
+    diff = history.compare(base.snapshot, document.snapshot(playbook)) if base else []
+    if form is not None and hasattr(form, "version"):
+        form.version.data = playbook.version
+    return render_template("playbooks/conflict.html", title="Someone changed this playbook meanwhile",
+                           playbook=playbook, changes=changes, diff=diff, form=form, form_template=template,
+                           **context), 409
