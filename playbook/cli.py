@@ -11,6 +11,7 @@ from playbook.auth.passwords import password_problem
 from playbook.library import services as library_services
 from playbook.library.seed import seed_library
 from playbook.models import SiteRole
+from playbook.playbooks import services as playbook_services
 
 
 @click.command("setup")
@@ -66,3 +67,12 @@ def set_role_command(email, role):
         raise click.ClickException(f"No account uses {email}.")
     admin_services.set_site_role(None, user, role)
     click.echo(f"{user.email} is now {user.site_role.value}.")
+
+
+@click.command("purge-bin")
+@with_appcontext
+def purge_bin_command():
+    """Delete for good the playbooks that have been in the bin for over 30 days
+    (run it daily, for example from cron)."""
+    count = playbook_services.purge_deleted_playbooks()
+    click.echo(f"Purged {count} playbook{'s' if count != 1 else ''} from the bin.")

@@ -6,7 +6,8 @@ import itertools
 from playbook.auth import services as auth_services
 from playbook.extensions import db
 from playbook.library import services as library_services
-from playbook.models import Component, Framework, Play, Resource, SiteRole, User
+from playbook.models import Component, Framework, Play, Playbook, Resource, SiteRole, User
+from playbook.playbooks import services as playbook_services
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery staple"
@@ -75,3 +76,10 @@ def make_resource(**overrides) -> Resource:
     library_services._index_resource(resource)
     db.session.commit()
     return resource
+
+
+def make_playbook(owner: User, **overrides) -> Playbook:
+    n = next(_counter)
+    fields = dict(title=f"Playbook {n}", scope="school", organization="Test School", vision="")
+    fields.update(overrides)
+    return playbook_services.create_playbook(owner, **fields)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from playbook.models import AnonymousUser
+from playbook.models import AnonymousUser, utcnow
 from playbook.permissions import Action, can
 from tests import factories
 
-PERSONAS = ["visitor", "member", "moderator", "admin"]
+PERSONAS = ["visitor", "member", "moderator", "admin", "owner"]
 
 
 @pytest.fixture
@@ -17,6 +17,7 @@ def people(app):
         "member": factories.make_user("member"),
         "moderator": factories.make_user("moderator"),
         "admin": factories.make_user("admin"),
+        "owner": factories.make_user("member"),
     }
 
 
@@ -33,6 +34,17 @@ MATRIX = {
     (Action.ACCOUNT_EDIT, "someone_else"): set(),
     (Action.USER_MANAGE, "someone_else"): {"admin"},
     (Action.USER_MANAGE, "self"): set(),
+    (Action.PLAYBOOK_CREATE, "none"): {"member", "moderator", "admin", "owner"},
+    (Action.PLAYBOOK_VIEW, "playbook"): {"owner"},
+    (Action.PLAYBOOK_VIEW, "binned_playbook"): set(),
+    (Action.PLAYBOOK_EDIT, "playbook"): {"owner"},
+    (Action.PLAYBOOK_EDIT, "binned_playbook"): set(),
+    (Action.PLAYBOOK_DELETE, "playbook"): {"owner"},
+    (Action.PLAYBOOK_DELETE, "binned_playbook"): set(),
+    (Action.PLAYBOOK_RESTORE, "playbook"): set(),
+    (Action.PLAYBOOK_RESTORE, "binned_playbook"): {"owner"},
+    (Action.PLAYBOOK_FORK, "playbook"): {"owner"},
+    (Action.PLAYBOOK_FORK, "binned_playbook"): set(),
 }
 
 
@@ -41,6 +53,11 @@ def _object(state, people, persona):
         return None
     if state in ("live", "retired"):
         return factories.make_play(retired=state == "retired")
+    if state in ("playbook", "binned_playbook"):
+        playbook = factories.make_playbook(people["owner"])
+        if state == "binned_playbook":
+            playbook.deleted_at = utcnow()
+        return playbook
     if state == "self":
         return people[persona] if persona != "visitor" else None
     return factories.make_user()
@@ -50,10 +67,18 @@ def _object(state, people, persona):
 @pytest.mark.parametrize("action,state", list(MATRIX))
 def test_permission_matrix(people, persona, action, state):
     obj = _object(state, people, persona)
-    if state == "self" and persona == "visitor":
+    if state == "self" and persona in ("visitor", "owner"):
+        if persona == "owner":
+            return
+
         assert can(people[persona], action, obj) is False
         return
-    assert can(people[persona], action, obj) is (persona in MATRIX[(action, state)])
+    allowed = MATRIX[(action, state)]
+    if "playbook" not in state and persona == "owner":
+        persona_rule = "member"  # owning a playbook changes nothing outside it
+    else:
+        persona_rule = persona
+    assert can(people[persona], action, obj) is (persona_rule in allowed)
 
 
 def test_every_action_is_in_the_matrix():

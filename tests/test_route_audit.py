@@ -12,15 +12,43 @@ def test_every_endpoint_declares_an_access_rule(app):
     assert missing == []
 
 
-def test_state_changing_endpoints_accept_post_only_or_render_forms_on_get(app):
-    # An endpoint that accepts GET must be a page; any endpoint whose name says it
-    # changes state must refuse GET.
-    verbs = ("logout", "retire", "role", "delete")
+# Endpoints whose GET only shows a confirmation form; the change itself is the POST.
+CONFIRM_PAGES = {"playbooks.delete"}
+
+
+def test_state_changing_endpoints_refuse_get(app):
+    verbs = ("logout", "retire", "role", "delete", "move", "restore", "fork")
     for rule in app.url_map.iter_rules():
-        if any(verb in rule.endpoint for verb in verbs):
+        if any(verb in rule.endpoint for verb in verbs) and rule.endpoint not in CONFIRM_PAGES:
             assert "GET" not in rule.methods, rule
+
+
+def test_confirmation_pages_change_nothing_on_get(client, login, member):
+    from playbook.extensions import db
+    from playbook.models import Playbook
+    from tests import factories
+
+    playbook = factories.make_playbook(member)
+    login(member)
+    assert client.get(f"/playbooks/{playbook.id}/delete").status_code == 200
+    assert db.session.get(Playbook, playbook.id).deleted_at is None
 
 
 def test_url_parameters_are_named_after_their_noun(app):
     for rule in app.url_map.iter_rules():
         assert "id" not in rule.arguments, rule
+
+
+def test_object_rule_that_is_never_checked_fails_loudly(app, login, member):
+    import pytest as _pytest
+
+    from playbook.permissions import access
+
+    @access(Action.PLAYBOOK_VIEW)
+    def forgetful(playbook_id):
+        return "leaked"
+
+    app.add_url_rule("/test-forgetful/<int:playbook_id>", "test_forgetful", forgetful)
+    client = app.test_client()
+    with _pytest.raises(RuntimeError, match="never checked"):
+        client.get("/test-forgetful/1")
