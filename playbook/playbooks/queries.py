@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from playbook.extensions import db
 from playbook.models import (
@@ -20,15 +20,15 @@ def load_playbook_page(playbook_id: int) -> Playbook | None:
     (and what they point at): the same number of queries for 5 items or 500."""
     return db.session.scalar(
         select(Playbook).where(Playbook.id == playbook_id).options(
-            selectinload(Playbook.memberships).selectinload(Membership.user),
-            selectinload(Playbook.framework).selectinload(Framework.components).selectinload(Component.elements),
-            selectinload(Playbook.forked_from),
+            joinedload(Playbook.framework).selectinload(Framework.components).selectinload(Component.elements),
+            joinedload(Playbook.forked_from),
+            selectinload(Playbook.memberships).joinedload(Membership.user),
             selectinload(Playbook.sections).selectinload(Section.items).options(
-                selectinload(Item.play).selectinload(Play.components),
-                selectinload(Item.resource),
-                selectinload(Item.component),
-                selectinload(Item.element),
-                selectinload(Item.owner),
+                joinedload(Item.play).selectinload(Play.components),
+                joinedload(Item.resource),
+                joinedload(Item.component),
+                joinedload(Item.element),
+                joinedload(Item.owner),
             ),
         )
     )
