@@ -4,6 +4,7 @@ This is the only module that imports bleach, so swapping the cleaner touches one
 from __future__ import annotations
 
 from functools import partial
+from html import unescape
 
 import bleach
 from bleach.linkifier import LinkifyFilter
@@ -12,21 +13,35 @@ from markupsafe import Markup, escape
 
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "blockquote", "br", "code", "del", "em", "h2", "h3", "h4", "h5", "h6", "hr",
-    "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    "li", "ol", "p", "pre", "s", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
 })
 ALLOWED_ATTRIBUTES = {"a": ["href", "title", "rel"], "abbr": ["title"], "th": ["align"], "td": ["align"]}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener"
+SAFE_URL_PREFIXES = ("http://", "https://", "mailto:")
 
 # Raw HTML in Markdown is escaped by the renderer, then whatever HTML the renderer
 # produced is cleaned again: two independent layers.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
 
 
+def _href_is_safe(href: str) -> bool:
+    """True for http(s)/mailto URLs and for relative URLs with no colon anywhere.
+
+    bleach's protocol check lets through "java%0Ascript:x" and "&#x00;javascript:x" as
+    relative paths (not valid relative URLs, and one decoding away from a scheme), and the
+    linkifier runs after that check and links ftp:, data:, irc: and a dozen other schemes."""
+    url = "".join(ch for ch in unescape(href) if ch.isprintable() and not ch.isspace()).lower()
+    return url.startswith(SAFE_URL_PREFIXES) or ":" not in url
+
+
 def _set_rel(attrs, new=False):
+    """Linkify callback, run on every <a>: enforce the href rule, then set rel."""
     href = attrs.get((None, "href"), "")
-    if not href:
-        return attrs
+    if href and not _href_is_safe(href):
+        if new:
+            return None  # leave the text unlinked
+        del attrs[(None, "href")]
     attrs[(None, "rel")] = LINK_REL
     return attrs
 
