@@ -97,7 +97,8 @@ def register_cli(app: Flask) -> None:
     from playbook import cli
 
     for command in (cli.setup_command, cli.seed_library_command, cli.reindex_command,
-                    cli.create_user_command, cli.set_role_command, cli.purge_bin_command):
+                    cli.create_user_command, cli.set_role_command, cli.purge_bin_command,
+                    cli.import_playbook_command):
         app.cli.add_command(command)
 
 

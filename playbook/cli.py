@@ -11,6 +11,7 @@ from playbook.auth.passwords import password_problem
 from playbook.library import services as library_services
 from playbook.library.seed import seed_library
 from playbook.models import SiteRole
+from playbook.playbooks import history, importer
 from playbook.playbooks import services as playbook_services
 
 
@@ -76,3 +77,24 @@ def purge_bin_command():
     (run it daily, for example from cron)."""
     count = playbook_services.purge_deleted_playbooks()
     click.echo(f"Purged {count} playbook{'s' if count != 1 else ''} from the bin.")
+
+
+@click.command("import-playbook")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--owner", "owner_email", required=True, help="E-mail of the account that will own the new playbook.")
+@with_appcontext
+def import_playbook_command(path, owner_email):
+    """Import a playbook from a JSON file made with "Export as JSON"."""
+    owner = auth_services.find_user_by_email(owner_email)
+    if owner is None:
+        raise click.ClickException(f"No account uses {owner_email}.")
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    try:
+        doc = importer.parse_document(raw)
+    except importer.DocumentError as error:
+        raise click.ClickException("The file cannot be imported: " + " ".join(error.problems)) from None
+    playbook, warnings = history.import_playbook(owner, doc)
+    for warning in warnings:
+        click.echo(f"Warning: {warning}")
+    click.echo(f"Imported “{playbook.title}” as playbook {playbook.id}, owned by {owner.email}.")

@@ -33,3 +33,32 @@ def test_set_role_promotes_an_existing_member(runner, member):
 def test_set_role_reports_an_unknown_address(runner):
     result = runner.invoke(args=["set-role", "nobody@example.org", "admin"])
     assert result.exit_code != 0 and "No account" in result.output
+
+
+def test_import_playbook_command_round_trips_an_export(runner, library, member, tmp_path):
+    import json
+
+    from playbook.extensions import db
+    from playbook.models import Play
+    from playbook.playbooks import document, services
+    from tests import factories
+
+    playbook = factories.make_playbook(member, title="District plan", framework_id=1)
+    play = db.session.scalar(db.select(Play).where(Play.slug == "pick-a-starting-framework"))
+    services.add_item(member, playbook, playbook.sections[1], kind="play", ref_id=play.id)
+    exported = document.strip_internal(document.snapshot(services.load_playbook_for_change(playbook.id)))
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(exported))
+
+    result = runner.invoke(args=["import-playbook", str(path), "--owner", member.email])
+    assert result.exit_code == 0, result.output
+    new_id = int(result.output.split("as playbook ")[1].split(",")[0])
+    again = document.strip_internal(document.snapshot(services.load_playbook_for_change(new_id)))
+    assert again == exported
+
+
+def test_import_playbook_command_refuses_a_malformed_file(runner, member, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"format": "something else"}')
+    result = runner.invoke(args=["import-playbook", str(path), "--owner", member.email])
+    assert result.exit_code != 0 and "cannot be imported" in result.output
