@@ -89,9 +89,11 @@ def sign_out(user: User) -> None:
 
 def change_password(actor: User, new_password: str, user_agent: str = "") -> None:
     """Set a new password and end every session of the account, including copies of
-    this browser's cookies; this browser gets a fresh session (its token is on actor)."""
+    this browser's cookies; this browser gets a fresh session (its token is on actor).
+    Reset links mailed earlier stop working, so none can undo the change."""
     actor.password_hash = passwords.hash_password(new_password)
     actor.password_changed_at = utcnow()
+    _spend_reset_tokens(actor)
     sessions._close_all_sessions(actor)
     sessions._open_session(actor, user_agent)
     db.session.commit()
@@ -127,6 +129,14 @@ def request_password_reset(email: str, address: str) -> None:
                        minutes=current_app.config["PLAYBOOK_PASSWORD_RESET_MINUTES"])
 
 
+def _spend_reset_tokens(user: User) -> None:
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+
+
 def find_reset_token(token: str) -> PasswordResetToken | None:
     """The live (unused, unexpired) reset token row for this token, or None."""
     if not token or len(token) > 100:
@@ -153,11 +163,7 @@ def reset_password(token: str, new_password: str) -> User | None:
     if claimed != 1:
         db.session.rollback()
         return None
-    db.session.execute(
-        update(PasswordResetToken)
-        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
+    _spend_reset_tokens(user)
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = utcnow()
     sessions._close_all_sessions(user)
