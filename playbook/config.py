@@ -43,12 +43,15 @@ class Config:
     REMEMBER_COOKIE_SECURE = _bool("PLAYBOOK_SECURE_COOKIES", False)
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
 
-    MAIL_SERVER = os.environ.get("PLAYBOOK_MAIL_SERVER", "")
-    MAIL_PORT = _int("PLAYBOOK_MAIL_PORT", 25)
-    MAIL_USERNAME = os.environ.get("PLAYBOOK_MAIL_USERNAME", "")
-    MAIL_PASSWORD = os.environ.get("PLAYBOOK_MAIL_PASSWORD", "")
-    MAIL_USE_TLS = _bool("PLAYBOOK_MAIL_USE_TLS", False)
-    MAIL_SENDER = os.environ.get("PLAYBOOK_MAIL_SENDER", "Playbook <no-reply@localhost>")
+    PLAYBOOK_MAIL_SERVER = os.environ.get("PLAYBOOK_MAIL_SERVER", "")
+    PLAYBOOK_MAIL_PORT = _int("PLAYBOOK_MAIL_PORT", 25)
+    PLAYBOOK_MAIL_USERNAME = os.environ.get("PLAYBOOK_MAIL_USERNAME", "")
+    PLAYBOOK_MAIL_PASSWORD = os.environ.get("PLAYBOOK_MAIL_PASSWORD", "")
+    PLAYBOOK_MAIL_USE_TLS = _bool("PLAYBOOK_MAIL_USE_TLS", False)
+    PLAYBOOK_MAIL_SENDER = os.environ.get("PLAYBOOK_MAIL_SENDER", "Playbook <no-reply@localhost>")
+    # Without an SMTP server, development writes whole messages (reset links included)
+    # to the log so a developer can follow them; production never logs message bodies.
+    PLAYBOOK_LOG_MAIL_BODIES = True
 
     # Number of reverse proxies in front of the app whose X-Forwarded-For we trust.
     PLAYBOOK_PROXY_COUNT = _int("PLAYBOOK_PROXY_COUNT", 0)
@@ -86,10 +89,11 @@ class TestingConfig(Config):
     SERVER_NAME = "localhost"
     PLAYBOOK_ARGON2_TIME_COST = 1
     PLAYBOOK_ARGON2_MEMORY_KIB = 8192
-    MAIL_SERVER = ""
+    PLAYBOOK_MAIL_SERVER = ""
 
 
 class ProductionConfig(Config):
+    PLAYBOOK_LOG_MAIL_BODIES = False
     SESSION_COOKIE_SECURE = _bool("PLAYBOOK_SECURE_COOKIES", True)
     REMEMBER_COOKIE_SECURE = _bool("PLAYBOOK_SECURE_COOKIES", True)
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}

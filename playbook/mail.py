@@ -12,20 +12,23 @@ def send_mail(to: str, subject: str, template: str, **context) -> bool:
     when sending fails, so the action that triggered the mail still succeeds."""
     body = render_template(f"emails/{template}.txt", **context)
     config = current_app.config
-    if not config.get("MAIL_SERVER"):
-        current_app.logger.warning("E-mail (no SMTP server configured) to %s: %s\n%s", to, subject, body)
+    if not config.get("PLAYBOOK_MAIL_SERVER"):
+        if config.get("PLAYBOOK_LOG_MAIL_BODIES"):
+            current_app.logger.warning("E-mail (no SMTP server configured) to %s: %s\n%s", to, subject, body)
+        else:
+            current_app.logger.error("No SMTP server configured: e-mail to %s (%s) was not sent", to, subject)
         return True
     message = EmailMessage()
-    message["From"] = config["MAIL_SENDER"]
+    message["From"] = config["PLAYBOOK_MAIL_SENDER"]
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
     try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-            if config.get("MAIL_USE_TLS"):
+        with smtplib.SMTP(config["PLAYBOOK_MAIL_SERVER"], config["PLAYBOOK_MAIL_PORT"], timeout=10) as smtp:
+            if config.get("PLAYBOOK_MAIL_USE_TLS"):
                 smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            if config.get("PLAYBOOK_MAIL_USERNAME"):
+                smtp.login(config["PLAYBOOK_MAIL_USERNAME"], config["PLAYBOOK_MAIL_PASSWORD"])
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException):
         current_app.logger.exception("Could not send e-mail to %s", to)

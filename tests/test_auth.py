@@ -123,7 +123,7 @@ def outbox(app):
     server.messages = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.server_address[1])
+    app.config.update(PLAYBOOK_MAIL_SERVER="127.0.0.1", PLAYBOOK_MAIL_PORT=server.server_address[1])
     yield server.messages
     server.shutdown()
     server.server_close()
@@ -706,7 +706,7 @@ def test_reset_refuses_a_password_equal_to_the_email(client, member, outbox):
 
 
 def test_reset_without_a_mail_server_writes_the_link_to_the_log(app, client, member, caplog):
-    assert not app.config["MAIL_SERVER"]
+    assert not app.config["PLAYBOOK_MAIL_SERVER"]
     with caplog.at_level(logging.WARNING, logger=app.logger.name):
         _request_reset(client, member.email)
     logged = "\n".join(record.getMessage() for record in caplog.records)
@@ -762,3 +762,16 @@ def test_member_locked_out_by_failures_can_sign_in_after_a_reset(app, client, me
     path = _reset_link_for(client, outbox, member.email)
     post_form(client, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, expected=302)
     _sign_in(client, member.email, NEW_PASSWORD, expected=302)
+
+
+def test_registration_that_loses_a_race_for_the_email_gets_the_field_message(client, member, monkeypatch):
+    # The form's uniqueness check passes (as it would for two simultaneous requests),
+    # then the database's unique constraint decides.
+    from playbook.auth import services
+
+    monkeypatch.setattr(services, "find_user_by_email", lambda email: None)
+    response = post_form(client, "/auth/register", {
+        "email": member.email, "display_name": "Twin", "password": "a brand new passphrase",
+        "confirm": "a brand new passphrase"})
+    assert response.status_code == 422
+    assert "already exists" in response.get_data(as_text=True)

@@ -10,6 +10,8 @@ from playbook.forms import StrongPassword, strip
 
 
 class RegisterForm(FlaskForm):
+    EMAIL_TAKEN = "An account with this e-mail address already exists. Sign in, or reset your password."
+
     email = EmailField("E-mail address", filters=[strip],
                        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)])
     display_name = StringField("Your name", filters=[strip], validators=[DataRequired(), Length(max=80)],
@@ -25,7 +27,7 @@ class RegisterForm(FlaskForm):
 
     def validate_email(self, field):
         if self._email_taken and self._email_taken(field.data):
-            raise ValidationError("An account with this e-mail address already exists. Sign in, or reset your password.")
+            raise ValidationError(self.EMAIL_TAKEN)
 
 
 class LoginForm(FlaskForm):

@@ -28,10 +28,15 @@ def register():
         return redirect(url_for("home.index"))
     form = RegisterForm(email_taken=lambda email: services.find_user_by_email(email) is not None)
     if form.validate_on_submit():
-        user = services.register_user(form.email.data, form.display_name.data, form.password.data, _user_agent())
-        login_user(user)
-        flash(f"Welcome to Playbook, {user.display_name}.", "success")
-        return redirect(url_for("home.index"))
+        try:
+            user = services.register_user(form.email.data, form.display_name.data, form.password.data,
+                                          _user_agent())
+        except services.EmailTaken:
+            form.email.errors.append(RegisterForm.EMAIL_TAKEN)
+        else:
+            login_user(user)
+            flash(f"Welcome to Playbook, {user.display_name}.", "success")
+            return redirect(url_for("home.index"))
     return render_template("auth/register.html", title="Create an account", form=form), 422 if form.errors else 200
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from playbook import mail
 from playbook.auth import passwords, sessions, throttle
@@ -20,6 +21,10 @@ class Throttled(Exception):
     def __init__(self, minutes: int):
         super().__init__(f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
         self.minutes = minutes
+
+
+class EmailTaken(Exception):
+    """Another account uses this e-mail address (also when two registrations race)."""
 
 
 class InvalidCredentials(Exception):
@@ -46,7 +51,11 @@ def register_user(email: str, display_name: str, password: str, user_agent: str 
     db.session.add(user)
     if open_session:
         sessions._open_session(user, user_agent)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise EmailTaken() from None
     return user
 
 
@@ -72,7 +81,7 @@ def sign_in(email: str, password: str, address: str, user_agent: str = "") -> Us
         passwords.burn_verification_time(password)
     if user is None or not passwords.verify_password(user.password_hash, password) or not user.is_active:
         throttle._record(limits)
-        throttle._prune(timedelta(days=1))
+        throttle._prune(max(limits[0].window, limits[1].window, timedelta(days=1)))
         db.session.commit()
         raise InvalidCredentials()
     throttle._forget(limits[0])
