@@ -63,7 +63,7 @@ def _instance_secret_key(app: Flask) -> str:
 
 
 def init_extensions(app: Flask) -> None:
-    from playbook import database
+    from playbook import database, errors
     from playbook.auth.sessions import load_user_from_session_token
     from playbook.extensions import csrf, db, login_manager, migrate
     from playbook.models import AnonymousUser
@@ -74,8 +74,7 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
-    login_manager.login_message_category = "info"
+    login_manager.unauthorized_handler(errors.unauthorized)
     login_manager.anonymous_user = AnonymousUser
     login_manager.user_loader(load_user_from_session_token)
 

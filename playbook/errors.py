@@ -1,7 +1,8 @@
 """Error pages in the site's look; a 500 rolls back the session first."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -20,8 +21,15 @@ MESSAGES = {
 }
 
 
+def wants_json() -> bool:
+    """True for requests from our scripts, which ask for JSON answers."""
+    return request.accept_mimetypes.best == "application/json"
+
+
 def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500])
+    if wants_json():
+        return jsonify(ok=False, error=detail or message), code
     # A 500 or 503 may come from the database itself: render without touching it.
     return render_template("errors/error.html", code=code, title=title, message=detail or message,
                            minimal_nav=code >= 500), code
@@ -46,6 +54,15 @@ def _database_unavailable(error: OperationalError):
     """A stopped or locked database: roll back whatever was half-done and say so."""
     db.session.rollback()
     return render_error(503)
+
+
+def unauthorized():
+    """A visitor needs to sign in: scripts get 401, pages go to the sign-in form and
+    come back afterwards."""
+    if wants_json():
+        return jsonify(ok=False, error="Please sign in again."), 401
+    flash("Please sign in to continue.", "info")
+    return redirect(login_url("auth.login", next_url=request.full_path if request.query_string else request.path))
 
 
 def register(app: Flask) -> None:

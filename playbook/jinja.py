@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from flask import Flask, request, url_for
 
@@ -21,7 +22,11 @@ def url_with(**changes) -> str:
             args.pop(key, None)
         else:
             args[key] = [value]
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    # The query string is built here, not by url_for, so arguments named like
+    # url_for's own options (_anchor, _external, ...) stay plain query arguments.
+    query = urlencode([(key, value) for key, values in args.items() for value in values])
+    path = url_for(request.endpoint, **(request.view_args or {}))
+    return f"{path}?{query}" if query else path
 
 
 def field_attrs(field, **extra) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from playbook.errors import wants_json
 from playbook.forms import options
 from playbook.permissions import Action, access, checked_or_404
 from playbook.playbooks import bp, queries, services, views
@@ -12,10 +13,6 @@ from playbook.playbooks.forms import AddItemForm, ItemForm, MoveForm, NoteForm, 
 
 def _back(playbook, anchor: str = ""):
     return redirect(url_for("playbooks.detail", playbook_id=playbook.id) + anchor)
-
-
-def _wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json"
 
 
 @bp.route("/<int:playbook_id>/sections", methods=["POST"])
@@ -106,20 +103,20 @@ def item_move(playbook_id: int, item_id: int):
 
 
 def _moved(playbook, anchor: str):
-    if _wants_json():
+    if wants_json():
         return jsonify(ok=True, version=playbook.version)
     return _back(playbook, anchor)
 
 
 def _move_refused(playbook, form):
-    if _wants_json():
+    if wants_json():
         return jsonify(ok=False, error="That move is not possible.", errors=form.errors), 400
     flash("That move is not possible.", "error")
     return _back(playbook)
 
 
 def _move_conflict(playbook, conflict):
-    if _wants_json():
+    if wants_json():
         return jsonify(ok=False, conflict=True, error="Someone changed this playbook meanwhile. Reload to see it."), 409
     return views.conflict_page(playbook.id, conflict.base_version, None, None)
 
@@ -195,9 +192,13 @@ def item_add():
     if form.validate_on_submit():
         section = services.section_for_add(int(form.section_id.data))
         playbook = views.load(section.playbook_id)
-        item = services.add_item(current_user, playbook, views.section_of(playbook, section.id), kind=kind,
-                                 ref_id=target.id)
-        flash(f"Added “{item.display_title}” to “{playbook.title}”.", "success")
-        return _back(playbook, f"#item-{item.id}")
+        try:
+            item = services.add_item(current_user, playbook, views.section_of(playbook, section.id), kind=kind,
+                                     ref_id=target.id)
+        except services.PlaybookError as error:
+            form.section_id.errors.append(str(error))
+        else:
+            flash(f"Added “{item.display_title}” to “{playbook.title}”.", "success")
+            return _back(playbook, f"#item-{item.id}")
     return render_template("playbooks/item_add.html", title="Add to a playbook", form=form, target=target,
                            kind=kind), 422 if form.errors else 200

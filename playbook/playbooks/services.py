@@ -107,10 +107,13 @@ def update_playbook(actor: User, playbook: Playbook, *, base_version, title: str
     """Change the playbook's title, scope, organization, vision and framework."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
     _check_version(playbook, base_version)
+    # Look the framework up before changing the row: the lookup's autoflush would
+    # otherwise write the other fields first and bump the version twice.
+    framework = _framework(framework_id)
     playbook.title, playbook.scope = title.strip(), Scope(scope)
     playbook.organization = (organization or "").strip()
     playbook.vision, playbook.vision_html = vision or "", render_markdown(vision or "")
-    playbook.framework = _framework(framework_id)
+    playbook.framework = framework
     return _save(actor, playbook, "Edited the title, vision and details")
 
 
@@ -172,6 +175,8 @@ def move_section(actor: User, playbook: Playbook, section: Section, *, base_vers
     _check_version(playbook, base_version)
     sections = [s for s in playbook.sections if s is not section]
     sections.insert(_clamp(position, len(sections)), section)
+    if sections == list(playbook.sections):
+        return  # already there: nothing to save, no revision
     _renumber(sections)
     playbook.sections.sort(key=lambda s: s.position)
     _save(actor, playbook, f"Moved the section “{section.title}”")
@@ -274,6 +279,8 @@ def move_item(actor: User, playbook: Playbook, item: Item, *, base_version, sect
     source_items = [i for i in source.items if i is not item]
     target_items = source_items if section is source else list(section.items)
     target_items.insert(_clamp(position, len(target_items)), item)
+    if section is source and target_items == list(source.items):
+        return  # already there: nothing to save, no revision
     item.section = section
     _renumber(target_items)
     if section is not source:
