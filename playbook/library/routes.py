@@ -90,7 +90,8 @@ def component_detail(component_id: int):
 @access_public
 def search():
     form = SearchForm(request.args)
+    query = _valid_filters(form)
     results = None
-    if form.validate() and form.q.data:
-        results = search_library(form.q.data, page=page_arg(), per_page=per_page(), kind=form.kind.data or None)
+    if query.get("q"):
+        results = search_library(query["q"], page=page_arg(), per_page=per_page(), kind=query.get("kind"))
     return render_template("library/search.html", title="Search the library", form=form, results=results)

@@ -131,7 +131,9 @@ def component_new(framework_id: int):
 def component_edit(component_id: int):
     component = load_or_404(Component, component_id, Action.LIBRARY_EDIT)
     elements = "\n".join(f"{e.name}: {e.description}" if e.description else e.name for e in component.elements)
-    form = ComponentForm(obj=component, data={"elements": elements})
+    # All as data: WTForms prefers an `obj` attribute over `data`, and component.elements
+    # holds rows, not the lines the field edits.
+    form = ComponentForm(data={"name": component.name, "summary": component.summary, "elements": elements})
     if form.validate_on_submit():
         services.update_component(current_user, component, **_component_fields(form))
         flash("The component is saved.", "success")

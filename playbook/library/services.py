@@ -96,7 +96,8 @@ def _index_resource(resource: Resource) -> None:
 def _apply_resource(resource: Resource, *, title, organization, url, description, resource_type, ideal_users,
                     why_use_it, who_is_using) -> None:
     resource.title, resource.organization, resource.url = title.strip(), organization.strip(), url.strip()
-    resource.description, resource.why_use_it = description.strip(), why_use_it.strip()
+    # Optional fields arrive as None when a request leaves them out.
+    resource.description, resource.why_use_it = description.strip(), (why_use_it or "").strip()
     resource.who_is_using = (who_is_using or "").strip()
     resource.resource_type = ResourceType(resource_type)
     resource.set_ideal_users([IdealUser(u) for u in ideal_users])

@@ -91,16 +91,28 @@ def _lookup_framework(data: dict | None, by_id: bool) -> Framework | None:
     return framework or db.session.scalar(select(Framework).where(Framework.slug == data.get("slug")))
 
 
-def _apply(playbook: Playbook, doc: dict, *, by_id: bool, keep_owners: bool) -> list[str]:
-    """Replace the playbook's fields, sections and items with the document's. Returns
-    warnings for library entries that no longer exist (kept as notes, nothing lost)."""
-    warnings = []
+def _apply_details(playbook: Playbook, doc: dict, by_id: bool) -> list[str]:
+    """Set the playbook's own fields from the document (a warning if its framework is missing)."""
     playbook.title, playbook.scope = doc["title"], Scope(doc["scope"])
     playbook.organization, playbook.vision = doc.get("organization", ""), doc.get("vision", "")
     playbook.vision_html = render_markdown(playbook.vision)
     playbook.framework = _lookup_framework(doc.get("framework"), by_id)
     if doc.get("framework") and playbook.framework is None:
-        warnings.append(f"The framework “{doc['framework'].get('name')}” is not in this library.")
+        return [f"The framework “{doc['framework'].get('name')}” is not in this library."]
+    return []
+
+
+def _apply(playbook: Playbook, doc: dict, *, by_id: bool, keep_owners: bool) -> list[str]:
+    """Replace the playbook's fields, sections and items with the document's. Returns
+    warnings for library entries that no longer exist (kept as notes, nothing lost)."""
+    # The lookups below must not autoflush the half-applied playbook: every early
+    # write of its row would bump the version once more than the one change this is.
+    with db.session.no_autoflush:
+        return _apply_unflushed(playbook, doc, by_id=by_id, keep_owners=keep_owners)
+
+
+def _apply_unflushed(playbook: Playbook, doc: dict, *, by_id: bool, keep_owners: bool) -> list[str]:
+    warnings = _apply_details(playbook, doc, by_id)
     members = {m.user_id for m in playbook.memberships}
     sections = []
     for s_pos, s_data in enumerate(doc["sections"]):
@@ -136,8 +148,10 @@ def restore_revision(actor: User, playbook: Playbook, revision: Revision, *, bas
     return services._save(actor, playbook, f"Restored version {revision.number}")
 
 
-def _new_owned_playbook(actor: User, doc: dict, forked_from: Playbook | None = None) -> Playbook:
-    playbook = Playbook(title=doc["title"], scope=Scope(doc["scope"]), created_by_id=actor.id, forked_from=forked_from)
+def _new_owned_playbook(actor: User, doc: dict, by_id: bool, forked_from: Playbook | None = None) -> Playbook:
+    playbook = Playbook(created_by_id=actor.id, forked_from=forked_from)
+    # Written with its final fields at version 1, so _apply() leaves the row unchanged.
+    _apply_details(playbook, doc, by_id)
     playbook.memberships.append(Membership(user_id=actor.id, role=MemberRole.OWNER))
     db.session.add(playbook)
     db.session.flush()
@@ -149,7 +163,7 @@ def fork_playbook(actor: User, original: Playbook) -> Playbook:
     require(actor, Action.PLAYBOOK_FORK, original)
     doc = document.snapshot(original)
     doc["title"] = f"{original.title} (copy)"[:200]
-    playbook = _new_owned_playbook(actor, doc, forked_from=original)
+    playbook = _new_owned_playbook(actor, doc, by_id=True, forked_from=original)
     _apply(playbook, doc, by_id=True, keep_owners=False)
     db.session.add(Revision(playbook_id=playbook.id, number=playbook.version, actor_id=actor.id,
                             summary=f"Forked from “{original.title}”", snapshot=document.snapshot(playbook)))
@@ -160,7 +174,7 @@ def fork_playbook(actor: User, original: Playbook) -> Playbook:
 def import_playbook(actor: User, doc: dict) -> tuple[Playbook, list[str]]:
     """Create a new playbook owned by the actor from a validated export document."""
     require(actor, Action.PLAYBOOK_CREATE)
-    playbook = _new_owned_playbook(actor, doc)
+    playbook = _new_owned_playbook(actor, doc, by_id=False)
     warnings = _apply(playbook, doc, by_id=False, keep_owners=False)
     db.session.add(Revision(playbook_id=playbook.id, number=playbook.version, actor_id=actor.id,
                             summary="Imported from a file", snapshot=document.snapshot(playbook)))

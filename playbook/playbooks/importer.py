@@ -32,6 +32,11 @@ def _text(value, name: str, limit: int, problems: list[str], required: bool = Fa
     return value
 
 
+def _one_of(value, enum) -> bool:
+    """Whether value is one of the enum's values (any JSON value may arrive here, lists too)."""
+    return isinstance(value, str) and value in {member.value for member in enum}
+
+
 def _ref(value, where: str, problems: list[str]) -> dict | None:
     if value is None:
         return None
@@ -46,10 +51,10 @@ def _item(data, where: str, problems: list[str]) -> dict:
         problems.append(f"{where} is not an item.")
         return {}
     kind = data.get("kind")
-    if kind not in {k.value for k in ItemKind}:
+    if not _one_of(kind, ItemKind):
         problems.append(f"{where}: unknown kind {kind!r}.")
     status = data.get("status", "idea")
-    if status not in {s.value for s in ItemStatus}:
+    if not _one_of(status, ItemStatus):
         problems.append(f"{where}: unknown status {status!r}.")
     target_date = data.get("target_date")
     if target_date is not None:
@@ -79,16 +84,16 @@ def parse_document(raw: bytes | str) -> dict:
     """Validate an export and return the document to import. Raises DocumentError."""
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         raise DocumentError(["The file is not valid JSON."]) from None
     if not isinstance(data, dict) or data.get("format") != document.FORMAT:
         raise DocumentError([f"The file is not a playbook export (expected format {document.FORMAT})."])
     problems: list[str] = []
     scope = data.get("scope")
-    if scope not in {s.value for s in Scope}:
+    if not _one_of(scope, Scope):
         problems.append(f"Unknown scope {scope!r}.")
     sections = data.get("sections")
-    if not isinstance(sections, list) or not sections:
+    if not isinstance(sections, list):  # an empty list is fine: a team may remove every section
         raise DocumentError(problems + ["The file has no sections."])
     if len(sections) > MAX_SECTIONS:
         raise DocumentError(problems + [f"A playbook holds at most {MAX_SECTIONS} sections."])

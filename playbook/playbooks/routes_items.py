@@ -131,6 +131,9 @@ def note_new(playbook_id: int, section_id: int):
         try:
             item = services.add_item(current_user, playbook, section, kind="note", title=form.title.data,
                                      notes=form.notes.data)
+        except services.Conflict as conflict:
+            return views.conflict_page(playbook.id, conflict.base_version, form, "playbooks/_note_form.html",
+                                       section=section)
         except services.PlaybookError as error:
             form.form_errors.append(str(error))
         else:
@@ -195,6 +198,8 @@ def item_add():
         try:
             item = services.add_item(current_user, playbook, views.section_of(playbook, section.id), kind=kind,
                                      ref_id=target.id)
+        except services.Conflict as conflict:
+            return views.conflict_page(playbook.id, conflict.base_version, None, None)
         except services.PlaybookError as error:
             form.section_id.errors.append(str(error))
         else:

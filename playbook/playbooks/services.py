@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -24,6 +24,7 @@ from playbook.sanitize import render_markdown
 BIN_DAYS = 30
 MAX_SECTIONS = 50
 MAX_ITEMS = 1000
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds (PostgreSQL)
 
 
 class Conflict(Exception):
@@ -48,6 +49,7 @@ def _check_version(playbook: Playbook, base_version: int | None) -> None:
 
 def _save(actor: User, playbook: Playbook, summary: str) -> Revision:
     """Flush the change with the version guard, record the revision, commit."""
+    base_version = playbook.version  # what the change was checked against
     playbook.updated_at = utcnow()  # makes the row dirty, so the version is bumped
     try:
         db.session.flush()
@@ -56,8 +58,9 @@ def _save(actor: User, playbook: Playbook, summary: str) -> Revision:
         db.session.add(revision)
         db.session.commit()
     except StaleDataError:
+        # Someone saved after the version check: the conflict page shows what they did.
         db.session.rollback()
-        raise Conflict(playbook.id, None) from None
+        raise Conflict(playbook.id, base_version) from None
     return revision
 
 
@@ -120,14 +123,19 @@ def update_playbook(actor: User, playbook: Playbook, *, base_version, title: str
 def delete_playbook(actor: User, playbook: Playbook) -> None:
     """Move the playbook to the bin; its owner can take it back for BIN_DAYS days."""
     require(actor, Action.PLAYBOOK_DELETE, playbook)
-    playbook.deleted_at = utcnow()
-    db.session.commit()
+    _set_deleted_at(playbook, utcnow())
 
 
 def restore_playbook(actor: User, playbook: Playbook) -> None:
     """Take a playbook out of the bin."""
     require(actor, Action.PLAYBOOK_RESTORE, playbook)
-    playbook.deleted_at = None
+    _set_deleted_at(playbook, None)
+
+
+def _set_deleted_at(playbook: Playbook, when) -> None:
+    # A plain UPDATE, not a flush of the object: the bin is not part of the document,
+    # so it must not bump the version (a version without a revision breaks the history).
+    db.session.execute(update(Playbook).where(Playbook.id == playbook.id).values(deleted_at=when))
     db.session.commit()
 
 
@@ -192,7 +200,8 @@ def load_target(kind: str, ref_id) -> Play | Resource | Component:
     try:
         kind_ = ItemKind(kind)
         model = _TARGETS[kind_]
-        target = db.session.get(model, int(ref_id))
+        # An id no row can have is missing; sent to the database it would fail the query.
+        target = db.session.get(model, int(ref_id)) if 0 < int(ref_id) <= MAX_ID else None
     except (ValueError, KeyError, TypeError):
         target = None
     framework = getattr(target, "framework", None)
@@ -237,27 +246,30 @@ def update_item(actor: User, playbook: Playbook, item: Item, *, base_version, ti
     item.title, item.notes = (title or "").strip(), notes or ""
     item.notes_html = render_markdown(item.notes)
     item.status = ItemStatus(status)
-    item.owner_id = _member_id(playbook, owner_id)
+    # Set the relationships, not the ids: the revision snapshot reads item.owner and
+    # item.element, which are already loaded and would otherwise still show the old ones.
+    item.owner = _member(playbook, owner_id)
     item.target_date = target_date
-    item.element_id = _element_id(playbook, element_id)
+    item.element = _element(playbook, element_id)
     _save(actor, playbook, f"Edited “{item.display_title}”")
 
 
-def _member_id(playbook: Playbook, user_id) -> int | None:
+def _member(playbook: Playbook, user_id) -> User | None:
     if not user_id:
         return None
-    if int(user_id) not in {m.user_id for m in playbook.memberships}:
+    membership = next((m for m in playbook.memberships if m.user_id == int(user_id)), None)
+    if membership is None:
         raise PlaybookError("The owner must be a member of this playbook.")
-    return int(user_id)
+    return membership.user
 
 
-def _element_id(playbook: Playbook, element_id) -> int | None:
+def _element(playbook: Playbook, element_id) -> Element | None:
     if not element_id:
         return None
     element = db.session.get(Element, int(element_id))
     if element is None or playbook.framework_id is None or element.component.framework_id != playbook.framework_id:
         raise PlaybookError("Choose an element of this playbook's framework.")
-    return element.id
+    return element
 
 
 def remove_item(actor: User, playbook: Playbook, item: Item, *, base_version) -> None:
