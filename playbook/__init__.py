@@ -22,6 +22,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         instance_relative_config=True,
     )
     load_config(app, config)
+    init_request_class(app)
+    init_url_converters(app)
     init_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -60,6 +62,20 @@ def _instance_secret_key(app: Flask) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def init_request_class(app: Flask) -> None:
+    from playbook.requests import CleanRequest
+
+    app.request_class = CleanRequest
+
+
+def init_url_converters(app: Flask) -> None:
+    """Ids in URLs must fit the database's integer column: a larger number does not
+    match the route at all (404), rather than failing in the query."""
+    from playbook.urls import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def init_extensions(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """Error pages in the site's look; a 500 rolls back the session first."""
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
 from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -60,7 +60,7 @@ def unauthorized():
     """A visitor needs to sign in: scripts get 401, pages go to the sign-in form and
     come back afterwards."""
     if wants_json():
-        return jsonify(ok=False, error="Please sign in again."), 401
+        return make_response(jsonify(ok=False, error="Please sign in again."), 401)
     flash("Please sign in to continue.", "info")
     return redirect(login_url("auth.login", next_url=request.full_path if request.query_string else request.path))
 

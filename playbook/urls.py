@@ -3,6 +3,26 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from werkzeug.routing import IntegerConverter
+
+MAX_DATABASE_ID = 2**31 - 1  # PostgreSQL's integer; SQLite's is larger
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` limited to 0..MAX_DATABASE_ID."""
+
+    def __init__(self, url_map, fixed_digits=0, min=0, max=MAX_DATABASE_ID, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def database_id(value) -> int | None:
+    """`value` as an id that can exist in the database, or None."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_DATABASE_ID else None
+
 
 def safe_next_path(target: str | None) -> str | None:
     """`target` when it is a path on this site, otherwise None. Protocol-relative

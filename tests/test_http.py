@@ -92,3 +92,20 @@ def test_production_starts_with_secret_key_and_database(monkeypatch, tmp_path):
     monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/p.sqlite")
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_nul_characters_are_dropped_from_forms_and_query_strings(client, login, member):
+    from playbook.extensions import db
+    from tests.helpers import post_form
+
+    login(member)
+    post_form(client, "/accounts/profile", {"display_name": "Nu\x00ll", "organization": "Org\x00", "role_title": ""},
+              expected=302)
+    db.session.refresh(member)
+    assert member.display_name == "Null" and member.organization == "Org"
+    assert client.get("/library/search?q=goal\x00s").status_code == 200
+
+
+def test_ids_beyond_the_database_range_are_404(client):
+    assert client.get(f"/library/plays/{2**31}").status_code == 404
+    assert client.get(f"/library/plays/{2**31 - 1}").status_code == 404

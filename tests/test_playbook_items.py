@@ -166,8 +166,6 @@ def test_visitor_is_sent_to_sign_in_to_add(client, targets):
     assert response.status_code == 302 and "/auth/login" in response.location
 
 
-@pytest.mark.xfail(strict=True, reason="the library pages have no “Add to playbook” link to /playbooks/add yet "
-                                       "(templates/library/ is outside the playbook builder)")
 def test_library_pages_offer_add_to_playbook(client, login, member, targets):
     make_playbook(member)
     login(member)
@@ -733,9 +731,6 @@ def test_scripts_get_json_answers_when_refused(client, login, intruder, three_an
     assert state_of(playbook.id) == before
 
 
-@pytest.mark.xfail(strict=True, raises=LookupError,
-                   reason="playbook/errors.py unauthorized() returns a (response, 401) tuple for JSON requests, "
-                          "and permissions.py passes it to abort(), which cannot raise a tuple")
 def test_a_signed_out_script_is_told_to_sign_in_again(client, three_and_two):
     playbook, ids = three_and_two
     response = client.post(_move_url(playbook, ids["A"]), headers={"Accept": "application/json"},

@@ -5,7 +5,6 @@ import re
 
 import pytest
 from sqlalchemy import event, select
-from sqlalchemy.exc import DataError
 
 from playbook.extensions import db
 from playbook.models import (
@@ -296,10 +295,6 @@ def test_unknown_playbook_is_404(client, login, member):
         assert client.get(url).status_code == 404, url
 
 
-@pytest.mark.xfail(strict=True, raises=(OverflowError, DataError),
-                   reason="outside the playbook files: an id in the URL beyond the database's integer range reaches "
-                          "the query (OverflowError on SQLite, DataError on PostgreSQL) instead of answering 404; "
-                          "the same bug as tests/test_library.py::test_id_beyond_the_integer_range_is_404")
 @pytest.mark.parametrize("url", ["/playbooks/{big}", "/playbooks/{pid}/history/{big}",
                                  "/playbooks/{pid}/history/compare?from={big}"])
 def test_ids_beyond_the_integer_range_are_404(client, login, member, url):

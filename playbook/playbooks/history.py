@@ -17,6 +17,7 @@ from playbook.models import (
 from playbook.permissions import Action, require
 from playbook.playbooks import document, services
 from playbook.sanitize import render_markdown
+from playbook.urls import database_id
 
 _MODELS = {"play": Play, "resource": Resource, "component": Component}
 
@@ -27,7 +28,10 @@ def list_revisions(playbook: Playbook, page: int = 1, per_page: int = 30) -> Pag
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-def get_revision(playbook: Playbook, number: int) -> Revision | None:
+def get_revision(playbook: Playbook, number) -> Revision | None:
+    number = database_id(number)
+    if number is None:
+        return None
     return db.session.scalar(select(Revision).where(Revision.playbook_id == playbook.id, Revision.number == number))
 
 
@@ -70,7 +74,16 @@ def _lookup(kind: str, ref: dict | None, by_id: bool, framework: Framework | Non
                 return None
             query = query.where(Component.framework_id == framework.id)
         target = db.session.scalar(query)
+        # An import (matched by slug) offers only what the library offers today;
+        # a restore (by id) may point at entries retired since.
+        if target is not None and not by_id and _retired(target):
+            target = None
     return target
+
+
+def _retired(target) -> bool:
+    framework = getattr(target, "framework", None)
+    return bool(getattr(target, "is_retired", False) or (framework is not None and framework.is_retired))
 
 
 def _lookup_element(data: dict | None, by_id: bool, framework: Framework | None) -> Element | None:
@@ -88,7 +101,11 @@ def _lookup_framework(data: dict | None, by_id: bool) -> Framework | None:
     if not data:
         return None
     framework = db.session.get(Framework, data["ref_id"]) if by_id and data.get("ref_id") else None
-    return framework or db.session.scalar(select(Framework).where(Framework.slug == data.get("slug")))
+    if framework is None:
+        framework = db.session.scalar(select(Framework).where(Framework.slug == data.get("slug")))
+        if framework is not None and not by_id and framework.is_retired:
+            framework = None
+    return framework
 
 
 def _apply_details(playbook: Playbook, doc: dict, by_id: bool) -> list[str]:

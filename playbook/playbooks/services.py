@@ -20,11 +20,11 @@ from playbook.models import (
 from playbook.permissions import Action, require
 from playbook.playbooks import document
 from playbook.sanitize import render_markdown
+from playbook.urls import database_id
 
 BIN_DAYS = 30
 MAX_SECTIONS = 50
 MAX_ITEMS = 1000
-MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds (PostgreSQL)
 
 
 class Conflict(Exception):
@@ -200,8 +200,8 @@ def load_target(kind: str, ref_id) -> Play | Resource | Component:
     try:
         kind_ = ItemKind(kind)
         model = _TARGETS[kind_]
-        # An id no row can have is missing; sent to the database it would fail the query.
-        target = db.session.get(model, int(ref_id)) if 0 < int(ref_id) <= MAX_ID else None
+        number = database_id(ref_id)
+        target = db.session.get(model, number) if number is not None else None
     except (ValueError, KeyError, TypeError):
         target = None
     framework = getattr(target, "framework", None)
