@@ -68,6 +68,14 @@ def render_markdown(text: str) -> str:
     return clean_html(html)
 
 
+_text_cleaner = bleach.Cleaner(tags=set(), attributes={}, strip=True, strip_comments=True)
+
+
+def plain_text(text: str) -> str:
+    """Markdown reduced to its words (for search snippets): no markup, no entities."""
+    return " ".join(unescape(_text_cleaner.clean(_markdown.render(text or ""))).split())
+
+
 HIGHLIGHT_START = "\x02"
 HIGHLIGHT_END = "\x03"
 

@@ -14,7 +14,7 @@ from playbook.models import (
     Audience, Component, Effort, Element, Framework, GradeBand, IdealUser, Play, Resource, ResourceType, Stage, utcnow,
 )
 from playbook.permissions import Action, require
-from playbook.sanitize import render_markdown
+from playbook.sanitize import plain_text, render_markdown
 
 
 class LibraryError(ValueError):
@@ -51,7 +51,7 @@ def _index_play(play: Play) -> None:
     if play.is_retired:
         search._unindex("play", play.id)
     else:
-        search._index("play", play.id, play.title, f"{play.summary}\n{play.body}")
+        search._index("play", play.id, play.title, f"{play.summary}\n{plain_text(play.body)}")
 
 
 def _apply_play(play: Play, *, title, summary, body, stage, grade_band, effort, audiences, component_ids) -> None:
