@@ -5,6 +5,7 @@ import click
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+from playbook import mail
 from playbook.admin import services as admin_services
 from playbook.auth import services as auth_services
 from playbook.auth.passwords import password_problem
@@ -98,3 +99,12 @@ def import_playbook_command(path, owner_email):
     for warning in warnings:
         click.echo(f"Warning: {warning}")
     click.echo(f"Imported “{playbook.title}” as playbook {playbook.id}, owned by {owner.email}.")
+
+
+@click.command("deliver-mail")
+@with_appcontext
+def deliver_mail_command():
+    """Send queued e-mail that is due, retrying messages the mail server refused
+    before (run it every few minutes, for example from cron)."""
+    sent, failed = mail.deliver_due(limit=500)
+    click.echo(f"Sent {sent} message{'s' if sent != 1 else ''}; {failed} still waiting for a retry.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Flask, request, url_for
+from flask import Flask, has_request_context, request, url_for
 
 from playbook import sanitize
 from playbook.permissions import Action, can
@@ -44,7 +44,19 @@ def field_attrs(field, **extra) -> dict:
     return attrs
 
 
+def _nav_counts() -> dict:
+    """Counts the navigation shows: unread notifications of the signed-in person."""
+    from flask_login import current_user
+
+    from playbook.notifications.services import unread_count
+
+    if not has_request_context() or request.endpoint in (None, "static") or not current_user.is_authenticated:
+        return {}
+    return {"unread_notifications": unread_count(current_user)}
+
+
 def register(app: Flask) -> None:
+    app.context_processor(_nav_counts)
     app.jinja_env.globals.update(can=can, Action=Action, url_with=url_with, field_attrs=field_attrs)
     app.jinja_env.filters["safe_html"] = sanitize.safe_html
     app.jinja_env.filters["highlight"] = sanitize.highlight

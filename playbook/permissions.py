@@ -13,7 +13,7 @@ from flask import abort, g
 from flask_login import current_user
 
 from playbook.extensions import db, login_manager
-from playbook.models import MemberRole
+from playbook.models import MemberRole, Visibility
 
 
 class Action(str, enum.Enum):
@@ -28,6 +28,8 @@ class Action(str, enum.Enum):
     PLAYBOOK_DELETE = "playbook.delete"
     PLAYBOOK_RESTORE = "playbook.restore"
     PLAYBOOK_FORK = "playbook.fork"
+    PLAYBOOK_SHARE = "playbook.share"
+    PLAYBOOK_LEAVE = "playbook.leave"
 
 
 def _signed_in(user) -> bool:
@@ -77,11 +79,21 @@ def _can_create_playbook(user, obj) -> bool:
     return _signed_in(user)
 
 
+def _holds_link(user, playbook) -> bool:
+    """The person opened the playbook's current secret link in this browser (the
+    grants travel on the user object; a regenerated or revoked link matches none)."""
+    return (playbook.visibility is Visibility.LINK and playbook.link_token_hash is not None
+            and playbook.link_token_hash in getattr(user, "link_grants", ()))
+
+
 def _can_view_playbook(user, playbook) -> bool:
-    """Members in any role read a playbook; nobody reads one that is in the bin."""
+    """Members in any role read a playbook; so does anyone when it is public, and
+    anyone holding its secret link when it is shared by link. Nobody reads one in the bin."""
     if playbook is None or playbook.is_deleted:
         return False
-    return _role(user, playbook) is not None
+    if _role(user, playbook) is not None or playbook.visibility is Visibility.PUBLIC:
+        return True
+    return _holds_link(user, playbook)
 
 
 def _can_edit_playbook(user, playbook) -> bool:
@@ -101,6 +113,16 @@ def _can_restore_playbook(user, playbook) -> bool:
     return playbook is not None and playbook.is_deleted and _role(user, playbook) is MemberRole.OWNER
 
 
+def _can_share_playbook(user, playbook) -> bool:
+    """Owners invite, change roles, remove members, set visibility and manage the link."""
+    return playbook is not None and not playbook.is_deleted and _role(user, playbook) is MemberRole.OWNER
+
+
+def _can_leave_playbook(user, playbook) -> bool:
+    """Any member may leave (the service refuses to let the last owner go)."""
+    return playbook is not None and not playbook.is_deleted and _role(user, playbook) is not None
+
+
 def _can_fork_playbook(user, playbook) -> bool:
     """A signed-in person copies any playbook they may read into their own."""
     return _signed_in(user) and _can_view_playbook(user, playbook)
@@ -118,12 +140,14 @@ _RULES: dict[Action, Callable[[Any, Any], bool]] = {
     Action.PLAYBOOK_DELETE: _can_delete_playbook,
     Action.PLAYBOOK_RESTORE: _can_restore_playbook,
     Action.PLAYBOOK_FORK: _can_fork_playbook,
+    Action.PLAYBOOK_SHARE: _can_share_playbook,
+    Action.PLAYBOOK_LEAVE: _can_leave_playbook,
 }
 
 # Actions decided on an object the view loads: @access checks them when the view calls
 # checked_or_404/load_or_404 (and fails loudly if the view never does).
 _OBJECT_ACTIONS = {Action.PLAYBOOK_VIEW, Action.PLAYBOOK_EDIT, Action.PLAYBOOK_DELETE, Action.PLAYBOOK_RESTORE,
-                   Action.PLAYBOOK_FORK}
+                   Action.PLAYBOOK_FORK, Action.PLAYBOOK_SHARE, Action.PLAYBOOK_LEAVE}
 # Object actions no visitor can ever have: visitors are sent to sign in first.
 _SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {Action.PLAYBOOK_VIEW}
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from playbook.models import AnonymousUser, utcnow
+from playbook.models import AnonymousUser, Visibility, utcnow
 from playbook.permissions import Action, can
 from tests import factories
 
@@ -45,6 +45,14 @@ MATRIX = {
     (Action.PLAYBOOK_RESTORE, "binned_playbook"): {"owner"},
     (Action.PLAYBOOK_FORK, "playbook"): {"owner"},
     (Action.PLAYBOOK_FORK, "binned_playbook"): set(),
+    (Action.PLAYBOOK_SHARE, "playbook"): {"owner"},
+    (Action.PLAYBOOK_SHARE, "binned_playbook"): set(),
+    (Action.PLAYBOOK_LEAVE, "playbook"): {"owner"},
+    (Action.PLAYBOOK_LEAVE, "binned_playbook"): set(),
+    (Action.PLAYBOOK_VIEW, "public_playbook"): {"visitor", "member", "moderator", "admin", "owner"},
+    (Action.PLAYBOOK_EDIT, "public_playbook"): {"owner"},
+    (Action.PLAYBOOK_FORK, "public_playbook"): {"member", "moderator", "admin", "owner"},
+    (Action.PLAYBOOK_VIEW, "link_playbook"): {"owner"},
 }
 
 
@@ -53,10 +61,15 @@ def _object(state, people, persona):
         return None
     if state in ("live", "retired"):
         return factories.make_play(retired=state == "retired")
-    if state in ("playbook", "binned_playbook"):
+    if state.endswith("playbook"):
         playbook = factories.make_playbook(people["owner"])
         if state == "binned_playbook":
             playbook.deleted_at = utcnow()
+        if state in ("public_playbook", "link_playbook"):
+            # A link-shared playbook is readable only with the link in hand, which
+            # nobody in this matrix holds (the HTTP matrix covers link holders).
+            playbook.visibility = Visibility.PUBLIC if state == "public_playbook" else Visibility.LINK
+            playbook.link_token_hash = "0" * 64
         return playbook
     if state == "self":
         return people[persona] if persona != "visitor" else None

@@ -26,7 +26,9 @@ def _user_agent() -> str:
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
-    form = RegisterForm(email_taken=lambda email: services.find_user_by_email(email) is not None)
+    form = RegisterForm(email_taken=lambda email: services.find_user_by_email(email) is not None,
+                        data={"email": request.args.get("email", "")[:254]} if request.method == "GET" else None)
+    next_path = safe_next_path(request.args.get("next"))
     if form.validate_on_submit():
         try:
             user = services.register_user(form.email.data, form.display_name.data, form.password.data,
@@ -36,7 +38,7 @@ def register():
         else:
             login_user(user)
             flash(f"Welcome to Playbook, {user.display_name}.", "success")
-            return redirect(url_for("home.index"))
+            return redirect(next_path or url_for("home.index"))
     return render_template("auth/register.html", title="Create an account", form=form), 422 if form.errors else 200
 
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from playbook.library import bp, queries
 from playbook.library.forms import PlayFilterForm, ResourceFilterForm, SearchForm
+from playbook.gallery.queries import who_is_using
 from playbook.library.search import search_library
 from playbook.models import Component, Framework, Play, Resource
 from playbook.pagination import page_arg, per_page
@@ -42,7 +43,9 @@ def play_index():
 def play_detail(play_id: int):
     play = queries.load_play(play_id) or abort(404)
     require(current_user, Action.LIBRARY_VIEW, play)
-    return render_template("library/play_detail.html", title=play.title, play=play)
+    public, public_total, others = who_is_using(play_id=play.id)
+    return render_template("library/play_detail.html", title=play.title, play=play, using_public=public,
+                           using_public_total=public_total, using_others=others)
 
 
 @bp.route("/resources/")
@@ -58,7 +61,9 @@ def resource_index():
 @access_public
 def resource_detail(resource_id: int):
     resource = load_or_404(Resource, resource_id, Action.LIBRARY_VIEW)
-    return render_template("library/resource_detail.html", title=resource.title, resource=resource)
+    public, public_total, others = who_is_using(resource_id=resource.id)
+    return render_template("library/resource_detail.html", title=resource.title, resource=resource,
+                           using_public=public, using_public_total=public_total, using_others=others)
 
 
 @bp.route("/frameworks/")

@@ -16,8 +16,10 @@ from playbook.models.library import (
     Stage,
     play_component,
 )
+from playbook.models.notification import EmailOptOut, Notification, NotificationKind, OutgoingMail
 from playbook.models.playbook import (
     DEFAULT_SECTIONS,
+    Invitation,
     Item,
     ItemKind,
     ItemStatus,
@@ -33,6 +35,7 @@ from playbook.models.search import SearchDocument
 from playbook.models.user import AnonymousUser, AuthAttempt, LoginSession, PasswordResetToken, SiteRole, User
 
 __all__ = [
+    "EmailOptOut", "Notification", "NotificationKind", "OutgoingMail", "Invitation",
     "DEFAULT_SECTIONS", "Item", "ItemKind", "ItemStatus", "Membership", "MemberRole", "Playbook", "Revision",
     "Scope", "Section", "Visibility",
     "AnonymousUser", "Audience", "AuthAttempt", "Base", "Component", "Effort", "Element", "Framework",

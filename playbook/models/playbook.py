@@ -64,6 +64,10 @@ class Playbook(IdMixin, TimestampMixin, Base):
     forked_from_id: Mapped[int | None] = mapped_column(ForeignKey("playbook.id", ondelete="SET NULL"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # The secret read link: only its hash is kept; regenerating replaces it, revoking clears it.
+    link_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    link_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    link_last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     framework: Mapped[Framework | None] = relationship()
     forked_from: Mapped[Playbook | None] = relationship(remote_side="Playbook.id")
@@ -169,3 +173,28 @@ class Revision(IdMixin, Base):
     snapshot: Mapped[dict] = mapped_column(JSON)
 
     actor: Mapped[User | None] = relationship()
+
+
+class Invitation(IdMixin, Base):
+    """An owner's invitation of an e-mail address to a role; single-use, expiring,
+    revocable. Only the token's hash is stored."""
+
+    __tablename__ = "invitation"
+
+    playbook_id: Mapped[int] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    playbook: Mapped[Playbook] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > utcnow()

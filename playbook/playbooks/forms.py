@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from playbook.forms import options, strip
-from playbook.models import ItemStatus, Scope
+from playbook.models import ItemStatus, MemberRole, Scope, Visibility
 
 
 class VersionedForm(FlaskForm):
@@ -92,3 +92,19 @@ class ImportForm(FlaskForm):
 
 class RestoreForm(VersionedForm):
     pass
+
+
+class InviteForm(FlaskForm):
+    email = StringField("E-mail address", filters=[strip], validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)])
+    role = SelectField("Role", choices=options([(r.value, r.label) for r in MemberRole if r is not MemberRole.OWNER]),
+                       validators=[DataRequired()],
+                       description="Editors change the playbook; commenters and viewers read it.")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=options(MemberRole.choices()), validators=[DataRequired()])
+
+
+class VisibilityForm(FlaskForm):
+    visibility = SelectField("Who can read it", choices=options(Visibility.choices()), validators=[DataRequired()])
+    confirmed = HiddenField()

@@ -9,9 +9,12 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from flask import url_for
+
 from playbook.extensions import db
+from playbook.notifications import services as notifications
 from playbook.models import (
-    Component, Element, Framework, Item, ItemKind, ItemStatus, Membership, MemberRole, Play, Playbook, Resource,
+    Component, Element, Framework, NotificationKind, Item, ItemKind, ItemStatus, Membership, MemberRole, Play, Playbook, Resource,
     Revision, Scope, Section, User,
 )
 from playbook.permissions import Action, require
@@ -184,7 +187,13 @@ def fork_playbook(actor: User, original: Playbook) -> Playbook:
     _apply(playbook, doc, by_id=True, keep_owners=False)
     db.session.add(Revision(playbook_id=playbook.id, number=playbook.version, actor_id=actor.id,
                             summary=f"Forked from “{original.title}”", snapshot=document.snapshot(playbook)))
+    for membership in original.memberships:
+        if membership.role is MemberRole.OWNER and membership.user_id != actor.id:
+            notifications.notify(membership.user, NotificationKind.FORKED,
+                                 f"{actor.display_name} made a copy (fork) of “{original.title}”.",
+                                 link=url_for("playbooks.detail", playbook_id=original.id), playbook_id=original.id)
     db.session.commit()
+    notifications.deliver()
     return playbook
 
 

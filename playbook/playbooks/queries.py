@@ -34,10 +34,14 @@ def load_playbook_page(playbook_id: int) -> Playbook | None:
     )
 
 
-def fork_count(playbook: Playbook) -> int:
-    """Live forks of this playbook (forks in the bin do not count)."""
+def fork_count(playbook: Playbook, viewer) -> int:
+    """Live forks of this playbook that the viewer could read by membership or because
+    they are public: a private fork's existence is not revealed to anyone else."""
+    visible = Playbook.visibility == "public"
+    if getattr(viewer, "id", None) is not None:
+        visible = visible | Playbook.id.in_(select(Membership.playbook_id).where(Membership.user_id == viewer.id))
     return db.session.scalar(select(func.count()).select_from(Playbook).where(
-        Playbook.forked_from_id == playbook.id, Playbook.deleted_at.is_(None))) or 0
+        Playbook.forked_from_id == playbook.id, Playbook.deleted_at.is_(None), visible)) or 0
 
 
 @dataclass

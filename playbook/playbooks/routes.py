@@ -44,7 +44,7 @@ def detail(playbook_id: int):
     return render_template(
         "playbooks/detail.html", title=playbook.title, playbook=playbook, coverage=queries.coverage(playbook),
         progress=queries.progress(items), section_progress={s.id: queries.progress(s.items) for s in playbook.sections},
-        statuses=list(ItemStatus), fork_count=queries.fork_count(playbook),
+        statuses=list(ItemStatus), fork_count=queries.fork_count(playbook, current_user), my_role=playbook.role_of(current_user),
         section_form=SectionForm(version=playbook.version), move_form=MoveForm(version=playbook.version))
 
 

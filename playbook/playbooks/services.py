@@ -12,9 +12,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from flask import url_for
+
 from playbook.extensions import db
+from playbook.notifications import services as notifications
 from playbook.models import (
-    DEFAULT_SECTIONS, Component, Element, Framework, Item, ItemKind, ItemStatus, Membership, MemberRole, Play,
+    DEFAULT_SECTIONS, NotificationKind, Component, Element, Framework, Item, ItemKind, ItemStatus, Membership, MemberRole, Play,
     Playbook, Resource, Revision, Scope, Section, User, utcnow,
 )
 from playbook.permissions import Action, require
@@ -248,10 +251,19 @@ def update_item(actor: User, playbook: Playbook, item: Item, *, base_version, ti
     item.status = ItemStatus(status)
     # Set the relationships, not the ids: the revision snapshot reads item.owner and
     # item.element, which are already loaded and would otherwise still show the old ones.
+    previous_owner_id = item.owner_id
     item.owner = _member(playbook, owner_id)
     item.target_date = target_date
     item.element = _element(playbook, element_id)
+    assigned = item.owner is not None and item.owner.id not in (previous_owner_id, actor.id)
+    if assigned:
+        notifications.notify(item.owner, NotificationKind.ITEM_ASSIGNED,
+                             f"{actor.display_name} made you the owner of “{item.display_title}” in “{playbook.title}”.",
+                             link=url_for("playbooks.detail", playbook_id=playbook.id, _anchor=f"item-{item.id}"),
+                             playbook_id=playbook.id)
     _save(actor, playbook, f"Edited “{item.display_title}”")
+    if assigned:
+        notifications.deliver()
 
 
 def _member(playbook: Playbook, user_id) -> User | None:

@@ -1,0 +1,59 @@
+"""Notifications (in-app and by e-mail), e-mail preferences and the outgoing mail queue."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from playbook.models.base import Base, IdMixin, UTCDateTime, utcnow
+from playbook.models.library import LabelledEnum, _enum
+from playbook.models.user import User
+
+
+class NotificationKind(LabelledEnum):
+    INVITED = ("invited", "You were invited to a playbook")
+    ROLE_CHANGED = ("role_changed", "Your role on a playbook changed")
+    ITEM_ASSIGNED = ("item_assigned", "An item was assigned to you")
+    FORKED = ("forked", "A playbook you own was forked")
+
+
+class Notification(IdMixin, Base):
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind))
+    message: Mapped[str] = mapped_column(String(500))
+    link: Mapped[str] = mapped_column(String(500), default="")
+    # The playbook it is about: shown only while the person may still read it.
+    playbook_id: Mapped[int | None] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class EmailOptOut(Base):
+    """A person who does not want e-mail for one kind of notification."""
+
+    __tablename__ = "email_opt_out"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind), primary_key=True)
+
+
+class OutgoingMail(IdMixin, Base):
+    """A message waiting to go out; kept, with the error, until the SMTP server takes it."""
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (Index("ix_outgoing_mail_due", "sent_at", "next_attempt_at"),)
+
+    to: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,59 @@
+"""Routes for /notifications: the list, marking read, e-mail choices."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from playbook.forms import ConfirmForm
+from playbook.notifications import bp, services
+from playbook.notifications.forms import EmailChoicesForm
+from playbook.pagination import page_arg
+from playbook.permissions import access_login
+from playbook.urls import safe_next_path
+
+
+@bp.route("/")
+@access_login
+def index():
+    notifications = services.list_notifications(current_user, page=page_arg())
+    return render_template("notifications/index.html", title="Notifications", notifications=notifications,
+                           form=ConfirmForm())
+
+
+@bp.route("/<int:notification_id>/read", methods=["POST"])
+@access_login
+def read(notification_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.mark_read(current_user, notification_id)
+    target = safe_next_path(request.form.get("next"))
+    return redirect(target or url_for("notifications.index"))
+
+
+@bp.route("/read-all", methods=["POST"])
+@access_login
+def read_all():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.mark_read(current_user)
+    flash("All notifications are marked as read.", "info")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/open")
+@access_login
+def open_link():
+    """Where e-mailed links point: a path on this site, reached after signing in."""
+    return redirect(safe_next_path(request.args.get("next")) or url_for("notifications.index"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@access_login
+def settings():
+    choices = services.email_choices(current_user)
+    form = EmailChoicesForm(data={"kinds": [k.value for k, on in choices.items() if on]})
+    if form.validate_on_submit():
+        services.set_email_choices(current_user, set(form.kinds.data or []))
+        flash("Your e-mail choices are saved.", "success")
+        return redirect(url_for("notifications.settings"))
+    return render_template("notifications/settings.html", title="E-mail choices", form=form)

@@ -1,0 +1,72 @@
+"""Telling people about things. Any feature calls notify() inside its own change and
+deliver() after its commit. Services commit; routes never do."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import delete, func, select, update
+
+from playbook import mail
+from playbook.extensions import db
+from playbook.models import EmailOptOut, Notification, NotificationKind, User, utcnow
+
+
+def notify(user: User, kind: NotificationKind, message: str, link: str = "", playbook_id: int | None = None,
+           email_subject: str | None = None) -> Notification:
+    """Add an in-app notification and, unless the person turned this kind off, queue
+    its e-mail. Not committed: it becomes part of the caller's change."""
+    notification = Notification(user_id=user.id, kind=kind, message=message[:500], link=link[:500],
+                                playbook_id=playbook_id)
+    db.session.add(notification)
+    if wants_email(user, kind):
+        mail.queue_mail(user.email, email_subject or message[:120], "notification", user=user, message=message,
+                        link=url_for("notifications.open_link", _external=True, next=link) if link else "")
+    return notification
+
+
+def deliver() -> None:
+    """Send queued e-mail now; a mail server problem leaves it queued for a retry."""
+    mail.deliver_due()
+
+
+def wants_email(user: User, kind: NotificationKind) -> bool:
+    return db.session.get(EmailOptOut, (user.id, kind)) is None
+
+
+def _forget(user_id: int, playbook_id: int) -> None:
+    """Drop someone's notifications about a playbook they can no longer read."""
+    db.session.execute(delete(Notification).where(Notification.user_id == user_id,
+                                                  Notification.playbook_id == playbook_id))
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def list_notifications(user: User, page: int = 1, per_page: int = 30) -> Pagination:
+    query = select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def mark_read(user: User, notification_id: int | None = None) -> None:
+    """Mark one of the person's notifications (or all of them) as read."""
+    statement = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        statement = statement.where(Notification.id == notification_id)
+    db.session.execute(statement.values(read_at=utcnow()))
+    db.session.commit()
+
+
+def email_choices(user: User) -> dict[NotificationKind, bool]:
+    off = set(db.session.scalars(select(EmailOptOut.kind).where(EmailOptOut.user_id == user.id)))
+    return {kind: kind not in off for kind in NotificationKind}
+
+
+def set_email_choices(user: User, enabled: set[str]) -> None:
+    """Keep e-mail on for the kinds in `enabled` and off for the others."""
+    db.session.execute(delete(EmailOptOut).where(EmailOptOut.user_id == user.id))
+    for kind in NotificationKind:
+        if kind.value not in enabled:
+            db.session.add(EmailOptOut(user_id=user.id, kind=kind))
+    db.session.commit()
