@@ -44,6 +44,13 @@ def run_migrations_online():
     conf_args.setdefault("render_item", render_item)
     conf_args["render_as_batch"] = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite rebuilds a table to alter it (drop, then rename a copy). With
+            # foreign keys on, dropping the old table would cascade-delete every row
+            # that refers to it, so they are off while migrating and checked after.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_db.metadata,
@@ -52,6 +59,12 @@ def run_migrations_online():
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if problems:
+                raise RuntimeError(f"Migration left rows with broken references: {problems[:5]}")
 
 
 if context.is_offline_mode():

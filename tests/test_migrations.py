@@ -63,3 +63,29 @@ def test_downgrade_to_base_removes_every_table(empty_app):
     downgrade(revision="base")
     remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
     assert remaining == set()
+
+
+def test_upgrading_a_database_with_data_keeps_every_row(empty_app):
+    """Later migrations alter tables that others refer to; on SQLite that means a
+    table rebuild, which must not cascade-delete the referring rows."""
+    upgrade(revision="38301f576b2a")
+    statements = [
+        "INSERT INTO \"user\" (id, email, display_name, organization, role_title, password_hash, site_role, "
+        "is_active_account, password_changed_at, created_at, updated_at) VALUES (1, 'a@b.org', 'A', '', '', 'x', "
+        "'member', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO playbook (id, title, scope, organization, vision, vision_html, visibility, version, "
+        "created_at, updated_at) VALUES (1, 'P', 'school', '', '', '', 'private', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO membership (id, playbook_id, user_id, role, created_at, updated_at) "
+        "VALUES (1, 1, 1, 'owner', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO section (id, playbook_id, position, title) VALUES (1, 1, 0, 'Our plays')",
+        "INSERT INTO item (id, playbook_id, section_id, position, kind, title, notes, notes_html, status, "
+        "created_at, updated_at) VALUES (1, 1, 1, 0, 'note', 'N', '', '', 'idea', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+    ]
+    with db.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    upgrade()
+    with db.engine.connect() as connection:
+        counts = {table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                  for table in ("membership", "section", "item", "playbook")}
+    assert counts == {"membership": 1, "section": 1, "item": 1, "playbook": 1}
