@@ -45,6 +45,25 @@ def _components_by_id(component_ids: Iterable[int]) -> list[Component]:
     return [by_id[i] for i in ids]
 
 
+def _create(actor, entry, apply, index, fields: dict):
+    """The one way an entry enters the library: check, fill, save, index, commit."""
+    require(actor, Action.LIBRARY_EDIT)
+    apply(entry, **fields)
+    db.session.add(entry)
+    db.session.flush()
+    index(entry)
+    db.session.commit()
+    return entry
+
+
+def _update(actor, entry, apply, index, fields: dict):
+    require(actor, Action.LIBRARY_EDIT, entry)
+    apply(entry, **fields)
+    index(entry)
+    db.session.commit()
+    return entry
+
+
 # --- plays -----------------------------------------------------------------
 
 def _index_play(play: Play) -> None:
@@ -64,23 +83,12 @@ def _apply_play(play: Play, *, title, summary, body, stage, grade_band, effort, 
 
 def create_play(actor, **fields) -> Play:
     """Add a play to the library. Raises LibraryError for unknown component ids."""
-    require(actor, Action.LIBRARY_EDIT)
-    play = Play(slug=_unique_slug(Play, fields["title"]))
-    _apply_play(play, **fields)
-    db.session.add(play)
-    db.session.flush()
-    _index_play(play)
-    db.session.commit()
-    return play
+    return _create(actor, Play(slug=_unique_slug(Play, fields["title"])), _apply_play, _index_play, fields)
 
 
 def update_play(actor, play: Play, **fields) -> Play:
     """Change a play's fields. Raises LibraryError for unknown component ids."""
-    require(actor, Action.LIBRARY_EDIT, play)
-    _apply_play(play, **fields)
-    _index_play(play)
-    db.session.commit()
-    return play
+    return _update(actor, play, _apply_play, _index_play, fields)
 
 
 # --- resources -------------------------------------------------------------
@@ -105,22 +113,12 @@ def _apply_resource(resource: Resource, *, title, organization, url, description
 
 def create_resource(actor, **fields) -> Resource:
     """Add a resource to the library (its URL was checked by the form)."""
-    require(actor, Action.LIBRARY_EDIT)
-    resource = Resource(slug=_unique_slug(Resource, fields["title"]))
-    _apply_resource(resource, **fields)
-    db.session.add(resource)
-    db.session.flush()
-    _index_resource(resource)
-    db.session.commit()
-    return resource
+    return _create(actor, Resource(slug=_unique_slug(Resource, fields["title"])), _apply_resource, _index_resource,
+                   fields)
 
 
 def update_resource(actor, resource: Resource, **fields) -> Resource:
-    require(actor, Action.LIBRARY_EDIT, resource)
-    _apply_resource(resource, **fields)
-    _index_resource(resource)
-    db.session.commit()
-    return resource
+    return _update(actor, resource, _apply_resource, _index_resource, fields)
 
 
 # --- frameworks ------------------------------------------------------------
@@ -144,22 +142,12 @@ def _apply_framework(framework: Framework, *, name, edition, publisher, url, sum
 
 def create_framework(actor, **fields) -> Framework:
     """Add a framework; its components are added one by one afterwards."""
-    require(actor, Action.LIBRARY_EDIT)
-    framework = Framework(slug=_unique_slug(Framework, fields["name"]))
-    _apply_framework(framework, **fields)
-    db.session.add(framework)
-    db.session.flush()
-    _index_framework(framework)
-    db.session.commit()
-    return framework
+    return _create(actor, Framework(slug=_unique_slug(Framework, fields["name"])), _apply_framework,
+                   _index_framework, fields)
 
 
 def update_framework(actor, framework: Framework, **fields) -> Framework:
-    require(actor, Action.LIBRARY_EDIT, framework)
-    _apply_framework(framework, **fields)
-    _index_framework(framework)
-    db.session.commit()
-    return framework
+    return _update(actor, framework, _apply_framework, _index_framework, fields)
 
 
 def parse_elements(lines: str) -> list[tuple[str, str]]:
