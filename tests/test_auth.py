@@ -1,14 +1,10 @@
 """Tests for /auth: registering, signing in and out, throttling, the `next` guard and password reset."""
 from __future__ import annotations
 
-import email
-import email.policy
 import html as html_lib
 import logging
 import os
 import re
-import socketserver
-import threading
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -23,6 +19,7 @@ from playbook.extensions import db as _db
 from playbook.models import AuthAttempt, LoginSession, PasswordResetToken, User, utcnow
 from playbook.urls import safe_next_path
 from tests.factories import PASSWORD, make_user
+from tests.fixtures_mail import outbox  # noqa: F401  (the local SMTP server fixture)
 from tests.helpers import check_page, csrf_token_from, get_page, post_form
 
 NEW_PASSWORD = "a brand new passphrase for spring"
@@ -80,55 +77,6 @@ def _fresh_client_with_cookies(app, **cookies):
 
 
 # --- a local SMTP server that keeps what it receives ----------------------------------------
-
-class _SMTPHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP for smtplib: greet, accept every command, keep each DATA body."""
-
-    def _reply(self, line: str) -> None:
-        self.wfile.write(line.encode("ascii") + b"\r\n")
-
-    def handle(self) -> None:
-        self._reply("220 localhost test sink")
-        body: list[bytes] | None = None
-        for line in self.rfile:
-            if body is not None:
-                if line.rstrip(b"\r\n") == b".":
-                    self.server.messages.append(email.message_from_bytes(b"".join(body), policy=email.policy.default))
-                    body = None
-                    self._reply("250 OK")
-                else:
-                    body.append(line[1:] if line.startswith(b"..") else line)
-                continue
-            verb = line[:4].upper()
-            if verb in (b"EHLO", b"HELO"):
-                self._reply("250 localhost")
-            elif verb == b"DATA":
-                body = []
-                self._reply("354 End data with <CR><LF>.<CR><LF>")
-            elif verb == b"QUIT":
-                self._reply("221 Bye")
-                return
-            else:  # MAIL, RCPT, RSET, NOOP
-                self._reply("250 OK")
-
-
-class _SMTPSink(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-
-
-@pytest.fixture
-def outbox(app):
-    """The app sends mail over SMTP to a server on 127.0.0.1; the list holds what arrived."""
-    server = _SMTPSink(("127.0.0.1", 0), _SMTPHandler)
-    server.messages = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config.update(PLAYBOOK_MAIL_SERVER="127.0.0.1", PLAYBOOK_MAIL_PORT=server.server_address[1])
-    yield server.messages
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
 
 def _reset_path(message) -> str:
     match = re.search(r"http://localhost(/auth/reset/[A-Za-z0-9_-]+)", message.get_content())

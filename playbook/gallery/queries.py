@@ -31,9 +31,9 @@ def list_public(*, q: str = "", scope: str | None = None, framework_id: int | No
     query = (select(Playbook).outerjoin(forks, forks.c.playbook_id == Playbook.id).where(*_public())
              .options(selectinload(Playbook.framework)))
     if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Playbook.title).like(pattern), func.lower(Playbook.organization).like(pattern),
-                                func.lower(Playbook.vision).like(pattern)))
+        words = q.lower()  # matched as text: % and _ are not wildcards
+        query = query.where(or_(*(func.lower(column).contains(words, autoescape=True)
+                                  for column in (Playbook.title, Playbook.organization, Playbook.vision))))
     if scope:
         query = query.where(Playbook.scope == scope)
     if framework_id:

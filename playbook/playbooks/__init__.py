@@ -4,7 +4,22 @@ from flask import Blueprint
 bp = Blueprint("playbooks", __name__, url_prefix="/playbooks")
 
 from playbook.playbooks import routes, routes_history, routes_items, routes_sharing  # noqa: E402,F401
+from playbook.playbooks.services import Conflict  # noqa: E402
 from playbook.playbooks.sharing import granted_links  # noqa: E402
+
+
+@bp.errorhandler(Conflict)
+def _conflict(conflict: Conflict):
+    """A change that lost a race with a teammate's save and that no route handles
+    itself (sharing changes, joining): nothing was applied; say so with a 409."""
+    from flask import jsonify
+
+    from playbook.errors import wants_json
+    from playbook.playbooks.views import conflict_page
+
+    if wants_json():
+        return jsonify(ok=False, conflict=True, error=str(conflict)), 409
+    return conflict_page(conflict.playbook_id, conflict.base_version, None, None)
 
 
 @bp.before_app_request

@@ -75,7 +75,7 @@ def _remove(actor: User, playbook: Playbook, membership: Membership, summary: st
     for section in playbook.sections:
         for item in section.items:
             if item.owner_id == membership.user_id:
-                item.owner_id = None
+                item.owner = None  # the relationship, so the revision snapshot sees it too
     notifications._forget(membership.user_id, playbook.id)
     _record(actor, playbook, summary)
 
@@ -194,8 +194,12 @@ def set_visibility(actor: User, playbook: Playbook, visibility: str) -> str | No
         return None
     token = None
     playbook.visibility = visibility
-    if visibility is Visibility.LINK and playbook.link_token_hash is None:
+    if visibility is Visibility.LINK:
         token = _new_link(playbook)
+    else:
+        # Leaving link sharing turns the link off for good: sharing by link again
+        # makes a new one, so an old link never comes back to life.
+        playbook.link_token_hash = playbook.link_created_at = playbook.link_last_used_at = None
     _record(actor, playbook, f"Changed visibility to: {visibility.label}")
     return token
 
