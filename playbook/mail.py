@@ -17,6 +17,8 @@ from playbook.extensions import db
 from playbook.models import OutgoingMail, utcnow
 
 MAX_BACKOFF = timedelta(hours=6)
+MAX_ATTEMPTS = 12  # about two days of retries; then the message is left for a person to look at
+GIVEN_UP = timedelta(days=36500)
 
 
 def send_mail(to: str, subject: str, template: str, **context) -> bool:
@@ -53,8 +55,13 @@ def deliver_due(limit: int = 50) -> tuple[int, int]:
         except (OSError, smtplib.SMTPException) as error:
             failed += 1
             message.last_error = f"{type(error).__name__}: {error}"[:500]
-            message.next_attempt_at = utcnow() + min(timedelta(minutes=2 ** message.attempts), MAX_BACKOFF)
-            current_app.logger.warning("E-mail to %s not sent yet (%s); will retry", message.to, message.last_error)
+            if message.attempts >= MAX_ATTEMPTS:
+                message.next_attempt_at = utcnow() + GIVEN_UP
+                current_app.logger.error("Gave up e-mail %s to %s after %d attempts: %s", message.id, message.to,
+                                         message.attempts, message.last_error)
+            else:
+                message.next_attempt_at = utcnow() + min(timedelta(minutes=2 ** message.attempts), MAX_BACKOFF)
+                current_app.logger.warning("E-mail to %s not sent yet (%s); will retry", message.to, message.last_error)
         else:
             sent += 1
             message.sent_at = utcnow()

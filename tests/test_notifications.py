@@ -433,3 +433,17 @@ def test_a_member_who_leaves_loses_notifications_about_that_playbook(app, owner,
     assert role_of(team.id, other_member) is None
     assert notifications_of(other_member) == []
     assert badge(omar) == 0
+
+
+def test_mail_that_keeps_failing_is_given_up_after_the_last_attempt(app, mail_down):
+    from playbook import mail
+    from playbook.extensions import db
+    from playbook.models import OutgoingMail, utcnow
+
+    message = OutgoingMail(to="x@example.org", subject="S", body="B", attempts=mail.MAX_ATTEMPTS - 1)
+    db.session.add(message)
+    db.session.commit()
+    assert mail.deliver_due() == (0, 1)
+    db.session.refresh(message)
+    assert message.attempts == mail.MAX_ATTEMPTS and message.sent_at is None
+    assert message.next_attempt_at > utcnow() + mail.MAX_BACKOFF * 100

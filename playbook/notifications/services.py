@@ -24,9 +24,15 @@ def notify(user: User, kind: NotificationKind, message: str, link: str = "", pla
     return notification
 
 
+# A request sends at most this many queued messages (its own, normally); `flask
+# deliver-mail` works through any backlog, so a slow mail server cannot hold a
+# request up for long.
+DELIVER_PER_REQUEST = 5
+
+
 def deliver() -> None:
     """Send queued e-mail now; a mail server problem leaves it queued for a retry."""
-    mail.deliver_due()
+    mail.deliver_due(limit=DELIVER_PER_REQUEST)
 
 
 def wants_email(user: User, kind: NotificationKind) -> bool:
