@@ -8,7 +8,7 @@ from playbook.library import bp, queries
 from playbook.library.forms import PlayFilterForm, ResourceFilterForm, SearchForm
 from playbook.gallery.queries import who_is_using
 from playbook.library.search import search_library
-from playbook.models import Component, Framework, Play, Resource
+from playbook.models import Resource
 from playbook.pagination import page_arg, per_page
 from playbook.permissions import Action, access_public, can, load_or_404, require
 

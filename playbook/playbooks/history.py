@@ -5,11 +5,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from flask import url_for
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-
-from flask import url_for
 
 from playbook.extensions import db
 from playbook.notifications import services as notifications

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from playbook.errors import wants_json
 from playbook.forms import options
-from playbook.permissions import Action, access, checked_or_404
+from playbook.permissions import Action, access
 from playbook.playbooks import bp, queries, services, views
 from playbook.playbooks.forms import AddItemForm, ItemForm, MoveForm, NoteForm, SectionForm, VersionedForm
 

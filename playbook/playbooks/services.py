@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from flask import url_for
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
-
-from flask import url_for
 
 from playbook.extensions import db
 from playbook.notifications import services as notifications
