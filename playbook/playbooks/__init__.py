@@ -10,15 +10,17 @@ from playbook.playbooks.sharing import granted_links  # noqa: E402
 
 @bp.errorhandler(Conflict)
 def _conflict(conflict: Conflict):
-    """A change that lost a race with a teammate's save and that no route handles
-    itself (sharing changes, joining): nothing was applied; say so with a 409."""
+    """A change based on a stale version, or one that lost a race with a teammate's
+    save: nothing was applied; show what changed (409). Routes whose forms hold
+    typed text catch Conflict themselves, to give that text back."""
     from flask import jsonify
 
     from playbook.errors import wants_json
     from playbook.playbooks.views import conflict_page
 
     if wants_json():
-        return jsonify(ok=False, conflict=True, error=str(conflict)), 409
+        return jsonify(ok=False, conflict=True,
+                       error="Someone changed this playbook meanwhile. Reload to see it."), 409
     return conflict_page(conflict.playbook_id, conflict.base_version, None, None)
 
 

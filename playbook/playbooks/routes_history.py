@@ -57,10 +57,7 @@ def revision_restore(playbook_id: int, number: int):
     form = RestoreForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        history.restore_revision(current_user, playbook, revision, base_version=form.base_version())
-    except services.Conflict as conflict:
-        return views.conflict_page(playbook.id, conflict.base_version, None, None)
+    history.restore_revision(current_user, playbook, revision, base_version=form.base_version())
     flash(f"Restored version {number}. The version before the restore is still in the history.", "success")
     return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
 

@@ -61,10 +61,7 @@ def section_delete(playbook_id: int, section_id: int):
     form = VersionedForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.remove_section(current_user, playbook, section, base_version=form.base_version())
-    except services.Conflict as conflict:
-        return views.conflict_page(playbook.id, conflict.base_version, None, None)
+    services.remove_section(current_user, playbook, section, base_version=form.base_version())
     flash(f"Removed “{section.title}”. Its items are kept in the history if you need them back.", "info")
     return _back(playbook)
 
@@ -77,11 +74,8 @@ def section_move(playbook_id: int, section_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
         return _move_refused(playbook, form)
-    try:
-        services.move_section(current_user, playbook, section, base_version=form.base_version(),
-                              position=form.position.data)
-    except services.Conflict as conflict:
-        return _move_conflict(playbook, conflict)
+    services.move_section(current_user, playbook, section, base_version=form.base_version(),
+                          position=form.position.data)
     return _moved(playbook, f"#section-{section.id}")
 
 
@@ -94,11 +88,8 @@ def item_move(playbook_id: int, item_id: int):
     if not form.validate_on_submit():
         return _move_refused(playbook, form)
     target = views.section_of(playbook, form.section_id.data) if form.section_id.data else item.section
-    try:
-        services.move_item(current_user, playbook, item, base_version=form.base_version(), section=target,
-                           position=form.position.data)
-    except services.Conflict as conflict:
-        return _move_conflict(playbook, conflict)
+    services.move_item(current_user, playbook, item, base_version=form.base_version(), section=target,
+                       position=form.position.data)
     return _moved(playbook, f"#item-{item.id}")
 
 
@@ -113,12 +104,6 @@ def _move_refused(playbook, form):
         return jsonify(ok=False, error="That move is not possible.", errors=form.errors), 400
     flash("That move is not possible.", "error")
     return _back(playbook)
-
-
-def _move_conflict(playbook, conflict):
-    if wants_json():
-        return jsonify(ok=False, conflict=True, error="Someone changed this playbook meanwhile. Reload to see it."), 409
-    return views.conflict_page(playbook.id, conflict.base_version, None, None)
 
 
 @bp.route("/<int:playbook_id>/sections/<int:section_id>/notes/new", methods=["GET", "POST"])
@@ -173,10 +158,7 @@ def item_delete(playbook_id: int, item_id: int):
     form = VersionedForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.remove_item(current_user, playbook, item, base_version=form.base_version())
-    except services.Conflict as conflict:
-        return views.conflict_page(playbook.id, conflict.base_version, None, None)
+    services.remove_item(current_user, playbook, item, base_version=form.base_version())
     flash(f"Removed “{item.display_title}”. The history keeps it if you need it back.", "info")
     return _back(playbook)
 
