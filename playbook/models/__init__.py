@@ -16,6 +16,15 @@ from playbook.models.library import (
     Stage,
     play_component,
 )
+from playbook.models.comment import Comment, CommentStatus, Flag, FlagReason, TargetKind
+from playbook.models.moderation import (
+    Decision,
+    ModerationAction,
+    ReasonTemplate,
+    SubjectKind,
+    Submission,
+    SubmissionStatus,
+)
 from playbook.models.notification import EmailOptOut, Notification, NotificationKind, OutgoingMail
 from playbook.models.playbook import (
     DEFAULT_SECTIONS,
@@ -35,6 +44,8 @@ from playbook.models.search import SearchDocument
 from playbook.models.user import AnonymousUser, AuthAttempt, LoginSession, PasswordResetToken, SiteRole, User
 
 __all__ = [
+    "Comment", "CommentStatus", "Decision", "Flag", "FlagReason", "ModerationAction", "ReasonTemplate",
+    "SubjectKind", "Submission", "SubmissionStatus", "TargetKind",
     "EmailOptOut", "Notification", "NotificationKind", "OutgoingMail", "Invitation",
     "DEFAULT_SECTIONS", "Item", "ItemKind", "ItemStatus", "Membership", "MemberRole", "Playbook", "Revision",
     "Scope", "Section", "Visibility",

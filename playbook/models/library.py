@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, TimestampMixin, UTCDateTime
+
+if TYPE_CHECKING:
+    from playbook.models.user import User
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -197,8 +201,11 @@ class Resource(IdMixin, TimestampMixin, Base):
     resource_type: Mapped[ResourceType] = mapped_column(_enum(ResourceType), index=True)
     why_use_it: Mapped[str] = mapped_column(Text, default="")
     who_is_using: Mapped[str] = mapped_column(Text, default="")
+    # The member whose suggestion became this resource (credited on its page).
+    suggested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    suggested_by: Mapped[User | None] = relationship()
     ideal_user_rows: Mapped[list[ResourceIdealUser]] = relationship(
         cascade="all, delete-orphan", order_by="ResourceIdealUser.ideal_user"
     )

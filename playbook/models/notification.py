@@ -16,6 +16,9 @@ class NotificationKind(LabelledEnum):
     ROLE_CHANGED = ("role_changed", "Your role on a playbook changed")
     ITEM_ASSIGNED = ("item_assigned", "An item was assigned to you")
     FORKED = ("forked", "A playbook you own was forked")
+    REPLY = ("reply", "Someone replied to your comment")
+    CONTRIBUTION_APPROVED = ("contribution_approved", "A moderator approved your comment or suggestion")
+    CONTRIBUTION_REJECTED = ("contribution_rejected", "A moderator turned down your comment or suggestion")
 
 
 class Notification(IdMixin, Base):

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_login import AnonymousUserMixin, UserMixin
 from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -37,6 +38,9 @@ class User(IdMixin, TimestampMixin, UserMixin, Base):
         default=SiteRole.MEMBER,
     )
     is_active_account: Mapped[bool] = mapped_column(default=True)
+    # Set when a moderator marks one of the person's posts as spam: everything they
+    # post afterwards waits for a moderator, however trusted they were.
+    posts_held: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     sessions: Mapped[list[LoginSession]] = relationship(

@@ -1,0 +1,105 @@
+"""Comments: Markdown posts on a play, a resource, a framework component or a
+playbook; replies one level deep; flags raised by readers."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from playbook.models.base import Base, IdMixin, UTCDateTime, utcnow
+from playbook.models.library import LabelledEnum, _enum
+from playbook.models.user import User
+
+
+class CommentStatus(LabelledEnum):
+    PENDING = ("pending", "Waiting for a moderator")
+    PUBLISHED = ("published", "Published")
+    HIDDEN = ("hidden", "Hidden while a moderator reviews flags")
+    REJECTED = ("rejected", "Rejected")
+
+
+class TargetKind(LabelledEnum):
+    """What a comment hangs on; each has its own foreign key column on Comment."""
+
+    PLAY = ("play", "Play")
+    RESOURCE = ("resource", "Resource")
+    COMPONENT = ("component", "Framework component")
+    PLAYBOOK = ("playbook", "Playbook")
+
+    @property
+    def column(self) -> str:
+        return f"{self.value}_id"
+
+
+class Comment(IdMixin, Base):
+    __tablename__ = "comment"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN play_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN resource_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN component_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN playbook_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_target",
+        ),
+        Index("ix_comment_play_thread", "play_id", "parent_id", "created_at"),
+        Index("ix_comment_resource_thread", "resource_id", "parent_id", "created_at"),
+        Index("ix_comment_component_thread", "component_id", "parent_id", "created_at"),
+        Index("ix_comment_playbook_thread", "playbook_id", "parent_id", "created_at"),
+        Index("ix_comment_status_created", "status", "created_at"),
+        Index("ix_comment_author_created", "author_id", "created_at"),
+    )
+
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    target_kind: Mapped[TargetKind] = mapped_column(_enum(TargetKind))
+    play_id: Mapped[int | None] = mapped_column(ForeignKey("play.id", ondelete="CASCADE"))
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"))
+    component_id: Mapped[int | None] = mapped_column(ForeignKey("component.id", ondelete="CASCADE"))
+    playbook_id: Mapped[int | None] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+
+    body: Mapped[str] = mapped_column(Text)
+    # The sanitized HTML of body, rendered once when the text is saved.
+    body_html: Mapped[str] = mapped_column(Text)
+    status: Mapped[CommentStatus] = mapped_column(_enum(CommentStatus), default=CommentStatus.PUBLISHED)
+    reason: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    author: Mapped[User] = relationship()
+
+    @property
+    def target_id(self) -> int:
+        return getattr(self, self.target_kind.column)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_published(self) -> bool:
+        return self.status is CommentStatus.PUBLISHED
+
+
+class FlagReason(LabelledEnum):
+    SPAM = ("spam", "Spam")
+    OFF_TOPIC = ("off_topic", "Off-topic")
+    HARMFUL = ("harmful", "Harmful or abusive")
+    OTHER = ("other", "Something else")
+
+
+class Flag(IdMixin, Base):
+    """One member's report of a comment; a member flags a comment at most once."""
+
+    __tablename__ = "flag"
+    __table_args__ = (UniqueConstraint("comment_id", "user_id"),)
+
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    reason: Mapped[FlagReason] = mapped_column(_enum(FlagReason))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when a moderator decides on the flagged comment; open flags have none.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
