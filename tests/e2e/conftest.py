@@ -1,0 +1,210 @@
+"""Browser fixtures: a real gunicorn server on 127.0.0.1 over its own SQLite file,
+Debian's chromium driven by Playwright, and screenshots of every open page when a
+test fails (saved in tests/artifacts/)."""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import pages
+
+ROOT = Path(__file__).resolve().parents[2]
+E2E_DIR = Path(__file__).resolve().parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+SERVER_START_SECONDS = 40
+COMMAND_SECONDS = 120
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test in tests/e2e is a browser test; CI runs the suite twice (SQLite,
+    then PostgreSQL) and the browser tests, which bring their own SQLite server,
+    belong to the first pass only."""
+    on_postgres = bool(os.environ.get("TEST_DATABASE_URL"))
+    for item in items:
+        if E2E_DIR not in Path(item.path).resolve().parents:
+            continue
+        item.add_marker(pytest.mark.browser)
+        if on_postgres:
+            item.add_marker(pytest.mark.skip(
+                reason="browser tests run in the SQLite pass only (TEST_DATABASE_URL is set); "
+                       "they start their own server on a temporary SQLite file"))
+
+
+@dataclass
+class LiveServer:
+    url: str
+    admin_email: str
+    admin_password: str
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(database: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL" and not k.startswith("FLASK_")}
+    env.update({
+        "PLAYBOOK_CONFIG": "development",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": secrets.token_hex(32),
+        "FLASK_APP": "run:app",
+        # Cheaper password hashing keeps registering and signing in quick; the
+        # algorithm (argon2id) and every code path stay the same.
+        "PLAYBOOK_ARGON2_TIME_COST": "1",
+        "PLAYBOOK_ARGON2_MEMORY_KIB": "8192",
+        "PLAYBOOK_MAIL_SERVER": "",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    return env
+
+
+def _flask(env: dict, log, *args: str, input: str | None = None) -> None:
+    result = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, input=input, text=True,
+                            capture_output=True, timeout=COMMAND_SECONDS)
+    log.write(f"$ flask {' '.join(a if not a.startswith('--password=') else '--password=…' for a in args)}\n"
+              f"{result.stdout}{result.stderr}\n")
+    log.flush()
+    if result.returncode != 0:
+        pytest.fail(f"`flask {args[0]}` failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, server_log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited with {process.returncode}:\n{server_log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url + "/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"the server did not answer within {SERVER_START_SECONDS}s:\n{server_log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The app served by gunicorn (2 workers, as in production) on a free port of
+    127.0.0.1, over a fresh SQLite file set up with `flask setup` (migrations and the
+    starter library) and an admin made with `flask create-user`."""
+    workdir = tmp_path_factory.mktemp("e2e-server")
+    env = _server_env(workdir / "e2e.sqlite")
+    server_log = workdir / "server.log"
+    admin_email, admin_password = "ada.admin@district.example.org", "admin passphrase for the browser tests"
+    with server_log.open("w") as log:
+        _flask(env, log, "setup")
+        _flask(env, log, "create-user", admin_email, "--name", "Ada Admin", "--role", "admin",
+               f"--password={admin_password}")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with server_log.open("a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+             "--graceful-timeout", "5", "--no-control-socket", "run:app"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_up(url, process, server_log)
+        yield LiveServer(url, admin_email, admin_password, server_log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+                    "(`apt-get install -y chromium`); .ci/run installs it.", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--disable-dev-shm-usage"])
+        yield browser
+        browser.close()
+
+
+class Contexts:
+    """Browser contexts opened by one test (one per person: separate cookies). All are
+    closed at the end of the test, and their pages photographed if it failed."""
+
+    def __init__(self, browser, base_url: str):
+        self.browser, self.base_url, self.opened = browser, base_url, []
+
+    def __call__(self, **options):
+        options.setdefault("base_url", self.base_url)
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = self.browser.new_context(**options)
+        context.set_default_timeout(pages.TIMEOUT_MS)
+        self.opened.append(context)
+        return context
+
+    def screenshots(self, name: str) -> list[str]:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        saved = []
+        for c, context in enumerate(self.opened):
+            for p, page in enumerate(context.pages):
+                path = ARTIFACTS / f"{name}-context{c}-page{p}.png"
+                try:
+                    page.screenshot(path=str(path), full_page=True, timeout=10_000)
+                except Exception as error:  # a crashed page must not hide the test's own failure
+                    saved.append(f"could not photograph {page.url}: {error}")
+                else:
+                    saved.append(f"{path.relative_to(ROOT)}  ({page.url})")
+        return saved
+
+    def close(self) -> None:
+        for context in self.opened:
+            context.close()
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Call it to open a browser context on the live server."""
+    contexts = Contexts(browser, live_server.url)
+    yield contexts
+    contexts.close()
+
+
+@pytest.fixture
+def page(new_context):
+    return new_context().new_page()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, save a full-page screenshot of each of its open pages."""
+    outcome = yield
+    report = outcome.get_result()
+    contexts = getattr(item, "funcargs", {}).get("new_context")
+    if report.failed and report.when in ("setup", "call") and isinstance(contexts, Contexts):
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid.split("::", 1)[-1])[:120]
+        report.sections.append(("screenshots", "\n".join(contexts.screenshots(name)) or "no page was open"))
+        server = item.funcargs.get("live_server")
+        if isinstance(server, LiveServer):
+            report.sections.append(("server log (last lines)", server.log_tail()))

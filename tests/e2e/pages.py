@@ -1,0 +1,157 @@
+"""What a person does in the browser, as reusable steps: register, sign in, start a
+playbook, add library entries, edit items, share. Every step goes through the app's
+own pages and forms, by their visible labels, the way a person (or a screen reader)
+finds them."""
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+from dataclasses import dataclass
+
+from playwright.sync_api import Page, expect
+
+TIMEOUT_MS = 15_000
+PASSWORD = "a long passphrase for the browser tests"
+_counter = itertools.count(1)
+_run = secrets.token_hex(3)
+
+
+@dataclass
+class Person:
+    email: str
+    name: str
+    password: str = PASSWORD
+
+
+def new_person(name: str) -> Person:
+    """A person with an e-mail address no other test uses (the server lives for the session)."""
+    slug = re.sub(r"[^a-z]+", ".", name.lower()).strip(".") or "person"
+    return Person(f"{slug}.{_run}.{next(_counter)}@district.example.org", name)
+
+
+def register(page: Page, person: Person) -> Person:
+    page.goto("/auth/register")
+    page.get_by_label("E-mail address").fill(person.email)
+    page.get_by_label("Your name").fill(person.name)
+    page.get_by_label("Password", exact=True).fill(person.password)
+    page.get_by_label("Repeat the password").fill(person.password)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator(".flashes")).to_contain_text(f"Welcome to Playbook, {person.name}")
+    return person
+
+
+def sign_in(page: Page, email: str, password: str) -> None:
+    page.goto("/auth/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".flashes")).to_contain_text("Signed in as")
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator(".flashes")).to_contain_text("You are signed out")
+
+
+def playbook_id(page: Page) -> int:
+    match = re.search(r"/playbooks/(\d+)", page.url)
+    assert match, f"not on a playbook page: {page.url}"
+    return int(match.group(1))
+
+
+def create_playbook(page: Page, title: str, *, vision: str = "", organization: str = "",
+                    scope: str = "School", framework: bool = True) -> int:
+    """Start a playbook through the form; returns its id."""
+    page.goto("/playbooks/new")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Scope").select_option(label=scope)
+    if organization:
+        page.get_by_label("School, district or network").fill(organization)
+    if framework:
+        select = page.get_by_label("Framework you adopt")
+        select.select_option(index=1)  # the starter framework; 0 is "No framework yet"
+    if vision:
+        page.get_by_label("Vision statement").fill(vision)
+    page.get_by_role("button", name=re.compile("^(Start|Create|Save)")).click()
+    expect(page.locator(".flashes")).to_contain_text("Your playbook is ready")
+    return playbook_id(page)
+
+
+def open_detail(page: Page, playbook: int) -> None:
+    page.goto(f"/playbooks/{playbook}")
+
+
+def add_to_playbook(page: Page, entry_url: str, playbook_title: str, section: str) -> str:
+    """Open a library page (play, resource or component), choose "Add to playbook" and
+    the section; returns the entry's title as the library shows it."""
+    page.goto(entry_url)
+    title = page.locator("h1").inner_text().strip()
+    page.get_by_role("link", name=re.compile("^Add to playbook")).first.click()
+    page.get_by_label("Add to").select_option(label=f"{playbook_title} › {section}")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator(".flashes")).to_contain_text(f"Added “{title}”")
+    return title
+
+
+def library_links(page: Page, index_url: str, count: int) -> list[str]:
+    """The first `count` entry links of a library list page (plays or resources)."""
+    page.goto(index_url)
+    links = page.locator(".card-title a")
+    expect(links.first).to_be_visible()
+    return [links.nth(i).get_attribute("href") for i in range(count)]
+
+
+def section(page: Page, title: str):
+    return page.locator("section.pb-section").filter(has=page.get_by_role("heading", name=title, exact=True))
+
+
+def item_titles(page: Page, section_title: str) -> list[str]:
+    return [t.strip() for t in section(page, section_title).locator("li.item .item-title").all_inner_texts()]
+
+
+def item_row(page: Page, title: str):
+    return page.locator("li.item").filter(has=page.locator(".item-title", has_text=title))
+
+
+def open_item_editor(page: Page, playbook: int, title: str) -> None:
+    open_detail(page, playbook)
+    item_row(page, title).get_by_role("link", name=re.compile("^Edit")).click()
+    expect(page.get_by_label("Our twist")).to_be_visible()
+
+
+def save_item(page: Page, twist: str | None = None, status: str | None = None) -> None:
+    if twist is not None:
+        page.get_by_label("Our twist").fill(twist)
+    if status is not None:
+        page.get_by_label("Status").select_option(label=status)
+    page.get_by_role("button", name="Save item").click()
+
+
+def invite(page: Page, playbook: int, email: str, role: str = "Editor") -> None:
+    page.goto(f"/playbooks/{playbook}/share")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Role", exact=True).select_option(label=role)
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.locator(".flashes")).to_contain_text(f"Invitation sent to {email}")
+
+
+def set_visibility(page: Page, playbook: int, label: str) -> str | None:
+    """Change who can read the playbook on its share page (and confirm); returns the
+    secret link when the new visibility is "link"."""
+    page.goto(f"/playbooks/{playbook}/share")
+    page.get_by_role("combobox", name="Who can read it").select_option(label=label)
+    page.get_by_role("button", name="Change…").click()
+    page.get_by_role("button", name="Yes, change it").click()
+    expect(page.locator(".flashes")).to_contain_text("Visibility:")
+    link = page.locator("#new-link")
+    return link.input_value() if link.count() else None
+
+
+def add_note(page: Page, playbook: int, section_title: str, title: str, details: str = "") -> None:
+    open_detail(page, playbook)
+    section(page, section_title).get_by_role("link", name=re.compile("^Add a note")).click()
+    page.get_by_label("Note title").fill(title)
+    if details:
+        page.get_by_label("Details").fill(details)
+    page.get_by_role("button", name=re.compile("^(Add|Save)")).click()
