@@ -96,9 +96,9 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from playbook import accounts, admin, auth, gallery, home, library, notifications, playbooks
+    from playbook import accounts, admin, auth, comments, gallery, home, library, moderation, notifications, playbooks
 
-    for module in (home, auth, accounts, library, playbooks, gallery, notifications, admin):
+    for module in (home, auth, accounts, library, playbooks, gallery, comments, moderation, notifications, admin):
         app.register_blueprint(module.bp)
 
 
@@ -113,7 +113,8 @@ def register_cli(app: Flask) -> None:
 
     for command in (cli.setup_command, cli.seed_library_command, cli.reindex_command,
                     cli.create_user_command, cli.set_role_command, cli.purge_bin_command,
-                    cli.import_playbook_command, cli.deliver_mail_command):
+                    cli.import_playbook_command, cli.deliver_mail_command, cli.backup_command,
+                    cli.restore_command):
         app.cli.add_command(command)
 
 

@@ -5,7 +5,7 @@ import click
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from playbook import mail
+from playbook import backup, mail
 from playbook.admin import services as admin_services
 from playbook.auth import services as auth_services
 from playbook.auth.passwords import password_problem
@@ -108,3 +108,37 @@ def deliver_mail_command():
     before (run it every few minutes, for example from cron)."""
     sent, failed = mail.deliver_due(limit=500)
     click.echo(f"Sent {sent} message{'s' if sent != 1 else ''}; {failed} still waiting for a retry.")
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(destination):
+    """Copy the SQLite database to DESTINATION (a new file) while the app keeps
+    running. For PostgreSQL use pg_dump instead."""
+    try:
+        report = backup.backup_database(destination)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up {report.rows} rows in {report.tables} tables to {report.path}.")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(source, yes):
+    """Replace everything in the SQLite database with the backup SOURCE, made by
+    `flask backup` with this version of Playbook. The data as it was is kept in a
+    backup beside the database first."""
+    try:
+        backup.live_database_path()  # refuses PostgreSQL before looking at the file
+        report = backup.check_backup(source)
+        if not yes:
+            click.confirm(f"Replace all data in the database with {report.path} ({report.rows} rows)?", abort=True)
+        report, kept = backup.restore_database(report.path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {report.rows} rows in {report.tables} tables from {report.path}.")
+    if kept:
+        click.echo(f"The data as it was before is in {kept}.")
