@@ -96,9 +96,9 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from playbook import accounts, admin, auth, gallery, home, library, notifications, playbooks
+    from playbook import accounts, admin, auth, comments, gallery, home, library, moderation, notifications, playbooks
 
-    for module in (home, auth, accounts, library, playbooks, gallery, notifications, admin):
+    for module in (home, auth, accounts, library, playbooks, gallery, comments, moderation, notifications, admin):
         app.register_blueprint(module.bp)
 
 

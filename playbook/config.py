@@ -69,6 +69,21 @@ class Config:
     PLAYBOOK_ARGON2_TIME_COST = _int("PLAYBOOK_ARGON2_TIME_COST", 3)
     PLAYBOOK_ARGON2_MEMORY_KIB = _int("PLAYBOOK_ARGON2_MEMORY_KIB", 65536)
 
+    # Comments and moderation.
+    PLAYBOOK_COMMENTS_PER_PAGE = _int("PLAYBOOK_COMMENTS_PER_PAGE", 20)
+    PLAYBOOK_QUEUE_PER_PAGE = _int("PLAYBOOK_QUEUE_PER_PAGE", 50)
+    # A member's comments wait for a moderator until this many of their contributions were approved.
+    PLAYBOOK_TRUST_AFTER_APPROVALS = _int("PLAYBOOK_TRUST_AFTER_APPROVALS", 3)
+    # This many distinct members flagging a comment hide it until a moderator decides.
+    PLAYBOOK_FLAGS_TO_HIDE = _int("PLAYBOOK_FLAGS_TO_HIDE", 3)
+    # Per-member posting limits (0 turns one off); counted in the database, so every worker agrees.
+    PLAYBOOK_COMMENT_GAP_SECONDS_NEW = _int("PLAYBOOK_COMMENT_GAP_SECONDS_NEW", 30)
+    PLAYBOOK_COMMENT_GAP_SECONDS_TRUSTED = _int("PLAYBOOK_COMMENT_GAP_SECONDS_TRUSTED", 5)
+    PLAYBOOK_COMMENTS_PER_HOUR = _int("PLAYBOOK_COMMENTS_PER_HOUR", 60)
+    PLAYBOOK_SUGGESTIONS_PER_HOUR = _int("PLAYBOOK_SUGGESTIONS_PER_HOUR", 5)
+    PLAYBOOK_FLAGS_PER_HOUR = _int("PLAYBOOK_FLAGS_PER_HOUR", 20)
+    PLAYBOOK_REPEAT_TEXT_MINUTES = _int("PLAYBOOK_REPEAT_TEXT_MINUTES", 5)
+
     @classmethod
     def check(cls, config: dict) -> None:
         """Refuse to start with settings that are unsafe for this environment."""

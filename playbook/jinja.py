@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Flask, has_request_context, request, url_for
+from flask import Flask, g, has_request_context, request, url_for
 
 from playbook import sanitize
+from playbook.models import TargetKind
 from playbook.permissions import Action, can
 
 
@@ -45,19 +46,24 @@ def field_attrs(field, **extra) -> dict:
 
 
 def _nav_counts() -> dict:
-    """Counts the navigation shows: unread notifications of the signed-in person."""
+    """Counts the navigation shows: unread notifications of the signed-in person,
+    as counted when their session was loaded for this request (no second query)."""
     from flask_login import current_user
 
     from playbook.notifications.services import unread_count
 
     if not has_request_context() or request.endpoint in (None, "static") or not current_user.is_authenticated:
         return {}
-    return {"unread_notifications": unread_count(current_user)}
+    user_id, count = g.get("unread_notifications", (None, 0))
+    if user_id != current_user.id:
+        count = unread_count(current_user)
+        g.unread_notifications = (current_user.id, count)
+    return {"unread_notifications": count}
 
 
 def register(app: Flask) -> None:
     app.context_processor(_nav_counts)
-    app.jinja_env.globals.update(can=can, Action=Action, url_with=url_with, field_attrs=field_attrs)
+    app.jinja_env.globals.update(can=can, Action=Action, TargetKind=TargetKind, url_with=url_with, field_attrs=field_attrs)
     app.jinja_env.filters["safe_html"] = sanitize.safe_html
     app.jinja_env.filters["highlight"] = sanitize.highlight
     app.jinja_env.filters["date"] = format_date

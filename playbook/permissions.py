@@ -30,6 +30,14 @@ class Action(str, enum.Enum):
     PLAYBOOK_FORK = "playbook.fork"
     PLAYBOOK_SHARE = "playbook.share"
     PLAYBOOK_LEAVE = "playbook.leave"
+    COMMENT_POST = "comment.post"
+    COMMENT_VIEW = "comment.view"
+    COMMENT_EDIT = "comment.edit"
+    COMMENT_DELETE = "comment.delete"
+    COMMENT_FLAG = "comment.flag"
+    SUGGESTION_CREATE = "suggestion.create"
+    SUGGESTION_REVISE = "suggestion.revise"
+    MODERATE = "moderate"
 
 
 def _signed_in(user) -> bool:
@@ -128,6 +136,80 @@ def _can_fork_playbook(user, playbook) -> bool:
     return _signed_in(user) and _can_view_playbook(user, playbook)
 
 
+def _is_moderator(user) -> bool:
+    return _signed_in(user) and bool(user.is_moderator)
+
+
+def _can_view_target(user, target) -> bool:
+    """What a comment hangs on is readable: a playbook as above, a library entry
+    (or a component's framework) when it is not retired."""
+    if target is None:
+        return False
+    if hasattr(target, "role_of"):
+        return _can_view_playbook(user, target)
+    return _can_view_library_entry(user, getattr(target, "framework", target))
+
+
+def _can_post_comment(user, target) -> bool:
+    """Signed-in members comment on any library entry they can read. On a playbook:
+    owners, editors and commenters always; anyone signed in when it is public."""
+    if not _signed_in(user) or not _can_view_target(user, target):
+        return False
+    if hasattr(target, "role_of"):
+        return (target.visibility is Visibility.PUBLIC
+                or _role(user, target) in (MemberRole.OWNER, MemberRole.EDITOR, MemberRole.COMMENTER))
+    return True
+
+
+def _can_view_comment(user, comment) -> bool:
+    """A published comment is read by whoever reads what it hangs on; a pending,
+    hidden or rejected one only by its author and by moderators."""
+    if comment is None or not _can_view_target(user, comment.target):
+        return False
+    if comment.is_published:
+        return True
+    return _signed_in(user) and (comment.author_id == user.id or _is_moderator(user))
+
+
+def _can_edit_comment(user, comment) -> bool:
+    """Authors edit their own comment (not a deleted or rejected one) while they may
+    still read where it is."""
+    from playbook.models import CommentStatus
+
+    return (_signed_in(user) and comment is not None and comment.author_id == user.id and not comment.is_deleted
+            and comment.status is not CommentStatus.REJECTED and _can_view_target(user, comment.target))
+
+
+def _can_delete_comment(user, comment) -> bool:
+    """Authors delete their own comment."""
+    return (_signed_in(user) and comment is not None and comment.author_id == user.id and not comment.is_deleted
+            and _can_view_target(user, comment.target))
+
+
+def _can_flag_comment(user, comment) -> bool:
+    """Any signed-in member flags a published comment someone else wrote."""
+    return (_signed_in(user) and comment is not None and comment.author_id != user.id and comment.is_published
+            and not comment.is_deleted and _can_view_target(user, comment.target))
+
+
+def _can_create_suggestion(user, obj) -> bool:
+    """Any signed-in member suggests a resource."""
+    return _signed_in(user)
+
+
+def _can_revise_suggestion(user, submission) -> bool:
+    """The suggester revises a rejected suggestion and sends it again."""
+    from playbook.models import SubmissionStatus
+
+    return (_signed_in(user) and submission is not None and submission.author_id == user.id
+            and submission.status is SubmissionStatus.REJECTED)
+
+
+def _can_moderate(user, obj) -> bool:
+    """Moderators and admins work the queue."""
+    return _is_moderator(user)
+
+
 _RULES: dict[Action, Callable[[Any, Any], bool]] = {
     Action.LIBRARY_VIEW: _can_view_library_entry,
     Action.LIBRARY_EDIT: _can_edit_library,
@@ -142,18 +224,28 @@ _RULES: dict[Action, Callable[[Any, Any], bool]] = {
     Action.PLAYBOOK_FORK: _can_fork_playbook,
     Action.PLAYBOOK_SHARE: _can_share_playbook,
     Action.PLAYBOOK_LEAVE: _can_leave_playbook,
+    Action.COMMENT_POST: _can_post_comment,
+    Action.COMMENT_VIEW: _can_view_comment,
+    Action.COMMENT_EDIT: _can_edit_comment,
+    Action.COMMENT_DELETE: _can_delete_comment,
+    Action.COMMENT_FLAG: _can_flag_comment,
+    Action.SUGGESTION_CREATE: _can_create_suggestion,
+    Action.SUGGESTION_REVISE: _can_revise_suggestion,
+    Action.MODERATE: _can_moderate,
 }
 
 # Actions decided on an object the view loads: @access checks them when the view calls
 # checked_or_404/load_or_404 (and fails loudly if the view never does).
 _OBJECT_ACTIONS = {Action.PLAYBOOK_VIEW, Action.PLAYBOOK_EDIT, Action.PLAYBOOK_DELETE, Action.PLAYBOOK_RESTORE,
-                   Action.PLAYBOOK_FORK, Action.PLAYBOOK_SHARE, Action.PLAYBOOK_LEAVE}
+                   Action.PLAYBOOK_FORK, Action.PLAYBOOK_SHARE, Action.PLAYBOOK_LEAVE, Action.COMMENT_POST,
+                   Action.COMMENT_VIEW, Action.COMMENT_EDIT, Action.COMMENT_DELETE, Action.COMMENT_FLAG,
+                   Action.SUGGESTION_REVISE}
 # Object actions no visitor can ever have: visitors are sent to sign in first.
-_SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {Action.PLAYBOOK_VIEW}
+_SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {Action.PLAYBOOK_VIEW, Action.COMMENT_VIEW}
 
 # Actions that decide whether an object may be seen at all: failing them answers 404,
 # so the object's existence is not revealed.
-_VIEW_ACTIONS = {Action.LIBRARY_VIEW, Action.PLAYBOOK_VIEW}
+_VIEW_ACTIONS = {Action.LIBRARY_VIEW, Action.PLAYBOOK_VIEW, Action.COMMENT_VIEW}
 
 
 def can(user, action: Action | str, obj: Any = None) -> bool:
@@ -180,6 +272,12 @@ def _can_see(user, obj) -> bool:
     cannot even see answers 404, never 403."""
     if hasattr(obj, "role_of"):
         return _can_view_playbook(user, obj)
+    if hasattr(obj, "target_kind"):
+        return _can_view_comment(user, obj)
+    if hasattr(obj, "times_submitted"):
+        return _signed_in(user) and (obj.author_id == user.id or _is_moderator(user))
+    if hasattr(obj, "is_retired") or hasattr(obj, "framework"):
+        return _can_view_target(user, obj)
     return True
 
 

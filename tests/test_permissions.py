@@ -3,7 +3,18 @@ from __future__ import annotations
 
 import pytest
 
-from playbook.models import AnonymousUser, Visibility, utcnow
+from playbook.extensions import db
+from playbook.models import (
+    AnonymousUser,
+    Comment,
+    CommentStatus,
+    ResourceType,
+    Submission,
+    SubmissionStatus,
+    TargetKind,
+    Visibility,
+    utcnow,
+)
 from playbook.permissions import Action, can
 from tests import factories
 
@@ -53,6 +64,30 @@ MATRIX = {
     (Action.PLAYBOOK_EDIT, "public_playbook"): {"owner"},
     (Action.PLAYBOOK_FORK, "public_playbook"): {"member", "moderator", "admin", "owner"},
     (Action.PLAYBOOK_VIEW, "link_playbook"): {"owner"},
+    # Comments: "owner" is the comment's (or suggestion's) author.
+    (Action.COMMENT_POST, "live"): {"member", "moderator", "admin", "owner"},
+    (Action.COMMENT_POST, "retired"): {"admin"},
+    (Action.COMMENT_POST, "playbook"): {"owner"},
+    (Action.COMMENT_POST, "public_playbook"): {"member", "moderator", "admin", "owner"},
+    (Action.COMMENT_POST, "link_playbook"): {"owner"},
+    (Action.COMMENT_POST, "binned_playbook"): set(),
+    (Action.COMMENT_VIEW, "published_comment"): {"visitor", "member", "moderator", "admin", "owner"},
+    (Action.COMMENT_VIEW, "pending_comment"): {"moderator", "admin", "owner"},
+    (Action.COMMENT_VIEW, "rejected_comment"): {"moderator", "admin", "owner"},
+    (Action.COMMENT_VIEW, "private_playbook_comment"): {"owner"},
+    (Action.COMMENT_EDIT, "published_comment"): {"owner"},
+    (Action.COMMENT_EDIT, "pending_comment"): {"owner"},
+    (Action.COMMENT_EDIT, "rejected_comment"): set(),
+    (Action.COMMENT_EDIT, "deleted_comment"): set(),
+    (Action.COMMENT_DELETE, "published_comment"): {"owner"},
+    (Action.COMMENT_DELETE, "deleted_comment"): set(),
+    (Action.COMMENT_FLAG, "published_comment"): {"member", "moderator", "admin"},
+    (Action.COMMENT_FLAG, "pending_comment"): set(),
+    (Action.COMMENT_FLAG, "private_playbook_comment"): set(),
+    (Action.SUGGESTION_CREATE, "none"): {"member", "moderator", "admin", "owner"},
+    (Action.SUGGESTION_REVISE, "rejected_submission"): {"owner"},
+    (Action.SUGGESTION_REVISE, "pending_submission"): set(),
+    (Action.MODERATE, "none"): {"moderator", "admin"},
 }
 
 
@@ -71,9 +106,35 @@ def _object(state, people, persona):
             playbook.visibility = Visibility.PUBLIC if state == "public_playbook" else Visibility.LINK
             playbook.link_token_hash = "0" * 64
         return playbook
+    if state.endswith("_comment"):
+        return _comment(state, people)
+    if state.endswith("_submission"):
+        status = SubmissionStatus.REJECTED if state.startswith("rejected") else SubmissionStatus.PENDING
+        submission = Submission(author_id=people["owner"].id, title="A toolkit", url="https://example.org/t",
+                                normalized_url="example.org/t", resource_type=ResourceType.TOOLKIT, status=status)
+        db.session.add(submission)
+        db.session.flush()
+        return submission
     if state == "self":
         return people[persona] if persona != "visitor" else None
     return factories.make_user()
+
+
+def _comment(state, people):
+    if state == "private_playbook_comment":
+        playbook = factories.make_playbook(people["owner"])
+        comment = Comment(target_kind=TargetKind.PLAYBOOK, playbook_id=playbook.id, playbook=playbook)
+    else:
+        play = factories.make_play()
+        comment = Comment(target_kind=TargetKind.PLAY, play_id=play.id, play=play)
+    comment.author_id, comment.body, comment.body_html = people["owner"].id, "Hello", "<p>Hello</p>"
+    comment.status = {"pending_comment": CommentStatus.PENDING,
+                      "rejected_comment": CommentStatus.REJECTED}.get(state, CommentStatus.PUBLISHED)
+    if state == "deleted_comment":
+        comment.deleted_at = utcnow()
+    db.session.add(comment)
+    db.session.flush()
+    return comment
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -87,7 +148,7 @@ def test_permission_matrix(people, persona, action, state):
         assert can(people[persona], action, obj) is False
         return
     allowed = MATRIX[(action, state)]
-    if "playbook" not in state and persona == "owner":
+    if not any(word in state for word in ("playbook", "comment", "submission")) and persona == "owner":
         persona_rule = "member"  # owning a playbook changes nothing outside it
     else:
         persona_rule = persona

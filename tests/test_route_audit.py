@@ -13,7 +13,7 @@ def test_every_endpoint_declares_an_access_rule(app):
 
 
 # Endpoints whose GET only shows a confirmation form; the change itself is the POST.
-CONFIRM_PAGES = {"playbooks.delete"}
+CONFIRM_PAGES = {"playbooks.delete", "comments.delete"}
 
 
 def test_state_changing_endpoints_refuse_get(app):

@@ -23,6 +23,14 @@ class Limit:
 def retry_after_minutes(limits: list[Limit]) -> int | None:
     """None when every limit has room left; otherwise minutes until the earliest
     moment all of them do (rounded up, at least 1)."""
+    wait = retry_after(limits)
+    if wait is None:
+        return None
+    return max(1, math.ceil(wait.total_seconds() / 60))
+
+
+def retry_after(limits: list[Limit]) -> timedelta | None:
+    """None when every limit has room left; otherwise how long until all of them do."""
     now = utcnow()
     wait = timedelta(0)
     for limit in limits:
@@ -36,9 +44,7 @@ def retry_after_minutes(limits: list[Limit]) -> int | None:
         if len(times) >= limit.allowed:
             # The oldest of the last `allowed` attempts must leave the window.
             wait = max(wait, times[-1] + limit.window - now)
-    if wait <= timedelta(0):
-        return None
-    return max(1, math.ceil(wait.total_seconds() / 60))
+    return wait if wait > timedelta(0) else None
 
 
 def _record(limits: list[Limit]) -> None:

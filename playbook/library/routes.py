@@ -8,9 +8,14 @@ from playbook.library import bp, queries
 from playbook.library.forms import PlayFilterForm, ResourceFilterForm, SearchForm
 from playbook.gallery.queries import who_is_using
 from playbook.library.search import search_library
-from playbook.models import Resource
+from playbook.comments.queries import load_thread
+from playbook.models import TargetKind
 from playbook.pagination import page_arg, per_page
-from playbook.permissions import Action, access_public, can, load_or_404, require
+from playbook.permissions import Action, access_public, can, require
+
+
+def _thread(kind: TargetKind, target_id: int):
+    return load_thread(kind, target_id, current_user, page_arg("comments"))
 
 
 def _valid_filters(form) -> dict:
@@ -45,7 +50,8 @@ def play_detail(play_id: int):
     require(current_user, Action.LIBRARY_VIEW, play)
     public, public_total, others = who_is_using(play_id=play.id)
     return render_template("library/play_detail.html", title=play.title, play=play, using_public=public,
-                           using_public_total=public_total, using_others=others)
+                           using_public_total=public_total, using_others=others,
+                           thread=_thread(TargetKind.PLAY, play.id))
 
 
 @bp.route("/resources/")
@@ -60,10 +66,12 @@ def resource_index():
 @bp.route("/resources/<int:resource_id>")
 @access_public
 def resource_detail(resource_id: int):
-    resource = load_or_404(Resource, resource_id, Action.LIBRARY_VIEW)
+    resource = queries.load_resource(resource_id) or abort(404)
+    require(current_user, Action.LIBRARY_VIEW, resource)
     public, public_total, others = who_is_using(resource_id=resource.id)
     return render_template("library/resource_detail.html", title=resource.title, resource=resource,
-                           using_public=public, using_public_total=public_total, using_others=others)
+                           using_public=public, using_public_total=public_total, using_others=others,
+                           thread=_thread(TargetKind.RESOURCE, resource.id))
 
 
 @bp.route("/frameworks/")
@@ -88,7 +96,8 @@ def component_detail(component_id: int):
     component = queries.load_component(component_id) or abort(404)
     require(current_user, Action.LIBRARY_VIEW, component.framework)
     plays = queries.plays_by_component([component])[component.id]
-    return render_template("library/component_detail.html", title=component.name, component=component, plays=plays)
+    return render_template("library/component_detail.html", title=component.name, component=component, plays=plays,
+                           thread=_thread(TargetKind.COMPONENT, component.id))
 
 
 @bp.route("/search")

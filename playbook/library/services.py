@@ -117,6 +117,18 @@ def create_resource(actor, **fields) -> Resource:
                    fields)
 
 
+def add_suggested_resource(actor, suggested_by_id: int, **fields) -> Resource:
+    """A moderator approving a member's suggestion adds it to the library, crediting
+    the member. Not committed: it is part of the moderator's decision."""
+    require(actor, Action.MODERATE)
+    resource = Resource(slug=_unique_slug(Resource, fields["title"]), suggested_by_id=suggested_by_id)
+    _apply_resource(resource, **fields)
+    db.session.add(resource)
+    db.session.flush()
+    _index_resource(resource)
+    return resource
+
+
 def update_resource(actor, resource: Resource, **fields) -> Resource:
     return _update(actor, resource, _apply_resource, _index_resource, fields)
 

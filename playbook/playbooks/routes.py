@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from playbook.comments.queries import load_thread
 from playbook.forms import ConfirmForm
-from playbook.models import ItemStatus, Playbook
+from playbook.models import ItemStatus, Playbook, TargetKind
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access, access_login, checked_or_404, load_or_404
 from playbook.playbooks import bp, history, queries, services, views
@@ -39,12 +40,14 @@ def new():
 @bp.route("/<int:playbook_id>")
 @access(Action.PLAYBOOK_VIEW)
 def detail(playbook_id: int):
-    playbook = checked_or_404(queries.load_playbook_page(playbook_id), Action.PLAYBOOK_VIEW)
+    playbook, fork_count = queries.load_playbook_view(playbook_id, current_user)
+    checked_or_404(playbook, Action.PLAYBOOK_VIEW)
     items = queries.all_items(playbook)
     return render_template(
         "playbooks/detail.html", title=playbook.title, playbook=playbook, coverage=queries.coverage(playbook),
         progress=queries.progress(items), section_progress={s.id: queries.progress(s.items) for s in playbook.sections},
-        statuses=list(ItemStatus), fork_count=queries.fork_count(playbook, current_user), my_role=playbook.role_of(current_user),
+        statuses=list(ItemStatus), fork_count=fork_count, my_role=playbook.role_of(current_user),
+        thread=load_thread(TargetKind.PLAYBOOK, playbook.id, current_user, page_arg("comments")),
         section_form=SectionForm(version=playbook.version), move_form=MoveForm(version=playbook.version))
 
 

@@ -1,0 +1,99 @@
+"""Reading comments: a page of a thread in one statement, and a member's own contributions."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import literal, or_, select, true, union_all
+from sqlalchemy.orm import contains_eager, selectinload
+
+from playbook.extensions import db
+from playbook.models import Comment, CommentStatus, Submission, TargetKind, User
+
+
+@dataclass
+class Thread:
+    kind: TargetKind
+    target_id: int
+    page: int
+    has_next: bool
+    comments: list[Comment] = field(default_factory=list)
+    replies: dict[int, list[Comment]] = field(default_factory=dict)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.comments
+
+
+def _visible_to(viewer):
+    """Published comments for everyone; the viewer's own in any state; all of them
+    for moderators."""
+    if getattr(viewer, "is_moderator", False):
+        return true()
+    if getattr(viewer, "is_authenticated", False):
+        return or_(Comment.status == CommentStatus.PUBLISHED, Comment.author_id == viewer.id)
+    return Comment.status == CommentStatus.PUBLISHED
+
+
+def load_thread(kind: TargetKind, target_id: int, viewer, page: int = 1, per_page: int | None = None) -> Thread:
+    """One page of top-level comments (oldest first) with all their replies and
+    authors, in a single statement. Deleted comments stay only as placeholders for
+    replies someone can still see."""
+    per_page = per_page or current_app.config["PLAYBOOK_COMMENTS_PER_PAGE"]
+    page = max(1, page)
+    target_column = getattr(Comment, kind.column)
+    visible = _visible_to(viewer)
+    top = (select(Comment.id).where(target_column == target_id, Comment.parent_id.is_(None), visible)
+           .order_by(Comment.created_at, Comment.id).limit(per_page + 1).offset((page - 1) * per_page)
+           .scalar_subquery())
+    rows = db.session.scalars(
+        select(Comment).join(Comment.author).options(contains_eager(Comment.author))
+        .where(target_column == target_id, visible,
+               or_(Comment.id.in_(top), Comment.parent_id.in_(top)))
+        .order_by(Comment.created_at, Comment.id)
+    ).unique().all()
+    tops = [c for c in rows if c.parent_id is None]
+    thread = Thread(kind, target_id, page, has_next=len(tops) > per_page)
+    tops = tops[:per_page]
+    kept = {c.id for c in tops}
+    for comment in rows:
+        if comment.parent_id in kept and not comment.is_deleted:
+            thread.replies.setdefault(comment.parent_id, []).append(comment)
+    thread.comments = [c for c in tops if not c.is_deleted or thread.replies.get(c.id)]
+    return thread
+
+
+@dataclass
+class Contribution:
+    kind: str  # "comment" or "suggestion"
+    item: Comment | Submission
+
+
+def my_contributions(user: User, page: int = 1, per_page: int = 30) -> tuple[list[Contribution], bool]:
+    """The member's comments and suggestions, newest first, in every state; and
+    whether there is a next page. Two statements whatever the numbers."""
+    page = max(1, page)
+    comments = select(Comment.id.label("id"), literal("comment").label("kind"), Comment.created_at.label("at")).where(
+        Comment.author_id == user.id, Comment.deleted_at.is_(None))
+    submissions = select(Submission.id.label("id"), literal("suggestion").label("kind"),
+                         Submission.updated_at.label("at")).where(Submission.author_id == user.id)
+    both = union_all(comments, submissions).subquery()
+    keys = db.session.execute(select(both.c.id, both.c.kind).order_by(both.c.at.desc(), both.c.id.desc())
+                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    has_next = len(keys) > per_page
+    keys = keys[:per_page]
+    comment_ids = [i for i, k in keys if k == "comment"]
+    submission_ids = [i for i, k in keys if k == "suggestion"]
+    loaded: dict[tuple[str, int], Comment | Submission] = {}
+    if comment_ids:
+        targets = [selectinload(getattr(Comment, kind.value)) for kind in TargetKind]
+        loaded.update((("comment", c.id), c)
+                      for c in db.session.scalars(select(Comment).options(*targets).where(Comment.id.in_(comment_ids))))
+    if submission_ids:
+        loaded.update((("suggestion", s.id), s)
+                      for s in db.session.scalars(select(Submission).where(Submission.id.in_(submission_ids))))
+    return [Contribution(k, loaded[(k, i)]) for i, k in keys if (k, i) in loaded], has_next

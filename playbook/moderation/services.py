@@ -1,0 +1,288 @@
+"""Moderators' decisions on comments and resource suggestions, one at a time or in
+bulk. Every decision is a guarded update (two moderators deciding the same item at
+once produce one decision), one append-only log row and a notification."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import url_for
+from sqlalchemy import select, update
+
+from playbook import sanitize
+from playbook.comments.services import target_page
+from playbook.comments.suggestions import _apply as apply_submission_fields
+from playbook.comments.suggestions import submission_fields
+from playbook.extensions import db
+from playbook.library import services as library_services
+from playbook.models import (
+    Comment,
+    CommentStatus,
+    Decision,
+    Flag,
+    ModerationAction,
+    NotificationKind,
+    ReasonTemplate,
+    Resource,
+    SubjectKind,
+    Submission,
+    SubmissionStatus,
+    User,
+    utcnow,
+)
+from playbook.notifications.services import deliver, notify
+from playbook.permissions import Action, require
+
+SPAM_REASON = "Marked as spam."
+
+
+class ModerationError(Exception):
+    """The decision cannot be made as asked; the message says why."""
+
+
+@dataclass
+class Outcome:
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def parse_subject(value: str) -> tuple[SubjectKind, int] | None:
+    """'comment:12' or 'submission:5' from a form; None for anything else."""
+    kind, _, number = (value or "").partition(":")
+    if kind not in {k.value for k in SubjectKind} or not number.isdigit() or not 0 < int(number) < 2**31:
+        return None
+    return SubjectKind(kind), int(number)
+
+
+def _who_decided(kind: SubjectKind, subject_id: int) -> str:
+    row = db.session.execute(
+        select(ModerationAction, User.display_name).join(User, User.id == ModerationAction.moderator_id)
+        .where(ModerationAction.subject_kind == kind, ModerationAction.subject_id == subject_id)
+        .order_by(ModerationAction.id.desc()).limit(1)).first()
+    if row is None:
+        return "it changed in the meantime"
+    action, name = row
+    return f"{name} already {action.decision.label.lower()} it"
+
+
+def _log(moderator: User, author_id: int, kind: SubjectKind, subject_id: int, decision: Decision, from_status: str,
+         to_status: str, reason: str, summary: str, undoes_id: int | None = None) -> ModerationAction:
+    action = ModerationAction(moderator_id=moderator.id, author_id=author_id, subject_kind=kind, subject_id=subject_id,
+                              decision=decision, from_status=from_status, to_status=to_status, reason=reason[:1000],
+                              summary=summary[:300], undoes_id=undoes_id)
+    db.session.add(action)
+    return action
+
+
+def _summary(comment: Comment) -> str:
+    text = sanitize.plain_text(comment.body) if comment.body else "(deleted)"
+    return text[:120] + ("…" if len(text) > 120 else "")
+
+
+# --- comments ---------------------------------------------------------------
+
+_COMMENT_TARGETS = {Decision.APPROVE: CommentStatus.PUBLISHED, Decision.REJECT: CommentStatus.REJECTED,
+                    Decision.SPAM: CommentStatus.REJECTED}
+
+
+def _decide_comment(moderator: User, comment: Comment, decision: Decision, reason: str, outcome: Outcome) -> None:
+    label = f"Comment by {comment.author.display_name}"
+    before = comment.status
+    if comment.playbook_id is not None and comment.playbook.visibility.value != "public":
+        outcome.skipped.append(f"{label}: it is on a playbook that is no longer public.")
+        return
+    after = _COMMENT_TARGETS[decision]
+    if before is CommentStatus.PUBLISHED and decision is Decision.APPROVE:
+        # Approving a published comment dismisses its open flags; the flags are the guard.
+        changed = db.session.execute(update(Flag).where(Flag.comment_id == comment.id, Flag.resolved_at.is_(None))
+                                     .values(resolved_at=utcnow())).rowcount
+    elif before in (CommentStatus.PENDING, CommentStatus.HIDDEN, CommentStatus.PUBLISHED):
+        changed = db.session.execute(update(Comment).where(Comment.id == comment.id, Comment.status == before)
+                                     .values(status=after, reason=reason[:1000])).rowcount
+        db.session.execute(update(Flag).where(Flag.comment_id == comment.id, Flag.resolved_at.is_(None))
+                           .values(resolved_at=utcnow()))
+    else:
+        changed = 0
+    if changed == 0:
+        outcome.skipped.append(f"{label}: {_who_decided(SubjectKind.COMMENT, comment.id)}.")
+        return
+    _log(moderator, comment.author_id, SubjectKind.COMMENT, comment.id, decision, before.value, after.value, reason,
+         _summary(comment))
+    if decision is Decision.SPAM:
+        comment.author.posts_held = True
+    if decision is Decision.APPROVE and before is not CommentStatus.PUBLISHED:
+        notify(comment.author, NotificationKind.CONTRIBUTION_APPROVED, "A moderator approved your comment.",
+               link=target_page(comment), playbook_id=comment.playbook_id)
+        if comment.parent is not None:
+            from playbook.comments.services import announce_reply
+
+            announce_reply(comment, comment.parent)
+    elif decision is not Decision.APPROVE:
+        notify(comment.author, NotificationKind.CONTRIBUTION_REJECTED,
+               f"A moderator did not publish your comment. Reason: {reason}",
+               link=url_for("comments.mine"))
+    outcome.done.append(f"{label}: {decision.label.lower()}.")
+
+
+# --- suggestions ------------------------------------------------------------
+
+_SUBMISSION_TARGETS = {Decision.APPROVE: SubmissionStatus.APPROVED, Decision.REJECT: SubmissionStatus.REJECTED,
+                       Decision.SPAM: SubmissionStatus.REJECTED}
+
+
+def _add_to_library(moderator: User, submission: Submission) -> Resource:
+    fields = submission_fields(submission)
+    fields["who_is_using"] = ""
+    if submission.resource_id is not None:
+        resource = db.session.get(Resource, submission.resource_id)
+        if resource is not None:  # approved before, then undone: bring the same entry back
+            resource.retired_at = None
+            library_services._apply_resource(resource, **fields)
+            library_services._index_resource(resource)
+            return resource
+    resource = library_services.add_suggested_resource(moderator, submission.author_id, **fields)
+    submission.resource_id = resource.id
+    return resource
+
+
+def _reply_in_thread(moderator: User, submission: Submission, text: str) -> None:
+    """Post the decision back into the thread the suggestion came from."""
+    comment = db.session.get(Comment, submission.comment_id) if submission.comment_id else None
+    if comment is None or comment.is_deleted:
+        return
+    parent_id = comment.parent_id or comment.id
+    db.session.add(Comment(author_id=moderator.id, target_kind=comment.target_kind, parent_id=parent_id, body=text,
+                           body_html=sanitize.render_markdown(text), status=CommentStatus.PUBLISHED,
+                           **{comment.target_kind.column: comment.target_id}))
+
+
+def _decide_submission(moderator: User, submission: Submission, decision: Decision, reason: str,
+                       outcome: Outcome) -> None:
+    label = f"Suggestion “{submission.title}”"
+    before, after = submission.status, _SUBMISSION_TARGETS[decision]
+    changed = db.session.execute(update(Submission).where(
+        Submission.id == submission.id, Submission.status == SubmissionStatus.PENDING)
+        .values(status=after, reason=reason[:1000], updated_at=utcnow())).rowcount
+    if changed == 0:
+        outcome.skipped.append(f"{label}: {_who_decided(SubjectKind.SUBMISSION, submission.id)}.")
+        return
+    db.session.refresh(submission)
+    _log(moderator, submission.author_id, SubjectKind.SUBMISSION, submission.id, decision, before.value, after.value,
+         reason, submission.title)
+    if decision is Decision.APPROVE:
+        resource = _add_to_library(moderator, submission)
+        link = url_for("library.resource_detail", resource_id=resource.id)
+        notify(submission.author, NotificationKind.CONTRIBUTION_APPROVED,
+               f"Your suggestion “{submission.title}” is now in the library.", link=link)
+        _reply_in_thread(moderator, submission, f"Thank you: the suggested resource “{submission.title}” is now in "
+                                                f"the library, credited to {submission.author.display_name}.")
+    else:
+        if decision is Decision.SPAM:
+            submission.author.posts_held = True
+        notify(submission.author, NotificationKind.CONTRIBUTION_REJECTED,
+               f"Your suggestion “{submission.title}” was not added. Reason: {reason}", link=url_for("comments.mine"))
+        if decision is Decision.REJECT:
+            _reply_in_thread(moderator, submission,
+                             f"The suggested resource “{submission.title}” was not added to the library. {reason}")
+    outcome.done.append(f"{label}: {decision.label.lower()}.")
+
+
+# --- the one entry point for decisions ---------------------------------------
+
+def decide(moderator: User, subjects: list[tuple[SubjectKind, int]], decision: Decision, reason: str = "") -> Outcome:
+    """Approve, reject or mark as spam each subject, in one transaction. Items
+    someone else already decided are skipped and reported, never decided twice."""
+    require(moderator, Action.MODERATE)
+    decision = Decision(decision)
+    if decision is Decision.UNDO:
+        raise ModerationError("Undo a decision from the decided tab.")
+    reason = (reason or "").strip()
+    if decision is Decision.SPAM and not reason:
+        reason = SPAM_REASON
+    if decision is Decision.REJECT and not reason:
+        raise ModerationError("Give a reason when you reject something; the author will read it.")
+    if not subjects:
+        raise ModerationError("Select at least one item.")
+    outcome = Outcome()
+    # Comments first, so a suggestion's own comment is published before the reply to it.
+    for kind, subject_id in sorted(dict.fromkeys(subjects), key=lambda s: (s[0] is SubjectKind.SUBMISSION, s[1])):
+        if kind is SubjectKind.COMMENT:
+            comment = db.session.get(Comment, subject_id)
+            if comment is None or comment.is_deleted:
+                outcome.skipped.append("A comment: it was deleted by its author.")
+                continue
+            _decide_comment(moderator, comment, decision, reason, outcome)
+        else:
+            submission = db.session.get(Submission, subject_id)
+            if submission is None:
+                outcome.skipped.append("A suggestion: it no longer exists.")
+                continue
+            _decide_submission(moderator, submission, decision, reason, outcome)
+    db.session.commit()
+    deliver()
+    return outcome
+
+
+def undoable(action: ModerationAction, latest_ids: set[int]) -> bool:
+    """A decision can be undone while it is the latest word on its subject."""
+    return action.decision is not Decision.UNDO and action.id in latest_ids
+
+
+def undo(moderator: User, action_id: int) -> str:
+    """Take a decision back: the subject returns to its earlier state, a library
+    entry the decision created is retired, and the log gains an 'undone' row."""
+    require(moderator, Action.MODERATE)
+    action = db.session.get(ModerationAction, action_id)
+    if action is None:
+        raise ModerationError("That decision does not exist.")
+    latest = db.session.scalar(select(ModerationAction.id).where(
+        ModerationAction.subject_kind == action.subject_kind, ModerationAction.subject_id == action.subject_id)
+        .order_by(ModerationAction.id.desc()).limit(1))
+    if action.decision is Decision.UNDO or latest != action.id:
+        raise ModerationError("Only the latest decision on an item can be undone, and only once.")
+    model = Comment if action.subject_kind is SubjectKind.COMMENT else Submission
+    changed = db.session.execute(update(model).where(model.id == action.subject_id, model.status == action.to_status)
+                                 .values(status=action.from_status, reason="")).rowcount
+    if changed == 0:
+        raise ModerationError("That item changed since the decision, so it cannot be undone.")
+    if action.subject_kind is SubjectKind.SUBMISSION and action.decision is Decision.APPROVE:
+        submission = db.session.get(Submission, action.subject_id)
+        resource = db.session.get(Resource, submission.resource_id) if submission.resource_id else None
+        if resource is not None:
+            resource.retired_at = utcnow()
+            library_services._index_resource(resource)
+    if action.decision is Decision.SPAM:
+        author = db.session.get(User, action.author_id)
+        if author is not None:
+            author.posts_held = False
+    _log(moderator, action.author_id, action.subject_kind, action.subject_id, Decision.UNDO, action.to_status,
+         action.from_status, "", action.summary, undoes_id=action.id)
+    db.session.commit()
+    return f"Undone: {action.summary}"
+
+
+def edit_submission(moderator: User, submission: Submission, fields: dict) -> None:
+    """Correct a pending suggestion's details before approving it."""
+    require(moderator, Action.MODERATE)
+    if submission.status is not SubmissionStatus.PENDING:
+        raise ModerationError("Only a suggestion that is waiting can be edited.")
+    apply_submission_fields(submission, fields)
+    db.session.commit()
+
+
+def save_reason_template(moderator: User, template: ReasonTemplate | None, title: str, body: str) -> ReasonTemplate:
+    require(moderator, Action.MODERATE)
+    title, body = title.strip(), body.strip()
+    clash = db.session.scalar(select(ReasonTemplate.id).where(ReasonTemplate.title == title))
+    if clash is not None and (template is None or clash != template.id):
+        raise ModerationError("There is already a reason with that title.")
+    template = template or ReasonTemplate()
+    template.title, template.body = title, body
+    db.session.add(template)
+    db.session.commit()
+    return template
+
+
+def delete_reason_template(moderator: User, template: ReasonTemplate) -> None:
+    require(moderator, Action.MODERATE)
+    db.session.delete(template)
+    db.session.commit()
