@@ -3,6 +3,7 @@ playbook; replies one level deep; flags raised by readers."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from playbook.models.base import Base, IdMixin, UTCDateTime, utcnow
 from playbook.models.library import LabelledEnum, _enum
 from playbook.models.user import User
+
+if TYPE_CHECKING:
+    from playbook.models.library import Component, Play, Resource
+    from playbook.models.playbook import Playbook
 
 
 class CommentStatus(LabelledEnum):
@@ -67,6 +72,16 @@ class Comment(IdMixin, Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     author: Mapped[User] = relationship()
+    parent: Mapped[Comment | None] = relationship(remote_side="Comment.id")
+    play: Mapped[Play | None] = relationship()
+    resource: Mapped[Resource | None] = relationship()
+    component: Mapped[Component | None] = relationship()
+    playbook: Mapped[Playbook | None] = relationship()
+
+    @property
+    def target(self):
+        """The play, resource, component or playbook the comment hangs on."""
+        return getattr(self, self.target_kind.value)
 
     @property
     def target_id(self) -> int:
