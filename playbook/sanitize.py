@@ -83,11 +83,12 @@ HIGHLIGHT_END = "\x03"
 def highlight(text: str) -> Markup:
     """Escape text whose matched words are wrapped in the marker characters,
     then turn only the markers into <mark> tags."""
-    escaped = str(escape(text or ""))
-    return Markup(escaped.replace(HIGHLIGHT_START, "<mark>").replace(HIGHLIGHT_END, "</mark>"))
+    # Markup.replace escapes a plain str argument and keeps a Markup one as it is, so
+    # only the two literal tags below become markup.
+    return escape(text or "").replace(HIGHLIGHT_START, Markup("<mark>")).replace(HIGHLIGHT_END, Markup("</mark>"))
 
 
 def safe_html(html: str | None) -> Markup:
     """Mark a stored `*_html` column as safe for templates. Those columns are written
     only by services, from render_markdown(); nothing else may reach this filter."""
-    return Markup(html or "")
+    return Markup(html or "")  # nosec B704 - only *_html columns, cleaned by render_markdown() on write
