@@ -1,10 +1,11 @@
 """Error pages in the site's look; a 500 rolls back the session first."""
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
+from flask import Flask, current_app, flash, g, jsonify, make_response, redirect, render_template, request
 from flask_login import login_url
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from playbook.extensions import db
@@ -17,8 +18,11 @@ MESSAGES = {
     413: ("Too large", "What you sent is larger than we accept. Please send something smaller."),
     429: ("Too many requests", "You have made too many requests. Please wait a little and try again."),
     500: ("Something went wrong", "An unexpected error happened on our side. Nothing you sent was half-saved; please try again."),
-    503: ("Temporarily unavailable", "The service is busy or under maintenance. Please try again in a minute."),
+    503: ("Temporarily unavailable", "The service is busy or under maintenance. Nothing you sent was saved; "
+                                     "please try again in a minute."),
 }
+# How long a client should wait before trying again after a 503 (the Retry-After header).
+RETRY_AFTER_SECONDS = 30
 
 
 def wants_json() -> bool:
@@ -30,7 +34,13 @@ def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500])
     if wants_json():
         return jsonify(ok=False, error=detail or message), code
-    # A 500 or 503 may come from the database itself: render without touching it.
+    # A 500 or 503 may come from the database itself: render without touching it
+    # (the navigation then asks nothing about the signed-in person).
+    g.page_without_database = code >= 500
+    if code >= 500 and "_login_user" not in g:
+        # The person was never loaded (perhaps loading them is what failed): the page
+        # shows them as signed out rather than asking the database again.
+        g._login_user = current_app.login_manager.anonymous_user()
     return render_template("errors/error.html", code=code, title=title, message=detail or message,
                            minimal_nav=code >= 500), code
 
@@ -45,15 +55,44 @@ def _csrf_error(error: CSRFError):
     return render_error(400, "Your form expired or was sent from somewhere else. Please reload the page and try again.")
 
 
+def _rollback() -> None:
+    """Undo the request's half-done work. A connection that is already gone has
+    nothing left to undo; the teardown closes the session."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass
+
+
 def _server_error(error: Exception):
-    db.session.rollback()
+    _rollback()
     return render_error(500)
 
 
-def _database_unavailable(error: OperationalError):
-    """A stopped or locked database: roll back whatever was half-done and say so."""
-    db.session.rollback()
-    return render_error(503)
+def _database_unavailable(error: SQLAlchemyError):
+    """A stopped, unreachable, locked or overloaded database: roll back whatever was
+    half-done and ask the visitor to try again shortly (503 with Retry-After). Other
+    database errors are bugs and go on to the 500 handler."""
+    if isinstance(error, DBAPIError) and not (isinstance(error, OperationalError) or error.connection_invalidated):
+        raise error
+    current_app.logger.warning("Database unavailable (%s %s): %s", request.method, request.path,
+                               str(error).splitlines()[0] if str(error) else type(error).__name__)
+    _rollback()
+    response = make_response(render_error(503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _end_session_quietly(error: BaseException | None) -> None:
+    """Close the request's database session, even if the connection died after the
+    answer was made (the network to the database cut, a server restart): by then the
+    answer is final and there is nothing left to undo, so the failure is logged, not
+    turned into a 500 for a request that succeeded."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError as failure:
+        current_app.logger.warning("Closing the database session failed: %s", str(failure).splitlines()[0])
+        db.session.registry.clear()
 
 
 def unauthorized():
@@ -66,7 +105,10 @@ def unauthorized():
 
 
 def register(app: Flask) -> None:
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first.
+    app.teardown_appcontext(_end_session_quietly)
     app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(DBAPIError, _database_unavailable)
+    app.register_error_handler(PoolTimeoutError, _database_unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(500, _server_error)

@@ -52,7 +52,8 @@ def _nav_counts() -> dict:
 
     from playbook.notifications.services import unread_count
 
-    if not has_request_context() or request.endpoint in (None, "static") or not current_user.is_authenticated:
+    if (not has_request_context() or request.endpoint in (None, "static") or g.get("page_without_database")
+            or not current_user.is_authenticated):
         return {}
     user_id, count = g.get("unread_notifications", (None, 0))
     if user_id != current_user.id:
