@@ -1,5 +1,8 @@
-"""Engine-level settings: SQLite pragmas for a safe embedded database."""
+"""Engine-level settings: SQLite pragmas for a safe embedded database; counting statements."""
 from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
 
 from flask import Flask
 from sqlalchemy import event
@@ -27,3 +30,20 @@ def configure_engine_events(app: Flask) -> None:
 
 def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def count_statements(engine: Engine | None = None) -> Iterator[list[str]]:
+    """Collect the SQL of every statement the engine sends while the block runs (the
+    query-budget tests and the benchmark count with it)."""
+    engine = engine or db.engine
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -1,6 +1,7 @@
 """Server-side sign-in sessions: the cookie holds a token whose hash is a row here."""
 from __future__ import annotations
 
+from flask import g
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
@@ -10,16 +11,24 @@ from playbook.tokens import hash_token, new_token
 
 
 def load_user_from_session_token(token: str) -> User | None:
-    """Flask-Login's user loader: the user of a live session row, or None."""
+    """Flask-Login's user loader: the user of a live session row, or None. The
+    navigation's unread-notification count comes in the same statement and is kept
+    on flask.g for this request (see playbook.jinja)."""
+    from playbook.notifications.services import unread_count_subquery
+
     if not token or len(token) > 100:
         return None
-    row = db.session.scalar(
-        select(LoginSession).options(joinedload(LoginSession.user)).where(LoginSession.token_hash == hash_token(token))
-    )
-    if row is None or not row.user.is_active:
+    row = db.session.execute(
+        select(LoginSession, unread_count_subquery(LoginSession.user_id))
+        .options(joinedload(LoginSession.user)).where(LoginSession.token_hash == hash_token(token))
+    ).first()
+    if row is None or not row[0].user.is_active:
         return None
-    row.user.current_session_token = token
-    return row.user
+    login_session, unread = row
+    user = login_session.user
+    user.current_session_token = token
+    g.unread_notifications = (user.id, unread or 0)
+    return user
 
 
 def _open_session(user: User, user_agent: str = "") -> str:

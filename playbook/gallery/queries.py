@@ -3,8 +3,8 @@ named; private ones appear at most as a count."""
 from __future__ import annotations
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from playbook.extensions import db
 from playbook.models import Item, Playbook, Visibility, play_component
@@ -29,7 +29,7 @@ def list_public(*, q: str = "", scope: str | None = None, framework_id: int | No
     forks = public_fork_counts()
     fork_total = func.coalesce(forks.c.forks, 0)
     query = (select(Playbook).outerjoin(forks, forks.c.playbook_id == Playbook.id).where(*_public())
-             .options(selectinload(Playbook.framework)))
+             .options(joinedload(Playbook.framework)))
     if q:
         words = q.lower()  # matched as text: % and _ are not wildcards
         query = query.where(or_(*(func.lower(column).contains(words, autoescape=True)
@@ -62,8 +62,8 @@ def who_is_using(*, play_id: int | None = None, resource_id: int | None = None, 
     using = select(Item.playbook_id).where(column == target)
     public = list(db.session.scalars(select(Playbook).where(Playbook.id.in_(using), *_public())
                                       .order_by(Playbook.updated_at.desc()).limit(limit)))
-    public_total = db.session.scalar(select(func.count()).select_from(Playbook).where(
-        Playbook.id.in_(using), *_public())) or 0
-    everyone = db.session.scalar(select(func.count()).select_from(Playbook).where(
-        Playbook.id.in_(using), Playbook.deleted_at.is_(None))) or 0
+    is_public = case((Playbook.visibility == Visibility.PUBLIC, 1), else_=0)
+    everyone, public_total = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(is_public), 0)).select_from(Playbook)
+        .where(Playbook.id.in_(using), Playbook.deleted_at.is_(None))).one()
     return public, public_total, everyone - public_total

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from playbook.extensions import db
 from playbook.models import (
@@ -55,6 +55,14 @@ def list_frameworks(include_retired=False) -> list[Framework]:
     ))
 
 
+def framework_names() -> list[tuple[int, str, str]]:
+    """(id, name, edition) of every live framework, by name: what a choice list needs
+    (one query, no components or elements)."""
+    return [tuple(row) for row in db.session.execute(
+        select(Framework.id, Framework.name, Framework.edition).where(Framework.retired_at.is_(None))
+        .order_by(Framework.name))]
+
+
 def component_choices() -> list[tuple[int, str]]:
     """(id, 'Component — Framework') for every component of a live framework."""
     rows = db.session.execute(
@@ -65,8 +73,16 @@ def component_choices() -> list[tuple[int, str]]:
 
 
 def load_play(play_id: int) -> Play | None:
-    return db.session.scalar(select(Play).where(Play.id == play_id).options(
-        selectinload(Play.components).selectinload(Component.framework), selectinload(Play.audience_rows)))
+    """A play with its audiences (joined) and the components it serves with their
+    frameworks (a second statement)."""
+    return db.session.scalars(select(Play).where(Play.id == play_id).options(
+        selectinload(Play.components).joinedload(Component.framework), joinedload(Play.audience_rows))).unique().first()
+
+
+def load_resource(resource_id: int) -> Resource | None:
+    """A resource with its ideal users and the member it was suggested by, in one statement."""
+    return db.session.scalars(select(Resource).where(Resource.id == resource_id).options(
+        joinedload(Resource.ideal_user_rows), joinedload(Resource.suggested_by))).unique().first()
 
 
 def load_component(component_id: int) -> Component | None:

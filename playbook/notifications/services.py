@@ -45,9 +45,15 @@ def _forget(user_id: int, playbook_id: int) -> None:
                                                   Notification.playbook_id == playbook_id))
 
 
+def unread_count_subquery(user_id):
+    """The number of unread notifications of `user_id` (a value or a column) as a
+    scalar subquery, so it can ride along another statement."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery())
+
+
 def unread_count(user: User) -> int:
-    return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(select(unread_count_subquery(user.id))) or 0
 
 
 def list_notifications(user: User, page: int = 1, per_page: int = 30) -> Pagination:

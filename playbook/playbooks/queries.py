@@ -1,4 +1,4 @@
-"""Reads for playbook pages: the page itself in a fixed number of queries, the
+"""Reads for playbook pages: the page itself in a fixed number of statements, the
 coverage map and the progress counts (computed in Python from what is loaded)."""
 from __future__ import annotations
 
@@ -7,41 +7,78 @@ from dataclasses import dataclass, field
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from playbook.extensions import db
 from playbook.models import (
     Component, Element, Framework, Item, ItemKind, ItemStatus, Membership, Play, Playbook, Section, User,
+    Visibility,
 )
 
 
-def load_playbook_page(playbook_id: int) -> Playbook | None:
-    """A playbook with members, framework (components, elements), sections and items
-    (and what they point at): the same number of queries for 5 items or 500."""
-    return db.session.scalar(
-        select(Playbook).where(Playbook.id == playbook_id).options(
-            joinedload(Playbook.framework).selectinload(Framework.components).selectinload(Component.elements),
-            joinedload(Playbook.forked_from),
-            selectinload(Playbook.memberships).joinedload(Membership.user),
-            selectinload(Playbook.sections).selectinload(Section.items).options(
-                joinedload(Item.play).selectinload(Play.components),
-                joinedload(Item.resource),
-                joinedload(Item.component),
-                joinedload(Item.element),
-                joinedload(Item.owner),
-            ),
-        )
+def _page_query(playbook_id: int):
+    """The playbook row with its framework (components and elements) and the playbook
+    it was forked from, joined into one statement; sections and items with what they
+    point at (and the components each play serves) in a second one."""
+    return select(Playbook).where(Playbook.id == playbook_id).options(
+        joinedload(Playbook.framework).joinedload(Framework.components).joinedload(Component.elements),
+        joinedload(Playbook.forked_from),
+        selectinload(Playbook.sections).joinedload(Section.items).options(
+            joinedload(Item.play).joinedload(Play.components),
+            joinedload(Item.resource),
+            joinedload(Item.component),
+            joinedload(Item.element),
+            joinedload(Item.owner),
+        ),
     )
 
 
-def fork_count(playbook: Playbook, viewer) -> int:
-    """Live forks of this playbook that the viewer could read by membership or because
-    they are public: a private fork's existence is not revealed to anyone else."""
-    visible = Playbook.visibility == "public"
+def _visible_forks(viewer):
+    """A scalar subquery: live forks of the playbook being loaded that the viewer could
+    read by membership or because they are public. A private fork's existence is not
+    revealed to anyone else."""
+    fork = aliased(Playbook)
+    visible = fork.visibility == Visibility.PUBLIC
     if getattr(viewer, "id", None) is not None:
-        visible = visible | Playbook.id.in_(select(Membership.playbook_id).where(Membership.user_id == viewer.id))
-    return db.session.scalar(select(func.count()).select_from(Playbook).where(
-        Playbook.forked_from_id == playbook.id, Playbook.deleted_at.is_(None), visible)) or 0
+        visible = visible | fork.id.in_(select(Membership.playbook_id).where(Membership.user_id == viewer.id))
+    return (select(func.count()).select_from(fork)
+            .where(fork.forked_from_id == Playbook.id, fork.deleted_at.is_(None), visible).scalar_subquery())
+
+
+def _load_memberships(playbooks: list[Playbook]) -> None:
+    """Members (with their accounts) of these playbooks in one statement, set as each
+    playbook's loaded `memberships`, so role checks on the page and on the playbook it
+    was forked from need no further query."""
+    by_playbook: dict[int, list[Membership]] = {p.id: [] for p in playbooks}
+    rows = db.session.scalars(select(Membership).options(joinedload(Membership.user))
+                              .where(Membership.playbook_id.in_(by_playbook)).order_by(Membership.id))
+    for membership in rows:
+        by_playbook[membership.playbook_id].append(membership)
+    for playbook in playbooks:
+        set_committed_value(playbook, "memberships", by_playbook[playbook.id])
+
+
+def _finish(playbook: Playbook | None, viewer) -> Playbook | None:
+    if playbook is not None and getattr(viewer, "is_authenticated", False):
+        _load_memberships([p for p in (playbook, playbook.forked_from) if p is not None])
+    return playbook
+
+
+def load_playbook_page(playbook_id: int, viewer=None) -> Playbook | None:
+    """A playbook with framework (components, elements), sections and items (and what
+    they point at): two statements whatever its size, and for a signed-in viewer a
+    third with the members (visitors' permission checks never read them)."""
+    return _finish(db.session.scalars(_page_query(playbook_id)).unique().first(), viewer)
+
+
+def load_playbook_view(playbook_id: int, viewer) -> tuple[Playbook | None, int]:
+    """What the playbook page shows: the playbook as load_playbook_page loads it, and
+    the number of its forks the viewer may know of (counted in the first statement)."""
+    row = db.session.execute(_page_query(playbook_id).add_columns(_visible_forks(viewer))).unique().first()
+    if row is None:
+        return None, 0
+    return _finish(row[0], viewer), row[1]
 
 
 @dataclass

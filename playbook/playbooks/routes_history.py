@@ -13,7 +13,7 @@ from playbook.playbooks.forms import ImportForm, RestoreForm
 
 
 def _page_playbook(playbook_id: int):
-    return checked_or_404(queries.load_playbook_page(playbook_id), Action.PLAYBOOK_VIEW)
+    return checked_or_404(queries.load_playbook_page(playbook_id, current_user), Action.PLAYBOOK_VIEW)
 
 
 @bp.route("/<int:playbook_id>/history")

@@ -3,6 +3,7 @@ choices, and the conflict page."""
 from __future__ import annotations
 
 from flask import render_template
+from flask_login import current_user
 
 from playbook.library import queries as library_queries
 from playbook.models import Item, Playbook, Section
@@ -32,8 +33,8 @@ def item_of(playbook: Playbook, item_id: int) -> Item:
 
 
 def framework_choices() -> list[tuple[int, str]]:
-    return [(f.id, f"{f.name} (edition {f.edition})" if f.edition else f.name)
-            for f in library_queries.list_frameworks()]
+    return [(framework_id, f"{name} (edition {edition})" if edition else name)
+            for framework_id, name, edition in library_queries.framework_names()]
 
 
 def owner_choices(playbook: Playbook) -> list[tuple[int, str]]:
@@ -49,7 +50,7 @@ def element_choices(playbook: Playbook) -> list[tuple[int, str]]:
 def conflict_page(playbook_id: int, base_version: int | None, form, template: str, **context):
     """Status 409: what changed since the version the user started from, and their
     unsaved input in the same form, now based on the current version."""
-    playbook = queries.load_playbook_page(playbook_id)
+    playbook = queries.load_playbook_page(playbook_id, current_user)
     base = history.get_revision(playbook, base_version) if base_version else None
     changes = history.revisions_since(playbook, base_version)
     diff = history.compare(base.snapshot, document.snapshot(playbook)) if base else []
