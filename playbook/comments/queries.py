@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import literal, or_, select, true, union_all
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import exists, literal, or_, select, true, union_all
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from playbook.extensions import db
 from playbook.models import Comment, CommentStatus, Submission, TargetKind, User
@@ -29,14 +29,14 @@ class Thread:
         return not self.comments
 
 
-def _visible_to(viewer):
+def _visible_to(viewer, model=Comment):
     """Published comments for everyone; the viewer's own in any state; all of them
     for moderators."""
     if getattr(viewer, "is_moderator", False):
         return true()
     if getattr(viewer, "is_authenticated", False):
-        return or_(Comment.status == CommentStatus.PUBLISHED, Comment.author_id == viewer.id)
-    return Comment.status == CommentStatus.PUBLISHED
+        return or_(model.status == CommentStatus.PUBLISHED, model.author_id == viewer.id)
+    return model.status == CommentStatus.PUBLISHED
 
 
 def load_thread(kind: TargetKind, target_id: int, viewer, page: int = 1, per_page: int | None = None) -> Thread:
@@ -47,7 +47,12 @@ def load_thread(kind: TargetKind, target_id: int, viewer, page: int = 1, per_pag
     page = max(1, page)
     target_column = getattr(Comment, kind.column)
     visible = _visible_to(viewer)
-    top = (select(Comment.id).where(target_column == target_id, Comment.parent_id.is_(None), visible)
+    # A deleted comment takes a place on the page only as the placeholder of replies
+    # the viewer can see; otherwise a page (or the last one) could come out empty.
+    reply = aliased(Comment)
+    keeps_place = or_(Comment.deleted_at.is_(None), exists().where(
+        reply.parent_id == Comment.id, reply.deleted_at.is_(None), _visible_to(viewer, reply)))
+    top = (select(Comment.id).where(target_column == target_id, Comment.parent_id.is_(None), visible, keeps_place)
            .order_by(Comment.created_at, Comment.id).limit(per_page + 1).offset((page - 1) * per_page)
            .scalar_subquery())
     rows = db.session.scalars(

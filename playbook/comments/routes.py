@@ -13,7 +13,7 @@ from playbook.extensions import db
 from playbook.forms import ConfirmForm
 from playbook.models import Comment, CommentStatus, Component, Play, Playbook, Resource, TargetKind
 from playbook.pagination import page_arg
-from playbook.permissions import Action, access, access_login, checked_or_404, load_or_404
+from playbook.permissions import Action, access, access_login, can, checked_or_404, load_or_404
 
 _MODELS = {TargetKind.PLAY: Play, TargetKind.RESOURCE: Resource, TargetKind.COMPONENT: Component,
            TargetKind.PLAYBOOK: Playbook}
@@ -25,8 +25,16 @@ def _target(kind: str, target_id: int):
     return kind, checked_or_404(db.session.get(_MODELS[kind], target_id), Action.COMMENT_POST)
 
 
+def _quoted(kind, target, parent_id):
+    """The comment being answered, quoted only when it is in this thread and the
+    reader may see it (an id in the URL must not reveal someone else's text)."""
+    parent = db.session.get(Comment, parent_id) if parent_id else None
+    in_thread = parent is not None and parent.target_kind is kind and parent.target_id == target.id
+    return parent if in_thread and can(current_user, Action.COMMENT_VIEW, parent) else None
+
+
 def _compose(kind, target, form, error=None, status=200):
-    parent = db.session.get(Comment, form.parent_id.data) if form.parent_id.data else None
+    parent = _quoted(kind, target, form.parent_id.data)
     preview = sanitize.render_markdown(form.body.data) if form.preview.data and form.body.data else None
     return render_template("comments/compose.html", title="Write a comment", kind=kind, target=target, form=form,
                            parent=parent, preview=preview, error=error), status
