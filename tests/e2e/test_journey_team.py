@@ -148,7 +148,7 @@ def test_a_district_team_builds_shares_publishes_and_exports_a_playbook(new_cont
     board_page = new_context().new_page()
     board_page.goto(secret_link)
     expect(board_page.locator("h1")).to_have_text(title)
-    expect(board_page.get_by_role("link", name="Sign in")).to_be_visible()
+    expect(board_page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")).to_be_visible()
     expect(pages.item_row(board_page, order[0])).to_contain_text(anas_twist)
     expect(board_page.get_by_role("link", name="Edit details")).to_have_count(0)
 
