@@ -10,6 +10,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import select
 
 from playbook.auth import sessions
@@ -72,6 +73,24 @@ def changed_tables(before: dict, after: dict) -> list[str]:
 
 # --- a world of real objects --------------------------------------------------------------
 
+class _SharedTemplateCache(BytecodeCache):
+    """Compiled templates kept across the apps of this suite's tests (each test has an
+    app of its own, and compiling every page again would be most of the run)."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATES = _SharedTemplateCache()
+
+
 def build_world(app) -> SimpleNamespace:
     """People and objects for requests to aim at, all made through the services:
 
@@ -84,6 +103,7 @@ def build_world(app) -> SimpleNamespace:
     - a notification for `owner` (a member) and one for admin;
     - a live password-reset token (`reset_token`) of `target`, a member no one signs in as.
     """
+    app.jinja_env.bytecode_cache = _TEMPLATES
     users = {
         "admin": factories.make_user(SiteRole.ADMIN, display_name="Ada Admin"),
         "moderator": factories.make_user(SiteRole.MODERATOR, display_name="Mona Moderator"),
@@ -117,7 +137,8 @@ def build_world(app) -> SimpleNamespace:
     notifications = {}
     for name in ("owner", "admin"):
         notification = Notification(user_id=users[name].id, kind=NotificationKind.INVITED,
-                                    message="You were invited.", link="/playbooks/invitations")
+                                    message=f"A notification for {users[name].display_name}.",
+                                    link="/playbooks/invitations")
         db.session.add(notification)
         db.session.flush()
         notifications[name] = notification.id

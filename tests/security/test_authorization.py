@@ -1,0 +1,279 @@
+"""The authorization matrix for every route outside `playbooks` (which
+tests/test_access_matrix.py covers): library browsing and the admin edit routes,
+admin, accounts, notifications, gallery, home, auth and static files, × persona, with
+the expected outcome of each cell written down as data.
+
+RULES says what each kind of route answers to each persona; MATRIX says which rule
+each (endpoint, method[ state]) follows. An endpoint, method or URL verb missing from
+MATRIX fails test_every_route_outside_playbooks_is_in_the_matrix, except those of
+PENDING_BLUEPRINTS. Refusals, redirects elsewhere and every GET must leave every
+table as it was; allowed POSTs send only the browser's CSRF token (the form may then
+be refused as incomplete, 422, which still shows the access check let it through)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from playbook import create_app
+from tests.helpers import check_page
+from tests.security.support import browser, build_world, changed_tables, database_snapshot, is_sign_in_redirect
+
+# Blueprints another change is building right now; it adds their rows to MATRIX and
+# then removes them from here.
+PENDING_BLUEPRINTS = {"comments", "moderation"}
+
+LOGIN = "login"  # 302 to the sign-in page
+OK = "ok"        # allowed: 200, 302 or 422, never 403/404/sign-in; the database may change
+MOVED = "moved"  # 302 somewhere other than sign-in, nothing changed (e.g. signed in on the sign-in page)
+REFUSALS = {LOGIN, MOVED, 403, 404}
+
+# "owner" owns the object of the cell where there is one (the notification); elsewhere
+# they are one more member. Refused cells run first, so allowed changes cannot hide them.
+PERSONAS = ("visitor", "member", "moderator", "owner", "admin")
+
+
+def _row(*outcomes) -> dict:
+    assert len(outcomes) == len(PERSONAS)
+    return dict(zip(PERSONAS, outcomes))
+
+
+RULES = {
+    #                                 visitor  member  moderator owner  admin
+    "public":           _row(200,     200,    200,      200,   200),
+    # Retired library entries: only admins (who may restore them) still see them.
+    "retired_read":     _row(404,     404,    404,      404,   200),
+    "admin_page":       _row(LOGIN,   403,    403,      403,   200),
+    "admin":            _row(LOGIN,   403,    403,      403,   OK),
+    # An admin changing their own site role: nobody (no self-lockout).
+    "nobody":           _row(LOGIN,   403,    403,      403,   403),
+    "signed_in_page":   _row(LOGIN,   200,    200,      200,   200),
+    "signed_in":        _row(LOGIN,   OK,     OK,       OK,    OK),
+    "signed_in_moved":  _row(LOGIN,   MOVED,  MOVED,    MOVED, MOVED),
+    # Marking a notification read: its owner; for anyone else it changes nothing.
+    "owner_only":       _row(LOGIN,   MOVED,  MOVED,    OK,    MOVED),
+    # Sign-in and register: for visitors; a signed-in person is sent on.
+    "visitor_page":     _row(200,     MOVED,  MOVED,    MOVED, MOVED),
+    "visitor_only":     _row(OK,      MOVED,  MOVED,    MOVED, MOVED),
+    # Signing out: a visitor has nothing to end and is sent home.
+    "sign_out":         _row(MOVED,   OK,     OK,       OK,    OK),
+    # Password reset: the token (or the e-mail address) is the key, whoever asks.
+    "anyone":           _row(OK,      OK,     OK,       OK,    OK),
+}
+
+_EDIT = {"GET": "admin_page", "POST": "admin", "GET retired": "admin_page", "POST retired": "admin"}
+_NEW = {"GET": "admin_page", "POST": "admin"}
+_DETAIL = {"GET": "public", "GET retired": "retired_read"}
+
+# endpoint[/value of each <any(...)> URL part, in order] -> "METHOD[ state]" -> rule.
+MATRIX = {
+    "static": {"GET": "public"},
+    "home.index": {"GET": "public"},
+    "gallery.index": {"GET": "public"},
+    "library.index": {"GET": "public"},
+    "library.play_index": {"GET": "public"},
+    "library.resource_index": {"GET": "public"},
+    "library.framework_index": {"GET": "public"},
+    "library.search": {"GET": "public"},
+    "library.play_detail": _DETAIL,
+    "library.resource_detail": _DETAIL,
+    "library.framework_detail": _DETAIL,
+    "library.component_detail": _DETAIL,
+    "library.play_new": _NEW,
+    "library.resource_new": _NEW,
+    "library.framework_new": _NEW,
+    "library.component_new": {**_NEW, "GET retired": "admin_page", "POST retired": "admin"},
+    "library.play_edit": _EDIT,
+    "library.resource_edit": _EDIT,
+    "library.framework_edit": _EDIT,
+    "library.component_edit": _EDIT,
+    "library.retire/plays/retire": {"POST": "admin"},
+    "library.retire/plays/restore": {"POST retired": "admin"},
+    "library.retire/resources/retire": {"POST": "admin"},
+    "library.retire/resources/restore": {"POST retired": "admin"},
+    "library.retire/frameworks/retire": {"POST": "admin"},
+    "library.retire/frameworks/restore": {"POST retired": "admin"},
+    "admin.user_index": {"GET": "admin_page"},
+    "admin.user_role": {"POST": "admin", "POST self": "nobody"},
+    "accounts.profile": {"GET": "signed_in_page", "POST": "signed_in"},
+    "accounts.password": {"GET": "signed_in_page", "POST": "signed_in"},
+    "notifications.index": {"GET": "signed_in_page"},
+    "notifications.open_link": {"GET": "signed_in_moved"},
+    "notifications.read": {"POST": "owner_only"},
+    "notifications.read_all": {"POST": "signed_in"},
+    "notifications.settings": {"GET": "signed_in_page", "POST": "signed_in"},
+    "auth.login": {"GET": "visitor_page", "POST": "visitor_only"},
+    "auth.register": {"GET": "visitor_page", "POST": "visitor_only"},
+    "auth.logout": {"POST": "sign_out"},
+    "auth.reset_request": {"GET": "public", "POST": "anyone"},
+    "auth.reset_password": {"GET": "public", "POST": "anyone"},
+}
+
+
+def _pick(w, state, live, retired):
+    return getattr(w, retired if state == "retired" else live)
+
+
+# The path of each key: a function of the world (support.build_world) and the state.
+PATHS = {
+    "static": lambda w, s: "/static/css/app.css",
+    "home.index": lambda w, s: "/",
+    "gallery.index": lambda w, s: "/gallery/",
+    "library.index": lambda w, s: "/library/",
+    "library.play_index": lambda w, s: "/library/plays/",
+    "library.resource_index": lambda w, s: "/library/resources/",
+    "library.framework_index": lambda w, s: "/library/frameworks/",
+    "library.search": lambda w, s: "/library/search?q=play",
+    "library.play_detail": lambda w, s: f"/library/plays/{_pick(w, s, 'play_id', 'retired_play_id')}",
+    "library.resource_detail":
+        lambda w, s: f"/library/resources/{_pick(w, s, 'resource_id', 'retired_resource_id')}",
+    "library.framework_detail":
+        lambda w, s: f"/library/frameworks/{_pick(w, s, 'framework_id', 'retired_framework_id')}",
+    "library.component_detail":
+        lambda w, s: f"/library/components/{_pick(w, s, 'component_id', 'retired_component_id')}",
+    "library.play_new": lambda w, s: "/library/plays/new",
+    "library.resource_new": lambda w, s: "/library/resources/new",
+    "library.framework_new": lambda w, s: "/library/frameworks/new",
+    "library.component_new":
+        lambda w, s: f"/library/frameworks/{_pick(w, s, 'framework_id', 'retired_framework_id')}/components/new",
+    "library.play_edit": lambda w, s: f"/library/plays/{_pick(w, s, 'play_id', 'retired_play_id')}/edit",
+    "library.resource_edit":
+        lambda w, s: f"/library/resources/{_pick(w, s, 'resource_id', 'retired_resource_id')}/edit",
+    "library.framework_edit":
+        lambda w, s: f"/library/frameworks/{_pick(w, s, 'framework_id', 'retired_framework_id')}/edit",
+    "library.component_edit":
+        lambda w, s: f"/library/components/{_pick(w, s, 'component_id', 'retired_component_id')}/edit",
+    "admin.user_index": lambda w, s: "/admin/users/",
+    "admin.user_role": lambda w, s: f"/admin/users/{w.users['admin' if s == 'self' else 'member'].id}/role",
+    "accounts.profile": lambda w, s: "/accounts/profile",
+    "accounts.password": lambda w, s: "/accounts/password",
+    "notifications.index": lambda w, s: "/notifications/",
+    "notifications.open_link": lambda w, s: "/notifications/open?next=/library/",
+    "notifications.read": lambda w, s: f"/notifications/{w.notification_ids['owner']}/read",
+    "notifications.read_all": lambda w, s: "/notifications/read-all",
+    "notifications.settings": lambda w, s: "/notifications/settings",
+    "auth.login": lambda w, s: "/auth/login",
+    "auth.register": lambda w, s: "/auth/register",
+    "auth.logout": lambda w, s: "/auth/logout",
+    "auth.reset_request": lambda w, s: "/auth/reset",
+    "auth.reset_password": lambda w, s: f"/auth/reset/{w.reset_token}",
+}
+for _kind, _live, _retired in (("plays", "play_id", "retired_play_id"),
+                               ("resources", "resource_id", "retired_resource_id"),
+                               ("frameworks", "framework_id", "retired_framework_id")):
+    for _verb in ("retire", "restore"):
+        PATHS[f"library.retire/{_kind}/{_verb}"] = (
+            lambda w, s, kind=_kind, verb=_verb, live=_live, retired=_retired:
+            f"/library/{kind}/{_pick(w, s, live, retired)}/{verb}")
+
+CASES = [(key, spec) for key, specs in MATRIX.items() for spec in specs]
+
+
+# --- running a cell ------------------------------------------------------------------------
+
+def problem_with(response, expected) -> str | None:
+    """None when the response is the expected outcome, else what is wrong."""
+    status, to_login = response.status_code, is_sign_in_redirect(response)
+    got = f"{status} {response.location or ''}".strip()
+    if expected == LOGIN:
+        return None if to_login else f"expected the sign-in redirect, got {got}"
+    if expected == OK:
+        return None if status in (200, 302, 422) and not to_login else f"expected allowed, got {got}"
+    if expected == MOVED:
+        return None if status == 302 and not to_login else f"expected a redirect (not to sign-in), got {got}"
+    if status != expected:
+        return f"expected {expected}, got {got}"
+    if response.mimetype == "text/html":
+        check_page(response)
+    return None
+
+
+@pytest.mark.parametrize("key,spec", CASES, ids=[f"{key}:{spec}" for key, spec in CASES])
+def test_authorization_matrix(app, key, spec):
+    method, _, state = spec.partition(" ")
+    expected_by_persona = RULES[MATRIX[key][spec]]
+    world = build_world(app)
+    path = PATHS[key](world, state)
+    failures = []
+    # Refusals first: an allowed change made earlier in the cell must not mask one.
+    for persona in sorted(PERSONAS, key=lambda p: expected_by_persona[p] == OK):
+        expected = expected_by_persona[persona]
+        client, token = browser(app, None if persona == "visitor" else world.users[persona])
+        before = database_snapshot()
+        response = client.get(path) if method == "GET" else client.post(path, data={"csrf_token": token})
+        problem = problem_with(response, expected)
+        response.close()  # static files are streamed from an open file
+        if problem is None and (expected in REFUSALS or method == "GET"):
+            changed = changed_tables(before, database_snapshot())
+            if changed:
+                problem = f"{expected} as expected, but {changed} changed"
+        if problem:
+            failures.append(f"{persona}: {method} {path}: {problem}")
+    assert failures == []
+
+
+# --- the matrix covers every route ------------------------------------------------------------
+
+_ANY = re.compile(r"<any\(([^)]*)\):\w+>")
+
+
+def routes_in_url_map(app) -> set[tuple[str, str]]:
+    """(endpoint[/value of each <any(...)> part], method) for every rule outside
+    playbooks.* and the pending blueprints."""
+    found = set()
+    for rule in app.url_map.iter_rules():
+        blueprint = rule.endpoint.rpartition(".")[0]
+        if blueprint == "playbooks" or blueprint in PENDING_BLUEPRINTS:
+            continue
+        keys = [rule.endpoint]
+        for options in _ANY.findall(rule.rule):
+            values = [v.strip().strip("'\"") for v in options.split(",")]
+            keys = [f"{key}/{value}" for key in keys for value in values]
+        found |= {(key, method) for key in keys for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return found
+
+
+def test_every_route_outside_playbooks_is_in_the_matrix():
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    in_map = routes_in_url_map(app)
+    in_matrix = {(key, spec.partition(" ")[0]) for key, specs in MATRIX.items() for spec in specs}
+    assert sorted(in_map - in_matrix) == [], "routes without a row in MATRIX: add them"
+    assert sorted(in_matrix - in_map) == [], "rows in MATRIX for routes that no longer exist"
+
+
+def test_the_matrix_tables_are_complete():
+    for name, row in RULES.items():
+        assert set(row) == set(PERSONAS), name
+    assert {rule for specs in MATRIX.values() for rule in specs.values()} <= set(RULES)
+    assert set(PATHS) == set(MATRIX)
+    for specs in MATRIX.values():
+        for spec in specs:
+            method, _, state = spec.partition(" ")
+            assert method in ("GET", "POST") and state in ("", "retired", "self"), spec
+
+
+# --- what list pages show each persona ----------------------------------------------------------
+
+def test_notification_list_shows_each_person_only_their_own(app):
+    world = build_world(app)
+    names = {persona: world.users[persona].display_name for persona in ("owner", "admin")}
+    for persona in ("member", "moderator", "owner", "admin"):
+        client, _ = browser(app, world.users[persona])
+        html = check_page(client.get("/notifications/"))
+        for whose, name in names.items():
+            assert (f"A notification for {name}." in html) == (whose == persona), (persona, whose)
+
+
+def test_gallery_and_library_never_list_a_private_playbook(app):
+    world = build_world(app)
+    from playbook.extensions import db
+    from playbook.models import Playbook
+
+    private_title = db.session.get(Playbook, world.playbook_id).title
+    for persona in PERSONAS:
+        client, _ = browser(app, None if persona == "visitor" else world.users[persona])
+        for path in ("/gallery/", f"/library/plays/{world.play_id}", f"/library/resources/{world.resource_id}",
+                     "/", "/library/search?q=note"):
+            response = client.get(path)
+            assert response.status_code == 200, (persona, path, response.status_code)
+            assert private_title not in response.get_data(as_text=True), (persona, path)
