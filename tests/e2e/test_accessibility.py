@@ -23,6 +23,7 @@ class World:
     invitation and a notification, and the library's first entries."""
 
     member_state: dict
+    friend_state: dict
     admin_state: dict
     playbook: int
     item_edit: str
@@ -67,8 +68,12 @@ def world(browser, live_server) -> World:
 
         invited_to = pages.create_playbook(friend_page, "Felix's school playbook")
         pages.invite(friend_page, invited_to, owner.email, "Viewer")
+        friend_page.goto(f"/comments/playbook/{playbook}/new")
+        friend_page.get_by_label("Your comment").fill("Could we add a **family night** to the huddle?")
+        friend_page.get_by_role("button", name="Post comment").click()
+        expect(friend_page.locator("main")).to_contain_text("family night")
         pages.sign_in(admin_page, live_server.admin_email, live_server.admin_password)
-        return World(contexts[0].storage_state(), contexts[2].storage_state(), playbook, item_edit, section_edit,
+        return World(*(context.storage_state() for context in contexts), playbook, item_edit, section_edit,
                      note_new, play, resource, framework, component)
     finally:
         for context in contexts:
@@ -116,9 +121,17 @@ MEMBER_PAGES = {
     "notification settings": lambda w: "/notifications/settings",
     "invitations": lambda w: "/playbooks/invitations",
     "profile": lambda w: "/accounts/profile",
+    "comment form": lambda w: f"/comments/playbook/{w.playbook}/new",
+    "suggest a resource": lambda w: "/comments/suggest",
     "password change": lambda w: "/accounts/password",
 }
+FRIEND_PAGES = {
+    "playbook with a pending comment": lambda w: f"/playbooks/{w.playbook}",
+    "my comments": lambda w: "/comments/mine",
+}
 ADMIN_PAGES = {
+    "moderation queue": lambda w: "/moderation/",
+    "moderation reasons": lambda w: "/moderation/reasons",
     "admin people": lambda w: "/admin/users/",
     "new play form": lambda w: "/library/plays/new",
     "play edit form": lambda w: w.play + "/edit",
@@ -162,6 +175,11 @@ def test_visitor_pages_have_no_serious_accessibility_problems(new_context, world
 @pytest.mark.parametrize("url_of", MEMBER_PAGES.values(), ids=MEMBER_PAGES.keys())
 def test_member_pages_have_no_serious_accessibility_problems(new_context, world, url_of):
     _check(new_context, world.member_state, url_of(world))
+
+
+@pytest.mark.parametrize("url_of", FRIEND_PAGES.values(), ids=FRIEND_PAGES.keys())
+def test_commenter_pages_have_no_serious_accessibility_problems(new_context, world, url_of):
+    _check(new_context, world.friend_state, url_of(world))
 
 
 @pytest.mark.parametrize("url_of", ADMIN_PAGES.values(), ids=ADMIN_PAGES.keys())
