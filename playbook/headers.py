@@ -1,7 +1,8 @@
-"""Security headers on every response."""
+"""Security headers on every response; caching rules and validators (ETag, 304)."""
 from __future__ import annotations
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request, session
+from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -30,5 +31,33 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def add_cache_headers(response: Response) -> Response:
+    """Who may keep a copy of a page, and a validator so a browser can ask again cheaply.
+
+    A signed-in person's pages, and any response that sets a cookie, are theirs
+    alone: shared caches must not store them (private, no-store), and they never get
+    a validator, so never a 304 meant for someone else. A visitor's HTML page gets a
+    weak ETag computed from the body this very request produced (so it can only
+    match what this visitor would be sent anyway) and must be revalidated before
+    reuse (no-cache); a matching If-None-Match gets 304 Not Modified. A visitor whose
+    browser holds a session (a secret link, a flashed message) gets private copies
+    only. Every page varies by cookie."""
+    if request.endpoint == "static" or "Cache-Control" in response.headers:
+        return response
+    response.vary.add("Cookie")
+    if current_user.is_authenticated or session.modified:
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    if (request.method in ("GET", "HEAD") and response.status_code == 200 and response.mimetype == "text/html"
+            and not response.is_streamed and not response.direct_passthrough):
+        response.cache_control.no_cache = True
+        if session:
+            response.cache_control.private = True
+        response.add_etag(weak=True)
+        response.make_conditional(request)
+    return response
+
+
 def register(app: Flask) -> None:
     app.after_request(add_security_headers)
+    app.after_request(add_cache_headers)

@@ -8,9 +8,9 @@ from playbook.comments.queries import load_thread
 from playbook.forms import ConfirmForm
 from playbook.models import ItemStatus, Playbook, TargetKind
 from playbook.pagination import page_arg
-from playbook.permissions import Action, access, access_login, checked_or_404, load_or_404
+from playbook.permissions import Action, access, access_login, can, checked_or_404, load_or_404
 from playbook.playbooks import bp, history, queries, services, views
-from playbook.playbooks.forms import MoveForm, NewPlaybookForm, PlaybookForm, SectionForm
+from playbook.playbooks.forms import NewPlaybookForm, PlaybookForm, SectionForm
 
 
 @bp.route("/")
@@ -48,7 +48,10 @@ def detail(playbook_id: int):
         progress=queries.progress(items), section_progress={s.id: queries.progress(s.items) for s in playbook.sections},
         statuses=list(ItemStatus), fork_count=fork_count, my_role=playbook.role_of(current_user),
         thread=load_thread(TargetKind.PLAYBOOK, playbook.id, current_user, page_arg("comments")),
-        section_form=SectionForm(version=playbook.version), move_form=MoveForm(version=playbook.version))
+        # Forms (and so a CSRF token) only for those who may edit: a visitor's page then
+        # sets no cookie and reads the same every time, so its ETag can match.
+        section_form=SectionForm(version=playbook.version) if can(current_user, Action.PLAYBOOK_EDIT, playbook)
+        else None)
 
 
 @bp.route("/<int:playbook_id>/edit", methods=["GET", "POST"])
