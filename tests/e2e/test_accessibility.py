@@ -46,7 +46,7 @@ def world(browser, live_server) -> World:
     try:
         owner_page, friend_page, admin_page = (context.new_page() for context in contexts)
         owner = pages.register(owner_page, pages.new_person("Alma Access"))
-        friend = pages.register(friend_page, pages.new_person("Felix Friend"))
+        pages.register(friend_page, pages.new_person("Felix Friend"))
         title = "Accessible district playbook"
         playbook = pages.create_playbook(owner_page, title, vision="We **listen** to learners.",
                                          organization="Lakeview District")

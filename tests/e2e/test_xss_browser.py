@@ -6,7 +6,8 @@ already stopped everything), and no handler attribute, script or javascript: URL
 reach the DOM.
 
 To cover a new place where user text is shown (comments, suggestions, ...), add one
-Place to PLACES: who writes, how one value is written, which values, and the views."""
+Place to PLACES: who writes, how one value is written, how long a value may be, and
+the views."""
 from __future__ import annotations
 
 import re
@@ -111,6 +112,13 @@ def write_invitation(page: Page, s: Stage, value: str) -> None:
     pages.invite(page, invited_to, s.owner_email, "Viewer")
 
 
+def write_comment(page: Page, s: Stage, value: str) -> None:
+    page.goto(f"/comments/playbook/{s.playbook}/new")
+    page.get_by_label("Your comment").fill(value)
+    page.get_by_role("button", name="Post comment").click()
+    expect(page.locator(".form-errors")).to_have_count(0)
+
+
 # --- where it is shown ------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -159,41 +167,37 @@ class Place:
     name: str
     writer: str
     write: Callable[[Page, Stage, str], None]
-    values: Callable[[], list[str]]
+    max_length: int | None  # a one-line field; None: a Markdown field that takes every payload at once
     views: tuple[View, ...]
     overwrites: bool = False  # each value replaces the last: look at the views after every write
 
 
-def _markdown() -> list[str]:
-    return ["\n\n".join(xss.markdown_payloads())]
-
-
 PLACES = (
-    Place("playbook title and organization", "owner", write_title_and_organization,
-          lambda: xss.pack(xss.ATTRIBUTE_PAYLOADS, 200), overwrites=True, views=(
+    Place("playbook title and organization", "owner", write_title_and_organization, 200, overwrites=True, views=(
               PLAYBOOK, PUBLIC_PLAYBOOK, PRINT, COMPARE, REVISION, View("owner", at("/playbooks/{playbook}/history")),
               View("owner", at("/playbooks/{playbook}/edit")), View("owner", at("/playbooks/{playbook}/share")),
               View("owner", at("/playbooks/")), View("owner", at("/playbooks/add?kind=play&ref_id={play_id}")),
               View("visitor", at("/gallery/")), View("visitor", at("{play}")))),
-    Place("vision statement", "owner", write_vision, _markdown, views=(
+    Place("vision statement", "owner", write_vision, None, views=(
         PLAYBOOK, PUBLIC_PLAYBOOK, PRINT, COMPARE, REVISION, View("owner", at("/playbooks/{playbook}/edit")))),
-    Place("section names", "owner", write_section, lambda: xss.pack(xss.ATTRIBUTE_PAYLOADS, 120), views=(
+    Place("section names", "owner", write_section, 120, views=(
         PLAYBOOK, PUBLIC_PLAYBOOK, PRINT, COMPARE, REVISION, HISTORY,
         View("owner", at("/playbooks/add?kind=play&ref_id={play_id}")))),
-    Place("item twist", "owner", write_twist, _markdown, views=(
+    Place("item twist", "owner", write_twist, None, views=(
         PLAYBOOK, PUBLIC_PLAYBOOK, PRINT, COMPARE, REVISION, View("owner", at("{item_edit}")),
         View("owner", conflict))),
-    Place("free-form note titles and details", "owner", write_note, lambda: xss.pack(xss.ATTRIBUTE_PAYLOADS, 200),
+    Place("free-form note titles and details", "owner", write_note, 200,
           views=(PLAYBOOK, PUBLIC_PLAYBOOK, PRINT, COMPARE, REVISION, HISTORY, View("owner", last_note_editor))),
-    Place("profile name, organization and role", "friend", write_profile,
-          lambda: xss.pack(xss.ATTRIBUTE_PAYLOADS, 80), overwrites=True, views=(
+    Place("profile name, organization and role", "friend", write_profile, 80, overwrites=True, views=(
               View("friend", at("/accounts/profile")), View("friend", at("/")), PLAYBOOK, PUBLIC_PLAYBOOK,
               View("owner", at("/playbooks/{playbook}/share")), View("owner", at("{item_edit}")),
               View("admin", at("/admin/users/")))),
-    Place("names in invitations and notifications", "friend", write_invitation,
-          lambda: xss.pack(xss.ATTRIBUTE_PAYLOADS, 80), views=(
+    Place("names in invitations and notifications", "friend", write_invitation, 80, views=(
               View("owner", at("/notifications/")), View("owner", at("/playbooks/invitations")),
               View("owner", at("/"), shows=False))),
+    Place("comment on a playbook (waiting for moderation)", "friend", write_comment, None, views=(
+        View("friend", at("/playbooks/{playbook}")), View("friend", at("/comments/mine")),
+        View("admin", at("/moderation/")), View("visitor", at("/playbooks/{playbook}"), shows=False))),
 )
 
 
@@ -210,28 +214,39 @@ class Visit:
             self.pages[who] = context.new_page()
         return self.pages[who]
 
-    def check(self, view: View, base_url: str) -> list[str]:
+    def check(self, view: View, base_url: str, marker: str) -> list[str]:
         page = self.page(view.who)
         view.open(page, self.stage)
         problems = xss.inspect(page) + self.probe.take()
         if not page.url.startswith(base_url + "/"):
             problems.append(f"the page went off-site, to {page.url}")
-        elif view.shows and xss.PROBE not in page.content():
-            problems.append("the written text does not appear on this page (was it written?)")
+        elif view.shows and marker not in page.content():
+            problems.append(f"the written text ({marker}…) does not appear on this page (was it written?)")
         return [f"{view.who} at {page.url}: {problem}" for problem in problems]
+
+
+def values_for(place: Place, marker: str) -> list[str]:
+    """The texts to write, each starting with a marker (then a round number) that
+    proves it reached the pages that should show it."""
+    if place.max_length is None:
+        texts = ["\n\n".join(xss.markdown_payloads())]
+    else:
+        texts = xss.pack(xss.ATTRIBUTE_PAYLOADS, place.max_length - len(marker) - 4)
+    return [f"{marker}r{number} {text}" for number, text in enumerate(texts, 1)]
 
 
 @pytest.mark.parametrize("place", PLACES, ids=[p.name for p in PLACES])
 def test_stored_payloads_never_run_in_the_browser(new_context, stage, live_server, place):
     visit = Visit(new_context, stage, xss.Probe())
     writer = visit.page(place.writer)
-    problems, values = [], place.values()
+    problems, values = [], values_for(place, f"zq{PLACES.index(place)}")
     for number, value in enumerate(values, 1):
         place.write(writer, stage, value)
         problems += [f"while writing: {p}" for p in visit.probe.take()]
         if place.overwrites or number == len(values):
+            marker = value.split(" ", 1)[0]
             for view in place.views:
-                problems += visit.check(view, live_server.url)
+                problems += visit.check(view, live_server.url, marker)
     assert not problems, f"{place.name}: stored XSS reached the browser:\n" + "\n".join(problems)
 
 
