@@ -32,17 +32,22 @@ def wants_json() -> bool:
 
 def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500])
+    if code >= 500:
+        _forget_user()
+    headers = {"Cache-Control": "no-store"} if code >= 500 else {}
     if wants_json():
-        return jsonify(ok=False, error=detail or message), code
-    # A 500 or 503 may come from the database itself: render without touching it
-    # (the navigation then asks nothing about the signed-in person).
-    g.page_without_database = code >= 500
-    if code >= 500 and "_login_user" not in g:
-        # The person was never loaded (perhaps loading them is what failed): the page
-        # shows them as signed out rather than asking the database again.
-        g._login_user = current_app.login_manager.anonymous_user()
+        return jsonify(ok=False, error=detail or message), code, headers
     return render_template("errors/error.html", code=code, title=title, message=detail or message,
-                           minimal_nav=code >= 500), code
+                           minimal_nav=code >= 500), code, headers
+
+
+def _forget_user() -> None:
+    """A 500 or 503 may come from the database itself, so the rest of the request must
+    not ask it again: the person is treated as unknown (their row, expired by the
+    rollback or never loaded, would be read again on first use), the navigation counts
+    nothing, and the no-store answer needs no per-person cache decision."""
+    g.page_without_database = True
+    g._login_user = current_app.login_manager.anonymous_user()
 
 
 def _http_error(error: HTTPException):
