@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import url_for
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from playbook import sanitize
 from playbook.comments.services import target_page
@@ -91,17 +91,19 @@ def _decide_comment(moderator: User, comment: Comment, decision: Decision, reaso
         outcome.skipped.append(f"{label}: it is on a playbook that is no longer public.")
         return
     after = _COMMENT_TARGETS[decision]
-    if before is CommentStatus.PUBLISHED and decision is Decision.APPROVE:
-        # Approving a published comment dismisses its open flags; the flags are the guard.
-        changed = db.session.execute(update(Flag).where(Flag.comment_id == comment.id, Flag.resolved_at.is_(None))
-                                     .values(resolved_at=utcnow())).rowcount
-    elif before in (CommentStatus.PENDING, CommentStatus.HIDDEN, CommentStatus.PUBLISHED):
-        changed = db.session.execute(update(Comment).where(Comment.id == comment.id, Comment.status == before)
+    open_flags = exists().where(Flag.comment_id == comment.id, Flag.resolved_at.is_(None))
+    # The guard says what the moderator decided on: a pending or hidden comment still
+    # in that state, or a published one only while it has open flags (once a decision
+    # resolved them, it is no longer waiting for anyone, whatever the decision was).
+    guards = {CommentStatus.PENDING: Comment.status == before, CommentStatus.HIDDEN: Comment.status == before,
+              CommentStatus.PUBLISHED: (Comment.status == before) & open_flags}
+    changed = 0
+    if before in guards:
+        changed = db.session.execute(update(Comment).where(Comment.id == comment.id, guards[before])
                                      .values(status=after, reason=reason[:1000])).rowcount
+    if changed:
         db.session.execute(update(Flag).where(Flag.comment_id == comment.id, Flag.resolved_at.is_(None))
                            .values(resolved_at=utcnow()))
-    else:
-        changed = 0
     if changed == 0:
         outcome.skipped.append(f"{label}: {_who_decided(SubjectKind.COMMENT, comment.id)}.")
         return
@@ -206,7 +208,9 @@ def decide(moderator: User, subjects: list[tuple[SubjectKind, int]], decision: D
     # Comments first, so a suggestion's own comment is published before the reply to it.
     for kind, subject_id in sorted(dict.fromkeys(subjects), key=lambda s: (s[0] is SubjectKind.SUBMISSION, s[1])):
         if kind is SubjectKind.COMMENT:
-            comment = db.session.get(Comment, subject_id)
+            # Locked (where the database can) and read afresh: a moderator deciding the
+            # same comment at this moment finishes first, and this one sees the result.
+            comment = db.session.get(Comment, subject_id, with_for_update=True, populate_existing=True)
             if comment is None or comment.is_deleted:
                 outcome.skipped.append("A comment: it was deleted by its author.")
                 continue
