@@ -27,6 +27,7 @@ SERVER_START_SECONDS = 40
 COMMAND_SECONDS = 120
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
 def pytest_collection_modifyitems(config, items):
     """Every test in tests/e2e is a browser test; CI runs the suite twice (SQLite,
     then PostgreSQL) and the browser tests, which bring their own SQLite server,
