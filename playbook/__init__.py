@@ -114,7 +114,7 @@ def register_cli(app: Flask) -> None:
     for command in (cli.setup_command, cli.seed_library_command, cli.reindex_command,
                     cli.create_user_command, cli.set_role_command, cli.purge_bin_command,
                     cli.import_playbook_command, cli.deliver_mail_command, cli.backup_command,
-                    cli.restore_command):
+                    cli.restore_command, cli.generate_data_command):
         app.cli.add_command(command)
 
 

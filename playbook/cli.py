@@ -142,3 +142,40 @@ def restore_command(source, yes):
     click.echo(f"Restored {report.rows} rows in {report.tables} tables from {report.path}.")
     if kept:
         click.echo(f"The data as it was before is in {kept}.")
+
+
+@click.command("generate-data")
+@click.option("--users", default=2000, show_default=True, type=click.IntRange(2), help="Accounts to create.")
+@click.option("--resources", default=10000, show_default=True, type=click.IntRange(0), help="Library resources.")
+@click.option("--plays", default=300, show_default=True, type=click.IntRange(0), help="Library plays.")
+@click.option("--frameworks", default=3, show_default=True, type=click.IntRange(0), help="Extra frameworks.")
+@click.option("--playbooks", default=1000, show_default=True, type=click.IntRange(1), help="Playbooks.")
+@click.option("--items-per-playbook", default=50, show_default=True, type=click.IntRange(0),
+              help="Items in each playbook (the benchmark playbook always has 50).")
+@click.option("--comments", default=100000, show_default=True, type=click.IntRange(0),
+              help="Comments and replies (the benchmark playbook gets 100 of them).")
+@click.option("--distinct-comments", default=3000, show_default=True, type=click.IntRange(1),
+              help="Distinct comment texts (each rendered to HTML once, then reused).")
+@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.0001, 10),
+              help="Multiply every count above except items per playbook, e.g. 0.01 for a quick try.")
+@click.option("--seed", default=1, show_default=True, help="The same seed gives the same data.")
+@with_appcontext
+def generate_data_command(users, resources, plays, frameworks, playbooks, items_per_playbook, comments,
+                          distinct_comments, scale, seed):
+    """Fill a fresh database (after `flask setup`) with district-scale data for the
+    benchmark or for trying the app. Refuses a database that already has accounts."""
+    from playbook import devdata
+
+    def scaled(n: int, least: int = 0) -> int:
+        return max(least, round(n * scale))
+
+    sizes = devdata.Scale(users=scaled(users, 2), resources=scaled(resources), plays=scaled(plays),
+                          frameworks=scaled(frameworks), playbooks=scaled(playbooks, 1),
+                          items_per_playbook=items_per_playbook, comments=scaled(comments),
+                          distinct_comments=scaled(distinct_comments, 1), seed=seed)
+    try:
+        report = devdata.generate(sizes, progress=click.echo)
+    except devdata.DatabaseNotEmpty as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Generated in {report.seconds} s: " + ", ".join(f"{n} {name}" for name, n in report.counts.items()))
+    click.echo(f"Benchmark playbook: {report.benchmark_playbook_id} (“{devdata.BENCHMARK_TITLE}”)")
