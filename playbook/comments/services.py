@@ -88,7 +88,9 @@ def check_limits(limits: list[Limit], what: str) -> None:
     if wait is not None:
         raise TooSoon(f"You are {what} faster than we allow. Please wait {_describe(wait)} and try again; "
                       "your text is still here.")
-    throttle._record(limits)
+    # One attempt is one row per scope and key, however many limits (a gap and an
+    # hourly cap) read it; a row per limit would count every comment twice.
+    throttle._record(list({(limit.scope, limit.key): limit for limit in limits}.values()))
 
 
 def _describe(wait: timedelta) -> str:
