@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask import url_for
 from sqlalchemy import exists, select, update
+from sqlalchemy.orm import aliased
 
 from playbook import sanitize
 from playbook.comments.services import target_page
@@ -231,6 +232,15 @@ def undoable(action: ModerationAction, latest_ids: set[int]) -> bool:
     return action.decision is not Decision.UNDO and action.id in latest_ids
 
 
+def _other_spam_stands(action: ModerationAction) -> bool:
+    """Whether another spam decision on the same author is still in force (not
+    undone): undoing one of two must not release the author's posts."""
+    later = aliased(ModerationAction)
+    return db.session.scalar(select(ModerationAction.id).where(
+        ModerationAction.author_id == action.author_id, ModerationAction.decision == Decision.SPAM,
+        ModerationAction.id != action.id, ~exists().where(later.undoes_id == ModerationAction.id)).limit(1)) is not None
+
+
 def undo(moderator: User, action_id: int) -> str:
     """Take a decision back: the subject returns to its earlier state, a library
     entry the decision created is retired, and the log gains an 'undone' row."""
@@ -254,7 +264,7 @@ def undo(moderator: User, action_id: int) -> str:
         if resource is not None:
             resource.retired_at = utcnow()
             library_services._index_resource(resource)
-    if action.decision is Decision.SPAM:
+    if action.decision is Decision.SPAM and not _other_spam_stands(action):
         author = db.session.get(User, action.author_id)
         if author is not None:
             author.posts_held = False
