@@ -118,6 +118,22 @@ def test_spam_on_a_flagged_comment_holds_the_authors_next_posts(app, no_gaps, me
     assert _post_and_status(client, play, "More pills.") is CommentStatus.PENDING
 
 
+def test_undoing_one_spam_decision_keeps_the_author_held_while_another_stands(app, no_gaps, member, moderator):
+    app.config["PLAYBOOK_TRUST_AFTER_APPROVALS"] = 0
+    app.config["PLAYBOOK_SUGGESTIONS_PER_HOUR"] = 0
+    play = factories.make_play()
+    first = suggestions.suggest_resource(member, SUGGESTION)
+    second = suggestions.suggest_resource(member, {**SUGGESTION, "title": "Other", "url": "https://example.org/o"})
+    moderation.decide(moderator, [(SubjectKind.SUBMISSION, first.id)], "spam")
+    first_spam = _latest_action_id()
+    moderation.decide(moderator, [(SubjectKind.SUBMISSION, second.id)], "spam")
+    moderation.undo(moderator, first_spam)
+    client = client_for(app, member)
+    assert _post_and_status(client, play, "Still held by the other one.") is CommentStatus.PENDING
+    moderation.undo(moderator, _latest_action_id() - 1)
+    assert _post_and_status(client, play, "Free now.") is CommentStatus.PUBLISHED
+
+
 @pytest.mark.parametrize("role", [SiteRole.MODERATOR, SiteRole.ADMIN])
 def test_moderators_and_admins_publish_at_once_and_skip_limits(app, role):
     app.config.update(PLAYBOOK_TRUST_AFTER_APPROVALS=50, PLAYBOOK_COMMENT_GAP_SECONDS_TRUSTED=300)
@@ -201,6 +217,18 @@ def test_hourly_comment_limit(app, no_gaps, member):
     play = factories.make_play()
     client = client_for(app, member)
     assert [comment_on(client, "play", play.id, f"Number {n}.").status_code for n in range(3)] == [302, 302, 429]
+
+
+def test_hourly_limit_counts_each_comment_once_alongside_the_gap(app, member):
+    app.config.update(PLAYBOOK_TRUST_AFTER_APPROVALS=0, PLAYBOOK_COMMENT_GAP_SECONDS_TRUSTED=5,
+                      PLAYBOOK_COMMENTS_PER_HOUR=4)
+    play = factories.make_play()
+    client = client_for(app, member)
+    statuses = []
+    for n in range(5):
+        statuses.append(comment_on(client, "play", play.id, f"Spaced out {n}.").status_code)
+        _age_attempts(6)
+    assert statuses == [302, 302, 302, 302, 429]
 
 
 def test_same_text_twice_within_five_minutes_is_refused_and_kept(app, no_gaps, member):
