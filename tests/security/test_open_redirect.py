@@ -34,14 +34,14 @@ CORPUS = [
     "\x01javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)",
     # user info and look-alike hosts
     f"//{EVIL}@localhost", f"https://localhost@{EVIL}", f"//localhost.{EVIL}", f"@{EVIL}", f"//@{EVIL}",
-    f"//localhost%2F@{EVIL}", f"//%65vil.example", "//127.0.0.1", "//2130706433", "//[::1]/", EVIL,
+    f"//localhost%2F@{EVIL}", "//%65vil.example", "//127.0.0.1", "//2130706433", "//[::1]/", EVIL,
     f".{EVIL}", f"?next=//{EVIL}", f"#//{EVIL}",
     # percent-encoding: a browser does not decode these, they stay odd paths here
     f"%2F%2F{EVIL}", f"/%2F%2F{EVIL}", f"/%5C{EVIL}", f"/%5C%5C{EVIL}", f"/%09/{EVIL}", f"%0D%0A//{EVIL}",
     f"/%2e%2e//{EVIL}", f"/..//{EVIL}", f"/.//{EVIL}", f"/library//{EVIL}",
     # unicode look-alikes of slashes, backslashes and dots
     f"\uff0f\uff0f{EVIL}", f"/\uff0f{EVIL}", f"\u2215\u2215{EVIL}", f"/\u2044{EVIL}", f"\uff3c\uff3c{EVIL}",
-    f"/\ufe68{EVIL}", "//evil\u3002example", f"//\u24d4\u24e5\u24d8\u24db.example", f"\u200b//{EVIL}",
+    f"/\ufe68{EVIL}", "//evil\u3002example", "//\u24d4\u24e5\u24d8\u24db.example", f"\u200b//{EVIL}",
     f"/\u0085//{EVIL}", f"/\u00a0//{EVIL}", f"/\u2028//{EVIL}",
     # very long values
     "/" + "a" * 5000, "//" + "a" * 3000 + ".example", f"/{'%2F' * 700}{EVIL}",
