@@ -241,23 +241,48 @@ def _other_spam_stands(action: ModerationAction) -> bool:
         ModerationAction.id != action.id, ~exists().where(later.undoes_id == ModerationAction.id)).limit(1)) is not None
 
 
+def _refuse(message: str) -> None:
+    db.session.rollback()  # let go of the subject's lock at once
+    raise ModerationError(message)
+
+
+def _latest_two(action: ModerationAction, model) -> list[ModerationAction]:
+    """The subject's two latest decisions, read after locking the subject's row (a
+    write both SQLite and PostgreSQL serialize), so two undos at once see each other."""
+    db.session.execute(update(model).where(model.id == action.subject_id).values(status=model.status)
+                       .execution_options(synchronize_session=False))
+    return list(db.session.scalars(select(ModerationAction).where(
+        ModerationAction.subject_kind == action.subject_kind, ModerationAction.subject_id == action.subject_id)
+        .order_by(ModerationAction.id.desc()).limit(2)))
+
+
+def _reopen_flags(action: ModerationAction, previous: ModerationAction | None) -> None:
+    """Open again the flags the undone decision resolved (those resolved since the
+    decision before it), so a flagged comment returns to the flagged tab."""
+    query = update(Flag).where(Flag.comment_id == action.subject_id, Flag.resolved_at.is_not(None))
+    if previous is not None:
+        query = query.where(Flag.resolved_at > previous.created_at)
+    db.session.execute(query.values(resolved_at=None).execution_options(synchronize_session=False))
+
+
 def undo(moderator: User, action_id: int) -> str:
-    """Take a decision back: the subject returns to its earlier state, a library
-    entry the decision created is retired, and the log gains an 'undone' row."""
+    """Take a decision back: the subject returns to its earlier state (a flagged
+    comment with its flags), a library entry the decision created is retired, and
+    the log gains an 'undone' row."""
     require(moderator, Action.MODERATE)
     action = db.session.get(ModerationAction, action_id)
     if action is None:
         raise ModerationError("That decision does not exist.")
-    latest = db.session.scalar(select(ModerationAction.id).where(
-        ModerationAction.subject_kind == action.subject_kind, ModerationAction.subject_id == action.subject_id)
-        .order_by(ModerationAction.id.desc()).limit(1))
-    if action.decision is Decision.UNDO or latest != action.id:
-        raise ModerationError("Only the latest decision on an item can be undone, and only once.")
     model = Comment if action.subject_kind is SubjectKind.COMMENT else Submission
+    history = _latest_two(action, model)
+    if action.decision is Decision.UNDO or history[0].id != action.id:
+        _refuse("Only the latest decision on an item can be undone, and only once.")
     changed = db.session.execute(update(model).where(model.id == action.subject_id, model.status == action.to_status)
                                  .values(status=action.from_status, reason="")).rowcount
     if changed == 0:
-        raise ModerationError("That item changed since the decision, so it cannot be undone.")
+        _refuse("That item changed since the decision, so it cannot be undone.")
+    if model is Comment:
+        _reopen_flags(action, history[1] if len(history) > 1 else None)
     if action.subject_kind is SubjectKind.SUBMISSION and action.decision is Decision.APPROVE:
         submission = db.session.get(Submission, action.subject_id)
         resource = db.session.get(Resource, submission.resource_id) if submission.resource_id else None
