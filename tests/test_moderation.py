@@ -1,7 +1,7 @@
 """The moderation queue through the HTTP interface: tabs, filters and order, counts,
-single and bulk decisions, reasons and their templates, editing a suggestion, undo,
+single and bulk decisions, reasons and their templates, editing a suggestion,
 notifications, the append-only log (on the models' schema and the migrated one)
-and who may reach any of it."""
+and who may reach any of it. Undo has its own file."""
 from __future__ import annotations
 
 import os
@@ -201,62 +201,6 @@ def test_moderator_edits_a_suggestion_then_saves_or_saves_and_approves(app, mod,
     assert (resource.title, resource.url, resource.organization, resource.suggested_by_id) == (
         "Choice boards starter kit", "https://example.net/choice-boards-v2", "Example Learning Lab", member.id)
     assert post(mod, url, {**edited, "title": "Too late"}, url_for("moderation.index")).status_code == 422
-
-
-# --- undo ------------------------------------------------------------------------------
-
-def _undo(client, action_id: int) -> str:
-    page = url_for("moderation.index", tab="decided")
-    return flashes_after(client, post(client, url_for("moderation.undo", action_id=action_id), {}, page))
-
-
-def test_undo_puts_a_comment_back_in_the_queue(app, mod, member, moderator):
-    comment = add_comment(member, factories.make_play(), "Undo me.", status=PENDING)
-    decide(mod, [f"comment:{comment.id}"], "approve")
-    assert _status(comment) is CommentStatus.PUBLISHED
-    assert "Undone" in _undo(mod, _actions()[-1].id)
-    assert _status(comment) is PENDING
-    assert "Undo me." in _queue(mod, tab="pending")
-    assert [a.decision for a in _actions()] == [Decision.APPROVE, Decision.UNDO]
-    assert _actions()[-1].undoes_id == _actions()[0].id
-
-
-def test_undoing_an_approved_suggestion_retires_its_resource(app, mod, member, moderator):
-    submission = suggestions.suggest_resource(member, FIELDS)
-    decide(mod, [f"submission:{submission.id}"], "approve")
-    db.session.expire_all()
-    resource_id = db.session.get(Submission, submission.id).resource_id
-    link = f'href="/library/resources/{resource_id}"'
-    reader = app.test_client()
-    assert link in text_of(reader.get(url_for("library.search", q="choice boards")))
-    _undo(mod, _actions()[-1].id)
-    db.session.expire_all()
-    assert db.session.get(Submission, submission.id).status is SubmissionStatus.PENDING
-    assert db.session.get(Resource, resource_id).retired_at is not None
-    for url in (url_for("library.search", q="choice boards"), url_for("library.resource_index")):
-        assert link not in text_of(reader.get(url)), url
-    assert reader.get(url_for("library.resource_detail", resource_id=resource_id)).status_code == 404
-    # Approving again brings the same entry back rather than a second copy.
-    decide(mod, [f"submission:{submission.id}"], "approve")
-    assert db.session.scalar(select(func.count()).select_from(Resource).where(Resource.title == FIELDS["title"])) == 1
-    assert link in text_of(reader.get(url_for("library.search", q="choice boards")))
-
-
-def test_only_the_latest_decision_can_be_undone_and_only_once(app, mod, member, moderator):
-    comment = add_comment(member, factories.make_play(), "Back and forth.", status=PENDING)
-    decide(mod, [f"comment:{comment.id}"], "reject", "No.")
-    reject = _actions()[-1]
-    _undo(mod, reject.id)
-    undo_row = _actions()[-1]
-    assert "only once" in _undo(mod, reject.id)
-    assert "only once" in _undo(mod, undo_row.id)
-    decide(mod, [f"comment:{comment.id}"], "approve")
-    assert "only once" in _undo(mod, reject.id)
-    assert [a.decision for a in _actions()] == [Decision.REJECT, Decision.UNDO, Decision.APPROVE]
-    assert _status(comment) is CommentStatus.PUBLISHED
-    # The decided tab offers Undo on the latest decision only.
-    page = _queue(mod, tab="decided")
-    assert page.count("/undo\"") == 1 and f"/moderation/actions/{_actions()[-1].id}/undo" in page
 
 
 # --- the log is append-only ----------------------------------------------------------

@@ -59,6 +59,17 @@ def shared_app(request, tmp_path):
 
 def _at_once(app, moderator_ids, subject, decisions):
     """Each moderator decides `subject` in a thread of its own; they start together."""
+    results = _together(app, moderator_ids, lambda moderator, index: moderation.decide(
+        moderator, [subject], decisions[index], REASON if decisions[index] == "reject" else ""))
+    for result in results:
+        assert isinstance(result, moderation.Outcome), repr(result)
+    return results
+
+
+def _together(app, moderator_ids, act):
+    """Run act(moderator, index) for each moderator in a thread with its own app
+    context (and so its own session and connection), all released at once; the
+    results, or the exceptions raised, in moderator order."""
     barrier = threading.Barrier(len(moderator_ids))
     results: list = [None] * len(moderator_ids)
 
@@ -66,11 +77,9 @@ def _at_once(app, moderator_ids, subject, decisions):
         with app.app_context():
             try:
                 moderator = db.session.get(User, moderator_ids[index])
-                decision = decisions[index]
                 barrier.wait(timeout=10)
-                results[index] = moderation.decide(moderator, [subject], decision,
-                                                   REASON if decision == "reject" else "")
-            except Exception as error:  # reported by the assertions below
+                results[index] = act(moderator, index)
+            except Exception as error:  # reported by the callers' assertions
                 results[index] = error
             finally:
                 db.session.remove()
@@ -81,8 +90,6 @@ def _at_once(app, moderator_ids, subject, decisions):
     for thread in threads:
         thread.join(timeout=30)
     assert not any(thread.is_alive() for thread in threads), "a decision hung"
-    for result in results:
-        assert isinstance(result, moderation.Outcome), repr(result)
     return results
 
 
@@ -153,6 +160,29 @@ def test_two_moderators_approving_one_suggestion_add_one_resource(shared_app):
     approved = db.session.scalar(select(func.count()).select_from(Submission).where(
         Submission.status == SubmissionStatus.APPROVED))
     assert db.session.scalar(select(func.count()).select_from(Resource)) == approved
+
+
+@pytest.mark.parametrize("flagged", [False, True], ids=["held", "flagged"])
+def test_two_moderators_undoing_one_decision_undo_it_once(shared_app, flagged):
+    names = _moderators()
+    author, reader = factories.make_user(), factories.make_user()
+    play = factories.make_play()
+    for round_number in range(ROUNDS // 2):
+        status = CommentStatus.PUBLISHED if flagged else CommentStatus.PENDING
+        comment = add_comment(author, play, f"Undo round {round_number}.", status=status)
+        if flagged:
+            db.session.add(Flag(comment_id=comment.id, user_id=reader.id, reason=FlagReason.OTHER))
+            db.session.commit()
+        moderation.decide(db.session.get(User, names[0][0]), [(SubjectKind.COMMENT, comment.id)], "approve")
+        action_id = db.session.scalar(select(func.max(ModerationAction.id)))
+        results = _together(shared_app, [n[0] for n in names], lambda moderator, _: moderation.undo(moderator,
+                                                                                                   action_id))
+        assert sorted(type(r).__name__ for r in results) == ["ModerationError", "str"], results
+        db.session.expire_all()
+        undos = db.session.scalar(select(func.count()).select_from(ModerationAction).where(
+            ModerationAction.undoes_id == action_id))
+        assert undos == 1
+        assert db.session.get(Comment, comment.id).status is status
 
 
 # --- the same, one after the other, through the queue ---------------------------------
