@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import exists, literal, or_, select, true, union_all
+from sqlalchemy import and_, exists, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from playbook.extensions import db
@@ -39,6 +39,26 @@ def _visible_to(viewer, model=Comment):
     return model.status == CommentStatus.PUBLISHED
 
 
+def _keeps_place(viewer):
+    """A deleted comment takes a place on a page only as the placeholder of replies
+    the viewer can see; otherwise a page (or the last one) could come out empty."""
+    reply = aliased(Comment)
+    return or_(Comment.deleted_at.is_(None), exists().where(
+        reply.parent_id == Comment.id, reply.deleted_at.is_(None), _visible_to(viewer, reply)))
+
+
+def page_of(comment: Comment, viewer, per_page: int | None = None) -> int:
+    """The page of its thread on which `viewer` finds the comment (a reply is on
+    its parent's page), counted as load_thread pages the thread, in one statement."""
+    per_page = per_page or current_app.config["PLAYBOOK_COMMENTS_PER_PAGE"]
+    top = comment.parent if comment.parent_id is not None else comment
+    earlier = or_(Comment.created_at < top.created_at, and_(Comment.created_at == top.created_at, Comment.id < top.id))
+    before = db.session.scalar(select(func.count()).select_from(Comment).where(
+        getattr(Comment, top.target_kind.column) == top.target_id, Comment.parent_id.is_(None),
+        _visible_to(viewer), _keeps_place(viewer), earlier)) or 0
+    return before // per_page + 1
+
+
 def load_thread(kind: TargetKind, target_id: int, viewer, page: int = 1, per_page: int | None = None) -> Thread:
     """One page of top-level comments (oldest first) with all their replies and
     authors, in a single statement. Deleted comments stay only as placeholders for
@@ -47,12 +67,8 @@ def load_thread(kind: TargetKind, target_id: int, viewer, page: int = 1, per_pag
     page = max(1, page)
     target_column = getattr(Comment, kind.column)
     visible = _visible_to(viewer)
-    # A deleted comment takes a place on the page only as the placeholder of replies
-    # the viewer can see; otherwise a page (or the last one) could come out empty.
-    reply = aliased(Comment)
-    keeps_place = or_(Comment.deleted_at.is_(None), exists().where(
-        reply.parent_id == Comment.id, reply.deleted_at.is_(None), _visible_to(viewer, reply)))
-    top = (select(Comment.id).where(target_column == target_id, Comment.parent_id.is_(None), visible, keeps_place)
+    top = (select(Comment.id).where(target_column == target_id, Comment.parent_id.is_(None), visible,
+                                    _keeps_place(viewer))
            .order_by(Comment.created_at, Comment.id).limit(per_page + 1).offset((page - 1) * per_page)
            .scalar_subquery())
     rows = db.session.scalars(

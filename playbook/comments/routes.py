@@ -7,7 +7,7 @@ from flask_login import current_user
 from playbook import sanitize
 from playbook.comments import bp, services
 from playbook.comments.forms import CommentForm, EditCommentForm, FlagForm
-from playbook.comments.queries import my_contributions
+from playbook.comments.queries import my_contributions, page_of
 from playbook.comments.services import CommentError, TooSoon, target_page
 from playbook.extensions import db
 from playbook.forms import ConfirmForm
@@ -31,6 +31,11 @@ def _quoted(kind, target, parent_id):
     parent = db.session.get(Comment, parent_id) if parent_id else None
     in_thread = parent is not None and parent.target_kind is kind and parent.target_id == target.id
     return parent if in_thread and can(current_user, Action.COMMENT_VIEW, parent) else None
+
+
+def _at(comment: Comment) -> str:
+    """The comment on the page of its thread where the current reader finds it."""
+    return target_page(comment, page_of(comment, current_user))
 
 
 def _compose(kind, target, form, error=None, status=200):
@@ -65,7 +70,7 @@ def new(kind: str, target_id: int):
         flash("Your comment is posted.", "success")
     if form.suggest.data:
         return redirect(url_for("comments.suggest", comment_id=comment.id))
-    return redirect(target_page(comment))
+    return redirect(_at(comment))
 
 
 @bp.route("/<int:comment_id>")
@@ -73,7 +78,7 @@ def new(kind: str, target_id: int):
 def detail(comment_id: int):
     """A comment's permanent link: its place on the page it belongs to."""
     comment = load_or_404(Comment, comment_id, Action.COMMENT_VIEW)
-    return redirect(target_page(comment))
+    return redirect(_at(comment))
 
 
 @bp.route("/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -90,7 +95,7 @@ def edit(comment_id: int):
         else:
             flash("Your comment is saved." if comment.is_published
                   else "Saved. It will appear once a moderator approves it.", "success")
-            return redirect(target_page(comment))
+            return redirect(_at(comment))
     preview = sanitize.render_markdown(form.body.data) if form.preview.data and form.body.data else None
     return render_template("comments/edit.html", title="Edit your comment", comment=comment, form=form,
                            preview=preview, error=error), 422 if form.errors else status
@@ -102,7 +107,7 @@ def delete(comment_id: int):
     comment = load_or_404(Comment, comment_id, Action.COMMENT_DELETE)
     form = ConfirmForm()
     if form.validate_on_submit():
-        back = target_page(comment)
+        back = _at(comment)
         services.delete_comment(current_user, comment)
         flash("Your comment is deleted.", "success")
         return redirect(back.split("#")[0] + "#comments")
@@ -116,6 +121,7 @@ def flag(comment_id: int):
     form = FlagForm()
     error, status = None, 200
     if form.validate_on_submit():
+        back = _at(comment).split("#")[0] + "#comments"
         try:
             services.flag_comment(current_user, comment, form.reason.data, form.note.data)
         except TooSoon as problem:
@@ -124,7 +130,7 @@ def flag(comment_id: int):
             error, status = str(problem), 422
         else:
             flash("Thank you. The moderators will look at it.", "success")
-            return redirect(target_page(comment).split("#")[0] + "#comments")
+            return redirect(back)
     return render_template("comments/flag.html", title="Flag a comment", comment=comment, form=form,
                            error=error), 422 if form.errors else status
 

@@ -125,14 +125,17 @@ def _clean_body(body: str | None) -> str:
     return body
 
 
-def target_page(comment: Comment) -> str:
-    """Where a comment is shown: its target's page, at the comment."""
+def target_page(comment: Comment, page: int = 1) -> str:
+    """Where a comment is shown: its target's page (at page `page` of the thread),
+    at the comment. Links kept for later (notifications) use the comment's permalink,
+    comments.detail, which finds the page when it is followed."""
     endpoints = {TargetKind.PLAY: ("library.play_detail", "play_id"),
                  TargetKind.RESOURCE: ("library.resource_detail", "resource_id"),
                  TargetKind.COMPONENT: ("library.component_detail", "component_id"),
                  TargetKind.PLAYBOOK: ("playbooks.detail", "playbook_id")}
     endpoint, arg = endpoints[comment.target_kind]
-    return url_for(endpoint, **{arg: comment.target_id}, _anchor=f"comment-{comment.id}")
+    return url_for(endpoint, **{arg: comment.target_id}, comments=page if page > 1 else None,
+                   _anchor=f"comment-{comment.id}")
 
 
 def post_comment(author: User, kind: TargetKind, target, body: str, parent: Comment | None = None) -> Comment:
@@ -169,7 +172,7 @@ def announce_reply(comment: Comment, parent: Comment | None) -> None:
         return
     author = db.session.get(User, comment.author_id)
     notify(parent.author, NotificationKind.REPLY, f"{author.display_name} replied to your comment.",
-           link=target_page(comment), playbook_id=comment.playbook_id)
+           link=url_for("comments.detail", comment_id=comment.id), playbook_id=comment.playbook_id)
 
 
 def edit_comment(author: User, comment: Comment, body: str) -> Comment:

@@ -10,7 +10,6 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import aliased
 
 from playbook import sanitize
-from playbook.comments.services import target_page
 from playbook.comments.suggestions import _apply as apply_submission_fields
 from playbook.comments.suggestions import submission_fields
 from playbook.extensions import db
@@ -114,7 +113,7 @@ def _decide_comment(moderator: User, comment: Comment, decision: Decision, reaso
         comment.author.posts_held = True
     if decision is Decision.APPROVE and before is not CommentStatus.PUBLISHED:
         notify(comment.author, NotificationKind.CONTRIBUTION_APPROVED, "A moderator approved your comment.",
-               link=target_page(comment), playbook_id=comment.playbook_id)
+               link=url_for("comments.detail", comment_id=comment.id), playbook_id=comment.playbook_id)
         if comment.parent is not None:
             from playbook.comments.services import announce_reply
 
