@@ -1,6 +1,6 @@
 """Comments through the HTTP interface: who may post where, preview, replies one level
-deep, edit and delete, long threads, the sanitizer on real posts, and a thread page
-that sends the same number of SQL statements for 5 comments as for 100."""
+deep, edit and delete, and the sanitizer on real posts. Long threads, permalinks and
+statements per thread page are in test_comment_threads.py."""
 from __future__ import annotations
 
 import re
@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import url_for
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from playbook.extensions import db
 from playbook.models import Comment, CommentStatus, MemberRole, TargetKind, Visibility
@@ -253,42 +253,6 @@ def test_only_the_author_deletes(app, trusting, member, other_member):
     assert db.session.get(Comment, comment.id).deleted_at is None
 
 
-# --- long threads -----------------------------------------------------------------------
-
-def test_long_thread_pages_carry_replies_with_their_parent(app, trusting, member, other_member):
-    app.config["PLAYBOOK_COMMENTS_PER_PAGE"] = 3
-    play = factories.make_play()
-    tops = [add_comment(member, play, f"Top number {i}.") for i in range(7)]
-    for i, top in enumerate(tops):
-        add_comment(other_member, play, f"Reply to number {i}.", parent=top)
-    # A reply written later than every top-level comment still travels with its parent.
-    add_comment(other_member, play, "Late reply to number 0.", parent=tops[0])
-    reader = app.test_client()
-    pages = [text_of(reader.get(target_url("play", play.id, comments=n))) for n in (1, 2, 3)]
-    for n, page in enumerate(pages):
-        shown = [i for i in range(7) if f"Top number {i}." in page]
-        assert shown == list(range(3 * n, min(3 * n + 3, 7))), (n, shown)
-        assert [i for i in range(7) if f"Reply to number {i}." in page] == shown
-    assert "Late reply to number 0." in pages[0]
-    assert 'href="/library/plays/%d?comments=2#comments" rel="next"' % play.id in pages[0]
-    assert 'rel="next"' not in pages[2] and 'rel="prev"' in pages[2]
-
-
-def test_a_later_page_link_always_leads_to_comments(app, trusting, member):
-    """Deleted comments nobody replied to take no place on a page, so "Later
-    comments" never leads to an empty page."""
-    app.config["PLAYBOOK_COMMENTS_PER_PAGE"] = 2
-    play = factories.make_play()
-    add_comment(member, play, "Kept one.")
-    add_comment(member, play, "Kept two.")
-    gone = add_comment(member, play, "Deleted three.")
-    url = url_for("comments.delete", comment_id=gone.id)
-    post(client_for(app, member), url, {}, url)
-    page = text_of(app.test_client().get(target_url("play", play.id)))
-    assert "Kept one." in page and "Kept two." in page
-    assert 'rel="next"' not in page
-
-
 # --- the sanitizer on real posts --------------------------------------------------------
 
 def test_every_corpus_payload_posted_through_the_form_renders_inert(app, trusting, member):
@@ -328,48 +292,3 @@ def _live_parts(html: str) -> dict:
              if name in ("href", "src", "action") and ":" in (value or "")
              and not (value or "").lower().startswith(("http://", "https://", "mailto:"))]
     return {"scripts": scripts, "handlers": handlers, "links": links}
-
-
-# --- a constant number of statements ---------------------------------------------------
-
-def _statements_for(client, url: str) -> int:
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    assert response.status_code == 200
-    return len(statements)
-
-
-def _fill(target, count: int) -> None:
-    authors = [factories.make_user() for _ in range(5)]
-    for i in range(count):
-        top = add_comment(authors[i % 5], target, f"Comment {i}.", commit=False)
-        if i % 2:
-            add_comment(authors[(i + 1) % 5], target, f"Reply {i}.", parent=top, commit=False)
-    db.session.commit()
-
-
-@pytest.mark.parametrize("kind", ["play", "component", "playbook"])
-def test_thread_sends_as_many_statements_for_100_comments_as_for_5(app, trusting, member, kind):
-    app.config["PLAYBOOK_COMMENTS_PER_PAGE"] = 200
-    counts = {}
-    for size in (5, 100):
-        if kind == "playbook":
-            target = factories.make_playbook(factories.make_user())
-            target.visibility = Visibility.PUBLIC
-            db.session.commit()
-        else:
-            target = _targets()[kind]
-        _fill(target, size)
-        url = target_url(kind, target.id)
-        counts[size] = {"visitor": _statements_for(app.test_client(), url),
-                        "member": _statements_for(client_for(app, member), url)}
-        assert text_of(app.test_client().get(url)).count("Comment ") >= size
-    assert counts[5] == counts[100], counts
