@@ -145,8 +145,11 @@ def edit_reason(template_id: int):
 @bp.route("/reasons/<int:template_id>/delete", methods=["POST"])
 @access(Action.MODERATE)
 def delete_reason(template_id: int):
-    template = db.get_or_404(ReasonTemplate, template_id)
+    template = db.session.get(ReasonTemplate, template_id)
     if ConfirmForm().validate_on_submit():
-        services.delete_reason_template(current_user, template)
-        flash("Reason deleted.", "success")
+        if template is None:  # another moderator deleted it first
+            flash("That reason was already deleted.", "info")
+        else:
+            services.delete_reason_template(current_user, template)
+            flash("Reason deleted.", "success")
     return redirect(url_for("moderation.reasons"))

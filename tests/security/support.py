@@ -142,6 +142,7 @@ def build_world(app) -> SimpleNamespace:
         db.session.add(notification)
         db.session.flush()
         notifications[name] = notification.id
+    community = _community(users, play.id)
     reset_token = new_token()
     db.session.add(PasswordResetToken(user_id=users["target"].id, token_hash=hash_token(reset_token),
                                       expires_at=utcnow() + timedelta(hours=1)))
@@ -157,7 +158,46 @@ def build_world(app) -> SimpleNamespace:
         editor_membership_id=next(m.id for m in playbook.memberships if m.user_id == users["editor"].id),
         invitation_id=invitation, binned_playbook_id=binned.id, their_playbook_id=theirs.id,
         invitation_to_admin_id=invitation_to_admin, notification_ids=notifications, reset_token=reset_token,
+        **community,
     )
+
+
+def _community(users, play_id: int) -> dict:
+    """Comments and suggestions on the world's play, all written by `owner`: a
+    published comment, a pending one, a rejected suggestion (theirs to revise) and a
+    pending one; a moderator's decision on another comment; a reason template."""
+    from playbook.models import (
+        Comment, CommentStatus, Decision, ModerationAction, ReasonTemplate, ResourceType, SubjectKind, Submission,
+        SubmissionStatus, TargetKind,
+    )
+
+    def comment(status, body):
+        row = Comment(author_id=users["owner"].id, target_kind=TargetKind.PLAY, play_id=play_id, body=body,
+                      body_html=f"<p>{body}</p>", status=status)
+        db.session.add(row)
+        db.session.flush()
+        return row.id
+
+    def submission(status, title):
+        row = Submission(author_id=users["owner"].id, title=title, url=f"https://example.org/{title}",
+                         normalized_url=f"example.org/{title}", resource_type=ResourceType.TOOLKIT, status=status,
+                         description="A toolkit.", ideal_users="Teachers")
+        db.session.add(row)
+        db.session.flush()
+        return row.id
+
+    published, pending = comment(CommentStatus.PUBLISHED, "Published"), comment(CommentStatus.PENDING, "Pending")
+    decided = comment(CommentStatus.REJECTED, "Decided")
+    action = ModerationAction(moderator_id=users["moderator"].id, author_id=users["owner"].id,
+                              subject_kind=SubjectKind.COMMENT, subject_id=decided, decision=Decision.REJECT,
+                              from_status="pending", to_status="rejected", reason="No.", summary="Decided")
+    template = ReasonTemplate(title="Off topic", body="This is not about personalized learning.")
+    db.session.add_all([action, template])
+    rejected = submission(SubmissionStatus.REJECTED, "rejected-kit")
+    waiting = submission(SubmissionStatus.PENDING, "waiting-kit")
+    db.session.commit()
+    return {"comment_id": published, "pending_comment_id": pending, "submission_id": rejected,
+            "pending_submission_id": waiting, "action_id": action.id, "template_id": template.id}
 
 
 def _invitation(playbook_id: int, email: str, by) -> int:

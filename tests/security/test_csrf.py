@@ -40,11 +40,18 @@ URL_ARGUMENTS = {
     "entry_id": lambda w, args: {"plays": w.play_id, "resources": w.resource_id,
                                  "frameworks": w.framework_id}[args["kind"]],
     "token": lambda w, args: w.reset_token,
+    "comment_id": lambda w, args: w.comment_id,
+    "target_id": lambda w, args: {"play": w.play_id, "resource": w.resource_id, "component": w.component_id,
+                                  "playbook": w.playbook_id}[args["kind"]],
+    "submission_id": lambda w, args: w.submission_id,
+    "action_id": lambda w, args: w.action_id,
+    "template_id": lambda w, args: w.template_id,
 }
 # Routes that need another value for an argument than URL_ARGUMENTS gives.
 ROUTE_ARGUMENTS = {
     "playbooks.restore": {"playbook_id": lambda w, args: w.binned_playbook_id},
     "playbooks.invitation_answer": {"invitation_id": lambda w, args: w.invitation_to_admin_id},
+    "moderation.edit_suggestion": {"submission_id": lambda w, args: w.pending_submission_id},
 }
 # Query-string values a route needs besides its URL arguments.
 ROUTE_QUERY = {
@@ -54,7 +61,8 @@ ROUTE_QUERY = {
 # who also owns the world's playbook; sign-in and friends are for visitors.
 DEFAULT_PERSONA = "admin"
 PERSONA = {"auth.login": "visitor", "auth.register": "visitor", "auth.reset_request": "visitor",
-           "auth.reset_password": "visitor"}
+           "auth.reset_password": "visitor", "comments.edit": "owner", "comments.delete": "owner",
+           "comments.revise": "owner"}
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 _ANY = re.compile(r"<any\(([^)]*)\):(\w+)>")
