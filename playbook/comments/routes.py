@@ -40,9 +40,9 @@ def _at(comment: Comment) -> str:
 
 def _compose(kind, target, form, error=None, status=200):
     parent = _quoted(kind, target, form.parent_id.data)
-    preview = sanitize.render_markdown(form.body.data) if form.preview.data and form.body.data else None
+    preview_html = sanitize.render_markdown(form.body.data) if form.preview.data and form.body.data else None
     return render_template("comments/compose.html", title="Write a comment", kind=kind, target=target, form=form,
-                           parent=parent, preview=preview, error=error), status
+                           parent=parent, preview_html=preview_html, error=error), status
 
 
 @bp.route(f"/<{KINDS}:kind>/<int:target_id>/new", methods=["GET", "POST"])
@@ -96,9 +96,9 @@ def edit(comment_id: int):
             flash("Your comment is saved." if comment.is_published
                   else "Saved. It will appear once a moderator approves it.", "success")
             return redirect(_at(comment))
-    preview = sanitize.render_markdown(form.body.data) if form.preview.data and form.body.data else None
+    preview_html = sanitize.render_markdown(form.body.data) if form.preview.data and form.body.data else None
     return render_template("comments/edit.html", title="Edit your comment", comment=comment, form=form,
-                           preview=preview, error=error), 422 if form.errors else status
+                           preview_html=preview_html, error=error), 422 if form.errors else status
 
 
 @bp.route("/<int:comment_id>/delete", methods=["GET", "POST"])
