@@ -59,7 +59,13 @@ def _nav_counts() -> dict:
     if user_id != current_user.id:
         count = unread_count(current_user)
         g.unread_notifications = (current_user.id, count)
-    return {"unread_notifications": count}
+    counts = {"unread_notifications": count}
+    if current_user.is_moderator:
+        # Moderators also see how many items wait in the queue (one more statement).
+        from playbook.moderation.queries import counts as queue_counts
+
+        counts["moderation_waiting"] = queue_counts()["total"]
+    return counts
 
 
 def register(app: Flask) -> None:
