@@ -16,6 +16,10 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _list(name: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
 def normalize_database_url(url: str | None) -> str | None:
     """Point PostgreSQL URLs at the psycopg 3 driver; leave everything else alone."""
     if not url:
@@ -53,9 +57,14 @@ class Config:
     # to the log so a developer can follow them; production never logs message bodies.
     PLAYBOOK_LOG_MAIL_BODIES = True
 
+    # The host names this site answers to (e.g. "playbook.district.org"); requests naming
+    # another Host are refused, so links in e-mail can never point elsewhere.
+    TRUSTED_HOSTS = _list("PLAYBOOK_TRUSTED_HOSTS") or None
     # Number of reverse proxies in front of the app whose X-Forwarded-For we trust.
     PLAYBOOK_PROXY_COUNT = _int("PLAYBOOK_PROXY_COUNT", 0)
     PLAYBOOK_HSTS = _bool("PLAYBOOK_HSTS", False)
+    # The benchmark's in-memory page (/_bench/page); bench/run.py turns it on, nothing else should.
+    PLAYBOOK_BENCH_ROUTES = _bool("PLAYBOOK_BENCH_ROUTES", False)
     PLAYBOOK_PER_PAGE = _int("PLAYBOOK_PER_PAGE", 20)
     PLAYBOOK_PASSWORD_RESET_MINUTES = _int("PLAYBOOK_PASSWORD_RESET_MINUTES", 60)
     # Sign-in throttling: failures allowed per window, per account and per client address.
@@ -115,9 +124,10 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls, config: dict) -> None:
-        missing = [key for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI") if not config.get(key)]
+        missing = [key for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "TRUSTED_HOSTS") if not config.get(key)]
         if missing:
-            names = ", ".join("DATABASE_URL" if m == "SQLALCHEMY_DATABASE_URI" else m for m in missing)
+            env_names = {"SQLALCHEMY_DATABASE_URI": "DATABASE_URL", "TRUSTED_HOSTS": "PLAYBOOK_TRUSTED_HOSTS"}
+            names = ", ".join(env_names.get(m, m) for m in missing)
             raise RuntimeError(f"Production needs these environment variables: {names}")
 
 

@@ -6,7 +6,7 @@ from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from playbook.extensions import db
 
@@ -37,8 +37,19 @@ def render_error(code: int, detail: str | None = None):
     headers = {"Cache-Control": "no-store"} if code >= 500 else {}
     if wants_json():
         return jsonify(ok=False, error=detail or message), code, headers
+    if request.url_rule is None and _unknown_host():
+        # A Host this site does not answer to: no page of ours (and no link) to build.
+        return f"{title}: this site does not answer to that host name.", code, {"Content-Type": "text/plain"}
     return render_template("errors/error.html", code=code, title=title, message=detail or message,
                            minimal_nav=code >= 500), code, headers
+
+
+def _unknown_host() -> bool:
+    try:
+        _ = request.host  # raises for a Host outside TRUSTED_HOSTS
+    except SecurityError:
+        return True
+    return False
 
 
 def _forget_user() -> None:

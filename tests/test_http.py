@@ -87,9 +87,18 @@ def test_production_refuses_to_start_without_secret_key_or_database(monkeypatch)
         create_app(ProductionConfig)
 
 
-def test_production_starts_with_secret_key_and_database(monkeypatch, tmp_path):
+def test_production_refuses_to_start_without_its_host_names(monkeypatch, tmp_path):
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "s" * 40)
     monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/p.sqlite")
+    monkeypatch.setattr(ProductionConfig, "TRUSTED_HOSTS", None)
+    with pytest.raises(RuntimeError, match="PLAYBOOK_TRUSTED_HOSTS"):
+        create_app(ProductionConfig)
+
+
+def test_production_starts_with_secret_key_database_and_hosts(monkeypatch, tmp_path):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "s" * 40)
+    monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/p.sqlite")
+    monkeypatch.setattr(ProductionConfig, "TRUSTED_HOSTS", ["playbook.example.org"])
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] is True
 

@@ -16,6 +16,7 @@ from tests import factories
 from tests.helpers import csrf_token_from
 
 EVIL = "evil.example"
+SITE = "playbook.example.org"
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def production_app(monkeypatch, tmp_path):
     monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/playbook.sqlite")
     monkeypatch.setattr(ProductionConfig, "PLAYBOOK_LOG_MAIL_BODIES", True)
     monkeypatch.setattr(ProductionConfig, "PLAYBOOK_MAIL_SERVER", "")
+    monkeypatch.setattr(ProductionConfig, "TRUSTED_HOSTS", [SITE])
     app = create_app(ProductionConfig)
     with app.app_context():
         db.create_all()
@@ -34,20 +36,29 @@ def production_app(monkeypatch, tmp_path):
         db.engine.dispose()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Production builds e-mailed links (reset, invitation, notification) from the request's Host "
-    "header: ProductionConfig sets neither SERVER_NAME nor TRUSTED_HOSTS. Remove this mark with the fix."))
-def test_reset_link_points_at_this_site_whatever_the_host_header(production_app, caplog):
-    member = factories.make_user()
-    client = production_app.test_client()
-    # The attacker's own request: any Host, and a Referer to match (CSRF's HTTPS check).
-    headers = {"Host": EVIL, "Referer": f"https://{EVIL}/auth/reset"}
-    page = client.get("/auth/reset", headers=headers, base_url="https://" + EVIL)
+def _ask_for_reset(app, host: str, email: str, caplog):
+    client = app.test_client()
+    # The request as an attacker sends it: any Host, and a Referer to match (CSRF's HTTPS check).
+    headers = {"Host": host, "Referer": f"https://{host}/auth/reset"}
+    page = client.get("/auth/reset", headers=headers, base_url="https://" + host)
+    if page.status_code != 200:
+        return page, []
     token = csrf_token_from(page.get_data(as_text=True))
-    with caplog.at_level(logging.WARNING, logger=production_app.logger.name):
-        response = client.post("/auth/reset", data={"csrf_token": token, "email": member.email},
-                               headers=headers, base_url="https://" + EVIL)
+    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+        response = client.post("/auth/reset", data={"csrf_token": token, "email": email},
+                               headers=headers, base_url="https://" + host)
+    return response, re.findall(r"https?://[^\s/]+/auth/reset/\S+", caplog.text)
+
+
+def test_a_request_naming_another_host_is_refused_and_sends_nothing(production_app, caplog):
+    member = factories.make_user()
+    response, links = _ask_for_reset(production_app, EVIL, member.email, caplog)
+    assert response.status_code == 400
+    assert links == []
+
+
+def test_reset_link_points_at_this_site(production_app, caplog):
+    member = factories.make_user()
+    response, links = _ask_for_reset(production_app, SITE, member.email, caplog)
     assert response.status_code == 302
-    links = re.findall(r"https?://[^\s/]+/auth/reset/\S+", caplog.text)
-    assert len(links) == 1, caplog.text
-    assert EVIL not in links[0], f"the reset link went to the attacker's host: {links[0]}"
+    assert len(links) == 1 and links[0].startswith(f"https://{SITE}/auth/reset/"), links
