@@ -131,7 +131,9 @@ def note_new(playbook_id: int, section_id: int):
 @access(Action.PLAYBOOK_EDIT)
 def item_edit(playbook_id: int, item_id: int):
     playbook = views.load(playbook_id)
-    item = views.item_of(playbook, item_id)
+    item = views.item_of(playbook, item_id, missing_ok=request.method == "POST")
+    if item is None:
+        return views.item_gone_page(playbook)
     form = ItemForm(views.owner_choices(playbook), views.element_choices(playbook), obj=item,
                     data={"version": playbook.version})
     action = url_for("playbooks.item_edit", playbook_id=playbook.id, item_id=item.id)

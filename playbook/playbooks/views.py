@@ -22,14 +22,31 @@ def section_of(playbook: Playbook, section_id: int) -> Section:
     return playbook.section_by_id(section_id) or abort(404)
 
 
-def item_of(playbook: Playbook, item_id: int) -> Item:
+def item_of(playbook: Playbook, item_id: int, missing_ok: bool = False) -> Item | None:
+    """The playbook's item with this id; 404 when it has none (or None, if asked)."""
     from flask import abort
 
     for section in playbook.sections:
         for item in section.items:
             if item.id == item_id:
                 return item
+    if missing_ok:
+        return None
     abort(404)
+
+
+def item_gone_page(playbook: Playbook):
+    """A teammate removed the item while this person was editing it: nothing they
+    typed is lost. Their text comes back in a form that adds it as a note (409)."""
+    from flask import render_template, request
+
+    from playbook.playbooks.forms import NoteForm
+
+    form = NoteForm(formdata=None, data={"title": (request.form.get("title") or "A removed item")[:200],
+                                         "notes": request.form.get("notes", "")})
+    section = playbook.sections[0] if playbook.sections else None
+    return render_template("playbooks/item_gone.html", title="This item was removed", playbook=playbook,
+                           section=section, form=form), 409
 
 
 def framework_choices() -> list[tuple[int, str]]:
