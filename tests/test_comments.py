@@ -292,3 +292,29 @@ def _live_parts(html: str) -> dict:
              if name in ("href", "src", "action") and ":" in (value or "")
              and not (value or "").lower().startswith(("http://", "https://", "mailto:"))]
     return {"scripts": scripts, "handlers": handlers, "links": links}
+
+
+# --- length and flags -----------------------------------------------------------------
+
+def test_too_long_a_comment_is_refused_and_kept(app, trusting, member):
+    play = factories.make_play()
+    body = "word " * 1001
+    response = comment_on(client_for(app, member), "play", play.id, body)
+    assert response.status_code == 422 and _count() == 0
+    assert body.strip() in response.get_data(as_text=True)
+
+
+def test_a_member_flags_a_comment_once_and_never_their_own_or_a_held_one(app, trusting, member, other_member):
+    play = factories.make_play()
+    theirs = add_comment(other_member, play, "Flag me.")
+    mine = add_comment(member, play, "My own.")
+    held = add_comment(other_member, play, "Held.", status=CommentStatus.PENDING)
+    client = client_for(app, member)
+    url = url_for("comments.flag", comment_id=theirs.id)
+    assert post(client, url, {"reason": "spam"}, url).status_code == 302
+    again = post(client, url, {"reason": "spam"}, url_for("comments.mine"))
+    assert again.status_code == 422 and "already flagged" in text_of(again)
+    assert client.get(url_for("comments.flag", comment_id=mine.id)).status_code == 403
+    assert client.get(url_for("comments.flag", comment_id=held.id)).status_code == 404
+    page = text_of(client.get(target_url("play", play.id)))
+    assert f"/comments/{theirs.id}/flag" in page and f"/comments/{mine.id}/flag" not in page

@@ -258,3 +258,16 @@ def test_approved_reply_tells_the_parent_author_once(app, member, other_member, 
     messages = db.session.scalars(select(Notification.message).where(Notification.user_id == other_member.id)).all()
     assert messages == [f"{member.display_name} replied to your comment."]
 
+
+
+def test_a_suggestion_links_only_to_the_suggesters_own_comment(app, member, other_member):
+    play = factories.make_play()
+    theirs = add_comment(other_member, play, "Their comment.")
+    mine = add_comment(member, play, "My comment.")
+    client = client_for(app, member)
+    url = url_for("comments.suggest")
+    assert post(client, url, {**FIELDS, "comment_id": theirs.id}, url).status_code == 302
+    assert latest_submission().comment_id is None
+    assert post(client, url, {**FIELDS, "title": "Other pick", "url": "https://example.net/other",
+                              "comment_id": mine.id}, url).status_code == 302
+    assert latest_submission().comment_id == mine.id
