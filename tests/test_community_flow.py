@@ -116,3 +116,22 @@ def test_flags_hide_a_comment_and_approval_brings_it_back(app, moderator):
     assert "A frank opinion" in text_of(reader.get(page_url))
     assert "A frank opinion" not in text_of(mod.get(url_for("moderation.index", tab="flagged")))
     assert writer  # an unrelated member exists; nothing else to check
+
+
+def test_a_rejected_suggestion_tells_its_thread_only_that_it_was_decided(app, moderator):
+    play = factories.make_play()
+    educator = factories.make_user(display_name="Eli Educator")
+    db.session.commit()
+    teacher = client_for(app, educator)
+    comment_on_play(teacher, play.id, "Here is a kit we liked.", suggest="y")
+    comment = latest_comment()
+    post(teacher, url_for("comments.suggest"), {**SUGGESTION, "title": "Secret sauce kit", "comment_id": comment.id},
+         url_for("comments.suggest", comment_id=comment.id))
+    mod = client_for(app, moderator)
+    decide(mod, [f"comment:{comment.id}"], "approve")
+    decide(mod, [f"submission:{latest_submission().id}"], "reject", reason="Behind a paywall.")
+    thread = text_of(app.test_client().get(url_for("library.play_detail", play_id=play.id)))
+    assert "did not add it to the library" in thread
+    assert "Secret sauce kit" not in thread and "paywall" not in thread
+    mine = text_of(teacher.get(url_for("comments.mine")))
+    assert "Secret sauce kit" in mine and "Behind a paywall." in mine

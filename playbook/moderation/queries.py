@@ -71,11 +71,16 @@ def counts() -> dict[str, int]:
     return {"pending": row[0], "flagged": row[1], "suggestions": row[2], "total": sum(row)}
 
 
+def _waiting_since(model):
+    """A revised suggestion waits from when it was sent again, not first sent."""
+    return Submission.updated_at if model is Submission else model.created_at
+
+
 def _filter(query, model, filters: QueueFilters):
     if filters.kind and model is Comment and filters.kind in {k.value for k in TargetKind}:
         query = query.where(Comment.target_kind == TargetKind(filters.kind))
     if filters.age in AGES:
-        query = query.where(model.created_at <= utcnow() - AGES[filters.age])
+        query = query.where(_waiting_since(model) <= utcnow() - AGES[filters.age])
     if filters.author:
         pattern = filters.author.strip().lower()
         author = aliased(User)
@@ -94,7 +99,7 @@ def queue_page(tab: str, filters: QueueFilters, page: int, per_page: int) -> Pag
         return db.paginate(query, page=page, per_page=per_page, error_out=False)
     if tab == "suggestions":
         query = _filter(_pending_submissions(), Submission, filters).options(selectinload(Submission.author))
-        return db.paginate(query.order_by(Submission.created_at, Submission.id), page=page, per_page=per_page,
+        return db.paginate(query.order_by(Submission.updated_at, Submission.id), page=page, per_page=per_page,
                            error_out=False)
     base = _flagged_comments() if tab == "flagged" else _pending_comments()
     targets = [selectinload(getattr(Comment, kind.value)) for kind in TargetKind]

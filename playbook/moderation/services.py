@@ -183,8 +183,10 @@ def _decide_submission(moderator: User, submission: Submission, decision: Decisi
         notify(submission.author, NotificationKind.CONTRIBUTION_REJECTED,
                f"Your suggestion “{submission.title}” was not added. Reason: {reason}", link=url_for("comments.mine"))
         if decision is Decision.REJECT:
-            _reply_in_thread(moderator, submission,
-                             f"The suggested resource “{submission.title}” was not added to the library. {reason}")
+            # The thread hears that it was decided; what and why stay between the
+            # suggester and the moderators (rejected content is theirs alone).
+            _reply_in_thread(moderator, submission, "A moderator reviewed the resource suggested here and did not "
+                                                    "add it to the library. The suggester has been told why.")
     outcome.done.append(f"{label}: {decision.label.lower()}.")
 
 
