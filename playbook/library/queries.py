@@ -37,7 +37,7 @@ def list_plays(*, stage=None, component_id=None, audience=None, grade_band=None,
 
 def list_resources(*, resource_type=None, ideal_user=None, page=1, per_page=20, include_retired=False) -> Pagination:
     query = select(Resource).where(*_live(Resource, include_retired)).options(
-        selectinload(Resource.ideal_user_rows)
+        selectinload(Resource.ideal_user_rows), joinedload(Resource.suggested_by)
     ).order_by(Resource.title, Resource.id)
     if resource_type:
         query = query.where(Resource.resource_type == resource_type)
