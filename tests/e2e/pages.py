@@ -155,3 +155,79 @@ def add_note(page: Page, playbook: int, section_title: str, title: str, details:
     if details:
         page.get_by_label("Details").fill(details)
     page.get_by_role("button", name=re.compile("^(Add|Save)")).click()
+
+
+# --- comments and resource suggestions ----------------------------------------------
+
+COMMENT_POSTED = re.compile(r"Your comment is posted|Your comment will appear once a moderator approves it")
+SUGGESTION_SENT = "A moderator will look at your suggestion"
+
+
+@dataclass
+class Suggestion:
+    title: str
+    url: str
+    organization: str
+    resource_type: str  # the label shown in the Type list
+    ideal_users: tuple[str, ...]
+    description: str
+    why_use_it: str
+
+
+def thread(page: Page):
+    return page.locator("section#comments")
+
+
+def comment(page: Page, comment_id: int):
+    return page.locator(f"article#comment-{comment_id}")
+
+
+def post_comment(page: Page, text: str, *, suggest: bool = False) -> int:
+    """Write in the comment box at the bottom of the open page and post; returns the
+    new comment's id. With `suggest`, tick "Suggest a resource" too: the app then
+    opens the suggestion form for that comment."""
+    box = thread(page)
+    box.get_by_label("Add a comment").fill(text)
+    if suggest:
+        box.get_by_label(re.compile("^Suggest a resource from this comment")).check()
+    box.get_by_role("button", name="Post comment").click()
+    expect(page.locator(".flashes")).to_contain_text(COMMENT_POSTED)
+    found = re.search(r"[?&]comment_id=(\d+)" if suggest else r"#comment-(\d+)$", page.url)
+    assert found, f"posting the comment led to {page.url}"
+    return int(found.group(1))
+
+
+def reply_to(page: Page, comment_id: int, text: str) -> int:
+    """Answer a comment of the open page's thread through its Reply link; returns the
+    reply's id."""
+    comment(page, comment_id).get_by_role("link", name=re.compile("^Reply")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reply to a comment")
+    page.get_by_label("Your comment").fill(text)
+    page.get_by_role("button", name="Post comment").click()
+    expect(page.locator(".flashes")).to_contain_text(COMMENT_POSTED)
+    found = re.search(r"#comment-(\d+)$", page.url)
+    assert found, f"posting the reply led to {page.url}"
+    return int(found.group(1))
+
+
+def send_suggestion(page: Page, suggestion: Suggestion) -> bool:
+    """Fill in the open suggestion form and send it; when the app shows likely
+    duplicates first, look at them and choose "Send anyway". True when it did."""
+    page.get_by_label("Title", exact=True).fill(suggestion.title)
+    page.get_by_label("Link", exact=True).fill(suggestion.url)
+    page.get_by_label("Publishing organization").fill(suggestion.organization)
+    page.get_by_label("Type", exact=True).select_option(label=suggestion.resource_type)
+    for user in suggestion.ideal_users:
+        page.get_by_label(user, exact=True).check()
+    page.get_by_label("Description", exact=True).fill(suggestion.description)
+    page.get_by_label("Why use it", exact=True).fill(suggestion.why_use_it)
+    page.get_by_role("button", name="Send suggestion").click()
+    duplicates = page.get_by_role("heading", name="Is it one of these?")
+    sent = page.locator(".flashes").get_by_text(SUGGESTION_SENT)
+    expect(duplicates.or_(sent)).to_be_visible()
+    if sent.count():
+        return False
+    expect(page.get_by_label("Title", exact=True)).to_have_value(suggestion.title)
+    page.get_by_role("button", name="Send anyway").click()
+    expect(sent).to_be_visible()
+    return True
