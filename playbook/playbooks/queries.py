@@ -4,46 +4,59 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from playbook.extensions import db
 from playbook.models import (
-    Component, Element, Framework, Item, ItemKind, ItemStatus, Membership, Play, Playbook, Section, User,
+    Component, Element, Framework, Item, ItemKind, ItemStatus, Membership, Play, Playbook, Resource, Section, User,
     Visibility,
 )
 
 
-def _page_query(playbook_id: int):
+@lru_cache(maxsize=None)
+def _page_statement(forks_for: str | None = None):
     """The playbook row with its framework (components and elements) and the playbook
     it was forked from, joined into one statement; sections and items with what they
-    point at (and the components each play serves) in a second one."""
-    return select(Playbook).where(Playbook.id == playbook_id).options(
+    point at (only the columns a page shows) and the components each play serves in a
+    second one. With forks_for ("visitor" or "member") the first statement also counts
+    the forks that reader may know of. Built once per process: building the options
+    costs more than running the statement, so the id (and reader) are bound parameters."""
+    statement = select(Playbook).where(Playbook.id == bindparam("playbook_id")).options(
         joinedload(Playbook.framework).joinedload(Framework.components).joinedload(Component.elements),
         joinedload(Playbook.forked_from),
         selectinload(Playbook.sections).joinedload(Section.items).options(
-            joinedload(Item.play).joinedload(Play.components),
-            joinedload(Item.resource),
+            joinedload(Item.play).options(load_only(Play.slug, Play.title, Play.retired_at),
+                                          joinedload(Play.components)),
+            joinedload(Item.resource).load_only(Resource.slug, Resource.title, Resource.retired_at),
             joinedload(Item.component),
             joinedload(Item.element),
-            joinedload(Item.owner),
+            joinedload(Item.owner).load_only(User.display_name),
         ),
     )
+    return statement.add_columns(_visible_forks(forks_for == "member")) if forks_for else statement
 
 
-def _visible_forks(viewer):
-    """A scalar subquery: live forks of the playbook being loaded that the viewer could
-    read by membership or because they are public. A private fork's existence is not
-    revealed to anyone else."""
+def _visible_forks(member: bool):
+    """A scalar subquery: live forks of the playbook being loaded that the reader could
+    read because they are public, or (for a signed-in reader, bound as viewer_id) by
+    membership. A private fork's existence is not revealed to anyone else."""
     fork = aliased(Playbook)
     visible = fork.visibility == Visibility.PUBLIC
-    if getattr(viewer, "id", None) is not None:
-        visible = visible | fork.id.in_(select(Membership.playbook_id).where(Membership.user_id == viewer.id))
+    if member:
+        visible = visible | fork.id.in_(select(Membership.playbook_id).where(Membership.user_id == bindparam("viewer_id")))
     return (select(func.count()).select_from(fork)
             .where(fork.forked_from_id == Playbook.id, fork.deleted_at.is_(None), visible).scalar_subquery())
+
+
+@lru_cache(maxsize=None)
+def _memberships_statement():
+    return (select(Membership).options(joinedload(Membership.user))
+            .where(Membership.playbook_id.in_(bindparam("playbook_ids", expanding=True))).order_by(Membership.id))
 
 
 def _load_memberships(playbooks: list[Playbook]) -> None:
@@ -51,8 +64,7 @@ def _load_memberships(playbooks: list[Playbook]) -> None:
     playbook's loaded `memberships`, so role checks on the page and on the playbook it
     was forked from need no further query."""
     by_playbook: dict[int, list[Membership]] = {p.id: [] for p in playbooks}
-    rows = db.session.scalars(select(Membership).options(joinedload(Membership.user))
-                              .where(Membership.playbook_id.in_(by_playbook)).order_by(Membership.id))
+    rows = db.session.scalars(_memberships_statement(), {"playbook_ids": list(by_playbook)})
     for membership in rows:
         by_playbook[membership.playbook_id].append(membership)
     for playbook in playbooks:
@@ -69,13 +81,16 @@ def load_playbook_page(playbook_id: int, viewer=None) -> Playbook | None:
     """A playbook with framework (components, elements), sections and items (and what
     they point at): two statements whatever its size, and for a signed-in viewer a
     third with the members (visitors' permission checks never read them)."""
-    return _finish(db.session.scalars(_page_query(playbook_id)).unique().first(), viewer)
+    playbook = db.session.scalars(_page_statement(), {"playbook_id": playbook_id}).unique().first()
+    return _finish(playbook, viewer)
 
 
 def load_playbook_view(playbook_id: int, viewer) -> tuple[Playbook | None, int]:
     """What the playbook page shows: the playbook as load_playbook_page loads it, and
     the number of its forks the viewer may know of (counted in the first statement)."""
-    row = db.session.execute(_page_query(playbook_id).add_columns(_visible_forks(viewer))).unique().first()
+    viewer_id = getattr(viewer, "id", None)
+    params = {"playbook_id": playbook_id} if viewer_id is None else {"playbook_id": playbook_id, "viewer_id": viewer_id}
+    row = db.session.execute(_page_statement("visitor" if viewer_id is None else "member"), params).unique().first()
     if row is None:
         return None, 0
     return _finish(row[0], viewer), row[1]
