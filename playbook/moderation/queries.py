@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import g, has_request_context, request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
@@ -44,7 +45,9 @@ def _public_or_library():
 
 
 def _open_flags():
-    return exists().where(Flag.comment_id == Comment.id, Flag.resolved_at.is_(None))
+    """Comments with an open flag, found from the (small) flag table rather than by
+    checking every published comment for a flag."""
+    return Comment.id.in_(select(Flag.comment_id).where(Flag.resolved_at.is_(None)))
 
 
 def _pending_comments():
@@ -62,13 +65,23 @@ def _pending_submissions():
 
 
 def counts() -> dict[str, int]:
-    """Items waiting in each tab, in one statement (for the tabs and the navigation)."""
+    """Items waiting in each tab, in one statement (for the tabs and the navigation).
+    Within a request the numbers are counted once: the queue page and the navigation
+    badge ask for the same ones (every decision answers with a redirect)."""
+    current = request._get_current_object() if has_request_context() else None
+    cached = g.get("moderation_counts") if current is not None else None
+    if cached is not None and cached[0] is current:
+        return dict(cached[1])
+
     def count(query):
         return select(func.count()).select_from(query.subquery()).scalar_subquery()
 
     row = db.session.execute(select(count(_pending_comments()), count(_flagged_comments()),
                                     count(_pending_submissions()))).one()
-    return {"pending": row[0], "flagged": row[1], "suggestions": row[2], "total": sum(row)}
+    result = {"pending": row[0], "flagged": row[1], "suggestions": row[2], "total": sum(row)}
+    if current is not None:
+        g.moderation_counts = (current, result)
+    return dict(result)
 
 
 def _waiting_since(model):
