@@ -50,6 +50,13 @@ class Comment(IdMixin, Base):
         Index("ix_comment_resource_thread", "resource_id", "parent_id", "created_at"),
         Index("ix_comment_component_thread", "component_id", "parent_id", "created_at"),
         Index("ix_comment_playbook_thread", "playbook_id", "parent_id", "created_at"),
+        # What a visitor's thread asks for: one target's published comments in order.
+        # Without these (and without planner statistics) SQLite walks every published
+        # comment through ix_comment_status_created instead.
+        Index("ix_comment_play_status", "play_id", "status", "created_at"),
+        Index("ix_comment_resource_status", "resource_id", "status", "created_at"),
+        Index("ix_comment_component_status", "component_id", "status", "created_at"),
+        Index("ix_comment_playbook_status", "playbook_id", "status", "created_at"),
         Index("ix_comment_status_created", "status", "created_at"),
         Index("ix_comment_author_created", "author_id", "created_at"),
     )

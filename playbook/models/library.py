@@ -192,6 +192,9 @@ class ResourceIdealUser(Base):
 
 class Resource(IdMixin, TimestampMixin, Base):
     __tablename__ = "resource"
+    # The resource list (live ones by title) and the library's counts read this index
+    # alone, instead of sorting or scanning thousands of rows.
+    __table_args__ = (Index("ix_resource_live_title", "retired_at", "title", "id"),)
 
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     title: Mapped[str] = mapped_column(String(200))
