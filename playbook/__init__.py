@@ -100,6 +100,10 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (home, auth, accounts, library, playbooks, gallery, comments, moderation, notifications, admin):
         app.register_blueprint(module.bp)
+    if app.config.get("PLAYBOOK_BENCH_ROUTES"):
+        from playbook import benchpage
+
+        app.register_blueprint(benchpage.bp)
 
 
 def register_error_handlers(app: Flask) -> None:
