@@ -11,7 +11,7 @@ the views."""
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 import pytest
@@ -31,6 +31,7 @@ class Stage:
     play: str
     play_id: int
     owner_email: str
+    notes: dict = field(default_factory=dict)  # what one write leaves for the next
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +120,32 @@ def write_comment(page: Page, s: Stage, value: str) -> None:
     expect(page.locator(".form-errors")).to_have_count(0)
 
 
+def write_suggestion(page: Page, s: Stage, value: str) -> None:
+    """Suggest a resource whose title, organization, description and why-use-it are
+    the value, from a comment on the playbook (the first time, through the comment
+    box's checkbox; then from the same comment), so that the moderator's answer goes
+    into that thread."""
+    if "suggestion_comment" not in s.notes:
+        pages.open_detail(page, s.playbook)
+        s.notes["suggestion_comment"] = pages.post_comment(page, "Two resources our team relies on.", suggest=True)
+    else:
+        page.goto(f"/comments/suggest?comment_id={s.notes['suggestion_comment']}")
+    expect(page.locator("main")).to_contain_text("This suggestion will be linked to your comment")
+    number = s.notes["suggestions"] = s.notes.get("suggestions", 0) + 1
+    pages.send_suggestion(page, pages.Suggestion(
+        title=value, url=f"https://resources.example.org/xss/{number}", organization=value,
+        resource_type="Video", ideal_users=("Anyone",), description=value, why_use_it=value))
+
+
+def write_published_comment(page: Page, s: Stage, value: str) -> None:
+    """A moderator's comment on the play (published at once) and a reply to it."""
+    page.goto(s.play)
+    comment = pages.post_comment(page, value)
+    expect(page.locator(".flashes")).to_contain_text("Your comment is posted.")
+    s.notes["published_comment"] = comment
+    pages.reply_to(page, comment, value)
+
+
 # --- where it is shown ------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -147,6 +174,43 @@ def conflict(page: Page, s: Stage) -> None:
     other.close()
     page.get_by_role("button", name="Save item").click()
     expect(page.locator("h1")).to_have_text("Someone changed this playbook meanwhile")
+
+
+def suggestion_editor(page: Page, s: Stage) -> None:
+    """A moderator corrects a suggestion: the edit form of the newest one."""
+    page.goto("/moderation/?tab=suggestions")
+    page.locator("table.queue tbody tr").filter(has_text=s.owner_email).last.get_by_role(
+        "link", name=re.compile("^Edit details")).click()
+    expect(page.get_by_role("button", name="Save and approve")).to_be_visible()
+
+
+def approve_suggestions(page: Page, s: Stage) -> None:
+    """A moderator selects the owner's suggestions and approves them in bulk; the
+    decided tab lists them."""
+    page.goto("/moderation/?tab=suggestions")
+    rows = page.locator("table.queue tbody tr").filter(has_text=s.owner_email)
+    expect(rows).to_have_count(s.notes["suggestions"])
+    for row in rows.all():
+        row.get_by_role("checkbox").check()
+    page.get_by_label("Decision", exact=True).select_option(label="Approve")
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(page.locator(".flashes")).to_contain_text(f"Decided {s.notes['suggestions']}:")
+    page.goto("/moderation/?tab=decided")
+
+
+def suggested_resource(page: Page, s: Stage) -> None:
+    """The library page of the newest suggestion, reached from the resource list."""
+    page.goto("/library/resources/?resource_type=Video")
+    page.locator("article.card").filter(has_text="Suggested for the library by").last.locator(
+        ".card-title a").click()
+    expect(page.locator(".credit")).to_contain_text("Suggested for the library by")
+
+
+def reply_form(page: Page, s: Stage) -> None:
+    """The reply form, which quotes the comment being answered."""
+    page.goto(s.play)
+    pages.comment(page, s.notes["published_comment"]).get_by_role("link", name=re.compile("^Reply")).click()
+    expect(page.locator("blockquote.comment-quote")).to_be_visible()
 
 
 def last_note_editor(page: Page, s: Stage) -> None:
@@ -198,6 +262,15 @@ PLACES = (
     Place("comment on a playbook (waiting for moderation)", "friend", write_comment, None, views=(
         View("friend", at("/playbooks/{playbook}")), View("friend", at("/comments/mine")),
         View("admin", at("/moderation/")), View("visitor", at("/playbooks/{playbook}"), shows=False))),
+    Place("resource suggestion fields, before and after approval", "owner", write_suggestion, 200, views=(
+        View("owner", at("/comments/mine")), View("admin", at("/moderation/?tab=suggestions")),
+        View("admin", suggestion_editor), View("admin", approve_suggestions),
+        View("visitor", at("/library/resources/?resource_type=Video")), View("visitor", suggested_resource),
+        View("owner", at("/playbooks/{playbook}")), View("owner", at("/notifications/")),
+        View("owner", at("/comments/mine")))),
+    Place("published comment and reply", "admin", write_published_comment, None, views=(
+        View("visitor", at("{play}")), View("admin", at("{play}")), View("admin", at("/comments/mine")),
+        View("admin", reply_form))),
 )
 
 
