@@ -131,7 +131,9 @@ def note_new(playbook_id: int, section_id: int):
 @access(Action.PLAYBOOK_EDIT)
 def item_edit(playbook_id: int, item_id: int):
     playbook = views.load(playbook_id)
-    item = views.item_of(playbook, item_id, missing_ok=request.method == "POST")
+    # A save for an item that no longer exists at all was most likely typed while a
+    # teammate removed it: keep the text (an item of another playbook is still a 404).
+    item = views.item_of(playbook, item_id, missing_ok=request.method == "POST" and not views.item_exists(item_id))
     if item is None:
         return views.item_gone_page(playbook)
     form = ItemForm(views.owner_choices(playbook), views.element_choices(playbook), obj=item,

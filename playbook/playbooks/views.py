@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user
 
+from playbook.extensions import db
 from playbook.library import queries as library_queries
 from playbook.models import Item, Playbook, Section
 from playbook.permissions import Action, checked_or_404
@@ -33,6 +34,10 @@ def item_of(playbook: Playbook, item_id: int, missing_ok: bool = False) -> Item 
     if missing_ok:
         return None
     abort(404)
+
+
+def item_exists(item_id: int) -> bool:
+    return db.session.get(Item, item_id) is not None
 
 
 def item_gone_page(playbook: Playbook):
