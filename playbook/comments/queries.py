@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, literal, or_, select, true, union_all
+from sqlalchemy import and_, bindparam, exists, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from playbook.extensions import db
@@ -59,24 +60,52 @@ def page_of(comment: Comment, viewer, per_page: int | None = None) -> int:
     return before // per_page + 1
 
 
+def _audience(viewer) -> str:
+    if getattr(viewer, "is_moderator", False):
+        return "moderator"
+    return "member" if getattr(viewer, "is_authenticated", False) else "visitor"
+
+
+def _visible_for(audience: str, model=Comment):
+    """_visible_to with the viewer's id as the bound parameter viewer_id."""
+    if audience == "moderator":
+        return true()
+    if audience == "member":
+        return or_(model.status == CommentStatus.PUBLISHED, model.author_id == bindparam("viewer_id"))
+    return model.status == CommentStatus.PUBLISHED
+
+
+@lru_cache(maxsize=None)
+def _thread_statement(kind: TargetKind, audience: str):
+    """The statement behind load_thread for one kind of target and one audience,
+    built once per process (building it costs more than running it); the target,
+    viewer, limit and offset are bound parameters."""
+    target_column = getattr(Comment, kind.column)
+    visible = _visible_for(audience)
+    reply = aliased(Comment)
+    keeps_place = or_(Comment.deleted_at.is_(None), exists().where(
+        reply.parent_id == Comment.id, reply.deleted_at.is_(None), _visible_for(audience, reply)))
+    top = (select(Comment.id).where(target_column == bindparam("target_id"), Comment.parent_id.is_(None), visible,
+                                    keeps_place)
+           .order_by(Comment.created_at, Comment.id).limit(bindparam("limit")).offset(bindparam("offset"))
+           .scalar_subquery())
+    return (select(Comment).join(Comment.author).options(contains_eager(Comment.author))
+            .where(target_column == bindparam("target_id"), visible,
+                   or_(Comment.id.in_(top), Comment.parent_id.in_(top)))
+            .order_by(Comment.created_at, Comment.id))
+
+
 def load_thread(kind: TargetKind, target_id: int, viewer, page: int = 1, per_page: int | None = None) -> Thread:
     """One page of top-level comments (oldest first) with all their replies and
     authors, in a single statement. Deleted comments stay only as placeholders for
     replies someone can still see."""
     per_page = per_page or current_app.config["PLAYBOOK_COMMENTS_PER_PAGE"]
     page = max(1, page)
-    target_column = getattr(Comment, kind.column)
-    visible = _visible_to(viewer)
-    top = (select(Comment.id).where(target_column == target_id, Comment.parent_id.is_(None), visible,
-                                    _keeps_place(viewer))
-           .order_by(Comment.created_at, Comment.id).limit(per_page + 1).offset((page - 1) * per_page)
-           .scalar_subquery())
-    rows = db.session.scalars(
-        select(Comment).join(Comment.author).options(contains_eager(Comment.author))
-        .where(target_column == target_id, visible,
-               or_(Comment.id.in_(top), Comment.parent_id.in_(top)))
-        .order_by(Comment.created_at, Comment.id)
-    ).unique().all()
+    audience = _audience(viewer)
+    params = {"target_id": target_id, "limit": per_page + 1, "offset": (page - 1) * per_page}
+    if audience == "member":
+        params["viewer_id"] = viewer.id
+    rows = db.session.scalars(_thread_statement(kind, audience), params).unique().all()
     tops = [c for c in rows if c.parent_id is None]
     thread = Thread(kind, target_id, page, has_next=len(tops) > per_page)
     tops = tops[:per_page]
