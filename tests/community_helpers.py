@@ -102,3 +102,26 @@ def flashes_after(client, response) -> str:
     """The text of the page a redirect leads to (where the flashed messages show)."""
     assert response.status_code == 302, (response.status_code, text_of(response)[:500])
     return text_of(client.get(response.location))
+
+
+# --- the moderation queue ------------------------------------------------------
+
+SUGGESTION_FIELDS = {"title": "Choice boards kit", "url": "https://example.net/choice-boards", "organization": "Lab",
+                     "resource_type": "Toolkit", "ideal_users": ["Teachers"], "description": "Boards for choice.",
+                     "why_use_it": "Students pick how they show learning."}
+
+
+def queue_text(client, **args) -> str:
+    """The moderation queue page (a tab, filters) as text."""
+    return text_of(client.get(url_for("moderation.index", **args)))
+
+
+def status_of(comment: Comment):
+    db.session.expire_all()
+    return db.session.get(Comment, comment.id).status
+
+
+def logged_actions() -> list:
+    from playbook.models import ModerationAction
+
+    return list(db.session.scalars(db.select(ModerationAction).order_by(ModerationAction.id)))

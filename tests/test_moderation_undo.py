@@ -13,36 +13,24 @@ from playbook.models import (
     Comment,
     CommentStatus,
     Decision,
-    ModerationAction,
     Resource,
     Submission,
     SubmissionStatus,
 )
 from tests import factories
-from tests.community_helpers import add_comment, client_for, decide, flashes_after, post, text_of
+from tests.community_helpers import (
+    SUGGESTION_FIELDS, add_comment, client_for, decide, flashes_after, logged_actions, post, queue_text, status_of,
+    text_of,
+)
 
-FIELDS = {"title": "Choice boards kit", "url": "https://example.net/choice-boards", "organization": "Lab",
-          "resource_type": "Toolkit", "ideal_users": ["Teachers"], "description": "Boards for choice.",
-          "why_use_it": "Students pick how they show learning."}
+FIELDS = SUGGESTION_FIELDS
 PENDING = CommentStatus.PENDING
+_queue, _status, _actions = queue_text, status_of, logged_actions
 
 
 @pytest.fixture
 def mod(app, moderator):
     return client_for(app, moderator)
-
-
-def _queue(client, **args) -> str:
-    return text_of(client.get(url_for("moderation.index", **args)))
-
-
-def _status(comment: Comment) -> CommentStatus:
-    db.session.expire_all()
-    return db.session.get(Comment, comment.id).status
-
-
-def _actions() -> list[ModerationAction]:
-    return list(db.session.scalars(select(ModerationAction).order_by(ModerationAction.id)))
 
 
 def _undo(client, action_id: int) -> str:
