@@ -109,18 +109,26 @@ def edit_suggestion(submission_id: int):
                            error=error), 422 if form.errors or error else 200
 
 
+def _saved_reason(form, template: ReasonTemplate | None, message: str) -> bool:
+    """Save the reason form into `template` (a new one when None); False when the
+    form or the save refused, with the error on the form."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        services.save_reason_template(current_user, template, form.title.data, form.body.data)
+    except services.ModerationError as error:
+        form.title.errors.append(str(error))
+        return False
+    flash(message, "success")
+    return True
+
+
 @bp.route("/reasons", methods=["GET", "POST"])
 @access(Action.MODERATE)
 def reasons():
     form = ReasonTemplateForm()
-    if form.validate_on_submit():
-        try:
-            services.save_reason_template(current_user, None, form.title.data, form.body.data)
-        except services.ModerationError as error:
-            form.title.errors.append(str(error))
-        else:
-            flash("Reason added.", "success")
-            return redirect(url_for("moderation.reasons"))
+    if _saved_reason(form, None, "Reason added."):
+        return redirect(url_for("moderation.reasons"))
     return render_template("moderation/reasons.html", title="Reasons", form=form,
                            templates=queries.reason_templates(), delete_form=ConfirmForm()), 422 if form.errors else 200
 
@@ -130,14 +138,8 @@ def reasons():
 def edit_reason(template_id: int):
     template = db.get_or_404(ReasonTemplate, template_id)
     form = ReasonTemplateForm(obj=template)
-    if form.validate_on_submit():
-        try:
-            services.save_reason_template(current_user, template, form.title.data, form.body.data)
-        except services.ModerationError as error:
-            form.title.errors.append(str(error))
-        else:
-            flash("Reason saved.", "success")
-            return redirect(url_for("moderation.reasons"))
+    if _saved_reason(form, template, "Reason saved."):
+        return redirect(url_for("moderation.reasons"))
     return render_template("moderation/reason_form.html", title=f"Edit reason: {template.title}", form=form,
                            template=template), 422 if form.errors else 200
 
