@@ -258,6 +258,9 @@ def run_wrk(wrk: str, base: str, page: dict, seconds: float, args) -> dict:
                            "--timeout", "10s", "-s", str(LUA), base + page["paths"][0]],
                           env=env, text=True, capture_output=True, check=True)
     line = next(line for line in done.stdout.splitlines() if line.startswith("BENCH_JSON "))
+    # Requests wrk left behind when it closed its connections are still in the workers'
+    # queue: let them drain before the next page is measured.
+    time.sleep(1)
     return json.loads(line[len("BENCH_JSON "):])
 
 

@@ -22,16 +22,18 @@ from playbook.models import (
 def _page_statement(forks_for: str | None = None):
     """The playbook row with its framework (components and elements) and the playbook
     it was forked from, joined into one statement; sections and items with what they
-    point at (only the columns a page shows) and the components each play serves in a
-    second one. With forks_for ("visitor" or "member") the first statement also counts
-    the forks that reader may know of. Built once per process: building the options
-    costs more than running the statement, so the id (and reader) are bound parameters."""
+    point at (only the columns a page shows) in a second one; the components each play
+    serves in a third (joined, the play-component pairs made SQLite build a temporary
+    index on every request). With forks_for ("visitor" or "member") the first
+    statement also counts the forks that reader may know of. Built once per process:
+    building the options costs more than running the statements, so the id (and
+    reader) are bound parameters."""
     statement = select(Playbook).where(Playbook.id == bindparam("playbook_id")).options(
         joinedload(Playbook.framework).joinedload(Framework.components).joinedload(Component.elements),
         joinedload(Playbook.forked_from),
         selectinload(Playbook.sections).joinedload(Section.items).options(
             joinedload(Item.play).options(load_only(Play.slug, Play.title, Play.retired_at),
-                                          joinedload(Play.components)),
+                                          selectinload(Play.components)),
             joinedload(Item.resource).load_only(Resource.slug, Resource.title, Resource.retired_at),
             joinedload(Item.component),
             joinedload(Item.element),
@@ -79,8 +81,8 @@ def _finish(playbook: Playbook | None, viewer) -> Playbook | None:
 
 def load_playbook_page(playbook_id: int, viewer=None) -> Playbook | None:
     """A playbook with framework (components, elements), sections and items (and what
-    they point at): two statements whatever its size, and for a signed-in viewer a
-    third with the members (visitors' permission checks never read them)."""
+    they point at): three statements whatever its size, and for a signed-in viewer a
+    fourth with the members (visitors' permission checks never read them)."""
     playbook = db.session.scalars(_page_statement(), {"playbook_id": playbook_id}).unique().first()
     return _finish(playbook, viewer)
 
