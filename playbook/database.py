@@ -20,12 +20,23 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+def _postgres_settings(dbapi_connection, connection_record) -> None:
+    """The app's queries are short: PostgreSQL's JIT compiler, which starts on a high
+    cost estimate, spends tens of milliseconds compiling a query that runs in a few."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    dbapi_connection.commit()  # a SET inside a transaction that rolls back would not stay
+
+
 def configure_engine_events(app: Flask) -> None:
-    """Turn on foreign keys, WAL and a busy timeout for every SQLite connection."""
+    """Turn on foreign keys, WAL and a busy timeout for every SQLite connection; turn
+    off JIT compilation for every PostgreSQL one."""
     with app.app_context():
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        elif engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", _postgres_settings)
 
 
 def is_sqlite() -> bool:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import g, has_request_context, request
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, union
 from sqlalchemy.orm import aliased, selectinload
 
 from playbook.extensions import db
@@ -44,10 +44,11 @@ def _public_or_library():
     return or_(Comment.playbook_id.is_(None), public)
 
 
-def _open_flags():
-    """Comments with an open flag, found from the (small) flag table rather than by
-    checking every published comment for a flag."""
-    return Comment.id.in_(select(Flag.comment_id).where(Flag.resolved_at.is_(None)))
+def _hidden_or_openly_flagged():
+    """Hidden comments and comments with an open flag, found from the status index and
+    the (small) flag table rather than by checking every published comment for a flag."""
+    return Comment.id.in_(union(select(Comment.id).where(Comment.status == CommentStatus.HIDDEN),
+                                select(Flag.comment_id).where(Flag.resolved_at.is_(None))))
 
 
 def _pending_comments():
@@ -56,8 +57,10 @@ def _pending_comments():
 
 
 def _flagged_comments():
-    return select(Comment).where(Comment.deleted_at.is_(None), _public_or_library(), or_(
-        Comment.status == CommentStatus.HIDDEN, (Comment.status == CommentStatus.PUBLISHED) & _open_flags()))
+    """Hidden comments, and published ones with an open flag."""
+    return select(Comment).where(Comment.deleted_at.is_(None), _public_or_library(),
+                                 Comment.status.in_([CommentStatus.HIDDEN, CommentStatus.PUBLISHED]),
+                                 _hidden_or_openly_flagged())
 
 
 def _pending_submissions():
