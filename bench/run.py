@@ -258,10 +258,19 @@ def run_wrk(wrk: str, base: str, page: dict, seconds: float, args) -> dict:
                            "--timeout", "10s", "-s", str(LUA), base + page["paths"][0]],
                           env=env, text=True, capture_output=True, check=True)
     line = next(line for line in done.stdout.splitlines() if line.startswith("BENCH_JSON "))
-    # Requests wrk left behind when it closed its connections are still in the workers'
-    # queue: let them drain before the next page is measured.
-    time.sleep(1)
+    settle(base)
     return json.loads(line[len("BENCH_JSON "):])
+
+
+def settle(base: str, limit: float = 120) -> None:
+    """Requests wrk left behind when it closed its connections are still in the
+    workers' queue: wait until a small page answers at once before measuring on."""
+    deadline, quick = time.monotonic() + limit, 0
+    while quick < 3 and time.monotonic() < deadline:
+        started = time.monotonic()
+        status_of(f"{base}/_bench/page?bytes=2000", "")
+        quick = quick + 1 if time.monotonic() - started < 0.05 else 0
+        time.sleep(0.1)
 
 
 def combine(rounds: list[dict]) -> dict:
