@@ -2,6 +2,8 @@
 named; private ones appear at most as a count."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
@@ -16,8 +18,10 @@ def _public():
     return (Playbook.visibility == Visibility.PUBLIC, Playbook.deleted_at.is_(None))
 
 
+@lru_cache(maxsize=None)
 def public_fork_counts():
-    """A subquery: public, live forks per original playbook."""
+    """A subquery: public, live forks per original playbook (built once per process;
+    statements that use it are still built per request)."""
     fork = aliased(Playbook)
     return (select(fork.forked_from_id.label("playbook_id"), func.count().label("forks"))
             .where(fork.visibility == Visibility.PUBLIC, fork.deleted_at.is_(None), fork.forked_from_id.is_not(None))

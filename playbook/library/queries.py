@@ -2,6 +2,8 @@
 Each list issues a fixed number of queries whatever the page holds."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -108,11 +110,17 @@ def plays_by_component(components: list[Component]) -> dict[int, list[Play]]:
     return result
 
 
-def library_counts() -> dict[str, int]:
-    """How many live frameworks, plays and resources there are (one query)."""
-    row = db.session.execute(select(
+@lru_cache(maxsize=None)
+def _counts_statement():
+    # Built once per process: putting it together costs more than running it.
+    return select(
         select(func.count()).select_from(Framework).where(Framework.retired_at.is_(None)).scalar_subquery(),
         select(func.count()).select_from(Play).where(Play.retired_at.is_(None)).scalar_subquery(),
         select(func.count()).select_from(Resource).where(Resource.retired_at.is_(None)).scalar_subquery(),
-    )).one()
+    )
+
+
+def library_counts() -> dict[str, int]:
+    """How many live frameworks, plays and resources there are (one query)."""
+    row = db.session.execute(_counts_statement()).one()
     return {"frameworks": row[0], "plays": row[1], "resources": row[2]}
