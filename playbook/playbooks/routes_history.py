@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access, checked_or_404
-from playbook.playbooks import bp, document, history, importer, queries, services, views
+from playbook.playbooks import bp, document, history, importer, queries, views
 from playbook.playbooks.forms import ImportForm, RestoreForm
 
 
