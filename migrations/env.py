@@ -15,6 +15,7 @@ engine = target_db.engine
 config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
 
 from playbook.models.search import include_in_schema_comparison as include_object  # noqa: E402
+from playbook.pagecache import skip_generation  # noqa: E402
 
 
 def render_item(type_, obj, autogen_context):
@@ -44,6 +45,7 @@ def run_migrations_online():
     conf_args.setdefault("render_item", render_item)
     conf_args["render_as_batch"] = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
+        skip_generation(connection)
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # SQLite rebuilds a table to alter it (drop, then rename a copy). With

@@ -79,13 +79,14 @@ def init_url_converters(app: Flask) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from playbook import database, errors
+    from playbook import database, errors, pagecache
     from playbook.auth.sessions import load_user_from_session_token
     from playbook.extensions import csrf, db, login_manager, migrate
     from playbook.models import AnonymousUser
 
     db.init_app(app)
     database.configure_engine_events(app)
+    pagecache.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR.parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -66,6 +66,9 @@ class Config:
     # The benchmark's in-memory page (/_bench/page); bench/run.py turns it on, nothing else should.
     PLAYBOOK_BENCH_ROUTES = _bool("PLAYBOOK_BENCH_ROUTES", False)
     PLAYBOOK_PER_PAGE = _int("PLAYBOOK_PER_PAGE", 20)
+    # Rendered public pages kept per worker for visitors (playbook.pagecache); 0 turns it off.
+    PLAYBOOK_PAGE_CACHE_BYTES = _int("PLAYBOOK_PAGE_CACHE_BYTES", 16 * 1024 * 1024)
+    PLAYBOOK_PAGE_CACHE_SECONDS = _int("PLAYBOOK_PAGE_CACHE_SECONDS", 60)
     PLAYBOOK_PASSWORD_RESET_MINUTES = _int("PLAYBOOK_PASSWORD_RESET_MINUTES", 60)
     # Sign-in throttling: failures allowed per window, per account and per client address.
     PLAYBOOK_LOGIN_FAILURES_PER_ACCOUNT = _int("PLAYBOOK_LOGIN_FAILURES_PER_ACCOUNT", 5)

@@ -30,9 +30,13 @@ def _postgres_settings(dbapi_connection, connection_record) -> None:
 
 def configure_engine_events(app: Flask) -> None:
     """Turn on foreign keys, WAL and a busy timeout for every SQLite connection; turn
-    off JIT compilation for every PostgreSQL one."""
+    off JIT compilation for every PostgreSQL one; bump the content generation when
+    a transaction that changed public content commits (playbook.pagecache)."""
+    from playbook import pagecache
+
     with app.app_context():
         engine: Engine = db.engine
+        pagecache.track_writes(engine)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         elif engine.dialect.name == "postgresql":

@@ -378,8 +378,8 @@ def test_play_list_issues_the_same_number_of_queries_for_3_or_20_plays(client, d
     _varied_plays(framework, 3)
     few = _statements_for(client, db, "library.play_index")
     _varied_plays(framework, 17)
+    many = _statements_for(client, db, "library.play_index")  # rendered again: the new entries changed it
     assert len(card_titles(page_html(client, "library.play_index"))) == 20
-    many = _statements_for(client, db, "library.play_index")
     assert few == many
 
 
@@ -390,8 +390,8 @@ def test_resource_list_issues_the_same_number_of_queries_for_3_or_20_resources(c
     _varied_resources(3)
     few = _statements_for(client, db, "library.resource_index")
     _varied_resources(17)
+    many = _statements_for(client, db, "library.resource_index")  # rendered again: the new entries changed it
     assert len(card_titles(page_html(client, "library.resource_index"))) == 20
-    many = _statements_for(client, db, "library.resource_index")
     assert few == many
 
 

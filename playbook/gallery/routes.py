@@ -8,12 +8,14 @@ from playbook.gallery.forms import GalleryForm
 from playbook.library import queries as library_queries
 from playbook.models import ItemStatus
 from playbook.pagination import page_arg, per_page
+from playbook.pagecache import cached_for_visitors
 from playbook.permissions import access_public
 from playbook.playbooks import queries as playbook_queries
 from playbook.playbooks.views import framework_choices
 
 
 @bp.route("/")
+@cached_for_visitors
 @access_public
 def index():
     form = GalleryForm(framework_choices(), library_queries.component_choices(), request.args)

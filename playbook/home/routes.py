@@ -7,10 +7,12 @@ from playbook.home import bp
 from playbook.library import queries
 from playbook.library.forms import SearchForm
 from playbook.models import Stage
+from playbook.pagecache import cached_for_visitors
 from playbook.permissions import access_public
 
 
 @bp.route("/")
+@cached_for_visitors
 @access_public
 def index():
     return render_template("home/index.html", title="Personalized learning, written down",

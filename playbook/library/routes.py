@@ -11,6 +11,7 @@ from playbook.library.search import search_library
 from playbook.comments.queries import load_thread
 from playbook.models import TargetKind
 from playbook.pagination import page_arg, per_page
+from playbook.pagecache import cached_for_visitors
 from playbook.permissions import Action, access_public, can, require
 
 
@@ -25,6 +26,7 @@ def _valid_filters(form) -> dict:
 
 
 @bp.route("/")
+@cached_for_visitors
 @access_public
 def index():
     return render_template("library/index.html", title="Library", frameworks=queries.list_frameworks(),
@@ -32,6 +34,7 @@ def index():
 
 
 @bp.route("/plays/")
+@cached_for_visitors
 @access_public
 def play_index():
     form = PlayFilterForm(queries.component_choices(), request.args)
@@ -44,6 +47,7 @@ def play_index():
 
 
 @bp.route("/plays/<int:play_id>")
+@cached_for_visitors
 @access_public
 def play_detail(play_id: int):
     play = queries.load_play(play_id) or abort(404)
@@ -55,6 +59,7 @@ def play_detail(play_id: int):
 
 
 @bp.route("/resources/")
+@cached_for_visitors
 @access_public
 def resource_index():
     form = ResourceFilterForm(request.args)
@@ -64,6 +69,7 @@ def resource_index():
 
 
 @bp.route("/resources/<int:resource_id>")
+@cached_for_visitors
 @access_public
 def resource_detail(resource_id: int):
     resource = queries.load_resource(resource_id) or abort(404)
@@ -75,6 +81,7 @@ def resource_detail(resource_id: int):
 
 
 @bp.route("/frameworks/")
+@cached_for_visitors
 @access_public
 def framework_index():
     frameworks = queries.list_frameworks(include_retired=can(current_user, Action.LIBRARY_EDIT))
@@ -82,6 +89,7 @@ def framework_index():
 
 
 @bp.route("/frameworks/<int:framework_id>")
+@cached_for_visitors
 @access_public
 def framework_detail(framework_id: int):
     framework = queries.load_framework(framework_id) or abort(404)
@@ -91,6 +99,7 @@ def framework_detail(framework_id: int):
 
 
 @bp.route("/components/<int:component_id>")
+@cached_for_visitors
 @access_public
 def component_detail(component_id: int):
     component = queries.load_component(component_id) or abort(404)
@@ -101,6 +110,7 @@ def component_detail(component_id: int):
 
 
 @bp.route("/search")
+@cached_for_visitors
 @access_public
 def search():
     form = SearchForm(request.args)

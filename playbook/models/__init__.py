@@ -41,6 +41,7 @@ from playbook.models.playbook import (
     Visibility,
 )
 from playbook.models.search import SearchDocument
+from playbook.models.site import SiteState
 from playbook.models.user import AnonymousUser, AuthAttempt, LoginSession, PasswordResetToken, SiteRole, User
 
 __all__ = [
@@ -51,6 +52,6 @@ __all__ = [
     "Scope", "Section", "Visibility",
     "AnonymousUser", "Audience", "AuthAttempt", "Base", "Component", "Effort", "Element", "Framework",
     "GradeBand", "IdealUser", "LoginSession", "PasswordResetToken", "Play", "PlayAudience", "Resource",
-    "ResourceIdealUser", "ResourceType", "SearchDocument", "SiteRole", "Stage", "User", "play_component",
+    "ResourceIdealUser", "ResourceType", "SearchDocument", "SiteRole", "SiteState", "Stage", "User", "play_component",
     "utcnow",
 ]

@@ -7,6 +7,7 @@ from flask_login import current_user
 from playbook.comments.queries import load_thread
 from playbook.forms import ConfirmForm
 from playbook.models import ItemStatus, Playbook, TargetKind
+from playbook.pagecache import cached_for_visitors
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access, access_login, can, checked_or_404, load_or_404
 from playbook.playbooks import bp, history, queries, services, views
@@ -38,6 +39,7 @@ def new():
 
 
 @bp.route("/<int:playbook_id>")
+@cached_for_visitors
 @access(Action.PLAYBOOK_VIEW)
 def detail(playbook_id: int):
     playbook, fork_count = queries.load_playbook_view(playbook_id, current_user)

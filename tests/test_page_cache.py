@@ -1,0 +1,302 @@
+"""The visitors' page cache (playbook/pagecache.py): a page is sent again only while
+nothing visitors can see has changed, whoever or whatever changed it, in whichever
+worker; signed-in people and browsers with a session never get a stored page."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import select, update
+
+from playbook import create_app
+from playbook.comments import services as comments
+from playbook.database import count_statements
+from playbook.extensions import db
+from playbook.models import Comment, FlagReason, Play, Playbook, SiteState, SubjectKind, TargetKind
+from playbook.moderation import services as moderation
+from playbook.models.moderation import Decision
+from playbook.pagecache import PageCache, current_generation, writes_content
+from playbook.playbooks import sharing
+from tests import factories
+from tests import playbook_factories as pf
+from tests.factories import PASSWORD
+from tests.helpers import csrf_token_from
+
+
+@pytest.fixture
+def visitor(app):
+    return app.test_client(use_cookies=False)
+
+
+@pytest.fixture
+def public_playbook(app, library, member):
+    playbook = pf.make_playbook(member, 8, framework=pf.seeded_framework(), title="Cached in public")
+    sharing.set_visibility(member, pf.reload(playbook.id), "public")
+    return pf.reload(playbook.id)
+
+
+def _generation() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(SiteState.content_generation))
+
+
+def _statements(client, url: str) -> tuple[int, str]:
+    with count_statements() as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(statements), response.get_data(as_text=True)
+
+
+# --- the store -------------------------------------------------------------------------
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_store_keeps_pages_of_the_current_generation_only():
+    cache = PageCache(max_bytes=10_000, max_age=60)
+    assert cache.get("/a", 1) is None
+    cache.put("/a", 1, b"page a", "text/html")
+    assert cache.get("/a", 1).body == b"page a"
+    assert cache.get("/a", 2) is None  # a newer generation retires every page
+    assert cache.get("/a", 1) is None  # and an older one does not bring them back
+    cache.get("/b", 3)
+    cache.put("/b", 2, b"rendered under an older generation", "text/html")
+    assert cache.get("/b", 3) is None and cache.size == 0
+
+
+def test_store_forgets_pages_older_than_max_age():
+    clock = Clock()
+    cache = PageCache(max_bytes=10_000, max_age=60, clock=clock)
+    cache.get("/a", 1)
+    cache.put("/a", 1, b"page", "text/html")
+    clock.now += 59
+    assert cache.get("/a", 1) is not None
+    clock.now += 2
+    assert cache.get("/a", 1) is None and cache.size == 0
+
+
+def test_store_stays_within_its_byte_budget_dropping_the_least_recently_used():
+    cache = PageCache(max_bytes=3 * (1000 + 2 + 200), max_age=60)
+    cache.get("/0", 1)
+    for n in range(3):
+        cache.put(f"/{n}", 1, b"x" * 1000, "text/html")
+    cache.get("/0", 1)  # used again: now the most recent
+    cache.put("/3", 1, b"x" * 1000, "text/html")
+    assert cache.size <= cache.max_bytes
+    assert cache.get("/1", 1) is None
+    assert all(cache.get(key, 1) is not None for key in ("/0", "/2", "/3"))
+    cache.put("/huge", 1, b"x" * 10_000, "text/html")
+    assert cache.get("/huge", 1) is None and cache.size <= cache.max_bytes
+
+
+@pytest.mark.parametrize("statement, public", [
+    ('INSERT INTO comment (body) VALUES (?)', True),
+    ('UPDATE playbook SET title=%(title)s WHERE playbook.id = %(id)s', True),
+    ('DELETE FROM item WHERE item.id = ?', True),
+    ('UPDATE "user" SET display_name=? WHERE "user".id = ?', True),
+    ('INSERT OR REPLACE INTO search_document (title) VALUES (?)', True),
+    ('  update Play set title = ?', True),
+    ('INSERT INTO login_session (token_hash) VALUES (?)', False),
+    ('DELETE FROM auth_attempt WHERE created_at < ?', False),
+    ('INSERT INTO notification (user_id) VALUES (?)', False),
+    ('INSERT INTO outgoing_mail (recipient) VALUES (?)', False),
+    ('UPDATE site_state SET content_generation = 5', False),
+    ('SELECT * FROM playbook', False),
+    ('WITH x AS (SELECT 1) SELECT * FROM x', False),
+])
+def test_which_statements_change_what_visitors_see(statement, public):
+    assert writes_content(statement) is public
+
+
+# --- the generation in the database ---------------------------------------------------------
+
+def test_a_committed_write_changes_the_generation_and_a_rollback_does_not(app, library):
+    before = _generation()
+    db.session.execute(update(Play).where(Play.id == 1).values(title="Rolled back"))
+    db.session.rollback()
+    assert _generation() == before
+    db.session.execute(update(Play).where(Play.id == 1).values(title="Committed"))
+    db.session.commit()
+    assert _generation() != before
+
+
+def test_writes_to_private_bookkeeping_leave_the_generation_alone(app, client, member):
+    before = _generation()
+    page = client.get("/auth/login")
+    client.post("/auth/login", data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
+                                     "email": member.email, "password": "a wrong password"})
+    client.post("/auth/login", data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
+                                     "email": member.email, "password": PASSWORD})
+    assert client.get("/notifications/").status_code == 200
+    assert _generation() == before
+
+
+# --- pages ------------------------------------------------------------------------------
+
+def test_a_visitor_gets_the_stored_page_with_a_single_statement(visitor, public_playbook):
+    url = f"/playbooks/{public_playbook.id}"
+    rendered, first = _statements(visitor, url)
+    stored, again = _statements(visitor, url)
+    assert rendered > 1 and stored == 1
+    assert again == first
+    response = visitor.get(url)
+    assert response.headers["Content-Security-Policy"] and response.get_etag()[0]
+    assert visitor.get(url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+
+
+def test_every_public_page_is_served_again_from_the_store(app, visitor, public_playbook):
+    play = db.session.scalar(select(Play.id).order_by(Play.id))
+    for url in ["/", "/library/", "/library/plays/", f"/library/plays/{play}", "/library/search?q=voice",
+                "/gallery/", f"/playbooks/{public_playbook.id}"]:
+        _, first = _statements(visitor, url)
+        count, again = _statements(visitor, url)
+        assert count == 1 and again == first, url
+
+
+def test_an_edit_by_the_team_shows_at_once(visitor, member, public_playbook):
+    url = f"/playbooks/{public_playbook.id}"
+    visitor.get(url)
+    pf.add_note(member, public_playbook.id, title="Added after the visit")
+    assert "Added after the visit" in visitor.get(url).get_data(as_text=True)
+
+
+def test_a_playbook_made_private_is_gone_for_visitors_at_once(visitor, member, public_playbook):
+    url = f"/playbooks/{public_playbook.id}"
+    assert visitor.get(url).status_code == 200
+    assert "Cached in public" in visitor.get("/gallery/").get_data(as_text=True)
+    sharing.set_visibility(member, pf.reload(public_playbook.id), "private")
+    assert visitor.get(url).status_code == 404
+    assert "Cached in public" not in visitor.get("/gallery/").get_data(as_text=True)
+
+
+def test_a_comment_shows_when_a_moderator_approves_it_and_goes_when_hidden(app, visitor, make_user, moderator,
+                                                                        public_playbook):
+    url = f"/playbooks/{public_playbook.id}"
+    newcomer = make_user(display_name="Nell Newcomer")
+    comment = comments.post_comment(newcomer, TargetKind.PLAYBOOK, pf.reload(public_playbook.id),
+                                    "Our school tried this with **student-led** conferences.")
+    assert "student-led" not in visitor.get(url).get_data(as_text=True)  # held: stored without it
+    moderation.decide(moderator, [(SubjectKind.COMMENT, comment.id)], Decision.APPROVE)
+    assert "student-led" in visitor.get(url).get_data(as_text=True)
+    comment = db.session.get(Comment, comment.id)
+    for flagger in [make_user() for _ in range(app.config["PLAYBOOK_FLAGS_TO_HIDE"])]:
+        comments.flag_comment(flagger, db.session.get(Comment, comment.id), FlagReason.SPAM)
+    assert "student-led" not in visitor.get(url).get_data(as_text=True)
+
+
+def test_a_library_edit_shows_on_every_page_that_names_it(visitor, admin, public_playbook):
+    item_play = db.session.scalar(select(Play).where(Play.id.in_(
+        [i.play_id for s in pf.reload(public_playbook.id).sections for i in s.items if i.play_id])))
+    pages = [f"/playbooks/{public_playbook.id}", f"/library/plays/{item_play.id}", "/library/plays/"]
+    for url in pages:
+        visitor.get(url)
+    item_play.title = "A renamed play"
+    db.session.commit()
+    for url in pages:
+        assert "A renamed play" in visitor.get(url).get_data(as_text=True), url
+
+
+def test_a_renamed_member_shows_on_their_comments(visitor, make_user, moderator, public_playbook):
+    author = make_user(display_name="Olive Original")
+    comments.post_comment(moderator, TargetKind.PLAYBOOK, pf.reload(public_playbook.id), "Moderators post at once.")
+    url = f"/playbooks/{public_playbook.id}"
+    assert "Mona Moderator" in visitor.get(url).get_data(as_text=True)
+    db.session.execute(update(type(author)).where(type(author).id == moderator.id).values(display_name="Mona Renamed"))
+    db.session.commit()
+    assert "Mona Renamed" in visitor.get(url).get_data(as_text=True)
+
+
+def test_signed_in_people_never_get_a_visitors_page_nor_leave_theirs(app, visitor, client, login, member,
+                                                                    public_playbook):
+    url = f"/playbooks/{public_playbook.id}"
+    visitors_page = visitor.get(url).get_data(as_text=True)
+    assert "Edit details" not in visitors_page
+    login(member)
+    with count_statements() as statements:
+        owners_page = client.get(url).get_data(as_text=True)
+    assert len(statements) > 1 and "Edit details" in owners_page and "csrf_token" in owners_page
+    assert "Edit details" not in visitor.get(url).get_data(as_text=True)
+
+
+def test_a_browser_with_a_session_is_neither_served_nor_stored(app, visitor, client, member, public_playbook):
+    url = f"/playbooks/{public_playbook.id}"
+    page = client.get("/auth/login")  # the browser now holds a session (its CSRF token)
+    assert "Set-Cookie" in page.headers
+    for _ in range(2):
+        count, _ = _statements(client, url)
+        assert count > 1
+    assert not app.extensions["page_cache"].pages
+    visitor.get(url)
+    assert app.extensions["page_cache"].pages
+    count, _ = _statements(client, url)
+    assert count > 1
+
+
+def test_a_secret_link_page_is_never_stored(app, member):
+    playbook = pf.make_playbook(member, 2, title="Shared by a secret link")
+    token = sharing.set_visibility(member, pf.reload(playbook.id), "link")
+    holder = app.test_client()
+    holder.get(f"/playbooks/{playbook.id}/s/{token}")
+    assert "Shared by a secret link" in holder.get(f"/playbooks/{playbook.id}").get_data(as_text=True)
+    assert app.test_client(use_cookies=False).get(f"/playbooks/{playbook.id}").status_code == 404
+
+
+def test_pages_are_stored_per_address(visitor, public_playbook):
+    first = visitor.get("/library/search?q=voice").get_data(as_text=True)
+    other = visitor.get("/library/search?q=rubric").get_data(as_text=True)
+    assert first != other
+    assert visitor.get("/library/search?q=voice").get_data(as_text=True) == first
+
+
+def test_errors_are_not_stored(app, visitor):
+    assert visitor.get("/playbooks/999999").status_code == 404
+    assert not app.extensions["page_cache"].pages
+
+
+def test_cache_can_be_turned_off(app, library):
+    plain = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                        "PLAYBOOK_PAGE_CACHE_BYTES": 0})
+    assert "page_cache" not in plain.extensions
+
+
+def test_another_worker_sees_a_change_at_once(tmp_path):
+    """Two app instances on one database, as two gunicorn workers are: a page one of
+    them stored is never sent after the other one changed what it shows."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    url = ("postgresql+psycopg://" + url.split("://", 1)[1]) if url else f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    first, second = (create_app({"SQLALCHEMY_DATABASE_URI": url}) for _ in range(2))
+    with first.app_context():
+        db.drop_all()
+        db.create_all()
+        owner = factories.make_user(display_name="Wendy Worker")
+        playbook = pf.make_playbook(owner, 1, title="Before the change")
+        sharing.set_visibility(owner, pf.reload(playbook.id), "public")
+        playbook_id, owner_id = playbook.id, owner.id
+    try:
+        page = f"/playbooks/{playbook_id}"
+        with first.app_context():
+            reader = first.test_client(use_cookies=False)
+            assert "Before the change" in reader.get(page).get_data(as_text=True)
+            assert "Before the change" in reader.get(page).get_data(as_text=True)
+            assert first.extensions["page_cache"].hits == 1
+        with second.app_context():
+            playbook = db.session.get(Playbook, playbook_id)
+            playbook.title = "After the change"
+            playbook.version += 1
+            db.session.commit()
+            assert current_generation() is not None and db.session.get(Playbook, playbook_id).created_by_id == owner_id
+        with first.app_context():
+            assert "After the change" in first.test_client(use_cookies=False).get(page).get_data(as_text=True)
+    finally:
+        with first.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+        with second.app_context():
+            db.session.remove()
+            db.engine.dispose()
