@@ -5,7 +5,7 @@
 
 It builds a database with `flask setup` and `flask generate-data` (the SQLite file
 is cached under bench/results/cache/ and copied for each run), creates a moderator
-with `flask create-user`, counts SQL statements per page in-process
+and a member with `flask create-user`, counts SQL statements per page in-process
 (bench/statements.py), serves the app with gunicorn (2 sync workers) on 127.0.0.1
 and drives it with wrk at 16 connections. Each page runs in several short rounds,
 alternating with an in-memory page of the same size (PLAYBOOK_BENCH_ROUTES=1), so
@@ -39,8 +39,12 @@ RESULTS = ROOT / "bench" / "results"
 CACHE = RESULTS / "cache"
 LUA = ROOT / "bench" / "report.lua"
 SEARCH_TERMS = ["student voice", "rubric", "family engagement", "goal setting", "math fluency", "portfolios"]
-MODERATOR = {"email": "bench-moderator@example.org", "name": "Bench Moderator",
-             "password": "bench moderator passphrase 2026"}
+PEOPLE = {
+    "moderator": {"email": "bench-moderator@example.org", "name": "Bench Moderator", "role": "moderator",
+                  "password": "bench moderator passphrase 2026"},
+    "member": {"email": "bench-member@example.org", "name": "Bench Member", "role": "member",
+               "password": "bench member passphrase 2026"},
+}
 TARGETS = {"ratio": 0.60, "playbook_p99_ms": 100, "search_p99_ms": 50, "playbook_statements": 6, "worker_rss_mb": 120}
 
 
@@ -151,11 +155,12 @@ def postgres_database(args) -> str:
     return args.postgres
 
 
-def ensure_moderator(env: dict) -> None:
-    made = flask(env, "create-user", MODERATOR["email"], "--name", MODERATOR["name"], "--role", "moderator",
-                 "--password", MODERATOR["password"], check=False)
-    if made.returncode != 0 and "already exists" not in made.stderr + made.stdout:
-        raise SystemExit(f"could not create the benchmark moderator:\n{made.stderr}")
+def ensure_people(env: dict) -> None:
+    for who, person in PEOPLE.items():
+        made = flask(env, "create-user", person["email"], "--name", person["name"], "--role", person["role"],
+                     "--password", person["password"], check=False)
+        if made.returncode != 0 and "already exists" not in made.stderr + made.stdout:
+            raise SystemExit(f"could not create the benchmark {who}:\n{made.stderr}")
 
 
 def benchmark_playbook_id(env: dict) -> int:
@@ -227,17 +232,17 @@ def memory_mb(pid: int) -> dict:
     return {"pid": pid, "rss_mb": round(value("VmRSS"), 1), "peak_rss_mb": round(value("VmHWM"), 1)}
 
 
-def sign_in(base: str) -> str:
-    """Sign the moderator in through the form, as a browser does; the Cookie header to send."""
+def sign_in(base: str, person: dict) -> str:
+    """Sign `person` in through the form, as a browser does; the Cookie header to send."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base}/auth/login", timeout=10).read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode({"csrf_token": token, "email": MODERATOR["email"],
-                                   "password": MODERATOR["password"]}).encode()
+    form = urllib.parse.urlencode({"csrf_token": token, "email": person["email"],
+                                   "password": person["password"]}).encode()
     opener.open(f"{base}/auth/login", data=form, timeout=30).read()
-    if MODERATOR["name"] not in opener.open(f"{base}/", timeout=10).read().decode():
-        raise SystemExit("the benchmark moderator could not sign in over HTTP")
+    if person["name"] not in opener.open(f"{base}/", timeout=10).read().decode():
+        raise SystemExit(f"{person['name']} could not sign in over HTTP")
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
@@ -286,15 +291,17 @@ def combine(rounds: list[dict]) -> dict:
             "errors": errors, "rounds": rounds}
 
 
-def pages_for(playbook_id: int, cookie: str) -> list[dict]:
+def pages_for(playbook_id: int, cookies: dict[str, str]) -> list[dict]:
     search = [f"/library/search?{urllib.parse.urlencode({'q': term})}" for term in SEARCH_TERMS]
     return [
         {"name": "playbook", "label": "Playbook page (50 items, 100 comments), visitor",
          "paths": [f"/playbooks/{playbook_id}"]},
+        {"name": "playbook_signed_in", "label": "The same page, a signed-in member (rendered)",
+         "paths": [f"/playbooks/{playbook_id}"], "cookie": cookies.get("member", ""), "as": "member"},
         {"name": "search", "label": f"Library search ({len(SEARCH_TERMS)} terms), visitor", "paths": search},
         {"name": "gallery", "label": "Gallery, visitor", "paths": ["/gallery/"]},
         {"name": "moderation", "label": "Moderation queue (pending), moderator", "paths": ["/moderation/?tab=pending"],
-         "cookie": cookie, "moderator": True},
+         "cookie": cookies.get("moderator", ""), "as": "moderator"},
     ]
 
 
@@ -314,6 +321,15 @@ def check_targets(pages: dict, workers: list[dict]) -> list[dict]:
               playbook["p99_ms"] <= TARGETS["playbook_p99_ms"], "ms")
         check("playbook page SQL statements", playbook["statements"], TARGETS["playbook_statements"],
               playbook["statements"] <= TARGETS["playbook_statements"])
+    signed_in = pages.get("playbook_signed_in")
+    if signed_in and memory:
+        ratio = signed_in["rps"] / memory["rps"] if memory["rps"] else 0.0
+        check("signed-in playbook page req/s vs the in-memory page", round(ratio, 3), TARGETS["ratio"],
+              ratio >= TARGETS["ratio"])
+        check("signed-in playbook page p99", signed_in["p99_ms"], TARGETS["playbook_p99_ms"],
+              signed_in["p99_ms"] <= TARGETS["playbook_p99_ms"], "ms")
+        check("signed-in playbook page SQL statements", signed_in["statements"], TARGETS["playbook_statements"],
+              signed_in["statements"] <= TARGETS["playbook_statements"])
     if pages.get("search"):
         check("library search p99", pages["search"]["p99_ms"], TARGETS["search_p99_ms"],
               pages["search"]["p99_ms"] <= TARGETS["search_p99_ms"], "ms")
@@ -323,18 +339,25 @@ def check_targets(pages: dict, workers: list[dict]) -> list[dict]:
     return checks
 
 
+def _sql(page: dict) -> str:
+    """Statements to render the page, and to serve it when that differs (a visitor's page cache)."""
+    rendered, served = page["statements"], page.get("statements_served", page["statements"])
+    return str(rendered) if served == rendered else f"{rendered}/{served}"
+
+
 def print_table(report: dict) -> None:
     print(f"\n{report['database']} · {report['settings']['workers']} gunicorn sync workers · "
           f"{report['settings']['connections']} connections · {report['settings']['duration']} s per page "
           f"in {report['settings']['rounds']} rounds · {report['machine']['cpus']} CPUs")
-    print(f"{'page':<52} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'SQL':>4} {'KB':>6} {'errors':>6}")
+    print(f"{'page':<52} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'SQL':>7} {'KB':>6} {'errors':>6}")
     for name, page in report["pages"].items():
         if "skipped" in page:
             print(f"{page['label']:<52} skipped: {page['skipped']}")
             continue
         errors = sum(page["errors"].values())
         print(f"{page['label']:<52} {page['rps']:>8.1f} {page['p50_ms']:>7.1f} {page['p95_ms']:>7.1f} "
-              f"{page['p99_ms']:>7.1f} {page['statements']:>4} {page['bytes'] / 1024:>6.1f} {errors:>6}")
+              f"{page['p99_ms']:>7.1f} {_sql(page):>7} {page['bytes'] / 1024:>6.1f} {errors:>6}")
+    print("SQL: statements per request; a/b: a to render the page, b to serve it from the page cache")
     print("workers: " + ", ".join(f"pid {w['pid']} {w['rss_mb']} MB (peak {w['peak_rss_mb']} MB)"
                                   for w in report["workers"]))
     for item in report["targets"]:
@@ -350,7 +373,7 @@ def main() -> None:
     try:
         database_url = postgres_database(args) if args.postgres else sqlite_database(args, workdir)
         env = base_env(database_url)
-        ensure_moderator(env)
+        ensure_people(env)
         playbook_id = benchmark_playbook_id(env)
         report = measure(wrk, env, playbook_id, args, workdir)
     finally:
@@ -363,25 +386,25 @@ def main() -> None:
 
 
 def measure(wrk: str, env: dict, playbook_id: int, args, workdir: Path) -> dict:
-    pages = pages_for(playbook_id, "")
+    pages = pages_for(playbook_id, {})
     counted = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "statements.py"),
-         json.dumps({"pages": [{"name": p["name"], "paths": p["paths"], "moderator": p.get("moderator", False)}
-                               for p in pages], "moderator": MODERATOR})],
+         json.dumps({"pages": [{"name": p["name"], "paths": p["paths"], "as": p.get("as", "visitor")}
+                               for p in pages], "people": PEOPLE})],
         cwd=ROOT, env=env, text=True, capture_output=True, check=True)
     statements = json.loads(next(line for line in counted.stdout.splitlines()
                                  if line.startswith("BENCH_STATEMENTS "))[len("BENCH_STATEMENTS "):])
     size = statements["playbook"]["bytes"]
     yardstick = {"name": "in_memory", "label": f"In-memory page of the same size ({size / 1024:.0f} KB)",
                  "paths": [f"/_bench/page?bytes={size}"]}
-    statements["in_memory"] = {"statements": 0, "bytes": size, "status": 200}
+    statements["in_memory"] = {"statements": 0, "statements_served": 0, "bytes": size, "status": 200}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_gunicorn(env, port, args.workers, workdir / "gunicorn.log")
     results: dict[str, dict] = {}
     try:
-        cookie = sign_in(base)
-        pages = [yardstick] + pages_for(playbook_id, cookie)
+        cookies = {who: sign_in(base, person) for who, person in PEOPLE.items()}
+        pages = [yardstick] + pages_for(playbook_id, cookies)
         live = []
         for page in pages:
             code = status_of(base + page["paths"][0], page.get("cookie", ""))
@@ -399,11 +422,13 @@ def measure(wrk: str, env: dict, playbook_id: int, args, workdir: Path) -> dict:
             counts = statements.get(page["name"], {})
             results[page["name"]] = {"label": page["label"], "paths": page["paths"], **combine(rounds[page["name"]]),
                                      "statements": counts.get("statements"), "bytes": counts.get("bytes", 0),
-                                     "statements_each": counts.get("statements_each")}
+                                     "statements_each": counts.get("statements_each"),
+                                     "statements_served": counts.get("statements_served", counts.get("statements"))}
         workers = [memory_mb(pid) for pid in worker_pids(server.pid)]
     finally:
         stop(server)
-    ordered = {name: results[name] for name in ("in_memory", "playbook", "search", "gallery", "moderation")
+    ordered = {name: results[name] for name in ("in_memory", "playbook", "playbook_signed_in", "search", "gallery",
+                                                "moderation")
                if name in results}
     import sqlalchemy
 
