@@ -15,7 +15,7 @@ engine = target_db.engine
 config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
 
 from playbook.models.search import include_in_schema_comparison as include_object  # noqa: E402
-from playbook.pagecache import skip_generation  # noqa: E402
+from playbook.pagecache import new_generation, skip_generation  # noqa: E402
 
 
 def render_item(type_, obj, autogen_context):
@@ -61,6 +61,7 @@ def run_migrations_online():
         )
         with context.begin_transaction():
             context.run_migrations()
+            new_generation(connection)  # data may have changed under running workers' cached pages
         if sqlite:
             problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")

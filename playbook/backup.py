@@ -16,6 +16,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from flask import current_app
 
+from playbook import pagecache
 from playbook.extensions import db
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -180,4 +181,6 @@ def restore_database(source: str | os.PathLike, keep_current: bool = True) -> tu
         db.engine.dispose()
     if problems:
         raise BackupError("The restored database failed its integrity check: " + "; ".join(problems[:5]))
+    with db.engine.begin() as connection:
+        pagecache.new_generation(connection)  # workers' stored pages show the data as it was
     return report, kept

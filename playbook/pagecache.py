@@ -6,12 +6,17 @@ nothing a visitor can see has changed since. "Changed" is decided in the databas
 so every worker and machine agrees:
 
 - Every transaction that writes to a table visitors can see (anything but the
-  private bookkeeping in PRIVATE_TABLES) sets site_state.content_generation to a
-  new random value just before it commits, as its last statement: the engine's
-  cursor hook notices the write, its commit hook does the bump on the same
-  connection. It is the last lock the transaction takes, so it cannot deadlock
-  with the row locks taken before it; and whatever path wrote (the ORM, a Core
-  statement, the CLI), the bump follows.
+  private bookkeeping in PRIVATE_TABLES; SQL it cannot classify counts as such a
+  write) sets site_state.content_generation to a new random value just before it
+  commits, as its last statement: the engine's cursor hook notices the write, its
+  commit hook does the bump on the same connection. Whatever path wrote (the ORM,
+  a Core statement, the CLI), the bump follows. Migrations and restores set a new
+  generation when they finish.
+- On PostgreSQL the bump takes the row lock of site_state last, right before
+  COMMIT, so content-writing commits pass that row one at a time (for the length
+  of a commit, not of the transaction) and it cannot close a deadlock cycle with
+  locks taken earlier. This relies on the app's defaults: READ COMMITTED, and no
+  deferred constraints or commit-time triggers.
 - A cached page is sent only if the generation it was rendered under is the one
   the database holds now (one small SELECT per request), and only for
   PLAYBOOK_PAGE_CACHE_SECONDS at most. The generation is read before the page is
@@ -39,6 +44,8 @@ from flask import Flask, Response, current_app, request, session
 from flask_login import current_user
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.dml import UpdateBase
 
 from playbook.extensions import db
 from playbook.models import SiteState
@@ -48,7 +55,14 @@ PRIVATE_TABLES = frozenset({
     "login_session", "auth_attempt", "password_reset_token", "notification", "email_opt_out", "outgoing_mail",
     "invitation", "site_state", "alembic_version",
 })
-_WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
+_TARGET = re.compile(r'^(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)'
+                     r'\s+"?(\w+)"?', re.IGNORECASE)
+_READ_ONLY = frozenset({"select", "pragma", "set", "show", "explain", "savepoint", "release", "rollback", "begin",
+                        "commit", "values", "analyze"})
+# Schema changes come from migrations (which end by setting a new generation) and tests.
+_SCHEMA = frozenset({"create", "drop", "alter"})
+_DML_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
 _BUMP = "UPDATE site_state SET content_generation = {value} WHERE id = 1"
 _WRITTEN = "playbook_content_written"
 _SKIP = "playbook_no_generation"  # an execution option of the migration connection
@@ -60,8 +74,17 @@ _READY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def writes_content(statement: str) -> bool:
-    match = _WRITE.match(statement)
-    return bool(match) and match.group(1).lower() not in PRIVATE_TABLES
+    """Whether SQL text may change what visitors see. Anything not known to be a read,
+    or a write to a private table, counts: a needless new generation costs a render,
+    a missed one would serve a stale page."""
+    text = _LEADING_COMMENTS.sub("", statement, count=1)
+    first = text.split(None, 1)[0].lower() if text.strip() else ""
+    if first in _READ_ONLY or first in _SCHEMA:
+        return False
+    if first == "with":  # a CTE in front of a SELECT, or of a write to an unnamed table
+        return bool(_DML_WORD.search(text))
+    target = _TARGET.match(text)
+    return target is None or target.group(1).lower() not in PRIVATE_TABLES
 
 
 # --- the generation, kept in the database ------------------------------------------------
@@ -71,26 +94,57 @@ def _on_begin(conn) -> None:
 
 
 def _after_cursor_execute(conn, cursor, statement, parameters, context, executemany) -> None:
-    if not conn.info.get(_WRITTEN) and writes_content(statement):
+    if not conn.info.get(_WRITTEN) and _changes_content(statement, context):
         conn.info[_WRITTEN] = True
+
+
+def _changes_content(statement: str, context) -> bool:
+    compiled = getattr(context, "compiled", None)
+    if compiled is not None and getattr(context, "isddl", False):
+        return False  # schema changes: create_all, or migrations (which set a generation at the end)
+    if compiled is not None and isinstance(getattr(compiled, "statement", None), UpdateBase):
+        table = getattr(compiled.statement, "table", None)
+        return getattr(table, "name", "").lower() not in PRIVATE_TABLES
+    return writes_content(statement)
 
 
 def _on_commit(conn) -> None:
     if not conn.info.pop(_WRITTEN, False) or conn.get_execution_options().get(_SKIP):
         return
-    cursor = conn.connection.dbapi_connection.cursor()
+    _bump(conn)
+
+
+def _bump(conn) -> None:
+    """Set a new generation on conn's open transaction, through the DBAPI cursor (this
+    runs inside the commit). A driver error is raised as SQLAlchemy's DBAPIError, as
+    the statement's own would be, so a lost database still answers 503."""
+    dbapi_connection = conn.connection.dbapi_connection
+    cursor = dbapi_connection.cursor()
+    statement = _EXISTS.get(conn.dialect.name, _EXISTS["postgresql"])
     try:
         if conn.engine not in _READY:
-            cursor.execute(_EXISTS.get(conn.dialect.name, _EXISTS["postgresql"]))
+            cursor.execute(statement)
             row = cursor.fetchone()
             if not row or row[0] is None:
-                return
+                return  # not migrated yet: nothing can be cached from this database
             _READY[conn.engine] = True
         # A fresh random value rather than +1: a database restored from a backup can
         # never come back to a value some worker still holds pages for.
-        cursor.execute(_BUMP.format(value=secrets.randbits(62)))
+        statement = _BUMP.format(value=secrets.randbits(62))
+        cursor.execute(statement)
+    except conn.dialect.loaded_dbapi.Error as error:
+        _READY.pop(conn.engine, None)  # look again next time (the table may be gone after a downgrade)
+        raise DBAPIError.instance(statement, None, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect,
+                                  connection_invalidated=conn.dialect.is_disconnect(error, dbapi_connection, cursor))
     finally:
         cursor.close()
+
+
+def new_generation(connection) -> None:
+    """Retire every worker's stored pages now, on `connection`'s transaction (after
+    migrations and restores, which change data outside the app's write tracking)."""
+    _READY.pop(connection.engine, None)
+    _bump(connection)
 
 
 def _on_rollback(conn) -> None:

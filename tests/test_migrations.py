@@ -89,3 +89,15 @@ def test_upgrading_a_database_with_data_keeps_every_row(empty_app):
         counts = {table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
                   for table in ("membership", "section", "item", "playbook")}
     assert counts == {"membership": 1, "section": 1, "item": 1, "playbook": 1}
+
+
+def test_upgrade_ends_with_a_new_content_generation(empty_app):
+    """Workers still running during an upgrade must not keep sending pages of the data
+    as it was: the migrations finish by setting a new content generation."""
+    upgrade(revision="5ac1132d4a5c")
+    with db.engine.connect() as connection:
+        first = connection.execute(text("SELECT content_generation FROM site_state")).scalar_one()
+    upgrade(revision="5ac1132d4a5c")  # nothing to do, and still a new generation
+    with db.engine.connect() as connection:
+        again = connection.execute(text("SELECT content_generation FROM site_state")).scalar_one()
+    assert first != 0 and again != first

@@ -6,13 +6,16 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from playbook import create_app
 from playbook.comments import services as comments
 from playbook.database import count_statements
 from playbook.extensions import db
-from playbook.models import Comment, FlagReason, Play, Playbook, SiteState, SubjectKind, TargetKind
+from playbook.models import (
+    Comment, Component, FlagReason, Framework, Play, Playbook, Resource, SiteState, SubjectKind, TargetKind,
+)
 from playbook.moderation import services as moderation
 from playbook.models.moderation import Decision
 from playbook.pagecache import PageCache, current_generation, writes_content
@@ -101,6 +104,17 @@ def test_store_stays_within_its_byte_budget_dropping_the_least_recently_used():
     ('UPDATE "user" SET display_name=? WHERE "user".id = ?', True),
     ('INSERT OR REPLACE INTO search_document (title) VALUES (?)', True),
     ('  update Play set title = ?', True),
+    ('REPLACE INTO play (id, title) VALUES (?, ?)', True),
+    ('WITH picked AS (SELECT 1) INSERT INTO item (id) SELECT * FROM picked', True),
+    ('/* a hint */ UPDATE playbook SET title = ?', True),
+    ('-- a note\nDELETE FROM comment WHERE id = ?', True),
+    ('MERGE INTO play USING x ON true WHEN MATCHED THEN DELETE', True),
+    ('TRUNCATE play', True),
+    ('SOMETHING NEW', True),  # what it cannot classify counts as a write
+    ('UPDATE OR IGNORE login_session SET last_seen_at = ?', False),
+    ('SAVEPOINT sa_savepoint_1', False),
+    ('CREATE INDEX ix_x ON play (title)', False),  # schema: migrations set a generation when done
+    ('RELEASE SAVEPOINT sa_savepoint_1', False),
     ('INSERT INTO login_session (token_hash) VALUES (?)', False),
     ('DELETE FROM auth_attempt WHERE created_at < ?', False),
     ('INSERT INTO notification (user_id) VALUES (?)', False),
@@ -123,6 +137,31 @@ def test_a_committed_write_changes_the_generation_and_a_rollback_does_not(app, l
     db.session.execute(update(Play).where(Play.id == 1).values(title="Committed"))
     db.session.commit()
     assert _generation() != before
+
+
+def test_a_write_behind_a_common_table_expression_changes_the_generation(app, library):
+    before = _generation()
+    db.session.execute(text("WITH renamed AS (SELECT 'Behind a CTE' AS title) "
+                            "UPDATE play SET title = (SELECT title FROM renamed) WHERE id = 1"))
+    db.session.commit()
+    assert _generation() != before
+
+
+def test_a_failed_bump_is_a_database_error_and_writes_go_on_without_the_table(app, library):
+    """The bump runs inside the commit: its failure must reach the app as SQLAlchemy's
+    DBAPIError (a lost database answers 503), and a database without site_state
+    (mid-downgrade) must still take writes."""
+    db.session.execute(update(Play).where(Play.id == 1).values(title="Seen the table"))
+    db.session.commit()
+    db.session.execute(text("DROP TABLE site_state"))
+    db.session.commit()
+    db.session.execute(update(Play).where(Play.id == 1).values(title="Table gone"))
+    with pytest.raises(DBAPIError):
+        db.session.commit()
+    db.session.rollback()
+    db.session.execute(update(Play).where(Play.id == 1).values(title="Written anyway"))
+    db.session.commit()
+    assert db.session.get(Play, 1).title == "Written anyway"
 
 
 def test_writes_to_private_bookkeeping_leave_the_generation_alone(app, client, member):
@@ -151,11 +190,27 @@ def test_a_visitor_gets_the_stored_page_with_a_single_statement(visitor, public_
 
 def test_every_public_page_is_served_again_from_the_store(app, visitor, public_playbook):
     play = db.session.scalar(select(Play.id).order_by(Play.id))
-    for url in ["/", "/library/", "/library/plays/", f"/library/plays/{play}", "/library/search?q=voice",
-                "/gallery/", f"/playbooks/{public_playbook.id}"]:
+    first = lambda model: db.session.scalar(select(model.id).order_by(model.id))  # noqa: E731
+    for url in ["/", "/library/", "/library/plays/", f"/library/plays/{play}", "/library/resources/",
+                f"/library/resources/{first(Resource)}", "/library/frameworks/",
+                f"/library/frameworks/{first(Framework)}", f"/library/components/{first(Component)}",
+                "/library/search?q=voice", "/gallery/", f"/playbooks/{public_playbook.id}"]:
         _, first = _statements(visitor, url)
         count, again = _statements(visitor, url)
         assert count == 1 and again == first, url
+
+
+def test_a_stored_page_is_rendered_again_after_its_configured_lifetime(app, visitor, public_playbook):
+    cache = app.extensions["page_cache"]
+    assert cache.max_age == app.config["PLAYBOOK_PAGE_CACHE_SECONDS"] == 60
+    clock = Clock()
+    cache.clock = clock
+    url = f"/playbooks/{public_playbook.id}"
+    visitor.get(url)
+    clock.now += 59
+    assert _statements(visitor, url)[0] == 1
+    clock.now += 2
+    assert _statements(visitor, url)[0] > 1
 
 
 def test_an_edit_by_the_team_shows_at_once(visitor, member, public_playbook):
