@@ -89,7 +89,8 @@ def writes_content(statement: str) -> bool:
 
 # --- the generation, kept in the database ------------------------------------------------
 
-def _on_begin(conn) -> None:
+def _forget_writes(conn) -> None:
+    """A transaction begins or rolls back: nothing it wrote will be seen."""
     conn.info.pop(_WRITTEN, None)
 
 
@@ -147,17 +148,13 @@ def new_generation(connection) -> None:
     _bump(connection)
 
 
-def _on_rollback(conn) -> None:
-    conn.info.pop(_WRITTEN, None)
-
-
 def track_writes(engine: Engine) -> None:
     """Bump the content generation at the commit of every transaction on `engine`
     that wrote to a table visitors can see."""
-    event.listen(engine, "begin", _on_begin)
+    event.listen(engine, "begin", _forget_writes)
     event.listen(engine, "after_cursor_execute", _after_cursor_execute)
     event.listen(engine, "commit", _on_commit)
-    event.listen(engine, "rollback", _on_rollback)
+    event.listen(engine, "rollback", _forget_writes)
 
 
 def skip_generation(connection) -> None:
