@@ -1,11 +1,11 @@
 """Entry point: `python run.py` prepares the database and serves the app locally;
 `flask` commands and gunicorn (`run:app`) use the same app object."""
+
 import gc
 import os
 
-from playbook import create_app
+from playbook import create_app, models
 from playbook.extensions import db
-from playbook import models
 
 app = create_app()
 # What the app built at start-up lives as long as the process: take it out of the

@@ -11,6 +11,7 @@ and drives it with wrk at 16 connections. Each page runs in several short rounds
 alternating with an in-memory page of the same size (PLAYBOOK_BENCH_ROUTES=1), so
 the result reads as a ratio that holds on a noisy machine. It prints a table and
 writes bench/results/<timestamp>.json. See the README's "Benchmark" section."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,33 +39,72 @@ BIN = ROOT / ".venv" / "bin"
 RESULTS = ROOT / "bench" / "results"
 CACHE = RESULTS / "cache"
 LUA = ROOT / "bench" / "report.lua"
-SEARCH_TERMS = ["student voice", "rubric", "family engagement", "goal setting", "math fluency", "portfolios"]
+SEARCH_TERMS = [
+    "student voice",
+    "rubric",
+    "family engagement",
+    "goal setting",
+    "math fluency",
+    "portfolios",
+]
 PEOPLE = {
-    "moderator": {"email": "bench-moderator@example.org", "name": "Bench Moderator", "role": "moderator",
-                  "password": "bench moderator passphrase 2026"},
-    "member": {"email": "bench-member@example.org", "name": "Bench Member", "role": "member",
-               "password": "bench member passphrase 2026"},
+    "moderator": {
+        "email": "bench-moderator@example.org",
+        "name": "Bench Moderator",
+        "role": "moderator",
+        "password": "bench moderator passphrase 2026",
+    },
+    "member": {
+        "email": "bench-member@example.org",
+        "name": "Bench Member",
+        "role": "member",
+        "password": "bench member passphrase 2026",
+    },
 }
-TARGETS = {"ratio": 0.60, "playbook_p99_ms": 100, "search_p99_ms": 50, "playbook_statements": 6, "worker_rss_mb": 120}
+TARGETS = {
+    "ratio": 0.60,
+    "playbook_p99_ms": 100,
+    "search_p99_ms": 50,
+    "playbook_statements": 6,
+    "worker_rss_mb": 120,
+}
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", metavar="URL", help="benchmark on this PostgreSQL database (dropped and "
-                        "filled again unless --reuse); SQLite otherwise")
-    parser.add_argument("--reuse", action="store_true", help="with --postgres: keep the data if it is there")
-    parser.add_argument("--scale", type=float, default=1.0, help="generate-data --scale (default 1: full scale)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="benchmark on this PostgreSQL database (dropped and "
+        "filled again unless --reuse); SQLite otherwise",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --postgres: keep the data if it is there"
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="generate-data --scale (default 1: full scale)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rebuild", action="store_true", help="generate the SQLite data again")
-    parser.add_argument("--duration", type=float, default=30, help="seconds of load per page (default 30)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds the duration is split into (default 3)")
+    parser.add_argument(
+        "--duration", type=float, default=30, help="seconds of load per page (default 30)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds the duration is split into (default 3)"
+    )
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: leave the cores to gunicorn)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="wrk threads (default 1: leave the cores to gunicorn)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     return parser.parse_args()
 
 
 # --- tools and data ------------------------------------------------------------------
+
 
 def ensure_wrk() -> str:
     found = shutil.which("wrk")
@@ -73,32 +113,59 @@ def ensure_wrk() -> str:
     if os.geteuid() == 0 and shutil.which("apt-get"):
         print("Installing wrk with apt-get ...", flush=True)
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, check=False, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            env=env,
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
         if not shutil.which("wrk"):
-            subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, stdout=subprocess.DEVNULL)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                ["apt-get", "update", "-qq"], env=env, check=False, stdout=subprocess.DEVNULL
+            )
+            subprocess.run(
+                ["apt-get", "install", "-y", "-qq", "wrk"],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         return shutil.which("wrk")
-    raise SystemExit("The benchmark needs wrk (the HTTP load tool). Install it, e.g. `sudo apt-get install wrk`, "
-                     "and run again.")
+    raise SystemExit(
+        "The benchmark needs wrk (the HTTP load tool). Install it, e.g. `sudo apt-get install wrk`, "
+        "and run again."
+    )
 
 
 def flask(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "flask"), "--app", "run:app", *args], cwd=ROOT, env=env, text=True,
-                          capture_output=True, check=check)
+    return subprocess.run(
+        [str(BIN / "flask"), "--app", "run:app", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=check,
+    )
 
 
 def base_env(database_url: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PLAYBOOK_", "TEST_DATABASE"))}
-    env.update(DATABASE_URL=database_url, PLAYBOOK_CONFIG="production", PLAYBOOK_SECURE_COOKIES="0",
-               PLAYBOOK_BENCH_ROUTES="1", PLAYBOOK_TRUSTED_HOSTS="127.0.0.1,localhost",
-               SECRET_KEY=secrets.token_hex(32))
+    env.update(
+        DATABASE_URL=database_url,
+        PLAYBOOK_CONFIG="production",
+        PLAYBOOK_SECURE_COOKIES="0",
+        PLAYBOOK_BENCH_ROUTES="1",
+        PLAYBOOK_TRUSTED_HOSTS="127.0.0.1,localhost",
+        SECRET_KEY=secrets.token_hex(32),
+    )
     return env
 
 
 def fingerprint(args) -> str:
     """What the cached data depends on: the generator, the schema and the scale."""
     digest = hashlib.sha256(f"{args.scale}:{args.seed}".encode())
-    for path in sorted([*ROOT.glob("playbook/devdata*.py"), *ROOT.glob("migrations/versions/*.py")]):
+    for path in sorted(
+        [*ROOT.glob("playbook/devdata*.py"), *ROOT.glob("migrations/versions/*.py")]
+    ):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -106,7 +173,9 @@ def fingerprint(args) -> str:
 def generate(env: dict, args) -> str:
     print("Applying migrations and loading the starter library (flask setup) ...", flush=True)
     flask(env, "setup")
-    print(f"Generating district-scale data (flask generate-data --scale {args.scale}) ...", flush=True)
+    print(
+        f"Generating district-scale data (flask generate-data --scale {args.scale}) ...", flush=True
+    )
     started = time.monotonic()
     done = flask(env, "generate-data", "--scale", str(args.scale), "--seed", str(args.seed))
     print(done.stdout.strip().splitlines()[-2], f"({time.monotonic() - started:.0f} s)", flush=True)
@@ -144,7 +213,9 @@ def postgres_database(args) -> str:
     name = urllib.parse.urlsplit(url).path.lstrip("/")
     admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).scalar()
         if exists and not args.reuse:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))  # nosec B608 - name from the bench's own option
         if not exists or not args.reuse:
@@ -157,8 +228,18 @@ def postgres_database(args) -> str:
 
 def ensure_people(env: dict) -> None:
     for who, person in PEOPLE.items():
-        made = flask(env, "create-user", person["email"], "--name", person["name"], "--role", person["role"],
-                     "--password", person["password"], check=False)
+        made = flask(
+            env,
+            "create-user",
+            person["email"],
+            "--name",
+            person["name"],
+            "--role",
+            person["role"],
+            "--password",
+            person["password"],
+            check=False,
+        )
         if made.returncode != 0 and "already exists" not in made.stderr + made.stdout:
             raise SystemExit(f"could not create the benchmark {who}:\n{made.stderr}")
 
@@ -169,15 +250,20 @@ def benchmark_playbook_id(env: dict) -> int:
     url = env["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
     engine = create_engine(url)
     with engine.connect() as connection:
-        found = connection.execute(text("SELECT id FROM playbook WHERE title = :t ORDER BY id LIMIT 1"),
-                                   {"t": "Benchmark playbook"}).scalar()
+        found = connection.execute(
+            text("SELECT id FROM playbook WHERE title = :t ORDER BY id LIMIT 1"),
+            {"t": "Benchmark playbook"},
+        ).scalar()
     engine.dispose()
     if found is None:
-        raise SystemExit("the database has no “Benchmark playbook”: was it made with flask generate-data?")
+        raise SystemExit(
+            "the database has no “Benchmark playbook”: was it made with flask generate-data?"
+        )
     return found
 
 
 # --- the server ----------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -186,13 +272,29 @@ def free_port() -> int:
 
 
 def start_gunicorn(env: dict, port: int, workers: int, log: Path) -> subprocess.Popen:
-    handle = open(log, "w")
-    server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                               "--log-level", "warning", "run:app"], cwd=ROOT, env=env, stdout=handle, stderr=handle)
+    handle = open(log, "w")  # noqa: SIM115 (the server writes to it until stopped)
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "run:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=handle,
+        stderr=handle,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"gunicorn stopped (exit {server.returncode}):\n{log.read_text()[-3000:]}")
+            raise SystemExit(
+                f"gunicorn stopped (exit {server.returncode}):\n{log.read_text()[-3000:]}"
+            )
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
                 if response.status == 200 and len(worker_pids(server.pid)) == workers:
@@ -238,8 +340,9 @@ def sign_in(base: str, person: dict) -> str:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base}/auth/login", timeout=10).read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode({"csrf_token": token, "email": person["email"],
-                                   "password": person["password"]}).encode()
+    form = urllib.parse.urlencode(
+        {"csrf_token": token, "email": person["email"], "password": person["password"]}
+    ).encode()
     opener.open(f"{base}/auth/login", data=form, timeout=30).read()
     if person["name"] not in opener.open(f"{base}/", timeout=10).read().decode():
         raise SystemExit(f"{person['name']} could not sign in over HTTP")
@@ -257,14 +360,33 @@ def status_of(url: str, cookie: str) -> int:
 
 # --- load -----------------------------------------------------------------------------
 
+
 def run_wrk(wrk: str, base: str, page: dict, seconds: float, args) -> dict:
-    env = {**os.environ, "BENCH_PATHS": "|".join(page["paths"]), "BENCH_COOKIE": page.get("cookie", "")}
-    done = subprocess.run([wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{max(1, round(seconds))}s",
-                           "--timeout", "10s", "-s", str(LUA), base + page["paths"][0]],
-                          env=env, text=True, capture_output=True, check=True)
+    env = {
+        **os.environ,
+        "BENCH_PATHS": "|".join(page["paths"]),
+        "BENCH_COOKIE": page.get("cookie", ""),
+    }
+    done = subprocess.run(
+        [
+            wrk,
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA),
+            base + page["paths"][0],
+        ],
+        env=env,
+        text=True,
+        capture_output=True,
+        check=True,
+    )
     line = next(line for line in done.stdout.splitlines() if line.startswith("BENCH_JSON "))
     settle(base)
-    return json.loads(line[len("BENCH_JSON "):])
+    return json.loads(line[len("BENCH_JSON ") :])
 
 
 def settle(base: str, limit: float = 120) -> None:
@@ -284,58 +406,120 @@ def combine(rounds: list[dict]) -> dict:
     requests = sum(r["requests"] for r in rounds)
     seconds = sum(r["duration_us"] for r in rounds) / 1e6
     errors = {key: sum(r["errors"][key] for r in rounds) for key in rounds[0]["errors"]}
-    return {"requests": requests, "seconds": round(seconds, 1), "rps": round(requests / seconds, 1),
-            "p50_ms": round(statistics.median(r["p50_us"] for r in rounds) / 1000, 1),
-            "p95_ms": round(max(r["p95_us"] for r in rounds) / 1000, 1),
-            "p99_ms": round(max(r["p99_us"] for r in rounds) / 1000, 1),
-            "errors": errors, "rounds": rounds}
+    return {
+        "requests": requests,
+        "seconds": round(seconds, 1),
+        "rps": round(requests / seconds, 1),
+        "p50_ms": round(statistics.median(r["p50_us"] for r in rounds) / 1000, 1),
+        "p95_ms": round(max(r["p95_us"] for r in rounds) / 1000, 1),
+        "p99_ms": round(max(r["p99_us"] for r in rounds) / 1000, 1),
+        "errors": errors,
+        "rounds": rounds,
+    }
 
 
 def pages_for(playbook_id: int, cookies: dict[str, str]) -> list[dict]:
     search = [f"/library/search?{urllib.parse.urlencode({'q': term})}" for term in SEARCH_TERMS]
     return [
-        {"name": "playbook", "label": "Playbook page (50 items, 100 comments), visitor",
-         "paths": [f"/playbooks/{playbook_id}"]},
-        {"name": "playbook_signed_in", "label": "The same page, a signed-in member (rendered)",
-         "paths": [f"/playbooks/{playbook_id}"], "cookie": cookies.get("member", ""), "as": "member"},
-        {"name": "search", "label": f"Library search ({len(SEARCH_TERMS)} terms), visitor", "paths": search},
+        {
+            "name": "playbook",
+            "label": "Playbook page (50 items, 100 comments), visitor",
+            "paths": [f"/playbooks/{playbook_id}"],
+        },
+        {
+            "name": "playbook_signed_in",
+            "label": "The same page, a signed-in member (rendered)",
+            "paths": [f"/playbooks/{playbook_id}"],
+            "cookie": cookies.get("member", ""),
+            "as": "member",
+        },
+        {
+            "name": "search",
+            "label": f"Library search ({len(SEARCH_TERMS)} terms), visitor",
+            "paths": search,
+        },
         {"name": "gallery", "label": "Gallery, visitor", "paths": ["/gallery/"]},
-        {"name": "moderation", "label": "Moderation queue (pending), moderator", "paths": ["/moderation/?tab=pending"],
-         "cookie": cookies.get("moderator", ""), "as": "moderator"},
+        {
+            "name": "moderation",
+            "label": "Moderation queue (pending), moderator",
+            "paths": ["/moderation/?tab=pending"],
+            "cookie": cookies.get("moderator", ""),
+            "as": "moderator",
+        },
     ]
 
 
 # --- report ---------------------------------------------------------------------------
 
+
 def check_targets(pages: dict, workers: list[dict]) -> list[dict]:
     checks = []
 
     def check(name, value, target, ok, unit=""):
-        checks.append({"target": name, "value": value, "limit": target, "met": bool(ok), "unit": unit})
+        checks.append(
+            {"target": name, "value": value, "limit": target, "met": bool(ok), "unit": unit}
+        )
 
     playbook, memory = pages.get("playbook"), pages.get("in_memory")
     if playbook and memory:
         ratio = playbook["rps"] / memory["rps"] if memory["rps"] else 0.0
-        check("playbook page req/s vs the in-memory page", round(ratio, 3), TARGETS["ratio"], ratio >= TARGETS["ratio"])
-        check("playbook page p99", playbook["p99_ms"], TARGETS["playbook_p99_ms"],
-              playbook["p99_ms"] <= TARGETS["playbook_p99_ms"], "ms")
-        check("playbook page SQL statements", playbook["statements"], TARGETS["playbook_statements"],
-              playbook["statements"] <= TARGETS["playbook_statements"])
+        check(
+            "playbook page req/s vs the in-memory page",
+            round(ratio, 3),
+            TARGETS["ratio"],
+            ratio >= TARGETS["ratio"],
+        )
+        check(
+            "playbook page p99",
+            playbook["p99_ms"],
+            TARGETS["playbook_p99_ms"],
+            playbook["p99_ms"] <= TARGETS["playbook_p99_ms"],
+            "ms",
+        )
+        check(
+            "playbook page SQL statements",
+            playbook["statements"],
+            TARGETS["playbook_statements"],
+            playbook["statements"] <= TARGETS["playbook_statements"],
+        )
     signed_in = pages.get("playbook_signed_in")
     if signed_in and memory:
         ratio = signed_in["rps"] / memory["rps"] if memory["rps"] else 0.0
-        check("signed-in playbook page req/s vs the in-memory page", round(ratio, 3), TARGETS["ratio"],
-              ratio >= TARGETS["ratio"])
-        check("signed-in playbook page p99", signed_in["p99_ms"], TARGETS["playbook_p99_ms"],
-              signed_in["p99_ms"] <= TARGETS["playbook_p99_ms"], "ms")
-        check("signed-in playbook page SQL statements", signed_in["statements"], TARGETS["playbook_statements"],
-              signed_in["statements"] <= TARGETS["playbook_statements"])
+        check(
+            "signed-in playbook page req/s vs the in-memory page",
+            round(ratio, 3),
+            TARGETS["ratio"],
+            ratio >= TARGETS["ratio"],
+        )
+        check(
+            "signed-in playbook page p99",
+            signed_in["p99_ms"],
+            TARGETS["playbook_p99_ms"],
+            signed_in["p99_ms"] <= TARGETS["playbook_p99_ms"],
+            "ms",
+        )
+        check(
+            "signed-in playbook page SQL statements",
+            signed_in["statements"],
+            TARGETS["playbook_statements"],
+            signed_in["statements"] <= TARGETS["playbook_statements"],
+        )
     if pages.get("search"):
-        check("library search p99", pages["search"]["p99_ms"], TARGETS["search_p99_ms"],
-              pages["search"]["p99_ms"] <= TARGETS["search_p99_ms"], "ms")
+        check(
+            "library search p99",
+            pages["search"]["p99_ms"],
+            TARGETS["search_p99_ms"],
+            pages["search"]["p99_ms"] <= TARGETS["search_p99_ms"],
+            "ms",
+        )
     for worker in workers:
-        check(f"worker {worker['pid']} resident memory", worker["rss_mb"], TARGETS["worker_rss_mb"],
-              worker["rss_mb"] <= TARGETS["worker_rss_mb"], "MB")
+        check(
+            f"worker {worker['pid']} resident memory",
+            worker["rss_mb"],
+            TARGETS["worker_rss_mb"],
+            worker["rss_mb"] <= TARGETS["worker_rss_mb"],
+            "MB",
+        )
     return checks
 
 
@@ -346,23 +530,38 @@ def _sql(page: dict) -> str:
 
 
 def print_table(report: dict) -> None:
-    print(f"\n{report['database']} · {report['settings']['workers']} gunicorn sync workers · "
-          f"{report['settings']['connections']} connections · {report['settings']['duration']} s per page "
-          f"in {report['settings']['rounds']} rounds · {report['machine']['cpus']} CPUs")
-    print(f"{'page':<52} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'SQL':>7} {'KB':>6} {'errors':>6}")
-    for name, page in report["pages"].items():
+    print(
+        f"\n{report['database']} · {report['settings']['workers']} gunicorn sync workers · "
+        f"{report['settings']['connections']} connections · {report['settings']['duration']} s per page "
+        f"in {report['settings']['rounds']} rounds · {report['machine']['cpus']} CPUs"
+    )
+    print(
+        f"{'page':<52} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'SQL':>7} {'KB':>6} {'errors':>6}"
+    )
+    for page in report["pages"].values():
         if "skipped" in page:
             print(f"{page['label']:<52} skipped: {page['skipped']}")
             continue
         errors = sum(page["errors"].values())
-        print(f"{page['label']:<52} {page['rps']:>8.1f} {page['p50_ms']:>7.1f} {page['p95_ms']:>7.1f} "
-              f"{page['p99_ms']:>7.1f} {_sql(page):>7} {page['bytes'] / 1024:>6.1f} {errors:>6}")
-    print("SQL: statements per request; a/b: a to render the page, b to serve it from the page cache")
-    print("workers: " + ", ".join(f"pid {w['pid']} {w['rss_mb']} MB (peak {w['peak_rss_mb']} MB)"
-                                  for w in report["workers"]))
+        print(
+            f"{page['label']:<52} {page['rps']:>8.1f} {page['p50_ms']:>7.1f} {page['p95_ms']:>7.1f} "
+            f"{page['p99_ms']:>7.1f} {_sql(page):>7} {page['bytes'] / 1024:>6.1f} {errors:>6}"
+        )
+    print(
+        "SQL: statements per request; a/b: a to render the page, b to serve it from the page cache"
+    )
+    print(
+        "workers: "
+        + ", ".join(
+            f"pid {w['pid']} {w['rss_mb']} MB (peak {w['peak_rss_mb']} MB)"
+            for w in report["workers"]
+        )
+    )
     for item in report["targets"]:
         mark = "met   " if item["met"] else "MISSED"
-        print(f"  {mark} {item['target']}: {item['value']}{item['unit']} (limit {item['limit']}{item['unit']})")
+        print(
+            f"  {mark} {item['target']}: {item['value']}{item['unit']} (limit {item['limit']}{item['unit']})"
+        )
     print(f"\nWritten to {report['file']}")
 
 
@@ -379,7 +578,7 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path = RESULTS / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     report["file"] = str(path.relative_to(ROOT))
     path.write_text(json.dumps(report, indent=2) + "\n")
     print_table(report)
@@ -388,16 +587,42 @@ def main() -> None:
 def measure(wrk: str, env: dict, playbook_id: int, args, workdir: Path) -> dict:
     pages = pages_for(playbook_id, {})
     counted = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "statements.py"),
-         json.dumps({"pages": [{"name": p["name"], "paths": p["paths"], "as": p.get("as", "visitor")}
-                               for p in pages], "people": PEOPLE})],
-        cwd=ROOT, env=env, text=True, capture_output=True, check=True)
-    statements = json.loads(next(line for line in counted.stdout.splitlines()
-                                 if line.startswith("BENCH_STATEMENTS "))[len("BENCH_STATEMENTS "):])
+        [
+            sys.executable,
+            str(ROOT / "bench" / "statements.py"),
+            json.dumps(
+                {
+                    "pages": [
+                        {"name": p["name"], "paths": p["paths"], "as": p.get("as", "visitor")}
+                        for p in pages
+                    ],
+                    "people": PEOPLE,
+                }
+            ),
+        ],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    statements = json.loads(
+        next(line for line in counted.stdout.splitlines() if line.startswith("BENCH_STATEMENTS "))[
+            len("BENCH_STATEMENTS ") :
+        ]
+    )
     size = statements["playbook"]["bytes"]
-    yardstick = {"name": "in_memory", "label": f"In-memory page of the same size ({size / 1024:.0f} KB)",
-                 "paths": [f"/_bench/page?bytes={size}"]}
-    statements["in_memory"] = {"statements": 0, "statements_served": 0, "bytes": size, "status": 200}
+    yardstick = {
+        "name": "in_memory",
+        "label": f"In-memory page of the same size ({size / 1024:.0f} KB)",
+        "paths": [f"/_bench/page?bytes={size}"],
+    }
+    statements["in_memory"] = {
+        "statements": 0,
+        "statements_served": 0,
+        "bytes": size,
+        "status": 200,
+    }
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_gunicorn(env, port, args.workers, workdir / "gunicorn.log")
@@ -409,7 +634,10 @@ def measure(wrk: str, env: dict, playbook_id: int, args, workdir: Path) -> dict:
         for page in pages:
             code = status_of(base + page["paths"][0], page.get("cookie", ""))
             if code != 200:
-                results[page["name"]] = {"label": page["label"], "skipped": f"{page['paths'][0]} answered {code}"}
+                results[page["name"]] = {
+                    "label": page["label"],
+                    "skipped": f"{page['paths'][0]} answered {code}",
+                }
                 continue
             live.append(page)
             run_wrk(wrk, base, page, 2, args)  # warm-up, not counted
@@ -417,30 +645,62 @@ def measure(wrk: str, env: dict, playbook_id: int, args, workdir: Path) -> dict:
         for round_number in range(args.rounds):
             for page in live:
                 print(f"round {round_number + 1}/{args.rounds}: {page['label']}", flush=True)
-                rounds[page["name"]].append(run_wrk(wrk, base, page, args.duration / args.rounds, args))
+                rounds[page["name"]].append(
+                    run_wrk(wrk, base, page, args.duration / args.rounds, args)
+                )
         for page in live:
             counts = statements.get(page["name"], {})
-            results[page["name"]] = {"label": page["label"], "paths": page["paths"], **combine(rounds[page["name"]]),
-                                     "statements": counts.get("statements"), "bytes": counts.get("bytes", 0),
-                                     "statements_each": counts.get("statements_each"),
-                                     "statements_served": counts.get("statements_served", counts.get("statements"))}
+            results[page["name"]] = {
+                "label": page["label"],
+                "paths": page["paths"],
+                **combine(rounds[page["name"]]),
+                "statements": counts.get("statements"),
+                "bytes": counts.get("bytes", 0),
+                "statements_each": counts.get("statements_each"),
+                "statements_served": counts.get("statements_served", counts.get("statements")),
+            }
         workers = [memory_mb(pid) for pid in worker_pids(server.pid)]
     finally:
         stop(server)
-    ordered = {name: results[name] for name in ("in_memory", "playbook", "playbook_signed_in", "search", "gallery",
-                                                "moderation")
-               if name in results}
+    ordered = {
+        name: results[name]
+        for name in (
+            "in_memory",
+            "playbook",
+            "playbook_signed_in",
+            "search",
+            "gallery",
+            "moderation",
+        )
+        if name in results
+    }
     import sqlalchemy
 
-    return {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "database": "PostgreSQL" if "postgresql" in env["DATABASE_URL"] else f"SQLite {sqlite3.sqlite_version}",
-            "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "sqlalchemy": sqlalchemy.__version__,
-                        "load": os.getloadavg()},
-            "settings": {"scale": args.scale, "seed": args.seed, "workers": args.workers,
-                         "connections": args.connections, "wrk_threads": args.threads, "duration": args.duration,
-                         "rounds": args.rounds},
-            "benchmark_playbook_id": playbook_id, "pages": ordered, "workers": workers,
-            "targets": check_targets(ordered, workers)}
+    return {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": "PostgreSQL"
+        if "postgresql" in env["DATABASE_URL"]
+        else f"SQLite {sqlite3.sqlite_version}",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "sqlalchemy": sqlalchemy.__version__,
+            "load": os.getloadavg(),
+        },
+        "settings": {
+            "scale": args.scale,
+            "seed": args.seed,
+            "workers": args.workers,
+            "connections": args.connections,
+            "wrk_threads": args.threads,
+            "duration": args.duration,
+            "rounds": args.rounds,
+        },
+        "benchmark_playbook_id": playbook_id,
+        "pages": ordered,
+        "workers": workers,
+        "targets": check_targets(ordered, workers),
+    }
 
 
 if __name__ == "__main__":

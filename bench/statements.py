@@ -10,6 +10,7 @@ request, so a visitor's page comes from the page cache).
 
 Input (argv[1]): JSON {"pages": [{"name", "paths", "as"}], "people": {who: {"email", "password"}}}, where
 "as" is "visitor" or one of the people."""
+
 from __future__ import annotations
 
 import json
@@ -25,12 +26,19 @@ def main() -> None:
     from playbook.config import config_from_env
 
     spec = json.loads(sys.argv[1])
-    rendering = create_app(type("RenderEveryTime", (config_from_env(),), {"PLAYBOOK_PAGE_CACHE_BYTES": 0}))
+    rendering = create_app(
+        type("RenderEveryTime", (config_from_env(),), {"PLAYBOOK_PAGE_CACHE_BYTES": 0})
+    )
     served = create_app()
     rendered, repeated = _count(rendering, spec), _count(served, spec)
-    results = {name: {**counts, "statements_served": repeated[name]["statements"],
-                      "statements_served_each": repeated[name]["statements_each"]}
-               for name, counts in rendered.items()}
+    results = {
+        name: {
+            **counts,
+            "statements_served": repeated[name]["statements"],
+            "statements_served_each": repeated[name]["statements_each"],
+        }
+        for name, counts in rendered.items()
+    }
     print("BENCH_STATEMENTS " + json.dumps(results))
 
 
@@ -56,16 +64,22 @@ def _count(app, spec: dict) -> dict:
             counts.append(len(statements))
             sizes.append(len(response.data))
             statuses.append(response.status_code)
-        results[page["name"]] = {"statements": max(counts), "statements_each": counts, "bytes": max(sizes),
-                                 "status": max(statuses)}
+        results[page["name"]] = {
+            "statements": max(counts),
+            "statements_each": counts,
+            "bytes": max(sizes),
+            "status": max(statuses),
+        }
     return results
 
 
 def _sign_in(client, person: dict) -> None:
     page = client.get("/auth/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = client.post("/auth/login", data={"csrf_token": token, "email": person["email"],
-                                                "password": person["password"]})
+    response = client.post(
+        "/auth/login",
+        data={"csrf_token": token, "email": person["email"], "password": person["password"]},
+    )
     if response.status_code != 302:
         raise SystemExit(f"{person['email']} could not sign in (status {response.status_code})")
 

@@ -1,4 +1,5 @@
 """Alembic environment for Flask-Migrate: uses the app's engine and metadata."""
+
 import logging
 from logging.config import fileConfig
 
@@ -12,7 +13,9 @@ logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db
 engine = target_db.engine
-config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+config.set_main_option(
+    "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+)
 
 from playbook.models.search import include_in_schema_comparison as include_object  # noqa: E402
 from playbook.pagecache import new_generation, skip_generation  # noqa: E402
@@ -32,8 +35,13 @@ def process_revision_directives(context_, revision, directives):
 
 
 def run_migrations_offline():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_db.metadata,
-                      literal_binds=True, include_object=include_object, render_as_batch=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_db.metadata,
+        literal_binds=True,
+        include_object=include_object,
+        render_as_batch=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,4 +1,5 @@
 """The application factory."""
+
 from __future__ import annotations
 
 import os
@@ -45,7 +46,9 @@ def load_config(app: Flask, config: type[Config] | dict | None) -> None:
         app.config.from_object(config_class)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "playbook.sqlite")
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "playbook.sqlite"
+        )
     config_class.check(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(app)
@@ -97,9 +100,31 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from playbook import accounts, admin, auth, comments, gallery, home, library, moderation, notifications, playbooks
+    from playbook import (
+        accounts,
+        admin,
+        auth,
+        comments,
+        gallery,
+        home,
+        library,
+        moderation,
+        notifications,
+        playbooks,
+    )
 
-    for module in (home, auth, accounts, library, playbooks, gallery, comments, moderation, notifications, admin):
+    for module in (
+        home,
+        auth,
+        accounts,
+        library,
+        playbooks,
+        gallery,
+        comments,
+        moderation,
+        notifications,
+        admin,
+    ):
         app.register_blueprint(module.bp)
     if app.config.get("PLAYBOOK_BENCH_ROUTES"):
         from playbook import benchpage
@@ -116,10 +141,19 @@ def register_error_handlers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from playbook import cli
 
-    for command in (cli.setup_command, cli.seed_library_command, cli.reindex_command,
-                    cli.create_user_command, cli.set_role_command, cli.purge_bin_command,
-                    cli.import_playbook_command, cli.deliver_mail_command, cli.backup_command,
-                    cli.restore_command, cli.generate_data_command):
+    for command in (
+        cli.setup_command,
+        cli.seed_library_command,
+        cli.reindex_command,
+        cli.create_user_command,
+        cli.set_role_command,
+        cli.purge_bin_command,
+        cli.import_playbook_command,
+        cli.deliver_mail_command,
+        cli.backup_command,
+        cli.restore_command,
+        cli.generate_data_command,
+    ):
         app.cli.add_command(command)
 
 

@@ -4,13 +4,14 @@ Both directions go through SQLite's online backup API, never a file copy: a copy
 the file taken while a worker writes can catch half a transaction (or miss what still
 sits in the write-ahead log), while the backup API reads one consistent snapshot.
 PostgreSQL has its own tools (pg_dump, pg_restore); these functions refuse it."""
+
 from __future__ import annotations
 
 import os
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
@@ -42,9 +43,12 @@ def live_database_path() -> Path:
         raise BackupError(
             f"The database is {url.get_backend_name()}, not SQLite: use its own tools instead, "
             "for example `pg_dump --format=custom --file=playbook.dump DATABASE_URL` to back up "
-            "and `pg_restore --clean --dbname=DATABASE_URL playbook.dump` to restore.")
+            "and `pg_restore --clean --dbname=DATABASE_URL playbook.dump` to restore."
+        )
     if not url.database or url.database == ":memory:" or url.query.get("mode") == "memory":
-        raise BackupError("The database lives in memory only; there is no file to back up or restore.")
+        raise BackupError(
+            "The database lives in memory only; there is no file to back up or restore."
+        )
     return Path(url.database).resolve()
 
 
@@ -62,10 +66,16 @@ def _integrity_problems(connection: sqlite3.Connection) -> list[str]:
 
 def _count(connection: sqlite3.Connection) -> tuple[int, int]:
     """(tables, rows) of the app's own tables, for the report."""
-    names = [row[0] for row in connection.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-    counts = [connection.execute(f"SELECT count(*) FROM {_quoted(name)}")  # nosec B608 - _quoted() identifier
-              .fetchone()[0] for name in names]
+    names = [
+        row[0]
+        for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    counts = [
+        connection.execute(f"SELECT count(*) FROM {_quoted(name)}").fetchone()[0]  # nosec B608 - _quoted() identifier
+        for name in names
+    ]
     return len(names), sum(counts)
 
 
@@ -93,9 +103,13 @@ def backup_database(destination: str | os.PathLike) -> DatabaseReport:
     source_path = live_database_path()
     target = Path(destination).resolve()
     if target == source_path:
-        raise BackupError("The backup cannot overwrite the database it copies; choose another file name.")
+        raise BackupError(
+            "The backup cannot overwrite the database it copies; choose another file name."
+        )
     if target.exists():
-        raise BackupError(f"{target} already exists; choose a new file name (a backup never overwrites a file).")
+        raise BackupError(
+            f"{target} already exists; choose a new file name (a backup never overwrites a file)."
+        )
     if not target.parent.is_dir():
         raise BackupError(f"The folder {target.parent} does not exist.")
     partial = target.with_name(target.name + ".partial")
@@ -136,24 +150,34 @@ def check_backup(source: str | os.PathLike) -> DatabaseReport:
                 raise BackupError(f"{path} is damaged: " + "; ".join(problems[:5]))
             version = _schema_version(connection)
             if version is None:
-                raise BackupError(f"{path} is not a Playbook database (it has no alembic_version table).")
+                raise BackupError(
+                    f"{path} is not a Playbook database (it has no alembic_version table)."
+                )
             expected = expected_schema_version()
             if version != expected:
                 raise BackupError(
                     f"{path} has database version {version or 'none'}, but this version of Playbook expects "
                     f"{expected}. Restore it with the release that made it, or into a copy you then upgrade "
-                    "with `flask db upgrade`.")
-            present = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                    "with `flask db upgrade`."
+                )
+            present = {
+                row[0]
+                for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
             missing = sorted(set(db.metadata.tables) - present)
             if missing:
-                raise BackupError(f"{path} is not a Playbook database: it lacks the tables {', '.join(missing[:5])}.")
+                raise BackupError(
+                    f"{path} is not a Playbook database: it lacks the tables {', '.join(missing[:5])}."
+                )
             tables, rows = _count(connection)
     except sqlite3.DatabaseError as error:
         raise BackupError(f"{path} cannot be read as a SQLite database: {error}.") from None
     return DatabaseReport(path, tables, rows, version)
 
 
-def restore_database(source: str | os.PathLike, keep_current: bool = True) -> tuple[DatabaseReport, Path | None]:
+def restore_database(
+    source: str | os.PathLike, keep_current: bool = True
+) -> tuple[DatabaseReport, Path | None]:
     """Replace every row of the configured SQLite database with the backup `source`,
     after checking it (check_backup). Unless keep_current is False, the database as it
     was is first backed up beside itself, so a restore can be undone. Uses the backup
@@ -166,12 +190,16 @@ def restore_database(source: str | os.PathLike, keep_current: bool = True) -> tu
         raise BackupError("That file is the database itself; there is nothing to restore.")
     kept = None
     if keep_current:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-        kept = backup_database(target.with_name(f"{target.stem}-before-restore-{stamp}{target.suffix}")).path
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        kept = backup_database(
+            target.with_name(f"{target.stem}-before-restore-{stamp}{target.suffix}")
+        ).path
     db.session.remove()
     try:
-        with closing(sqlite3.connect(f"{report.path.as_uri()}?mode=ro", uri=True)) as backup, \
-                db.engine.connect() as connection:
+        with (
+            closing(sqlite3.connect(f"{report.path.as_uri()}?mode=ro", uri=True)) as backup,
+            db.engine.connect() as connection,
+        ):
             backup.backup(connection.connection.driver_connection, pages=-1)
             problems = _integrity_problems(connection.connection.driver_connection)
     except sqlite3.Error as error:
@@ -180,7 +208,9 @@ def restore_database(source: str | os.PathLike, keep_current: bool = True) -> tu
         # Connections pooled before the restore may hold pages of the old database.
         db.engine.dispose()
     if problems:
-        raise BackupError("The restored database failed its integrity check: " + "; ".join(problems[:5]))
+        raise BackupError(
+            "The restored database failed its integrity check: " + "; ".join(problems[:5])
+        )
     with db.engine.begin() as connection:
         pagecache.new_generation(connection)  # workers' stored pages show the data as it was
     return report, kept

@@ -1,6 +1,7 @@
 """The benchmark's yardstick: a page of a requested size rendered from memory with
 the site's own layout, hooks and headers, and no database. Registered only when the
 app runs with PLAYBOOK_BENCH_ROUTES=1 (bench/run.py sets it); never in production."""
+
 from __future__ import annotations
 
 import random
@@ -32,7 +33,9 @@ def _text() -> tuple[str, ...]:
 @lru_cache(maxsize=32)
 def _paragraphs_for(size: int) -> tuple[str, ...]:
     """As many paragraphs as make the whole page about `size` bytes."""
-    room = size - len(render_template("bench/page.html", title="A page from memory", paragraphs=()).encode())
+    room = size - len(
+        render_template("bench/page.html", title="A page from memory", paragraphs=()).encode()
+    )
     chosen, used = [], 0
     for paragraph in _text():
         if used + len(paragraph) + _PARAGRAPH_MARKUP > room:
@@ -47,4 +50,6 @@ def _paragraphs_for(size: int) -> tuple[str, ...]:
 def page():
     """About ?bytes= bytes of HTML (50,000 by default), rendered from memory."""
     size = min(max(request.args.get("bytes", 50_000, type=int) or 0, 0), MAX_BYTES)
-    return render_template("bench/page.html", title="A page from memory", paragraphs=_paragraphs_for(size))
+    return render_template(
+        "bench/page.html", title="A page from memory", paragraphs=_paragraphs_for(size)
+    )

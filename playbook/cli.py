@@ -1,4 +1,5 @@
 """Command-line tasks: set up the database, load the library, manage people."""
+
 from __future__ import annotations
 
 import click
@@ -42,14 +43,21 @@ def reindex_command():
 @click.command("create-user")
 @click.argument("email")
 @click.option("--name", required=True, help="Display name shown on the site.")
-@click.option("--role", type=click.Choice([r.value for r in SiteRole]), default="member", show_default=True,
-              help="Site role: member, moderator or admin.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in SiteRole]),
+    default="member",
+    show_default=True,
+    help="Site role: member, moderator or admin.",
+)
 @click.password_option(help="The password (asked for when not given).")
 @with_appcontext
 def create_user_command(email, name, role, password):
     """Create an account, for example the first admin or moderator."""
     if auth_services.find_user_by_email(email):
-        raise click.ClickException(f"An account with {email} already exists; use set-role to change its role.")
+        raise click.ClickException(
+            f"An account with {email} already exists; use set-role to change its role."
+        )
     problem = password_problem(password, email=email, display_name=name)
     if problem:
         raise click.ClickException(problem)
@@ -82,7 +90,12 @@ def purge_bin_command():
 
 @click.command("import-playbook")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--owner", "owner_email", required=True, help="E-mail of the account that will own the new playbook.")
+@click.option(
+    "--owner",
+    "owner_email",
+    required=True,
+    help="E-mail of the account that will own the new playbook.",
+)
 @with_appcontext
 def import_playbook_command(path, owner_email):
     """Import a playbook from a JSON file made with "Export as JSON"."""
@@ -94,7 +107,9 @@ def import_playbook_command(path, owner_email):
     try:
         doc = importer.parse_document(raw)
     except importer.DocumentError as error:
-        raise click.ClickException("The file cannot be imported: " + " ".join(error.problems)) from None
+        raise click.ClickException(
+            "The file cannot be imported: " + " ".join(error.problems)
+        ) from None
     playbook, warnings = history.import_playbook(owner, doc)
     for warning in warnings:
         click.echo(f"Warning: {warning}")
@@ -107,7 +122,9 @@ def deliver_mail_command():
     """Send queued e-mail that is due, retrying messages the mail server refused
     before (run it every few minutes, for example from cron)."""
     sent, failed = mail.deliver_due(limit=500)
-    click.echo(f"Sent {sent} message{'s' if sent != 1 else ''}; {failed} still waiting for a retry.")
+    click.echo(
+        f"Sent {sent} message{'s' if sent != 1 else ''}; {failed} still waiting for a retry."
+    )
 
 
 @click.command("backup")
@@ -135,7 +152,10 @@ def restore_command(source, yes):
         backup.live_database_path()  # refuses PostgreSQL before looking at the file
         report = backup.check_backup(source)
         if not yes:
-            click.confirm(f"Replace all data in the database with {report.path} ({report.rows} rows)?", abort=True)
+            click.confirm(
+                f"Replace all data in the database with {report.path} ({report.rows} rows)?",
+                abort=True,
+            )
         report, kept = backup.restore_database(report.path)
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from None
@@ -145,23 +165,67 @@ def restore_command(source, yes):
 
 
 @click.command("generate-data")
-@click.option("--users", default=2000, show_default=True, type=click.IntRange(2), help="Accounts to create.")
-@click.option("--resources", default=10000, show_default=True, type=click.IntRange(0), help="Library resources.")
-@click.option("--plays", default=300, show_default=True, type=click.IntRange(0), help="Library plays.")
-@click.option("--frameworks", default=3, show_default=True, type=click.IntRange(0), help="Extra frameworks.")
-@click.option("--playbooks", default=1000, show_default=True, type=click.IntRange(1), help="Playbooks.")
-@click.option("--items-per-playbook", default=50, show_default=True, type=click.IntRange(0),
-              help="Items in each playbook (the benchmark playbook always has 50).")
-@click.option("--comments", default=100000, show_default=True, type=click.IntRange(0),
-              help="Comments and replies (the benchmark playbook gets 100 of them).")
-@click.option("--distinct-comments", default=3000, show_default=True, type=click.IntRange(1),
-              help="Distinct comment texts (each rendered to HTML once, then reused).")
-@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.0001, 10),
-              help="Multiply every count above except items per playbook, e.g. 0.01 for a quick try.")
+@click.option(
+    "--users", default=2000, show_default=True, type=click.IntRange(2), help="Accounts to create."
+)
+@click.option(
+    "--resources",
+    default=10000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Library resources.",
+)
+@click.option(
+    "--plays", default=300, show_default=True, type=click.IntRange(0), help="Library plays."
+)
+@click.option(
+    "--frameworks", default=3, show_default=True, type=click.IntRange(0), help="Extra frameworks."
+)
+@click.option(
+    "--playbooks", default=1000, show_default=True, type=click.IntRange(1), help="Playbooks."
+)
+@click.option(
+    "--items-per-playbook",
+    default=50,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Items in each playbook (the benchmark playbook always has 50).",
+)
+@click.option(
+    "--comments",
+    default=100000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Comments and replies (the benchmark playbook gets 100 of them).",
+)
+@click.option(
+    "--distinct-comments",
+    default=3000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Distinct comment texts (each rendered to HTML once, then reused).",
+)
+@click.option(
+    "--scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.0001, 10),
+    help="Multiply every count above except items per playbook, e.g. 0.01 for a quick try.",
+)
 @click.option("--seed", default=1, show_default=True, help="The same seed gives the same data.")
 @with_appcontext
-def generate_data_command(users, resources, plays, frameworks, playbooks, items_per_playbook, comments,
-                          distinct_comments, scale, seed):
+def generate_data_command(
+    users,
+    resources,
+    plays,
+    frameworks,
+    playbooks,
+    items_per_playbook,
+    comments,
+    distinct_comments,
+    scale,
+    seed,
+):
     """Fill a fresh database (after `flask setup`) with district-scale data for the
     benchmark or for trying the app. Refuses a database that already has accounts."""
     from playbook import devdata
@@ -169,13 +233,23 @@ def generate_data_command(users, resources, plays, frameworks, playbooks, items_
     def scaled(n: int, least: int = 0) -> int:
         return max(least, round(n * scale))
 
-    sizes = devdata.Scale(users=scaled(users, 2), resources=scaled(resources), plays=scaled(plays),
-                          frameworks=scaled(frameworks), playbooks=scaled(playbooks, 1),
-                          items_per_playbook=items_per_playbook, comments=scaled(comments),
-                          distinct_comments=scaled(distinct_comments, 1), seed=seed)
+    sizes = devdata.Scale(
+        users=scaled(users, 2),
+        resources=scaled(resources),
+        plays=scaled(plays),
+        frameworks=scaled(frameworks),
+        playbooks=scaled(playbooks, 1),
+        items_per_playbook=items_per_playbook,
+        comments=scaled(comments),
+        distinct_comments=scaled(distinct_comments, 1),
+        seed=seed,
+    )
     try:
         report = devdata.generate(sizes, progress=click.echo)
     except devdata.DatabaseNotEmpty as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Generated in {report.seconds} s: " + ", ".join(f"{n} {name}" for name, n in report.counts.items()))
+    click.echo(
+        f"Generated in {report.seconds} s: "
+        + ", ".join(f"{n} {name}" for name, n in report.counts.items())
+    )
     click.echo(f"Benchmark playbook: {report.benchmark_playbook_id} (“{devdata.BENCHMARK_TITLE}”)")

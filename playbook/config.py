@@ -1,7 +1,9 @@
 """Configuration classes, read from environment variables (and an optional .env file)."""
+
 from __future__ import annotations
 
 import os
+from typing import Any, ClassVar
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -26,7 +28,7 @@ def normalize_database_url(url: str | None) -> str | None:
         return url
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -35,7 +37,7 @@ class Config:
 
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = normalize_database_url(os.environ.get("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
     MAX_CONTENT_LENGTH = _int("PLAYBOOK_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
 
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
@@ -123,13 +125,24 @@ class ProductionConfig(Config):
     PLAYBOOK_LOG_MAIL_BODIES = False
     SESSION_COOKIE_SECURE = _bool("PLAYBOOK_SECURE_COOKIES", True)
     REMEMBER_COOKIE_SECURE = _bool("PLAYBOOK_SECURE_COOKIES", True)
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {
+        "pool_pre_ping": True,
+        "pool_size": 5,
+        "max_overflow": 5,
+    }
 
     @classmethod
     def check(cls, config: dict) -> None:
-        missing = [key for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "TRUSTED_HOSTS") if not config.get(key)]
+        missing = [
+            key
+            for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "TRUSTED_HOSTS")
+            if not config.get(key)
+        ]
         if missing:
-            env_names = {"SQLALCHEMY_DATABASE_URI": "DATABASE_URL", "TRUSTED_HOSTS": "PLAYBOOK_TRUSTED_HOSTS"}
+            env_names = {
+                "SQLALCHEMY_DATABASE_URI": "DATABASE_URL",
+                "TRUSTED_HOSTS": "PLAYBOOK_TRUSTED_HOSTS",
+            }
             names = ", ".join(env_names.get(m, m) for m in missing)
             raise RuntimeError(f"Production needs these environment variables: {names}")
 

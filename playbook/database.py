@@ -1,8 +1,9 @@
 """Engine-level settings: SQLite pragmas for a safe embedded database; counting statements."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from flask import Flask
 from sqlalchemy import event

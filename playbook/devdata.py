@@ -6,13 +6,14 @@ Rows go in with SQLAlchemy core inserts (lists of dicts, in batches), never one 
 object at a time; ids are assigned here so rows can refer to each other without a
 round trip. Everything comes from random.Random(seed): the same seed gives the
 same data (timestamps count back from `now`). Used by `flask generate-data`."""
+
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
@@ -20,8 +21,25 @@ from playbook.auth.passwords import hash_password
 from playbook.devdata_text import ROLE_TITLES, Writer, slug
 from playbook.extensions import db
 from playbook.models import (
-    Audience, Comment, Component, Effort, Element, Framework, GradeBand, IdealUser, Play, PlayAudience, Playbook,
-    Resource, ResourceIdealUser, ResourceType, SearchDocument, SiteRole, Stage, User, play_component,
+    Audience,
+    Comment,
+    Component,
+    Effort,
+    Element,
+    Framework,
+    GradeBand,
+    IdealUser,
+    Play,
+    PlayAudience,
+    Playbook,
+    Resource,
+    ResourceIdealUser,
+    ResourceType,
+    SearchDocument,
+    SiteRole,
+    Stage,
+    User,
+    play_component,
 )
 from playbook.sanitize import plain_text, render_markdown
 
@@ -58,7 +76,9 @@ class DatabaseNotEmpty(RuntimeError):
     """generate-data only fills a database that holds no accounts or playbooks yet."""
 
 
-def generate(scale: Scale, *, now: datetime | None = None, progress: Callable[[str], None] | None = None) -> Report:
+def generate(
+    scale: Scale, *, now: datetime | None = None, progress: Callable[[str], None] | None = None
+) -> Report:
     """Fill the database (after `flask setup`) at `scale`. Refuses a database that
     already has accounts, playbooks or comments: run it on a fresh one."""
     from playbook import devdata_comments
@@ -67,12 +87,23 @@ def generate(scale: Scale, *, now: datetime | None = None, progress: Callable[[s
     playbooks = db.session.scalar(select(func.count()).select_from(Playbook))
     comments = db.session.scalar(select(func.count()).select_from(Comment))
     if people or playbooks or comments:
-        raise DatabaseNotEmpty(f"This database already holds {people} accounts, {playbooks} playbooks and "
-                               f"{comments} comments. generate-data fills a fresh database: create an empty one "
-                               "and run `flask setup` first.")
+        raise DatabaseNotEmpty(
+            f"This database already holds {people} accounts, {playbooks} playbooks and "
+            f"{comments} comments. generate-data fills a fresh database: create an empty one "
+            "and run `flask setup` first."
+        )
     started = time.monotonic()
-    run = Run(scale, now or datetime.now(timezone.utc).replace(microsecond=0), progress or (lambda message: None))
-    for step in (run.add_people, run.add_library, run.add_playbooks, lambda: devdata_comments.fill(run)):
+    run = Run(
+        scale,
+        now or datetime.now(UTC).replace(microsecond=0),
+        progress or (lambda message: None),
+    )
+    for step in (
+        run.add_people,
+        run.add_library,
+        run.add_playbooks,
+        lambda: devdata_comments.fill(run),
+    ):
         step()
         db.session.commit()
     run.reset_sequences()
@@ -97,13 +128,17 @@ class Run:
         self.names: dict[int, str] = {}
         self.moderators: list[int] = []
         self.frameworks: dict[int, list[int]] = {}  # framework id -> component ids
-        self.framework_refs: dict[int, dict] = {}  # framework id -> its entry in a revision snapshot
+        self.framework_refs: dict[
+            int, dict
+        ] = {}  # framework id -> its entry in a revision snapshot
         self.components: dict[int, tuple[str, str, int]] = {}  # id -> (slug, name, framework id)
         self.elements: dict[int, tuple[int, str]] = {}  # id -> (component id, name)
         self.elements_of: dict[int, list[int]] = {}  # component id -> element ids
         self.plays: dict[int, tuple[str, str]] = {}  # id -> (slug, title)
         self.resources: dict[int, tuple[str, str]] = {}
-        self.suggested: list[tuple[int, int, str, str]] = []  # (resource id, suggester id, title, url)
+        self.suggested: list[
+            tuple[int, int, str, str]
+        ] = []  # (resource id, suggester id, title, url)
         self.public_playbooks: list[int] = []
         self.team_playbooks: list[int] = []  # live playbooks that are not public
         self.members: dict[int, list[int]] = {}  # playbook id -> member ids
@@ -139,7 +174,9 @@ class Run:
         return self.now - timedelta(seconds=int(self.rng.uniform(min_days, max_days) * 86400))
 
     def after(self, moment: datetime, max_days: float) -> datetime:
-        return min(self.now, moment + timedelta(seconds=int(self.rng.uniform(60, max_days * 86400))))
+        return min(
+            self.now, moment + timedelta(seconds=int(self.rng.uniform(60, max_days * 86400)))
+        )
 
     def say(self, message: str) -> None:
         self.progress(message)
@@ -152,15 +189,33 @@ class Run:
         for n in range(self.scale.users):
             first, last = self.write.person()
             user_id = self.next_id(User)
-            role = SiteRole.ADMIN if n == 0 else SiteRole.MODERATOR if n % 100 == 1 else SiteRole.MEMBER
+            role = (
+                SiteRole.ADMIN
+                if n == 0
+                else SiteRole.MODERATOR
+                if n % 100 == 1
+                else SiteRole.MEMBER
+            )
             if role is not SiteRole.MEMBER:
                 self.moderators.append(user_id)
             joined = self.ago(900, 30)
             name = f"{first} {last}"
-            rows.append(dict(id=user_id, email=f"{first}.{last}.{n + 1}@{slug(self.write.school())}.example.org".lower(),
-                             display_name=name, organization=self.write.school(), role_title=self.write.pick(ROLE_TITLES),
-                             password_hash=password_hash, site_role=role, is_active_account=True, posts_held=False,
-                             password_changed_at=joined, created_at=joined, updated_at=joined))
+            rows.append(
+                dict(
+                    id=user_id,
+                    email=f"{first}.{last}.{n + 1}@{slug(self.write.school())}.example.org".lower(),
+                    display_name=name,
+                    organization=self.write.school(),
+                    role_title=self.write.pick(ROLE_TITLES),
+                    password_hash=password_hash,
+                    site_role=role,
+                    is_active_account=True,
+                    posts_held=False,
+                    password_changed_at=joined,
+                    created_at=joined,
+                    updated_at=joined,
+                )
+            )
             self.users.append((user_id, name))
         self.insert(User, rows)
         self.names = dict(self.users)
@@ -173,64 +228,136 @@ class Run:
         self._frameworks()
         self._plays()
         self._resources()
-        self.say(f"library: {len(self.frameworks)} frameworks, {len(self.plays)} plays, "
-                 f"{len(self.resources)} resources, search index filled")
+        self.say(
+            f"library: {len(self.frameworks)} frameworks, {len(self.plays)} plays, "
+            f"{len(self.resources)} resources, search index filled"
+        )
 
     def _load_existing_library(self) -> None:
-        for framework in db.session.execute(select(Framework.id, Framework.slug, Framework.name, Framework.edition)):
-            self.framework_refs[framework.id] = {"slug": framework.slug, "name": framework.name,
-                                                 "edition": framework.edition, "ref_id": framework.id}
+        for framework in db.session.execute(
+            select(Framework.id, Framework.slug, Framework.name, Framework.edition)
+        ):
+            self.framework_refs[framework.id] = {
+                "slug": framework.slug,
+                "name": framework.name,
+                "edition": framework.edition,
+                "ref_id": framework.id,
+            }
         for framework_id, component_id, component_slug, name in db.session.execute(
-                select(Framework.id, Component.id, Component.slug, Component.name).join(Component)
-                .where(Framework.retired_at.is_(None)).order_by(Framework.id, Component.position)):
+            select(Framework.id, Component.id, Component.slug, Component.name)
+            .join(Component)
+            .where(Framework.retired_at.is_(None))
+            .order_by(Framework.id, Component.position)
+        ):
             self.frameworks.setdefault(framework_id, []).append(component_id)
             self.components[component_id] = (component_slug, name, framework_id)
         for element_id, component_id, name in db.session.execute(
-                select(Element.id, Element.component_id, Element.name).order_by(Element.component_id, Element.position)):
+            select(Element.id, Element.component_id, Element.name).order_by(
+                Element.component_id, Element.position
+            )
+        ):
             if component_id in self.components:
                 self.elements[element_id] = (component_id, name)
                 self.elements_of.setdefault(component_id, []).append(element_id)
-        self.plays = {i: (s, t) for i, s, t in db.session.execute(
-            select(Play.id, Play.slug, Play.title).where(Play.retired_at.is_(None)))}
-        self.resources = {i: (s, t) for i, s, t in db.session.execute(
-            select(Resource.id, Resource.slug, Resource.title).where(Resource.retired_at.is_(None)))}
+        self.plays = {
+            i: (s, t)
+            for i, s, t in db.session.execute(
+                select(Play.id, Play.slug, Play.title).where(Play.retired_at.is_(None))
+            )
+        }
+        self.resources = {
+            i: (s, t)
+            for i, s, t in db.session.execute(
+                select(Resource.id, Resource.slug, Resource.title).where(
+                    Resource.retired_at.is_(None)
+                )
+            )
+        }
 
     def _search_row(self, kind: str, ref_id: int, title: str, body: str) -> dict:
         # The same title and body the library services index (reindex_library gives the same rows).
-        return dict(id=self.next_id(SearchDocument), kind=kind, ref_id=ref_id, title=title[:300], body=body)
+        return dict(
+            id=self.next_id(SearchDocument), kind=kind, ref_id=ref_id, title=title[:300], body=body
+        )
 
     def _frameworks(self) -> None:
         frameworks, components, elements, search = [], [], [], []
         for n in range(self.scale.frameworks):
-            framework_id, name = self.next_id(Framework), f"{self.write.pick(['The', 'A', 'Our'])} " \
-                f"{self.write.topic().title()} Framework {n + 1}"
+            framework_id, name = (
+                self.next_id(Framework),
+                f"{self.write.pick(['The', 'A', 'Our'])} "
+                f"{self.write.topic().title()} Framework {n + 1}",
+            )
             created = self.ago(700, 200)
             publisher, summary = self.write.publisher(), self.write.paragraph()
-            frameworks.append(dict(id=framework_id, slug=f"{slug(name)}-{n + 1}", name=name, edition=str(2020 + n % 6),
-                                   publisher=publisher, url=f"https://example.org/frameworks/{slug(name)}",
-                                   summary=summary, created_at=created, updated_at=created))
-            self.framework_refs[framework_id] = {"slug": frameworks[-1]["slug"], "name": name,
-                                                 "edition": frameworks[-1]["edition"], "ref_id": framework_id}
-            search.append(self._search_row("framework", framework_id, name, f"{publisher}\n{summary}"))
+            frameworks.append(
+                dict(
+                    id=framework_id,
+                    slug=f"{slug(name)}-{n + 1}",
+                    name=name,
+                    edition=str(2020 + n % 6),
+                    publisher=publisher,
+                    url=f"https://example.org/frameworks/{slug(name)}",
+                    summary=summary,
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
+            self.framework_refs[framework_id] = {
+                "slug": frameworks[-1]["slug"],
+                "name": name,
+                "edition": frameworks[-1]["edition"],
+                "ref_id": framework_id,
+            }
+            search.append(
+                self._search_row("framework", framework_id, name, f"{publisher}\n{summary}")
+            )
             self.frameworks[framework_id] = []
             for position in range(self.rng.randint(3, 5)):
-                component_id, component_name = self.next_id(Component), self.write.topic().capitalize()
-                component_slug, component_summary = f"{slug(component_name)}-{position}", self.write.sentence()
-                components.append(dict(id=component_id, framework_id=framework_id, position=position,
-                                       slug=component_slug, name=component_name, summary=component_summary))
+                component_id, component_name = (
+                    self.next_id(Component),
+                    self.write.topic().capitalize(),
+                )
+                component_slug, component_summary = (
+                    f"{slug(component_name)}-{position}",
+                    self.write.sentence(),
+                )
+                components.append(
+                    dict(
+                        id=component_id,
+                        framework_id=framework_id,
+                        position=position,
+                        slug=component_slug,
+                        name=component_name,
+                        summary=component_summary,
+                    )
+                )
                 self.frameworks[framework_id].append(component_id)
                 self.components[component_id] = (component_slug, component_name, framework_id)
                 lines = []
                 for element_position in range(self.rng.randint(2, 5)):
                     element_id = self.next_id(Element)
                     element_name, description = self.write.play_title(), self.write.sentence()
-                    elements.append(dict(id=element_id, component_id=component_id, position=element_position,
-                                         name=element_name, description=description))
+                    elements.append(
+                        dict(
+                            id=element_id,
+                            component_id=component_id,
+                            position=element_position,
+                            name=element_name,
+                            description=description,
+                        )
+                    )
                     self.elements[element_id] = (component_id, element_name)
                     self.elements_of.setdefault(component_id, []).append(element_id)
                     lines.append(f"{element_name}. {description}")
-                search.append(self._search_row("component", component_id, f"{component_name} ({name})",
-                                               f"{component_summary}\n" + "\n".join(lines)))
+                search.append(
+                    self._search_row(
+                        "component",
+                        component_id,
+                        f"{component_name} ({name})",
+                        f"{component_summary}\n" + "\n".join(lines),
+                    )
+                )
         self.insert(Framework, frameworks)
         self.insert(Component, components)
         self.insert(Element, elements)
@@ -242,15 +369,33 @@ class Run:
             play_id, title = self.next_id(Play), self.write.play_title()
             summary, body = self.write.paragraph(1, 2)[:400], self.write.play_body()
             created = self.ago(600, 60)
-            plays.append(dict(id=play_id, slug=f"{slug(title)}-{n + 1}", title=title, summary=summary, body=body,
-                              body_html=render_markdown(body), stage=self.write.pick(list(Stage)),
-                              grade_band=self.write.pick(list(GradeBand)), effort=self.write.pick(list(Effort)),
-                              created_at=created, updated_at=created))
-            audiences.extend(dict(play_id=play_id, audience=a) for a in self.rng.sample(list(Audience), self.rng.randint(1, 3)))
+            plays.append(
+                dict(
+                    id=play_id,
+                    slug=f"{slug(title)}-{n + 1}",
+                    title=title,
+                    summary=summary,
+                    body=body,
+                    body_html=render_markdown(body),
+                    stage=self.write.pick(list(Stage)),
+                    grade_band=self.write.pick(list(GradeBand)),
+                    effort=self.write.pick(list(Effort)),
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
+            audiences.extend(
+                dict(play_id=play_id, audience=a)
+                for a in self.rng.sample(list(Audience), self.rng.randint(1, 3))
+            )
             framework = self.rng.choice(list(self.frameworks))
-            for component_id in self.rng.sample(self.frameworks[framework], min(2, len(self.frameworks[framework]))):
+            for component_id in self.rng.sample(
+                self.frameworks[framework], min(2, len(self.frameworks[framework]))
+            ):
                 serves.append(dict(play_id=play_id, component_id=component_id))
-            search.append(self._search_row("play", play_id, title, f"{summary}\n{plain_text(body)}"))
+            search.append(
+                self._search_row("play", play_id, title, f"{summary}\n{plain_text(body)}")
+            )
             self.plays[play_id] = (plays[-1]["slug"], title)
         self.insert(Play, plays)
         self.insert(PlayAudience, audiences)
@@ -262,20 +407,39 @@ class Run:
         for n in range(self.scale.resources):
             resource_id, title = self.next_id(Resource), self.write.resource_title()
             organization = self.write.publisher()
-            fields = dict(description=self.write.paragraph(), why_use_it=self.write.paragraph(1, 2),
-                          who_is_using=f"Teams in {self.write.school()} and {self.write.school()}." if n % 3 else "")
+            fields = dict(
+                description=self.write.paragraph(),
+                why_use_it=self.write.paragraph(1, 2),
+                who_is_using=f"Teams in {self.write.school()} and {self.write.school()}."
+                if n % 3
+                else "",
+            )
             url = f"https://example.org/{slug(organization)}/{slug(title)}-{n + 1}"
             suggester = self.rng.choice(self.users)[0] if n % 50 == 7 else None
             if suggester:
                 self.suggested.append((resource_id, suggester, title, url))
             created = self.ago(800, 10)
-            resources.append(dict(id=resource_id, slug=f"{slug(title)}-{n + 1}", title=title, organization=organization,
-                                  url=url,
-                                  resource_type=self.write.pick(list(ResourceType)), suggested_by_id=suggester,
-                                  created_at=created, updated_at=created, **fields))
-            ideal.extend(dict(resource_id=resource_id, ideal_user=u)
-                         for u in self.rng.sample(list(IdealUser), self.rng.randint(1, 3)))
-            body = "\n".join([organization, fields["description"], fields["why_use_it"], fields["who_is_using"]])
+            resources.append(
+                dict(
+                    id=resource_id,
+                    slug=f"{slug(title)}-{n + 1}",
+                    title=title,
+                    organization=organization,
+                    url=url,
+                    resource_type=self.write.pick(list(ResourceType)),
+                    suggested_by_id=suggester,
+                    created_at=created,
+                    updated_at=created,
+                    **fields,
+                )
+            )
+            ideal.extend(
+                dict(resource_id=resource_id, ideal_user=u)
+                for u in self.rng.sample(list(IdealUser), self.rng.randint(1, 3))
+            )
+            body = "\n".join(
+                [organization, fields["description"], fields["why_use_it"], fields["who_is_using"]]
+            )
             search.append(self._search_row("resource", resource_id, title, body))
             self.resources[resource_id] = (resources[-1]["slug"], title)
         self.insert(Resource, resources)
@@ -288,8 +452,10 @@ class Run:
         from playbook import devdata_playbooks
 
         devdata_playbooks.fill(self)
-        self.say(f"{self.report.counts.get('playbook', 0)} playbooks ({len(self.public_playbooks)} public), "
-                 f"{self.report.counts.get('item', 0)} items; benchmark playbook {self.benchmark_id}")
+        self.say(
+            f"{self.report.counts.get('playbook', 0)} playbooks ({len(self.public_playbooks)} public), "
+            f"{self.report.counts.get('item', 0)} items; benchmark playbook {self.benchmark_id}"
+        )
 
     # --- finishing ------------------------------------------------------------------
 
@@ -300,4 +466,6 @@ class Run:
         tables = {t.name: t for t in db.metadata.sorted_tables}
         for name in self._next:
             highest = select(func.coalesce(func.max(tables[name].c.id), 1)).scalar_subquery()
-            db.session.execute(select(func.setval(func.pg_get_serial_sequence(f'"{name}"', "id"), highest)))
+            db.session.execute(
+                select(func.setval(func.pg_get_serial_sequence(f'"{name}"', "id"), highest))
+            )

@@ -1,7 +1,20 @@
 """Error pages in the site's look; a 500 rolls back the session first."""
+
 from __future__ import annotations
 
-from flask import Flask, current_app, flash, g, jsonify, make_response, redirect, render_template, request
+import contextlib
+
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
@@ -16,10 +29,19 @@ MESSAGES = {
     404: ("Page not found", "We could not find that page. It may have moved or never existed."),
     405: ("Not allowed here", "That action is not available at this address."),
     413: ("Too large", "What you sent is larger than we accept. Please send something smaller."),
-    429: ("Too many requests", "You have made too many requests. Please wait a little and try again."),
-    500: ("Something went wrong", "An unexpected error happened on our side. Nothing you sent was half-saved; please try again."),
-    503: ("Temporarily unavailable", "The service is busy or under maintenance. Nothing you sent was saved; "
-                                     "please try again in a minute."),
+    429: (
+        "Too many requests",
+        "You have made too many requests. Please wait a little and try again.",
+    ),
+    500: (
+        "Something went wrong",
+        "An unexpected error happened on our side. Nothing you sent was half-saved; please try again.",
+    ),
+    503: (
+        "Temporarily unavailable",
+        "The service is busy or under maintenance. Nothing you sent was saved; "
+        "please try again in a minute.",
+    ),
 }
 # How long a client should wait before trying again after a 503 (the Retry-After header).
 RETRY_AFTER_SECONDS = 30
@@ -39,9 +61,22 @@ def render_error(code: int, detail: str | None = None):
         return jsonify(ok=False, error=detail or message), code, headers
     if request.url_rule is None and _unknown_host():
         # A Host this site does not answer to: no page of ours (and no link) to build.
-        return f"{title}: this site does not answer to that host name.", code, {"Content-Type": "text/plain"}
-    return render_template("errors/error.html", code=code, title=title, message=detail or message,
-                           minimal_nav=code >= 500), code, headers
+        return (
+            f"{title}: this site does not answer to that host name.",
+            code,
+            {"Content-Type": "text/plain"},
+        )
+    return (
+        render_template(
+            "errors/error.html",
+            code=code,
+            title=title,
+            message=detail or message,
+            minimal_nav=code >= 500,
+        ),
+        code,
+        headers,
+    )
 
 
 def _unknown_host() -> bool:
@@ -68,16 +103,17 @@ def _http_error(error: HTTPException):
 
 
 def _csrf_error(error: CSRFError):
-    return render_error(400, "Your form expired or was sent from somewhere else. Please reload the page and try again.")
+    return render_error(
+        400,
+        "Your form expired or was sent from somewhere else. Please reload the page and try again.",
+    )
 
 
 def _rollback() -> None:
     """Undo the request's half-done work. A connection that is already gone has
     nothing left to undo; the teardown closes the session."""
-    try:
+    with contextlib.suppress(SQLAlchemyError):
         db.session.rollback()
-    except SQLAlchemyError:
-        pass
 
 
 def _server_error(error: Exception):
@@ -89,10 +125,16 @@ def _database_unavailable(error: SQLAlchemyError):
     """A stopped, unreachable, locked or overloaded database: roll back whatever was
     half-done and ask the visitor to try again shortly (503 with Retry-After). Other
     database errors are bugs and go on to the 500 handler."""
-    if isinstance(error, DBAPIError) and not (isinstance(error, OperationalError) or error.connection_invalidated):
+    if isinstance(error, DBAPIError) and not (
+        isinstance(error, OperationalError) or error.connection_invalidated
+    ):
         raise error
-    current_app.logger.warning("Database unavailable (%s %s): %s", request.method, request.path,
-                               str(error).splitlines()[0] if str(error) else type(error).__name__)
+    current_app.logger.warning(
+        "Database unavailable (%s %s): %s",
+        request.method,
+        request.path,
+        str(error).splitlines()[0] if str(error) else type(error).__name__,
+    )
     _rollback()
     response = make_response(render_error(503))
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -107,7 +149,9 @@ def _end_session_quietly(error: BaseException | None) -> None:
     try:
         db.session.remove()
     except SQLAlchemyError as failure:
-        current_app.logger.warning("Closing the database session failed: %s", str(failure).splitlines()[0])
+        current_app.logger.warning(
+            "Closing the database session failed: %s", str(failure).splitlines()[0]
+        )
         db.session.registry.clear()
 
 
@@ -117,7 +161,11 @@ def unauthorized():
     if wants_json():
         return make_response(jsonify(ok=False, error="Please sign in again."), 401)
     flash("Please sign in to continue.", "info")
-    return redirect(login_url("auth.login", next_url=request.full_path if request.query_string else request.path))
+    return redirect(
+        login_url(
+            "auth.login", next_url=request.full_path if request.query_string else request.path
+        )
+    )
 
 
 def register(app: Flask) -> None:

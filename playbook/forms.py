@@ -1,5 +1,6 @@
 """Form building blocks shared by every feature: the confirm-button form, field
 filters and validators for URLs and passwords."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -7,7 +8,6 @@ from urllib.parse import urlsplit
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
-
 
 
 class ConfirmForm(FlaskForm):
@@ -60,8 +60,16 @@ class StrongPassword:
         # Imported here: playbook.auth imports this module while it is being set up.
         from playbook.auth.passwords import password_problem
 
-        email = getattr(form, self.email_field).data if self.email_field else getattr(form, "user_email", "")
-        name = getattr(form, self.name_field).data if self.name_field else getattr(form, "user_name", "")
+        email = (
+            getattr(form, self.email_field).data
+            if self.email_field
+            else getattr(form, "user_email", "")
+        )
+        name = (
+            getattr(form, self.name_field).data
+            if self.name_field
+            else getattr(form, "user_name", "")
+        )
         problem = password_problem(field.data or "", email=email or "", display_name=name or "")
         if problem:
             raise ValidationError(problem)

@@ -1,21 +1,24 @@
 """Security headers on every response; caching rules and validators (ETag, 304)."""
+
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, request, session
 from flask_login import current_user
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 
 def add_security_headers(response: Response) -> Response:
@@ -25,7 +28,9 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+    headers.setdefault(
+        "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+    )
     if current_app.config.get("PLAYBOOK_HSTS"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
@@ -48,8 +53,13 @@ def add_cache_headers(response: Response) -> Response:
     if current_user.is_authenticated or session.modified:
         response.headers["Cache-Control"] = "private, no-store"
         return response
-    if (request.method in ("GET", "HEAD") and response.status_code == 200 and response.mimetype == "text/html"
-            and not response.is_streamed and not response.direct_passthrough):
+    if (
+        request.method in ("GET", "HEAD")
+        and response.status_code == 200
+        and response.mimetype == "text/html"
+        and not response.is_streamed
+        and not response.direct_passthrough
+    ):
         response.cache_control.no_cache = True
         if session:
             response.cache_control.private = True

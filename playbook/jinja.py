@@ -1,4 +1,5 @@
 """Template globals and filters: the permission check, sanitized HTML, dates."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -52,8 +53,12 @@ def _nav_counts() -> dict:
 
     from playbook.notifications.services import unread_count
 
-    if (not has_request_context() or request.endpoint in (None, "static") or g.get("page_without_database")
-            or not current_user.is_authenticated):
+    if (
+        not has_request_context()
+        or request.endpoint in (None, "static")
+        or g.get("page_without_database")
+        or not current_user.is_authenticated
+    ):
         return {}
     user_id, count = g.get("unread_notifications", (None, 0))
     if user_id != current_user.id:
@@ -70,7 +75,9 @@ def _nav_counts() -> dict:
 
 def register(app: Flask) -> None:
     app.context_processor(_nav_counts)
-    app.jinja_env.globals.update(can=can, Action=Action, TargetKind=TargetKind, url_with=url_with, field_attrs=field_attrs)
+    app.jinja_env.globals.update(
+        can=can, Action=Action, TargetKind=TargetKind, url_with=url_with, field_attrs=field_attrs
+    )
     app.jinja_env.filters["safe_html"] = sanitize.safe_html
     app.jinja_env.filters["highlight"] = sanitize.highlight
     app.jinja_env.filters["date"] = format_date

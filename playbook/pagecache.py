@@ -28,6 +28,7 @@ hidden) is a write, so it retires them. Requests with a session (a secret link, 
 flashed message, a CSRF token) or a signed-in person are never served from, nor
 stored in, the cache. Its size is bounded in bytes; the least recently used pages
 go first. PLAYBOOK_PAGE_CACHE_BYTES=0 turns it off."""
+
 from __future__ import annotations
 
 import re
@@ -36,9 +37,9 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Callable
 
 from flask import Flask, Response, current_app, request, session
 from flask_login import current_user
@@ -51,23 +52,51 @@ from playbook.extensions import db
 from playbook.models import SiteState
 
 # Tables whose rows no visitor's page ever shows; writing them leaves cached pages valid.
-PRIVATE_TABLES = frozenset({
-    "login_session", "auth_attempt", "password_reset_token", "notification", "email_opt_out", "outgoing_mail",
-    "invitation", "site_state", "alembic_version",
-})
+PRIVATE_TABLES = frozenset(
+    {
+        "login_session",
+        "auth_attempt",
+        "password_reset_token",
+        "notification",
+        "email_opt_out",
+        "outgoing_mail",
+        "invitation",
+        "site_state",
+        "alembic_version",
+    }
+)
 _LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
-_TARGET = re.compile(r'^(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)'
-                     r'\s+"?(\w+)"?', re.IGNORECASE)
-_READ_ONLY = frozenset({"select", "pragma", "set", "show", "explain", "savepoint", "release", "rollback", "begin",
-                        "commit", "values", "analyze"})
+_TARGET = re.compile(
+    r"^(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)"
+    r'\s+"?(\w+)"?',
+    re.IGNORECASE,
+)
+_READ_ONLY = frozenset(
+    {
+        "select",
+        "pragma",
+        "set",
+        "show",
+        "explain",
+        "savepoint",
+        "release",
+        "rollback",
+        "begin",
+        "commit",
+        "values",
+        "analyze",
+    }
+)
 # Schema changes come from migrations (which end by setting a new generation) and tests.
 _SCHEMA = frozenset({"create", "drop", "alter"})
 _DML_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
 _BUMP = "UPDATE site_state SET content_generation = {value} WHERE id = 1"
 _WRITTEN = "playbook_content_written"
 _SKIP = "playbook_no_generation"  # an execution option of the migration connection
-_EXISTS = {"sqlite": "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'site_state'",
-           "postgresql": "SELECT to_regclass('site_state')"}
+_EXISTS = {
+    "sqlite": "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'site_state'",
+    "postgresql": "SELECT to_regclass('site_state')",
+}
 # Engines whose database is known to hold site_state (an app may write to a database
 # that is not migrated yet; once the table is there it stays, but for a downgrade).
 _READY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -89,6 +118,7 @@ def writes_content(statement: str) -> bool:
 
 # --- the generation, kept in the database ------------------------------------------------
 
+
 def _forget_writes(conn) -> None:
     """A transaction begins or rolls back: nothing it wrote will be seen."""
     conn.info.pop(_WRITTEN, None)
@@ -102,7 +132,9 @@ def _after_cursor_execute(conn, cursor, statement, parameters, context, executem
 def _changes_content(statement: str, context) -> bool:
     compiled = getattr(context, "compiled", None)
     if compiled is not None and getattr(context, "isddl", False):
-        return False  # schema changes: create_all, or migrations (which set a generation at the end)
+        return (
+            False  # schema changes: create_all, or migrations (which set a generation at the end)
+        )
     if compiled is not None and isinstance(getattr(compiled, "statement", None), UpdateBase):
         table = getattr(compiled.statement, "table", None)
         return getattr(table, "name", "").lower() not in PRIVATE_TABLES
@@ -134,9 +166,17 @@ def _bump(conn) -> None:
         statement = _BUMP.format(value=secrets.randbits(62))
         cursor.execute(statement)
     except conn.dialect.loaded_dbapi.Error as error:
-        _READY.pop(conn.engine, None)  # look again next time (the table may be gone after a downgrade)
-        raise DBAPIError.instance(statement, None, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect,
-                                  connection_invalidated=conn.dialect.is_disconnect(error, dbapi_connection, cursor))
+        _READY.pop(
+            conn.engine, None
+        )  # look again next time (the table may be gone after a downgrade)
+        raise DBAPIError.instance(
+            statement,
+            None,
+            error,
+            conn.dialect.loaded_dbapi.Error,
+            dialect=conn.dialect,
+            connection_invalidated=conn.dialect.is_disconnect(error, dbapi_connection, cursor),
+        ) from error
     finally:
         cursor.close()
 
@@ -165,10 +205,13 @@ def skip_generation(connection) -> None:
 
 
 def current_generation() -> int | None:
-    return db.session.execute(select(SiteState.content_generation).where(SiteState.id == 1)).scalar()
+    return db.session.execute(
+        select(SiteState.content_generation).where(SiteState.id == 1)
+    ).scalar()
 
 
 # --- the pages, kept in each worker ----------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CachedPage:
@@ -229,8 +272,9 @@ class PageCache:
 
 def init_app(app: Flask) -> None:
     if app.config.get("PLAYBOOK_PAGE_CACHE_BYTES", 0) > 0:
-        app.extensions["page_cache"] = PageCache(app.config["PLAYBOOK_PAGE_CACHE_BYTES"],
-                                                 app.config["PLAYBOOK_PAGE_CACHE_SECONDS"])
+        app.extensions["page_cache"] = PageCache(
+            app.config["PLAYBOOK_PAGE_CACHE_BYTES"], app.config["PLAYBOOK_PAGE_CACHE_SECONDS"]
+        )
 
 
 def _is_visitor() -> bool:
@@ -238,9 +282,15 @@ def _is_visitor() -> bool:
 
 
 def _storable(response: Response) -> bool:
-    return (response.status_code == 200 and response.mimetype == "text/html" and not response.is_streamed
-            and not response.direct_passthrough and "Set-Cookie" not in response.headers
-            and not session.modified and _is_visitor())
+    return (
+        response.status_code == 200
+        and response.mimetype == "text/html"
+        and not response.is_streamed
+        and not response.direct_passthrough
+        and "Set-Cookie" not in response.headers
+        and not session.modified
+        and _is_visitor()
+    )
 
 
 def cached_for_visitors(view: Callable) -> Callable:

@@ -1,4 +1,5 @@
 """Reading the page number from the query string."""
+
 from flask import current_app, request
 
 MAX_PAGE = 10_000

@@ -3,11 +3,13 @@
 Views declare their rule with @access / @access_login / @access_public; objects are
 loaded and checked with load_or_404(); templates ask the same can() through a Jinja
 global. Every rule below is a small predicate with its contract in the docstring."""
+
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import abort, g
 from flask_login import current_user
@@ -90,8 +92,11 @@ def _can_create_playbook(user, obj) -> bool:
 def _holds_link(user, playbook) -> bool:
     """The person opened the playbook's current secret link in this browser (the
     grants travel on the user object; a regenerated or revoked link matches none)."""
-    return (playbook.visibility is Visibility.LINK and playbook.link_token_hash is not None
-            and playbook.link_token_hash in getattr(user, "link_grants", ()))
+    return (
+        playbook.visibility is Visibility.LINK
+        and playbook.link_token_hash is not None
+        and playbook.link_token_hash in getattr(user, "link_grants", ())
+    )
 
 
 def _can_view_playbook(user, playbook) -> bool:
@@ -113,17 +118,27 @@ def _can_edit_playbook(user, playbook) -> bool:
 
 def _can_delete_playbook(user, playbook) -> bool:
     """Only an owner moves a playbook to the bin."""
-    return playbook is not None and not playbook.is_deleted and _role(user, playbook) is MemberRole.OWNER
+    return (
+        playbook is not None
+        and not playbook.is_deleted
+        and _role(user, playbook) is MemberRole.OWNER
+    )
 
 
 def _can_restore_playbook(user, playbook) -> bool:
     """Only an owner takes a playbook back out of the bin."""
-    return playbook is not None and playbook.is_deleted and _role(user, playbook) is MemberRole.OWNER
+    return (
+        playbook is not None and playbook.is_deleted and _role(user, playbook) is MemberRole.OWNER
+    )
 
 
 def _can_share_playbook(user, playbook) -> bool:
     """Owners invite, change roles, remove members, set visibility and manage the link."""
-    return playbook is not None and not playbook.is_deleted and _role(user, playbook) is MemberRole.OWNER
+    return (
+        playbook is not None
+        and not playbook.is_deleted
+        and _role(user, playbook) is MemberRole.OWNER
+    )
 
 
 def _can_leave_playbook(user, playbook) -> bool:
@@ -156,8 +171,11 @@ def _can_post_comment(user, target) -> bool:
     if not _signed_in(user) or not _can_view_target(user, target):
         return False
     if hasattr(target, "role_of"):
-        return (target.visibility is Visibility.PUBLIC
-                or _role(user, target) in (MemberRole.OWNER, MemberRole.EDITOR, MemberRole.COMMENTER))
+        return target.visibility is Visibility.PUBLIC or _role(user, target) in (
+            MemberRole.OWNER,
+            MemberRole.EDITOR,
+            MemberRole.COMMENTER,
+        )
     return True
 
 
@@ -176,20 +194,37 @@ def _can_edit_comment(user, comment) -> bool:
     still read where it is."""
     from playbook.models import CommentStatus
 
-    return (_signed_in(user) and comment is not None and comment.author_id == user.id and not comment.is_deleted
-            and comment.status is not CommentStatus.REJECTED and _can_view_target(user, comment.target))
+    return (
+        _signed_in(user)
+        and comment is not None
+        and comment.author_id == user.id
+        and not comment.is_deleted
+        and comment.status is not CommentStatus.REJECTED
+        and _can_view_target(user, comment.target)
+    )
 
 
 def _can_delete_comment(user, comment) -> bool:
     """Authors delete their own comment."""
-    return (_signed_in(user) and comment is not None and comment.author_id == user.id and not comment.is_deleted
-            and _can_view_target(user, comment.target))
+    return (
+        _signed_in(user)
+        and comment is not None
+        and comment.author_id == user.id
+        and not comment.is_deleted
+        and _can_view_target(user, comment.target)
+    )
 
 
 def _can_flag_comment(user, comment) -> bool:
     """Any signed-in member flags a published comment someone else wrote."""
-    return (_signed_in(user) and comment is not None and comment.author_id != user.id and comment.is_published
-            and not comment.is_deleted and _can_view_target(user, comment.target))
+    return (
+        _signed_in(user)
+        and comment is not None
+        and comment.author_id != user.id
+        and comment.is_published
+        and not comment.is_deleted
+        and _can_view_target(user, comment.target)
+    )
 
 
 def _can_create_suggestion(user, obj) -> bool:
@@ -201,8 +236,12 @@ def _can_revise_suggestion(user, submission) -> bool:
     """The suggester revises a rejected suggestion and sends it again."""
     from playbook.models import SubmissionStatus
 
-    return (_signed_in(user) and submission is not None and submission.author_id == user.id
-            and submission.status is SubmissionStatus.REJECTED)
+    return (
+        _signed_in(user)
+        and submission is not None
+        and submission.author_id == user.id
+        and submission.status is SubmissionStatus.REJECTED
+    )
 
 
 def _can_moderate(user, obj) -> bool:
@@ -236,10 +275,21 @@ _RULES: dict[Action, Callable[[Any, Any], bool]] = {
 
 # Actions decided on an object the view loads: @access checks them when the view calls
 # checked_or_404/load_or_404 (and fails loudly if the view never does).
-_OBJECT_ACTIONS = {Action.PLAYBOOK_VIEW, Action.PLAYBOOK_EDIT, Action.PLAYBOOK_DELETE, Action.PLAYBOOK_RESTORE,
-                   Action.PLAYBOOK_FORK, Action.PLAYBOOK_SHARE, Action.PLAYBOOK_LEAVE, Action.COMMENT_POST,
-                   Action.COMMENT_VIEW, Action.COMMENT_EDIT, Action.COMMENT_DELETE, Action.COMMENT_FLAG,
-                   Action.SUGGESTION_REVISE}
+_OBJECT_ACTIONS = {
+    Action.PLAYBOOK_VIEW,
+    Action.PLAYBOOK_EDIT,
+    Action.PLAYBOOK_DELETE,
+    Action.PLAYBOOK_RESTORE,
+    Action.PLAYBOOK_FORK,
+    Action.PLAYBOOK_SHARE,
+    Action.PLAYBOOK_LEAVE,
+    Action.COMMENT_POST,
+    Action.COMMENT_VIEW,
+    Action.COMMENT_EDIT,
+    Action.COMMENT_DELETE,
+    Action.COMMENT_FLAG,
+    Action.SUGGESTION_REVISE,
+}
 # Object actions no visitor can ever have: visitors are sent to sign in first.
 _SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {Action.PLAYBOOK_VIEW, Action.COMMENT_VIEW}
 
@@ -318,7 +368,9 @@ def access(action: Action) -> Callable:
             g.checked_actions = set()
             response = view(*args, **kwargs)
             if action not in g.checked_actions:
-                raise RuntimeError(f"{view.__name__} declares {action.value} but never checked it on an object")
+                raise RuntimeError(
+                    f"{view.__name__} declares {action.value} but never checked it on an object"
+                )
             return response
 
         wrapper.access_rule = action.value

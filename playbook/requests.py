@@ -2,6 +2,7 @@
 
 No person types a NUL, PostgreSQL refuses to store one in text, and some parsers
 stop reading at one; removing them here means no form or service needs to."""
+
 from __future__ import annotations
 
 from flask import Request
@@ -13,7 +14,10 @@ def _without_nul(values: ImmutableMultiDict) -> ImmutableMultiDict:
     if not any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
         return values
     return ImmutableMultiDict(
-        [(key.replace("\x00", ""), value.replace("\x00", "")) for key, value in values.items(multi=True)]
+        [
+            (key.replace("\x00", ""), value.replace("\x00", ""))
+            for key, value in values.items(multi=True)
+        ]
     )
 
 

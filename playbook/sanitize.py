@@ -1,6 +1,7 @@
 """The one place user text becomes HTML: Markdown rendering, then bleach's allow-list.
 
 This is the only module that imports bleach, so swapping the cleaner touches one file."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -11,18 +12,53 @@ from bleach.linkifier import LinkifyFilter
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-ALLOWED_TAGS = frozenset({
-    "a", "abbr", "blockquote", "br", "code", "del", "em", "h2", "h3", "h4", "h5", "h6", "hr",
-    "li", "ol", "p", "pre", "s", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
-})
-ALLOWED_ATTRIBUTES = {"a": ["href", "title", "rel"], "abbr": ["title"], "th": ["align"], "td": ["align"]}
+ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "blockquote",
+        "br",
+        "code",
+        "del",
+        "em",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "strong",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
+ALLOWED_ATTRIBUTES = {
+    "a": ["href", "title", "rel"],
+    "abbr": ["title"],
+    "th": ["align"],
+    "td": ["align"],
+}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener"
 SAFE_URL_PREFIXES = ("http://", "https://", "mailto:")
 
 # Raw HTML in Markdown is escaped by the renderer, then whatever HTML the renderer
 # produced is cleaned again: two independent layers.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False})
+    .enable("table")
+    .enable("strikethrough")
+)
 
 
 def _href_is_safe(href: str) -> bool:
@@ -85,7 +121,11 @@ def highlight(text: str) -> Markup:
     then turn only the markers into <mark> tags."""
     # Markup.replace escapes a plain str argument and keeps a Markup one as it is, so
     # only the two literal tags below become markup.
-    return escape(text or "").replace(HIGHLIGHT_START, Markup("<mark>")).replace(HIGHLIGHT_END, Markup("</mark>"))
+    return (
+        escape(text or "")
+        .replace(HIGHLIGHT_START, Markup("<mark>"))
+        .replace(HIGHLIGHT_END, Markup("</mark>"))
+    )
 
 
 def safe_html(html: str | None) -> Markup:

@@ -1,4 +1,5 @@
 """Random tokens from the OS CSPRNG, stored only as SHA-256 hashes."""
+
 from __future__ import annotations
 
 import hashlib

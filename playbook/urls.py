@@ -1,4 +1,5 @@
 """Checks on URLs that come from the request."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

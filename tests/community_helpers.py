@@ -1,4 +1,5 @@
 """Helpers for comment and moderation tests: signed-in clients and form posts."""
+
 from __future__ import annotations
 
 import re
@@ -26,18 +27,29 @@ def post(client, url: str, data: dict, page_url: str):
     """POST as a browser would, with the CSRF token of the page holding the form."""
     page = client.get(page_url)
     assert page.status_code == 200, (page.status_code, page_url)
-    return client.post(url, data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data})
+    return client.post(
+        url, data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
+    )
 
 
 def comment_on_play(client, play_id: int, body: str, **extra):
     page = url_for("library.play_detail", play_id=play_id)
-    return post(client, url_for("comments.new", kind="play", target_id=play_id), {"body": body, **extra}, page)
+    return post(
+        client,
+        url_for("comments.new", kind="play", target_id=play_id),
+        {"body": body, **extra},
+        page,
+    )
 
 
 def decide(client, subjects: list[str], decision: str, reason: str = "", **extra):
     page = url_for("moderation.index")
-    return post(client, url_for("moderation.decide"),
-                {"subject": subjects, "decision": decision, "reason": reason, **extra}, page)
+    return post(
+        client,
+        url_for("moderation.decide"),
+        {"subject": subjects, "decision": decision, "reason": reason, **extra},
+        page,
+    )
 
 
 def latest_comment() -> Comment:
@@ -56,8 +68,12 @@ def text_of(response) -> str:
 
 # --- helpers for the comment, trust, suggestion and moderation suites ---------------
 
-_PAGES = {"play": ("library.play_detail", "play_id"), "resource": ("library.resource_detail", "resource_id"),
-          "component": ("library.component_detail", "component_id"), "playbook": ("playbooks.detail", "playbook_id")}
+_PAGES = {
+    "play": ("library.play_detail", "play_id"),
+    "resource": ("library.resource_detail", "resource_id"),
+    "component": ("library.component_detail", "component_id"),
+    "playbook": ("playbooks.detail", "playbook_id"),
+}
 
 
 def target_url(kind: str, target_id: int, **args) -> str:
@@ -69,8 +85,12 @@ def target_url(kind: str, target_id: int, **args) -> str:
 def comment_on(client, kind: str, target_id: int, body: str, page_url: str | None = None, **extra):
     """Post the thread's comment form as a browser would (token from `page_url`, by
     default the target's own page)."""
-    return post(client, url_for("comments.new", kind=kind, target_id=target_id), {"body": body, **extra},
-                page_url or target_url(kind, target_id))
+    return post(
+        client,
+        url_for("comments.new", kind=kind, target_id=target_id),
+        {"body": body, **extra},
+        page_url or target_url(kind, target_id),
+    )
 
 
 def token_of(client, page_url: str) -> str:
@@ -80,16 +100,25 @@ def token_of(client, page_url: str) -> str:
     return csrf_token_from(page.get_data(as_text=True))
 
 
-def add_comment(author, target, body: str, status=None, parent=None, created_at=None, commit=True) -> Comment:
+def add_comment(
+    author, target, body: str, status=None, parent=None, created_at=None, commit=True
+) -> Comment:
     """Test data: a comment row written directly (for threads too long to post one by
     one). The HTML comes from the one sanitizer, as the service writes it."""
     from playbook import sanitize
     from playbook.models import CommentStatus, TargetKind, utcnow
 
     kind = TargetKind(type(target).__name__.lower())
-    comment = Comment(author_id=author.id, target_kind=kind, body=body, body_html=sanitize.render_markdown(body),
-                      status=status or CommentStatus.PUBLISHED, parent_id=parent.id if parent else None,
-                      created_at=created_at or utcnow(), **{kind.column: target.id})
+    comment = Comment(
+        author_id=author.id,
+        target_kind=kind,
+        body=body,
+        body_html=sanitize.render_markdown(body),
+        status=status or CommentStatus.PUBLISHED,
+        parent_id=parent.id if parent else None,
+        created_at=created_at or utcnow(),
+        **{kind.column: target.id},
+    )
     db.session.add(comment)
     if commit:
         db.session.commit()
@@ -106,9 +135,15 @@ def flashes_after(client, response) -> str:
 
 # --- the moderation queue ------------------------------------------------------
 
-SUGGESTION_FIELDS = {"title": "Choice boards kit", "url": "https://example.net/choice-boards", "organization": "Lab",
-                     "resource_type": "Toolkit", "ideal_users": ["Teachers"], "description": "Boards for choice.",
-                     "why_use_it": "Students pick how they show learning."}
+SUGGESTION_FIELDS = {
+    "title": "Choice boards kit",
+    "url": "https://example.net/choice-boards",
+    "organization": "Lab",
+    "resource_type": "Toolkit",
+    "ideal_users": ["Teachers"],
+    "description": "Boards for choice.",
+    "why_use_it": "Students pick how they show learning.",
+}
 
 
 def queue_text(client, **args) -> str:

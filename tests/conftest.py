@@ -1,4 +1,5 @@
 """Fixtures: the app on a fresh database, a client, the CLI runner, personas, login."""
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,7 @@ def app():
 def _database_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 

@@ -1,4 +1,5 @@
 """Plain functions that make test data with sensible defaults and unique values."""
+
 from __future__ import annotations
 
 import itertools
@@ -16,8 +17,12 @@ PASSWORD = "correct horse battery staple"
 def make_user(role: SiteRole | str = SiteRole.MEMBER, **overrides) -> User:
     n = next(_counter)
     email = overrides.pop("email", f"person{n}@example.org")
-    user = auth_services.register_user(email, overrides.pop("display_name", f"Person {n}"),
-                                       overrides.pop("password", PASSWORD), open_session=False)
+    user = auth_services.register_user(
+        email,
+        overrides.pop("display_name", f"Person {n}"),
+        overrides.pop("password", PASSWORD),
+        open_session=False,
+    )
     user.site_role = SiteRole(role)
     for key, value in overrides.items():
         setattr(user, key, value)
@@ -27,11 +32,22 @@ def make_user(role: SiteRole | str = SiteRole.MEMBER, **overrides) -> User:
 
 def make_framework(components: int = 2, **overrides) -> Framework:
     n = next(_counter)
-    framework = Framework(slug=f"framework-{n}", name=overrides.pop("name", f"Framework {n}"),
-                          publisher="Test Publisher", summary="A framework for tests.", **overrides)
+    framework = Framework(
+        slug=f"framework-{n}",
+        name=overrides.pop("name", f"Framework {n}"),
+        publisher="Test Publisher",
+        summary="A framework for tests.",
+        **overrides,
+    )
     for i in range(components):
-        framework.components.append(Component(slug=f"component-{i}", position=i, name=f"Component {n}.{i}",
-                                              summary=f"Summary of component {i}."))
+        framework.components.append(
+            Component(
+                slug=f"component-{i}",
+                position=i,
+                name=f"Component {n}.{i}",
+                summary=f"Summary of component {i}.",
+            )
+        )
     db.session.add(framework)
     db.session.flush()
     library_services._index_framework(framework)
@@ -42,15 +58,23 @@ def make_framework(components: int = 2, **overrides) -> Framework:
 def make_play(framework: Framework | None = None, **overrides) -> Play:
     n = next(_counter)
     framework = framework or make_framework()
-    fields = dict(title=f"Play {n}", summary=f"Summary of play {n}.", body=f"## Steps\n\n1. Do thing {n}.",
-                  stage="writing", grade_band="K-12", effort="low", audiences=["teacher"],
-                  component_ids=[framework.components[0].id])
+    fields = dict(
+        title=f"Play {n}",
+        summary=f"Summary of play {n}.",
+        body=f"## Steps\n\n1. Do thing {n}.",
+        stage="writing",
+        grade_band="K-12",
+        effort="low",
+        audiences=["teacher"],
+        component_ids=[framework.components[0].id],
+    )
     retired = overrides.pop("retired", False)
     fields.update(overrides)
     play = Play(slug=f"play-{n}")
     library_services._apply_play(play, **fields)
     if retired:
         from playbook.models import utcnow
+
         play.retired_at = utcnow()
     db.session.add(play)
     db.session.flush()
@@ -61,15 +85,23 @@ def make_play(framework: Framework | None = None, **overrides) -> Play:
 
 def make_resource(**overrides) -> Resource:
     n = next(_counter)
-    fields = dict(title=f"Resource {n}", organization="Test Org", url=f"https://example.org/r/{n}",
-                  description=f"Description of resource {n}.", resource_type="Rubric", ideal_users=["Teachers"],
-                  why_use_it="Because it helps.", who_is_using="")
+    fields = dict(
+        title=f"Resource {n}",
+        organization="Test Org",
+        url=f"https://example.org/r/{n}",
+        description=f"Description of resource {n}.",
+        resource_type="Rubric",
+        ideal_users=["Teachers"],
+        why_use_it="Because it helps.",
+        who_is_using="",
+    )
     retired = overrides.pop("retired", False)
     fields.update(overrides)
     resource = Resource(slug=f"resource-{n}")
     library_services._apply_resource(resource, **fields)
     if retired:
         from playbook.models import utcnow
+
         resource.retired_at = utcnow()
     db.session.add(resource)
     db.session.flush()

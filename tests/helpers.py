@@ -1,4 +1,5 @@
 """Request helpers that check what every page must have."""
+
 from __future__ import annotations
 
 import re
@@ -34,11 +35,16 @@ def csrf_token_from(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
-def post_form(client, url: str, data: dict, expected: int | None = None, page_url: str | None = None):
+def post_form(
+    client, url: str, data: dict, expected: int | None = None, page_url: str | None = None
+):
     """POST data as a browser would: first fetch the page with the form, take its CSRF token."""
     page = client.get(page_url or url)
     data = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
     response = client.post(url, data=data)
     if expected is not None:
-        assert response.status_code == expected, (response.status_code, response.get_data(as_text=True)[:500])
+        assert response.status_code == expected, (
+            response.status_code,
+            response.get_data(as_text=True)[:500],
+        )
     return response

@@ -3,6 +3,7 @@
 Playbooks are built through playbook.playbooks.services, as the app builds them, so
 every item also leaves its revision behind. Pages are read the way a browser reads
 them: the CSRF token from a form, the version from the page's data-version."""
+
 from __future__ import annotations
 
 import itertools
@@ -14,7 +15,17 @@ from sqlalchemy import func, select
 
 from playbook.extensions import db
 from playbook.models import (
-    Component, Element, Framework, Item, Membership, MemberRole, Play, Playbook, Resource, Revision, User,
+    Component,
+    Element,
+    Framework,
+    Item,
+    MemberRole,
+    Membership,
+    Play,
+    Playbook,
+    Resource,
+    Revision,
+    User,
 )
 from playbook.playbooks import document, services
 from tests.helpers import csrf_token_from
@@ -27,13 +38,21 @@ STATUSES = ("idea", "planned", "piloting", "adopted", "retired")
 
 # --- data ---------------------------------------------------------------------------
 
+
 def seeded_framework() -> Framework:
     """The starter framework (the `library` fixture must have run)."""
     return db.session.scalar(select(Framework).order_by(Framework.id))
 
 
-def make_playbook(owner: User, items: int = 0, *, framework: Framework | None = None, spread: bool = False,
-                  members: tuple[User, ...] = (), **fields) -> Playbook:
+def make_playbook(
+    owner: User,
+    items: int = 0,
+    *,
+    framework: Framework | None = None,
+    spread: bool = False,
+    members: tuple[User, ...] = (),
+    **fields,
+) -> Playbook:
     """A playbook owned by `owner`, made with the services, holding `items` items
     spread round-robin over the sections (and, when the library is seeded, over plays,
     resources, components and notes). With spread=True every item also gets a status,
@@ -49,32 +68,63 @@ def make_playbook(owner: User, items: int = 0, *, framework: Framework | None = 
         add_members(playbook_id, *members)
     targets = _library_targets(framework)
     people = [owner.id] + [m.id for m in members]
-    elements = list(db.session.scalars(select(Element.id).join(Component).where(
-        Component.framework_id == framework.id).order_by(Element.id))) if framework is not None else []
+    elements = (
+        list(
+            db.session.scalars(
+                select(Element.id)
+                .join(Component)
+                .where(Component.framework_id == framework.id)
+                .order_by(Element.id)
+            )
+        )
+        if framework is not None
+        else []
+    )
     for i in range(items):
         playbook = services.load_playbook_for_change(playbook_id)
         section = playbook.sections[i % len(playbook.sections)]
         kind = KINDS[i % len(KINDS)] if targets else "note"
         if kind == "note":
-            item = services.add_item(owner, playbook, section, kind="note", title=f"Note {n}.{i}",
-                                     notes=f"Notes for *item {i}*.")
+            item = services.add_item(
+                owner,
+                playbook,
+                section,
+                kind="note",
+                title=f"Note {n}.{i}",
+                notes=f"Notes for *item {i}*.",
+            )
         else:
             pool = targets[kind]
-            item = services.add_item(owner, playbook, section, kind=kind, ref_id=pool[i % len(pool)])
+            item = services.add_item(
+                owner, playbook, section, kind=kind, ref_id=pool[i % len(pool)]
+            )
         if spread:
             playbook = services.load_playbook_for_change(playbook_id)
             item = next(it for s in playbook.sections for it in s.items if it.id == item.id)
             services.update_item(
-                owner, playbook, item, base_version=playbook.version, title=item.title, notes=item.notes,
-                status=STATUSES[i % len(STATUSES)], owner_id=people[i % len(people)],
+                owner,
+                playbook,
+                item,
+                base_version=playbook.version,
+                title=item.title,
+                notes=item.notes,
+                status=STATUSES[i % len(STATUSES)],
+                owner_id=people[i % len(people)],
                 target_date=date(2027, 1, 1) + timedelta(days=i),
-                element_id=elements[i % len(elements)] if elements else None)
+                element_id=elements[i % len(elements)] if elements else None,
+            )
     return reload(playbook_id)
 
 
 def _library_targets(framework: Framework | None) -> dict[str, list[int]] | None:
-    plays = list(db.session.scalars(select(Play.id).where(Play.retired_at.is_(None)).order_by(Play.id)))
-    resources = list(db.session.scalars(select(Resource.id).where(Resource.retired_at.is_(None)).order_by(Resource.id)))
+    plays = list(
+        db.session.scalars(select(Play.id).where(Play.retired_at.is_(None)).order_by(Play.id))
+    )
+    resources = list(
+        db.session.scalars(
+            select(Resource.id).where(Resource.retired_at.is_(None)).order_by(Resource.id)
+        )
+    )
     query = select(Component.id).order_by(Component.id)
     if framework is not None:
         query = query.where(Component.framework_id == framework.id)
@@ -91,15 +141,20 @@ def add_members(playbook_id: int, *users: User, role: MemberRole = MemberRole.ED
     db.session.commit()
 
 
-def add_note(owner: User, playbook_id: int, section_index: int = 0, title: str = "A note", notes: str = "") -> Item:
+def add_note(
+    owner: User, playbook_id: int, section_index: int = 0, title: str = "A note", notes: str = ""
+) -> Item:
     playbook = services.load_playbook_for_change(playbook_id)
-    return services.add_item(owner, playbook, playbook.sections[section_index], kind="note", title=title,
-                             notes=notes)
+    return services.add_item(
+        owner, playbook, playbook.sections[section_index], kind="note", title=title, notes=notes
+    )
 
 
 def add_play(owner: User, playbook_id: int, play: Play, section_index: int = 1) -> Item:
     playbook = services.load_playbook_for_change(playbook_id)
-    return services.add_item(owner, playbook, playbook.sections[section_index], kind="play", ref_id=play.id)
+    return services.add_item(
+        owner, playbook, playbook.sections[section_index], kind="play", ref_id=play.id
+    )
 
 
 def reload(playbook_id: int) -> Playbook | None:
@@ -122,7 +177,9 @@ def state_of(playbook_id: int) -> dict:
 
 
 def revision_count(playbook_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(Revision).where(Revision.playbook_id == playbook_id))
+    return db.session.scalar(
+        select(func.count()).select_from(Revision).where(Revision.playbook_id == playbook_id)
+    )
 
 
 def playbook_count() -> int:
@@ -142,8 +199,12 @@ def items_by_section(playbook_id: int) -> list[list[tuple[int, int]]]:
 
 def latest_revision(playbook_id: int) -> Revision:
     db.session.expire_all()
-    return db.session.scalar(select(Revision).where(Revision.playbook_id == playbook_id)
-                             .order_by(Revision.number.desc()).limit(1))
+    return db.session.scalar(
+        select(Revision)
+        .where(Revision.playbook_id == playbook_id)
+        .order_by(Revision.number.desc())
+        .limit(1)
+    )
 
 
 def race(monkeypatch, app, change) -> None:
@@ -178,7 +239,9 @@ def assert_no_live_script(html: str) -> None:
     """Nothing in the page can run script: no <script> with the payload, no event
     handler attribute, no javascript: link."""
     assert "<script>alert" not in html
-    assert not re.search(r"<[a-z][^>]*\son\w+\s*=", html, re.I), re.search(r"<[a-z][^>]*\son\w+\s*=", html, re.I)
+    assert not re.search(r"<[a-z][^>]*\son\w+\s*=", html, re.I), re.search(
+        r"<[a-z][^>]*\son\w+\s*=", html, re.I
+    )
     assert not re.search(r"""href\s*=\s*["']?\s*javascript:""", html, re.I)
 
 
@@ -208,8 +271,12 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "form":
-            self._form = {"method": (a.get("method") or "get").lower(), "action": a.get("action", ""), "fields": {},
-                          "selects": {}}
+            self._form = {
+                "method": (a.get("method") or "get").lower(),
+                "action": a.get("action", ""),
+                "fields": {},
+                "selects": {},
+            }
             self.forms.append(self._form)
         elif self._form is None:
             return
@@ -251,14 +318,21 @@ def forms_on(html: str) -> list[dict]:
         # A newline right after <textarea> belongs to the markup, not to the value.
         for name in parser.textareas & form["fields"].keys():
             value = form["fields"][name]
-            form["fields"][name] = value[2:] if value.startswith("\r\n") else value.removeprefix("\n")
+            form["fields"][name] = (
+                value[2:] if value.startswith("\r\n") else value.removeprefix("\n")
+            )
     return parser.forms
 
 
 def form_posting_to(html: str, action: str, **where) -> dict:
     """The fields of the POST form with this action (and, if given, these field values)."""
-    matches = [f for f in forms_on(html) if f["method"] == "post" and f["action"].split("#")[0] == action
-               and all(f["fields"].get(k) == str(v) for k, v in where.items())]
+    matches = [
+        f
+        for f in forms_on(html)
+        if f["method"] == "post"
+        and f["action"].split("#")[0] == action
+        and all(f["fields"].get(k) == str(v) for k, v in where.items())
+    ]
     assert matches, f"no POST form to {action} with {where}"
     return dict(matches[0]["fields"])
 
@@ -272,7 +346,9 @@ def field_value(html: str, name: str) -> str | None:
 
 def field_error(html: str, field_id: str) -> str:
     """The error text shown next to a field (by the forms macro), or ''."""
-    match = re.search(rf'<p class="field-error" id="{re.escape(field_id)}-error">(.*?)</p>', html, re.S)
+    match = re.search(
+        rf'<p class="field-error" id="{re.escape(field_id)}-error">(.*?)</p>', html, re.S
+    )
     return match.group(1).strip() if match else ""
 
 
@@ -284,14 +360,25 @@ def token_for(client) -> str:
     return csrf_token_from(response.get_data(as_text=True))
 
 
-def post_change(client, playbook_id: int, url: str, data: dict | None = None, *, version: int | None = None,
-                json: bool = False, follow_redirects: bool = False):
+def post_change(
+    client,
+    playbook_id: int,
+    url: str,
+    data: dict | None = None,
+    *,
+    version: int | None = None,
+    json: bool = False,
+    follow_redirects: bool = False,
+):
     """POST a change as the playbook page would: its CSRF token and its data-version,
     unless an explicit (perhaps stale) version is given."""
     page = client.get(f"/playbooks/{playbook_id}")
     assert page.status_code == 200, page.status_code
     html = page.get_data(as_text=True)
-    body = {"csrf_token": csrf_token_from(html),
-            "version": str(page_version(html) if version is None else version), **(data or {})}
+    body = {
+        "csrf_token": csrf_token_from(html),
+        "version": str(page_version(html) if version is None else version),
+        **(data or {}),
+    }
     headers = {"Accept": "application/json"} if json else {}
     return client.post(url, data=body, headers=headers, follow_redirects=follow_redirects)

@@ -15,6 +15,7 @@ what a few routes need (the bin, an open invitation, an export to import).
 
 Allowed POSTs send plausible form data with the CSRF token of that browser's session;
 refused cells (and every GET) must also leave the database as it was."""
+
 from __future__ import annotations
 
 import io
@@ -31,7 +32,17 @@ from sqlalchemy import func, select
 
 from playbook.auth import sessions
 from playbook.extensions import db
-from playbook.models import Invitation, Item, Membership, MemberRole, Playbook, Revision, Section, SiteRole, utcnow
+from playbook.models import (
+    Invitation,
+    Item,
+    MemberRole,
+    Membership,
+    Playbook,
+    Revision,
+    Section,
+    SiteRole,
+    utcnow,
+)
 from playbook.playbooks import document, services, sharing
 from playbook.tokens import hash_token, new_token
 from tests import factories
@@ -40,20 +51,30 @@ from tests.helpers import csrf_token_from
 # --- the data ------------------------------------------------------------------------
 
 LOGIN = "login"  # 302 to the sign-in page
-OK = "ok"        # allowed: a state-changing POST may answer 200/302/409/422, never 403/404/sign-in
+OK = "ok"  # allowed: a state-changing POST may answer 200/302/409/422, never 403/404/sign-in
 # Outcomes after which nothing in the database may have changed.
 REFUSALS = {LOGIN, 400, 403, 404, 422}
 
 VISIBILITIES = ("private", "link", "public")
 # visitor_link / stranger_link opened the secret link in their browser; moderator and
 # admin are site roles without a membership.
-PERSONAS = ("visitor", "visitor_link", "stranger", "stranger_link", "viewer", "commenter", "editor", "owner",
-            "moderator", "admin")
+PERSONAS = (
+    "visitor",
+    "visitor_link",
+    "stranger",
+    "stranger_link",
+    "viewer",
+    "commenter",
+    "editor",
+    "owner",
+    "moderator",
+    "admin",
+)
 
 
 def _row(*outcomes) -> dict:
     assert len(outcomes) == len(PERSONAS)
-    return dict(zip(PERSONAS, outcomes))
+    return dict(zip(PERSONAS, outcomes, strict=True))
 
 
 # Each rule: visibility -> the outcome for each persona, in PERSONAS order.
@@ -61,133 +82,133 @@ RULES = {
     # Reading: members always; anyone when public; link holders while it is shared by link.
     #                     visitor  v_link  stranger s_link  viewer commenter editor owner  moderator admin
     "read": {
-        "private": _row(404,     404,    404,     404,    200,   200,      200,   200,   404,      404),
-        "link":    _row(404,     200,    404,     200,    200,   200,      200,   200,   404,      404),
-        "public":  _row(200,     200,    200,     200,    200,   200,      200,   200,   200,      200),
+        "private": _row(404, 404, 404, 404, 200, 200, 200, 200, 404, 404),
+        "link": _row(404, 200, 404, 200, 200, 200, 200, 200, 404, 404),
+        "public": _row(200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     },
     # An editing page (GET): owners and editors; sign-in first for any visitor (reveals
     # nothing); 403 only to someone who can see the playbook, 404 to anyone else.
     "edit_page": {
-        "private": _row(LOGIN,   LOGIN,  404,     404,    403,   403,      200,   200,   404,      404),
-        "link":    _row(LOGIN,   LOGIN,  404,     403,    403,   403,      200,   200,   404,      404),
-        "public":  _row(LOGIN,   LOGIN,  403,     403,    403,   403,      200,   200,   403,      403),
+        "private": _row(LOGIN, LOGIN, 404, 404, 403, 403, 200, 200, 404, 404),
+        "link": _row(LOGIN, LOGIN, 404, 403, 403, 403, 200, 200, 404, 404),
+        "public": _row(LOGIN, LOGIN, 403, 403, 403, 403, 200, 200, 403, 403),
     },
     "edit": {
-        "private": _row(LOGIN,   LOGIN,  404,     404,    403,   403,      OK,    OK,    404,      404),
-        "link":    _row(LOGIN,   LOGIN,  404,     403,    403,   403,      OK,    OK,    404,      404),
-        "public":  _row(LOGIN,   LOGIN,  403,     403,    403,   403,      OK,    OK,    403,      403),
+        "private": _row(LOGIN, LOGIN, 404, 404, 403, 403, OK, OK, 404, 404),
+        "link": _row(LOGIN, LOGIN, 404, 403, 403, 403, OK, OK, 404, 404),
+        "public": _row(LOGIN, LOGIN, 403, 403, 403, 403, OK, OK, 403, 403),
     },
     # Owner only: the share page, invitations, roles, visibility, the link, the bin.
     "owner_page": {
-        "private": _row(LOGIN,   LOGIN,  404,     404,    403,   403,      403,   200,   404,      404),
-        "link":    _row(LOGIN,   LOGIN,  404,     403,    403,   403,      403,   200,   404,      404),
-        "public":  _row(LOGIN,   LOGIN,  403,     403,    403,   403,      403,   200,   403,      403),
+        "private": _row(LOGIN, LOGIN, 404, 404, 403, 403, 403, 200, 404, 404),
+        "link": _row(LOGIN, LOGIN, 404, 403, 403, 403, 403, 200, 404, 404),
+        "public": _row(LOGIN, LOGIN, 403, 403, 403, 403, 403, 200, 403, 403),
     },
     "owner": {
-        "private": _row(LOGIN,   LOGIN,  404,     404,    403,   403,      403,   OK,    404,      404),
-        "link":    _row(LOGIN,   LOGIN,  404,     403,    403,   403,      403,   OK,    404,      404),
-        "public":  _row(LOGIN,   LOGIN,  403,     403,    403,   403,      403,   OK,    403,      403),
+        "private": _row(LOGIN, LOGIN, 404, 404, 403, 403, 403, OK, 404, 404),
+        "link": _row(LOGIN, LOGIN, 404, 403, 403, 403, 403, OK, 404, 404),
+        "public": _row(LOGIN, LOGIN, 403, 403, 403, 403, 403, OK, 403, 403),
     },
     # Restore from the bin (the cell's playbook is in the bin): nobody but the owner can
     # even see a binned playbook.
     "restore": {
-        "private": _row(LOGIN,   LOGIN,  404,     404,    404,   404,      404,   OK,    404,      404),
-        "link":    _row(LOGIN,   LOGIN,  404,     404,    404,   404,      404,   OK,    404,      404),
-        "public":  _row(LOGIN,   LOGIN,  404,     404,    404,   404,      404,   OK,    404,      404),
+        "private": _row(LOGIN, LOGIN, 404, 404, 404, 404, 404, OK, 404, 404),
+        "link": _row(LOGIN, LOGIN, 404, 404, 404, 404, 404, OK, 404, 404),
+        "public": _row(LOGIN, LOGIN, 404, 404, 404, 404, 404, OK, 404, 404),
     },
     # Fork: signed in, and able to read it.
     "fork": {
-        "private": _row(LOGIN,   LOGIN,  404,     404,    OK,    OK,       OK,    OK,    404,      404),
-        "link":    _row(LOGIN,   LOGIN,  404,     OK,     OK,    OK,       OK,    OK,    404,      404),
-        "public":  _row(LOGIN,   LOGIN,  OK,      OK,     OK,    OK,       OK,    OK,    OK,       OK),
+        "private": _row(LOGIN, LOGIN, 404, 404, OK, OK, OK, OK, 404, 404),
+        "link": _row(LOGIN, LOGIN, 404, OK, OK, OK, OK, OK, 404, 404),
+        "public": _row(LOGIN, LOGIN, OK, OK, OK, OK, OK, OK, OK, OK),
     },
     # Leave: members (the only owner is told to hand over first: a redirect, no change).
     "leave": {
-        "private": _row(LOGIN,   LOGIN,  404,     404,    OK,    OK,       OK,    OK,    404,      404),
-        "link":    _row(LOGIN,   LOGIN,  404,     403,    OK,    OK,       OK,    OK,    404,      404),
-        "public":  _row(LOGIN,   LOGIN,  403,     403,    OK,    OK,       OK,    OK,    403,      403),
+        "private": _row(LOGIN, LOGIN, 404, 404, OK, OK, OK, OK, 404, 404),
+        "link": _row(LOGIN, LOGIN, 404, 403, OK, OK, OK, OK, 404, 404),
+        "public": _row(LOGIN, LOGIN, 403, 403, OK, OK, OK, OK, 403, 403),
     },
     # Pages of one's own (list, bin, new, import, invitations, "Add to playbook").
     "signed_in_page": {
-        "private": _row(LOGIN,   LOGIN,  200,     200,    200,   200,      200,   200,   200,      200),
-        "link":    _row(LOGIN,   LOGIN,  200,     200,    200,   200,      200,   200,   200,      200),
-        "public":  _row(LOGIN,   LOGIN,  200,     200,    200,   200,      200,   200,   200,      200),
+        "private": _row(LOGIN, LOGIN, 200, 200, 200, 200, 200, 200, 200, 200),
+        "link": _row(LOGIN, LOGIN, 200, 200, 200, 200, 200, 200, 200, 200),
+        "public": _row(LOGIN, LOGIN, 200, 200, 200, 200, 200, 200, 200, 200),
     },
     "signed_in": {
-        "private": _row(LOGIN,   LOGIN,  OK,      OK,     OK,    OK,       OK,    OK,    OK,       OK),
-        "link":    _row(LOGIN,   LOGIN,  OK,      OK,     OK,    OK,       OK,    OK,    OK,       OK),
-        "public":  _row(LOGIN,   LOGIN,  OK,      OK,     OK,    OK,       OK,    OK,    OK,       OK),
+        "private": _row(LOGIN, LOGIN, OK, OK, OK, OK, OK, OK, OK, OK),
+        "link": _row(LOGIN, LOGIN, OK, OK, OK, OK, OK, OK, OK, OK),
+        "public": _row(LOGIN, LOGIN, OK, OK, OK, OK, OK, OK, OK, OK),
     },
     # "Add to playbook" into a section of the cell's playbook: only its editors are
     # offered that section; for anyone else it is not a valid choice (422, nothing added).
     "add_to_playbook": {
-        "private": _row(LOGIN,   LOGIN,  422,     422,    422,   422,      OK,    OK,    422,      422),
-        "link":    _row(LOGIN,   LOGIN,  422,     422,    422,   422,      OK,    OK,    422,      422),
-        "public":  _row(LOGIN,   LOGIN,  422,     422,    422,   422,      OK,    OK,    422,      422),
+        "private": _row(LOGIN, LOGIN, 422, 422, 422, 422, OK, OK, 422, 422),
+        "link": _row(LOGIN, LOGIN, 422, 422, 422, 422, OK, OK, 422, 422),
+        "public": _row(LOGIN, LOGIN, 422, 422, 422, 422, OK, OK, 422, 422),
     },
     # The secret link itself (a token that was valid while the playbook was shared by
     # link): it opens the playbook only while the visibility is "link".
     "secret_link": {
-        "private": _row(404,     404,    404,     404,    404,   404,      404,   404,   404,      404),
-        "link":    _row(302,     302,    302,     302,    302,   302,      302,   302,   302,      302),
-        "public":  _row(404,     404,    404,     404,    404,   404,      404,   404,   404,      404),
+        "private": _row(404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+        "link": _row(302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
+        "public": _row(404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     },
     # The invitation page: the token is the key, whoever holds it.
     "invitation_page": {
-        "private": _row(200,     200,    200,     200,    200,   200,      200,   200,   200,      200),
-        "link":    _row(200,     200,    200,     200,    200,   200,      200,   200,   200,      200),
-        "public":  _row(200,     200,    200,     200,    200,   200,      200,   200,   200,      200),
+        "private": _row(200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "link": _row(200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+        "public": _row(200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     },
     # Answering an invitation (addressed to the stranger): only its addressee; to anyone
     # else it does not exist.
     "invitation_answer": {
-        "private": _row(LOGIN,   LOGIN,  OK,      404,    404,   404,      404,   404,   404,      404),
-        "link":    _row(LOGIN,   LOGIN,  OK,      404,    404,   404,      404,   404,   404,      404),
-        "public":  _row(LOGIN,   LOGIN,  OK,      404,    404,   404,      404,   404,   404,      404),
+        "private": _row(LOGIN, LOGIN, OK, 404, 404, 404, 404, 404, 404, 404),
+        "link": _row(LOGIN, LOGIN, OK, 404, 404, 404, 404, 404, 404, 404),
+        "public": _row(LOGIN, LOGIN, OK, 404, 404, 404, 404, 404, 404, 404),
     },
 }
 
 # endpoint[/verb of an <any(...)> URL part] -> method -> rule.
 MATRIX = {
-    "playbooks.index":                {"GET": "signed_in_page"},
-    "playbooks.bin":                  {"GET": "signed_in_page"},
-    "playbooks.new":                  {"GET": "signed_in_page", "POST": "signed_in"},
-    "playbooks.import_file":          {"GET": "signed_in_page", "POST": "signed_in"},
-    "playbooks.item_add":             {"GET": "signed_in_page", "POST": "add_to_playbook"},
-    "playbooks.invitations":          {"GET": "signed_in_page"},
-    "playbooks.detail":               {"GET": "read"},
-    "playbooks.history_index":        {"GET": "read"},
-    "playbooks.revision":             {"GET": "read"},
-    "playbooks.compare":              {"GET": "read"},
-    "playbooks.export_markdown":      {"GET": "read"},
-    "playbooks.export_json":          {"GET": "read"},
-    "playbooks.print_view":           {"GET": "read"},
-    "playbooks.edit":                 {"GET": "edit_page", "POST": "edit"},
-    "playbooks.section_new":          {"POST": "edit"},
-    "playbooks.section_edit":         {"GET": "edit_page", "POST": "edit"},
-    "playbooks.section_delete":       {"POST": "edit"},
-    "playbooks.section_move":         {"POST": "edit"},
-    "playbooks.item_move":            {"POST": "edit"},
-    "playbooks.note_new":             {"GET": "edit_page", "POST": "edit"},
-    "playbooks.item_edit":            {"GET": "edit_page", "POST": "edit"},
-    "playbooks.item_delete":          {"POST": "edit"},
-    "playbooks.revision_restore":     {"POST": "edit"},
-    "playbooks.delete":               {"GET": "owner_page", "POST": "owner"},
-    "playbooks.restore":              {"POST": "restore"},
-    "playbooks.fork":                 {"POST": "fork"},
-    "playbooks.share":                {"GET": "owner_page"},
-    "playbooks.invite":               {"POST": "owner"},
-    "playbooks.invitation_revoke":    {"POST": "owner"},
-    "playbooks.member/role":          {"POST": "owner"},
-    "playbooks.member/remove":        {"POST": "owner"},
-    "playbooks.member/handover":      {"POST": "owner"},
-    "playbooks.visibility":           {"POST": "owner"},
-    "playbooks.link/regenerate":      {"POST": "owner"},
-    "playbooks.link/revoke":          {"POST": "owner"},
-    "playbooks.leave":                {"POST": "leave"},
-    "playbooks.shared_link":          {"GET": "secret_link"},
-    "playbooks.invitation":           {"GET": "invitation_page"},
-    "playbooks.invitation_answer/accept":  {"POST": "invitation_answer"},
+    "playbooks.index": {"GET": "signed_in_page"},
+    "playbooks.bin": {"GET": "signed_in_page"},
+    "playbooks.new": {"GET": "signed_in_page", "POST": "signed_in"},
+    "playbooks.import_file": {"GET": "signed_in_page", "POST": "signed_in"},
+    "playbooks.item_add": {"GET": "signed_in_page", "POST": "add_to_playbook"},
+    "playbooks.invitations": {"GET": "signed_in_page"},
+    "playbooks.detail": {"GET": "read"},
+    "playbooks.history_index": {"GET": "read"},
+    "playbooks.revision": {"GET": "read"},
+    "playbooks.compare": {"GET": "read"},
+    "playbooks.export_markdown": {"GET": "read"},
+    "playbooks.export_json": {"GET": "read"},
+    "playbooks.print_view": {"GET": "read"},
+    "playbooks.edit": {"GET": "edit_page", "POST": "edit"},
+    "playbooks.section_new": {"POST": "edit"},
+    "playbooks.section_edit": {"GET": "edit_page", "POST": "edit"},
+    "playbooks.section_delete": {"POST": "edit"},
+    "playbooks.section_move": {"POST": "edit"},
+    "playbooks.item_move": {"POST": "edit"},
+    "playbooks.note_new": {"GET": "edit_page", "POST": "edit"},
+    "playbooks.item_edit": {"GET": "edit_page", "POST": "edit"},
+    "playbooks.item_delete": {"POST": "edit"},
+    "playbooks.revision_restore": {"POST": "edit"},
+    "playbooks.delete": {"GET": "owner_page", "POST": "owner"},
+    "playbooks.restore": {"POST": "restore"},
+    "playbooks.fork": {"POST": "fork"},
+    "playbooks.share": {"GET": "owner_page"},
+    "playbooks.invite": {"POST": "owner"},
+    "playbooks.invitation_revoke": {"POST": "owner"},
+    "playbooks.member/role": {"POST": "owner"},
+    "playbooks.member/remove": {"POST": "owner"},
+    "playbooks.member/handover": {"POST": "owner"},
+    "playbooks.visibility": {"POST": "owner"},
+    "playbooks.link/regenerate": {"POST": "owner"},
+    "playbooks.link/revoke": {"POST": "owner"},
+    "playbooks.leave": {"POST": "leave"},
+    "playbooks.shared_link": {"GET": "secret_link"},
+    "playbooks.invitation": {"GET": "invitation_page"},
+    "playbooks.invitation_answer/accept": {"POST": "invitation_answer"},
     "playbooks.invitation_answer/decline": {"POST": "invitation_answer"},
 }
 
@@ -203,8 +224,14 @@ SETUP = {
 
 
 def _edited_playbook(c):
-    return {"title": "Renamed playbook", "scope": "district", "organization": "Elsewhere", "vision": "New vision",
-            "framework_id": "", "version": c.version}
+    return {
+        "title": "Renamed playbook",
+        "scope": "district",
+        "organization": "Elsewhere",
+        "vision": "New vision",
+        "framework_id": "",
+        "version": c.version,
+    }
 
 
 # The request of each key: (path, form data; None for GET). Plausible data that an
@@ -214,8 +241,16 @@ REQUESTS = {
     "playbooks.bin": lambda c: ("/playbooks/bin", None),
     "playbooks.new": {
         "GET": lambda c: ("/playbooks/new", None),
-        "POST": lambda c: ("/playbooks/new", {"title": "A new playbook", "scope": "school", "organization": "",
-                                              "vision": "", "framework_id": ""}),
+        "POST": lambda c: (
+            "/playbooks/new",
+            {
+                "title": "A new playbook",
+                "scope": "school",
+                "organization": "",
+                "vision": "",
+                "framework_id": "",
+            },
+        ),
     },
     "playbooks.import_file": {
         "GET": lambda c: ("/playbooks/import", None),
@@ -223,14 +258,19 @@ REQUESTS = {
     },
     "playbooks.item_add": {
         "GET": lambda c: (f"/playbooks/add?kind=play&ref_id={c.play_id}", None),
-        "POST": lambda c: ("/playbooks/add", {"kind": "play", "ref_id": str(c.play_id),
-                                              "section_id": str(c.sections[0])}),
+        "POST": lambda c: (
+            "/playbooks/add",
+            {"kind": "play", "ref_id": str(c.play_id), "section_id": str(c.sections[0])},
+        ),
     },
     "playbooks.invitations": lambda c: ("/playbooks/invitations", None),
     "playbooks.detail": lambda c: (f"/playbooks/{c.pid}", None),
     "playbooks.history_index": lambda c: (f"/playbooks/{c.pid}/history", None),
     "playbooks.revision": lambda c: (f"/playbooks/{c.pid}/history/1", None),
-    "playbooks.compare": lambda c: (f"/playbooks/{c.pid}/history/compare?from=1&to={c.version}", None),
+    "playbooks.compare": lambda c: (
+        f"/playbooks/{c.pid}/history/compare?from=1&to={c.version}",
+        None,
+    ),
     "playbooks.export_markdown": lambda c: (f"/playbooks/{c.pid}/export.md", None),
     "playbooks.export_json": lambda c: (f"/playbooks/{c.pid}/export.json", None),
     "playbooks.print_view": lambda c: (f"/playbooks/{c.pid}/print", None),
@@ -238,32 +278,59 @@ REQUESTS = {
         "GET": lambda c: (f"/playbooks/{c.pid}/edit", None),
         "POST": lambda c: (f"/playbooks/{c.pid}/edit", _edited_playbook(c)),
     },
-    "playbooks.section_new": lambda c: (f"/playbooks/{c.pid}/sections", {"title": "New section",
-                                                                         "version": c.version}),
+    "playbooks.section_new": lambda c: (
+        f"/playbooks/{c.pid}/sections",
+        {"title": "New section", "version": c.version},
+    ),
     "playbooks.section_edit": {
         "GET": lambda c: (f"/playbooks/{c.pid}/sections/{c.sections[0]}/edit", None),
-        "POST": lambda c: (f"/playbooks/{c.pid}/sections/{c.sections[0]}/edit", {"title": "Renamed section",
-                                                                                  "version": c.version}),
+        "POST": lambda c: (
+            f"/playbooks/{c.pid}/sections/{c.sections[0]}/edit",
+            {"title": "Renamed section", "version": c.version},
+        ),
     },
-    "playbooks.section_delete": lambda c: (f"/playbooks/{c.pid}/sections/{c.sections[-1]}/delete",
-                                           {"version": c.version}),
-    "playbooks.section_move": lambda c: (f"/playbooks/{c.pid}/sections/{c.sections[0]}/move",
-                                         {"position": "2", "version": c.version}),
-    "playbooks.item_move": lambda c: (f"/playbooks/{c.pid}/items/{c.item_id}/move",
-                                      {"position": "0", "section_id": str(c.sections[1]), "version": c.version}),
+    "playbooks.section_delete": lambda c: (
+        f"/playbooks/{c.pid}/sections/{c.sections[-1]}/delete",
+        {"version": c.version},
+    ),
+    "playbooks.section_move": lambda c: (
+        f"/playbooks/{c.pid}/sections/{c.sections[0]}/move",
+        {"position": "2", "version": c.version},
+    ),
+    "playbooks.item_move": lambda c: (
+        f"/playbooks/{c.pid}/items/{c.item_id}/move",
+        {"position": "0", "section_id": str(c.sections[1]), "version": c.version},
+    ),
     "playbooks.note_new": {
         "GET": lambda c: (f"/playbooks/{c.pid}/sections/{c.sections[0]}/notes/new", None),
-        "POST": lambda c: (f"/playbooks/{c.pid}/sections/{c.sections[0]}/notes/new",
-                           {"title": "Another note", "notes": "Some *notes*."}),
+        "POST": lambda c: (
+            f"/playbooks/{c.pid}/sections/{c.sections[0]}/notes/new",
+            {"title": "Another note", "notes": "Some *notes*."},
+        ),
     },
     "playbooks.item_edit": {
         "GET": lambda c: (f"/playbooks/{c.pid}/items/{c.item_id}/edit", None),
-        "POST": lambda c: (f"/playbooks/{c.pid}/items/{c.item_id}/edit",
-                           {"title": "Edited note", "notes": "Changed.", "status": "planned", "owner_id": "",
-                            "target_date": "", "element_id": "", "version": c.version}),
+        "POST": lambda c: (
+            f"/playbooks/{c.pid}/items/{c.item_id}/edit",
+            {
+                "title": "Edited note",
+                "notes": "Changed.",
+                "status": "planned",
+                "owner_id": "",
+                "target_date": "",
+                "element_id": "",
+                "version": c.version,
+            },
+        ),
     },
-    "playbooks.item_delete": lambda c: (f"/playbooks/{c.pid}/items/{c.item_id}/delete", {"version": c.version}),
-    "playbooks.revision_restore": lambda c: (f"/playbooks/{c.pid}/history/1/restore", {"version": c.version}),
+    "playbooks.item_delete": lambda c: (
+        f"/playbooks/{c.pid}/items/{c.item_id}/delete",
+        {"version": c.version},
+    ),
+    "playbooks.revision_restore": lambda c: (
+        f"/playbooks/{c.pid}/history/1/restore",
+        {"version": c.version},
+    ),
     "playbooks.delete": {
         "GET": lambda c: (f"/playbooks/{c.pid}/delete", None),
         "POST": lambda c: (f"/playbooks/{c.pid}/delete", {}),
@@ -271,34 +338,65 @@ REQUESTS = {
     "playbooks.restore": lambda c: (f"/playbooks/{c.pid}/restore", {}),
     "playbooks.fork": lambda c: (f"/playbooks/{c.pid}/fork", {}),
     "playbooks.share": lambda c: (f"/playbooks/{c.pid}/share", None),
-    "playbooks.invite": lambda c: (f"/playbooks/{c.pid}/invitations",
-                                   {"email": f"invitee-{c.pid}@example.org", "role": "commenter"}),
-    "playbooks.invitation_revoke": lambda c: (f"/playbooks/{c.pid}/invitations/{c.invitation_id}/revoke", {}),
-    "playbooks.member/role": lambda c: (f"/playbooks/{c.pid}/members/{c.viewer_membership}/role",
-                                        {"role": "commenter"}),
-    "playbooks.member/remove": lambda c: (f"/playbooks/{c.pid}/members/{c.viewer_membership}/remove", {}),
-    "playbooks.member/handover": lambda c: (f"/playbooks/{c.pid}/members/{c.editor_membership}/handover", {}),
-    "playbooks.visibility": lambda c: (f"/playbooks/{c.pid}/visibility",
-                                       {"visibility": "private" if c.visibility == "public" else "public",
-                                        "confirmed": "yes"}),
+    "playbooks.invite": lambda c: (
+        f"/playbooks/{c.pid}/invitations",
+        {"email": f"invitee-{c.pid}@example.org", "role": "commenter"},
+    ),
+    "playbooks.invitation_revoke": lambda c: (
+        f"/playbooks/{c.pid}/invitations/{c.invitation_id}/revoke",
+        {},
+    ),
+    "playbooks.member/role": lambda c: (
+        f"/playbooks/{c.pid}/members/{c.viewer_membership}/role",
+        {"role": "commenter"},
+    ),
+    "playbooks.member/remove": lambda c: (
+        f"/playbooks/{c.pid}/members/{c.viewer_membership}/remove",
+        {},
+    ),
+    "playbooks.member/handover": lambda c: (
+        f"/playbooks/{c.pid}/members/{c.editor_membership}/handover",
+        {},
+    ),
+    "playbooks.visibility": lambda c: (
+        f"/playbooks/{c.pid}/visibility",
+        {"visibility": "private" if c.visibility == "public" else "public", "confirmed": "yes"},
+    ),
     "playbooks.link/regenerate": lambda c: (f"/playbooks/{c.pid}/link/regenerate", {}),
     "playbooks.link/revoke": lambda c: (f"/playbooks/{c.pid}/link/revoke", {}),
     "playbooks.leave": lambda c: (f"/playbooks/{c.pid}/leave", {}),
     "playbooks.shared_link": lambda c: (f"/playbooks/{c.pid}/s/{c.link_token}", None),
     "playbooks.invitation": lambda c: (f"/playbooks/invite/{c.invitation_token}", None),
-    "playbooks.invitation_answer/accept": lambda c: (f"/playbooks/invitations/{c.invitation_id}/accept", {}),
-    "playbooks.invitation_answer/decline": lambda c: (f"/playbooks/invitations/{c.invitation_id}/decline", {}),
+    "playbooks.invitation_answer/accept": lambda c: (
+        f"/playbooks/invitations/{c.invitation_id}/accept",
+        {},
+    ),
+    "playbooks.invitation_answer/decline": lambda c: (
+        f"/playbooks/invitations/{c.invitation_id}/decline",
+        {},
+    ),
 }
 
-CASES = [(key, method, visibility) for key, methods in MATRIX.items() for method in methods
-         for visibility in VISIBILITIES]
+CASES = [
+    (key, method, visibility)
+    for key, methods in MATRIX.items()
+    for method in methods
+    for visibility in VISIBILITIES
+]
 
 
 # --- personas and playbooks ------------------------------------------------------------
 
-_USERS = {"stranger": SiteRole.MEMBER, "stranger_link": SiteRole.MEMBER, "viewer": SiteRole.MEMBER,
-          "commenter": SiteRole.MEMBER, "editor": SiteRole.MEMBER, "owner": SiteRole.MEMBER,
-          "moderator": SiteRole.MODERATOR, "admin": SiteRole.ADMIN}
+_USERS = {
+    "stranger": SiteRole.MEMBER,
+    "stranger_link": SiteRole.MEMBER,
+    "viewer": SiteRole.MEMBER,
+    "commenter": SiteRole.MEMBER,
+    "editor": SiteRole.MEMBER,
+    "owner": SiteRole.MEMBER,
+    "moderator": SiteRole.MODERATOR,
+    "admin": SiteRole.ADMIN,
+}
 
 
 class _SharedTemplateCache(BytecodeCache):
@@ -325,8 +423,10 @@ def people(app):
     """Every persona once: a user (none for visitors), a browser of their own, signed in
     with a real server-side session, and a CSRF token read from a page's form."""
     app.jinja_env.bytecode_cache = _TEMPLATES
-    users = {name: factories.make_user(role, display_name=f"{name.replace('_', ' ').title()} Persona")
-             for name, role in _USERS.items()}
+    users = {
+        name: factories.make_user(role, display_name=f"{name.replace('_', ' ').title()} Persona")
+        for name, role in _USERS.items()
+    }
     clients, tokens = {}, {}
     for persona in PERSONAS:
         client = app.test_client()
@@ -354,17 +454,22 @@ def csrf_of(client, *, signed_in: bool) -> str:
     return csrf_token_from(response.get_data(as_text=True))
 
 
-def fresh_playbook(people, visibility: str, holder=None, *, binned=False, invite=None, exported=False):
+def fresh_playbook(
+    people, visibility: str, holder=None, *, binned=False, invite=None, exported=False
+):
     """A new playbook with its team, shared by link (opened by `holder`'s browser), then
     set to `visibility`; in the bin and/or with an open invitation when asked."""
     users = people.users
     owner = users["owner"]
     # The services, as make_playbook uses them, without its reloads and library look-ups:
     # this runs for each of the ~1,300 cells.
-    playbook = services.create_playbook(owner, title=f"Team playbook {next(_numbers)}", scope="school",
-                                        organization="Test School")
+    playbook = services.create_playbook(
+        owner, title=f"Team playbook {next(_numbers)}", scope="school", organization="Test School"
+    )
     pid = playbook.id
-    services.add_item(owner, playbook, playbook.sections[0], kind="note", title="A note", notes="Our *notes*.")
+    services.add_item(
+        owner, playbook, playbook.sections[0], kind="note", title="A note", notes="Our *notes*."
+    )
     for role in ("viewer", "commenter", "editor"):
         playbook.memberships.append(Membership(user_id=users[role].id, role=MemberRole(role)))
     link_token = sharing.set_visibility(owner, playbook, "link")  # saves the memberships too
@@ -379,22 +484,40 @@ def fresh_playbook(people, visibility: str, holder=None, *, binned=False, invite
         # Made as sharing.invite makes it, but keeping the token (the service only mails it).
         invitation_token = new_token()
         email = users[invite].email if invite in users else f"newcomer-{pid}@example.org"
-        invitation = Invitation(playbook_id=pid, email=email, role=MemberRole.VIEWER,
-                                token_hash=hash_token(invitation_token), invited_by_id=owner.id,
-                                expires_at=utcnow() + timedelta(days=sharing.INVITATION_DAYS))
+        invitation = Invitation(
+            playbook_id=pid,
+            email=email,
+            role=MemberRole.VIEWER,
+            token_hash=hash_token(invitation_token),
+            invited_by_id=owner.id,
+            expires_at=utcnow() + timedelta(days=sharing.INVITATION_DAYS),
+        )
         db.session.add(invitation)
         db.session.commit()
         invitation_id = invitation.id
-    export = json.dumps(document.strip_internal(document.snapshot(playbook))).encode() if exported else None
+    export = (
+        json.dumps(document.strip_internal(document.snapshot(playbook))).encode()
+        if exported
+        else None
+    )
     if binned:
         services.delete_playbook(owner, playbook)
     membership = {m.user_id: m.id for m in playbook.memberships}
     return SimpleNamespace(
-        pid=pid, title=playbook.title, version=playbook.version, visibility=visibility,
-        sections=[s.id for s in playbook.sections], item_id=playbook.sections[0].items[0].id,
-        viewer_membership=membership[users["viewer"].id], editor_membership=membership[users["editor"].id],
-        link_token=link_token, invitation_id=invitation_id, invitation_token=invitation_token,
-        play_id=people.play_id, export=export)
+        pid=pid,
+        title=playbook.title,
+        version=playbook.version,
+        visibility=visibility,
+        sections=[s.id for s in playbook.sections],
+        item_id=playbook.sections[0].items[0].id,
+        viewer_membership=membership[users["viewer"].id],
+        editor_membership=membership[users["editor"].id],
+        link_token=link_token,
+        invitation_id=invitation_id,
+        invitation_token=invitation_token,
+        play_id=people.play_id,
+        export=export,
+    )
 
 
 def state_of(pid: int) -> dict:
@@ -414,8 +537,10 @@ def state_of(pid: int) -> dict:
         "sections": count(Section, Section.playbook_id == pid),
         "items": count(Item, Item.playbook_id == pid),
         "revisions": count(Revision, Revision.playbook_id == pid),
-        "invitations": sorted((i.id, i.accepted_at is None, i.revoked_at is None) for i in db.session.scalars(
-            select(Invitation).where(Invitation.playbook_id == pid))),
+        "invitations": sorted(
+            (i.id, i.accepted_at is None, i.revoked_at is None)
+            for i in db.session.scalars(select(Invitation).where(Invitation.playbook_id == pid))
+        ),
         "playbooks": count(Playbook),
     }
 
@@ -431,9 +556,17 @@ def problem_with(response, expected, playbook_title: str) -> str | None:
     if expected == LOGIN:
         return None if to_login else f"expected the sign-in redirect, got {got}"
     if expected == OK:
-        return None if status in (200, 302, 409, 422) and not to_login else f"expected allowed, got {got}"
+        return (
+            None
+            if status in (200, 302, 409, 422) and not to_login
+            else f"expected allowed, got {got}"
+        )
     if expected == 302:
-        return None if status == 302 and not to_login else f"expected a redirect (not to sign-in), got {got}"
+        return (
+            None
+            if status == 302 and not to_login
+            else f"expected a redirect (not to sign-in), got {got}"
+        )
     if status != expected:
         return f"expected {expected}, got {got}"
     if expected == 404 and playbook_title in response.get_data(as_text=True):
@@ -454,6 +587,7 @@ def send(client, token: str, method: str, path: str, data: dict | None):
 
 # --- the matrix ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("key,method,visibility", CASES, ids=[f"{k}:{m}:{v}" for k, m, v in CASES])
 def test_access_matrix(people, key, method, visibility):
     expected_by_persona = RULES[MATRIX[key][method]][visibility]
@@ -468,7 +602,11 @@ def test_access_matrix(people, key, method, visibility):
         before = state_of(cell.pid)
         response = send(client, people.tokens[persona], method, path, data)
         problem = problem_with(response, expected, cell.title)
-        if problem is None and (expected in REFUSALS or method == "GET") and state_of(cell.pid) != before:
+        if (
+            problem is None
+            and (expected in REFUSALS or method == "GET")
+            and state_of(cell.pid) != before
+        ):
             problem = f"{expected} as expected, but the database changed"
         if problem:
             failures.append(f"{persona}: {method} {path}: {problem}")
@@ -511,7 +649,9 @@ def test_the_matrix_tables_are_complete():
     for key, methods in MATRIX.items():
         builder = REQUESTS[key]
         # One request per method: a dict of them, or a single one for a single method.
-        assert (set(builder) if isinstance(builder, dict) else {next(iter(methods))}) == set(methods), key
+        assert (set(builder) if isinstance(builder, dict) else {next(iter(methods))}) == set(
+            methods
+        ), key
     assert set(SETUP) <= set(MATRIX)
 
 
@@ -525,8 +665,11 @@ def test_private_playbooks_are_never_403_to_outsiders():
 
 # --- changes take effect on the very next request --------------------------------------
 
+
 def owner_posts(people, path: str, data: dict | None = None):
-    response = people.clients["owner"].post(path, data={"csrf_token": people.tokens["owner"], **(data or {})})
+    response = people.clients["owner"].post(
+        path, data={"csrf_token": people.tokens["owner"], **(data or {})}
+    )
     assert response.status_code == 302 and not is_sign_in_redirect(response), response.status_code
     return response
 
@@ -539,7 +682,9 @@ def test_removed_member_loses_access_on_their_very_next_request(people):
     owner_posts(people, f"/playbooks/{cell.pid}/members/{cell.editor_membership}/remove")
     before = state_of(cell.pid)
     assert people.users["editor"].id not in [user_id for user_id, _ in before["members"]]
-    response = editor.post(f"/playbooks/{cell.pid}/edit", data={"csrf_token": token, **_edited_playbook(cell)})
+    response = editor.post(
+        f"/playbooks/{cell.pid}/edit", data={"csrf_token": token, **_edited_playbook(cell)}
+    )
     assert response.status_code == 404
     assert state_of(cell.pid) == before
     for path in ("", "/history", "/export.json", "/print"):
@@ -550,14 +695,20 @@ def test_lowering_editor_to_viewer_stops_edits_on_the_next_request(people):
     cell = fresh_playbook(people, "private")
     editor, token = people.clients["editor"], people.tokens["editor"]
     assert editor.get(f"/playbooks/{cell.pid}/items/{cell.item_id}/edit").status_code == 200
-    owner_posts(people, f"/playbooks/{cell.pid}/members/{cell.editor_membership}/role", {"role": "viewer"})
+    owner_posts(
+        people, f"/playbooks/{cell.pid}/members/{cell.editor_membership}/role", {"role": "viewer"}
+    )
     before = state_of(cell.pid)
     assert (people.users["editor"].id, "viewer") in before["members"]
     version = str(before["version"])
-    for path, data in ((f"/playbooks/{cell.pid}/items/{cell.item_id}/edit",
-                        {"title": "Late edit", "notes": "", "status": "adopted", "version": version}),
-                       (f"/playbooks/{cell.pid}/sections", {"title": "Late section", "version": version}),
-                       (f"/playbooks/{cell.pid}/edit", {**_edited_playbook(cell), "version": version})):
+    for path, data in (
+        (
+            f"/playbooks/{cell.pid}/items/{cell.item_id}/edit",
+            {"title": "Late edit", "notes": "", "status": "adopted", "version": version},
+        ),
+        (f"/playbooks/{cell.pid}/sections", {"title": "Late section", "version": version}),
+        (f"/playbooks/{cell.pid}/edit", {**_edited_playbook(cell), "version": version}),
+    ):
         response = editor.post(path, data={"csrf_token": token, **data})
         assert response.status_code == 403, (path, response.status_code)
     assert state_of(cell.pid) == before
@@ -590,7 +741,10 @@ def test_regenerated_link_stops_the_old_link_and_its_browsers_at_once(app, peopl
     # The new link works, for the old holder too once they open it.
     for browser in (app.test_client(), holder):
         response = browser.get(f"/playbooks/{cell.pid}/s/{new}")
-        assert response.status_code == 302 and urlsplit(response.location).path == f"/playbooks/{cell.pid}"
+        assert (
+            response.status_code == 302
+            and urlsplit(response.location).path == f"/playbooks/{cell.pid}"
+        )
         assert browser.get(f"/playbooks/{cell.pid}").status_code == 200
 
 
@@ -602,7 +756,9 @@ def test_revoked_link_makes_the_playbook_private(app, people):
     state = state_of(cell.pid)
     assert (state["visibility"], state["link"]) == ("private", None)
     assert holder.get(f"/playbooks/{cell.pid}").status_code == 404
-    response = holder.post(f"/playbooks/{cell.pid}/fork", data={"csrf_token": people.tokens["stranger_link"]})
+    response = holder.post(
+        f"/playbooks/{cell.pid}/fork", data={"csrf_token": people.tokens["stranger_link"]}
+    )
     assert response.status_code == 404
     assert app.test_client().get(f"/playbooks/{cell.pid}/s/{cell.link_token}").status_code == 404
     for member in ("viewer", "owner"):

@@ -1,4 +1,5 @@
 """Tests for /accounts: a member's own profile and password."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -42,18 +43,31 @@ def _sessions_of(user) -> int:
     return _db.session.scalar(select(func.count()).where(LoginSession.user_id == user.id))
 
 
-def _change_password(client, current: str, new: str, confirm: str | None = None, expected: int | None = None):
-    data = {"current_password": current, "new_password": new, "confirm": new if confirm is None else confirm}
+def _change_password(
+    client, current: str, new: str, confirm: str | None = None, expected: int | None = None
+):
+    data = {
+        "current_password": current,
+        "new_password": new,
+        "confirm": new if confirm is None else confirm,
+    }
     return post_form(client, "/accounts/password", data, expected)
 
 
-PROFILE = {"display_name": "Maria Montes", "organization": "Lakeside Unified", "role_title": "Instructional coach"}
+PROFILE = {
+    "display_name": "Maria Montes",
+    "organization": "Lakeside Unified",
+    "role_title": "Instructional coach",
+}
 
 
 # --- who may open the pages ------------------------------------------------------------
 
-@pytest.mark.parametrize("endpoint, path", [("accounts.profile", "/accounts/profile"),
-                                            ("accounts.password", "/accounts/password")])
+
+@pytest.mark.parametrize(
+    "endpoint, path",
+    [("accounts.profile", "/accounts/profile"), ("accounts.password", "/accounts/password")],
+)
 def test_visitor_is_sent_to_sign_in(client, endpoint, path):
     response = get_page(client, endpoint, expected=302)
     assert response.location == "/auth/login?next=" + path.replace("/", "%2F")
@@ -62,9 +76,17 @@ def test_visitor_is_sent_to_sign_in(client, endpoint, path):
 
 @pytest.mark.parametrize("path", ["/accounts/profile", "/accounts/password"])
 def test_visitor_cannot_post_to_account_pages(client, member, path):
-    response = post_form(client, path, {"display_name": "Hijacked", "current_password": PASSWORD,
-                                        "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                         page_url="/auth/login")
+    response = post_form(
+        client,
+        path,
+        {
+            "display_name": "Hijacked",
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+        page_url="/auth/login",
+    )
     assert response.status_code == 302 and response.location.startswith("/auth/login?next=")
     _db.session.refresh(member)
     assert member.display_name == "Maria Member"
@@ -75,14 +97,24 @@ def test_visitor_returns_to_profile_after_signing_in(client, member):
     to_login = client.get("/accounts/profile").location
     page = check_page(client.get(to_login))
     assert _input_value(page, "next") == "/accounts/profile"
-    response = post_form(client, "/auth/login", {"email": member.email, "password": PASSWORD,
-                                                 "next": "/accounts/profile"}, expected=302, page_url=to_login)
+    response = post_form(
+        client,
+        "/auth/login",
+        {"email": member.email, "password": PASSWORD, "next": "/accounts/profile"},
+        expected=302,
+        page_url=to_login,
+    )
     assert response.location == "/accounts/profile"
     assert "Maria Member" in check_page(client.get(response.location))
 
 
-@pytest.mark.parametrize("endpoint, heading", [("accounts.profile", "<h1>Your profile</h1>"),
-                                               ("accounts.password", "<h1>Change your password</h1>")])
+@pytest.mark.parametrize(
+    "endpoint, heading",
+    [
+        ("accounts.profile", "<h1>Your profile</h1>"),
+        ("accounts.password", "<h1>Change your password</h1>"),
+    ],
+)
 def test_member_can_open_account_pages(client, login, member, endpoint, heading):
     login(member)
     page = get_page(client, endpoint).get_data(as_text=True)
@@ -92,9 +124,14 @@ def test_member_can_open_account_pages(client, login, member, endpoint, heading)
 
 # --- profile ----------------------------------------------------------------------------
 
+
 def test_member_can_edit_profile(client, login, member):
     login(member)
-    data = {"display_name": "  Maria Montes ", "organization": " Lakeside Unified", "role_title": "Instructional coach "}
+    data = {
+        "display_name": "  Maria Montes ",
+        "organization": " Lakeside Unified",
+        "role_title": "Instructional coach ",
+    }
     response = post_form(client, "/accounts/profile", data, expected=302)
     assert response.location == "/accounts/profile"
 
@@ -110,13 +147,19 @@ def test_member_can_clear_organization_and_role_title(client, login, member):
     member.organization, member.role_title = "Old School", "Old role"
     _db.session.commit()
     login(member)
-    post_form(client, "/accounts/profile", {"display_name": "Maria Member", "organization": "", "role_title": ""},
-              expected=302)
+    post_form(
+        client,
+        "/accounts/profile",
+        {"display_name": "Maria Member", "organization": "", "role_title": ""},
+        expected=302,
+    )
     _db.session.refresh(member)
     assert (member.organization, member.role_title) == ("", "")
 
 
-@pytest.mark.parametrize("field, limit", [("display_name", 80), ("organization", 120), ("role_title", 120)])
+@pytest.mark.parametrize(
+    "field, limit", [("display_name", 80), ("organization", 120), ("role_title", 120)]
+)
 def test_member_cannot_save_too_long_profile_values(client, login, member, field, limit):
     login(member)
     data = {**PROFILE, field: "x" * (limit + 1)}
@@ -139,7 +182,9 @@ def test_member_can_save_profile_values_at_the_limit(client, login, member):
 
 def test_member_cannot_blank_their_name(client, login, member):
     login(member)
-    page = check_page(post_form(client, "/accounts/profile", {**PROFILE, "display_name": "   "}, expected=422))
+    page = check_page(
+        post_form(client, "/accounts/profile", {**PROFILE, "display_name": "   "}, expected=422)
+    )
     assert "This field is required." in _field_error(page, "display_name")
     assert _input_value(page, "organization") == PROFILE["organization"]
     _db.session.refresh(member)
@@ -148,8 +193,14 @@ def test_member_cannot_blank_their_name(client, login, member):
 
 def test_member_cannot_change_email_role_or_status_through_the_profile_form(client, login, member):
     login(member)
-    data = {**PROFILE, "email": "taken.over@example.org", "site_role": "admin", "is_active_account": "",
-            "password_hash": "x", "id": "999"}
+    data = {
+        **PROFILE,
+        "email": "taken.over@example.org",
+        "site_role": "admin",
+        "is_active_account": "",
+        "password_hash": "x",
+        "id": "999",
+    }
     post_form(client, "/accounts/profile", data, expected=302)
     _db.session.refresh(member)
     assert member.display_name == PROFILE["display_name"]
@@ -170,8 +221,12 @@ def test_intruder_editing_their_profile_changes_nobody_else(client, login, intru
 def test_markup_in_profile_values_is_shown_escaped(client, login, member):
     login(member)
     payload = "<img src=x onerror=alert(1)>"
-    post_form(client, "/accounts/profile", {"display_name": payload, "organization": payload, "role_title": payload},
-              expected=302)
+    post_form(
+        client,
+        "/accounts/profile",
+        {"display_name": payload, "organization": payload, "role_title": payload},
+        expected=302,
+    )
     _db.session.refresh(member)
     assert member.display_name == payload
     page = check_page(client.get("/accounts/profile"))
@@ -190,6 +245,7 @@ def test_profile_post_without_csrf_token_is_refused(client, login, member):
 
 # --- password ---------------------------------------------------------------------------
 
+
 def test_member_cannot_change_password_without_the_current_one(client, login, member):
     login(member)
     page = check_page(_change_password(client, "not my password", NEW_PASSWORD, expected=422))
@@ -207,15 +263,21 @@ def test_member_cannot_change_password_with_current_password_left_empty(client, 
     assert verify_password(member.password_hash, PASSWORD)
 
 
-@pytest.mark.parametrize("new, confirm, field, message", [
-    ("short1", None, "new_password", "Use at least 8 characters."),
-    ("password123", None, "new_password", "one of the most common ones"),
-    ("zzzzzzzzzz", None, "new_password", "too easy to guess"),
-    ("MARIA MEMBER", None, "new_password", "should not be your e-mail address or name"),
-    ("", None, "new_password", "This field is required."),
-    (NEW_PASSWORD, "a different passphrase", "confirm", "The two passwords do not match."),
-], ids=["too-short", "common", "one-letter", "equal-to-name", "empty", "mismatched-confirmation"])
-def test_member_cannot_choose_a_weak_new_password(client, login, member, new, confirm, field, message):
+@pytest.mark.parametrize(
+    "new, confirm, field, message",
+    [
+        ("short1", None, "new_password", "Use at least 8 characters."),
+        ("password123", None, "new_password", "one of the most common ones"),
+        ("zzzzzzzzzz", None, "new_password", "too easy to guess"),
+        ("MARIA MEMBER", None, "new_password", "should not be your e-mail address or name"),
+        ("", None, "new_password", "This field is required."),
+        (NEW_PASSWORD, "a different passphrase", "confirm", "The two passwords do not match."),
+    ],
+    ids=["too-short", "common", "one-letter", "equal-to-name", "empty", "mismatched-confirmation"],
+)
+def test_member_cannot_choose_a_weak_new_password(
+    client, login, member, new, confirm, field, message
+):
     login(member)
     page = check_page(_change_password(client, PASSWORD, new, confirm, expected=422))
     assert message in _field_error(page, field)
@@ -224,9 +286,11 @@ def test_member_cannot_choose_a_weak_new_password(client, login, member, new, co
     assert verify_password(member.password_hash, PASSWORD)
 
 
-@pytest.mark.parametrize("new", ["margaretha.jones@example.org", "Margaretha.Jones"], ids=["email", "local-part"])
+@pytest.mark.parametrize(
+    "new", ["margaretha.jones@example.org", "Margaretha.Jones"], ids=["email", "local-part"]
+)
 def test_member_cannot_choose_their_email_as_new_password(client, login, make_user, new):
-    user = login(make_user(email="margaretha.jones@example.org"))
+    login(make_user(email="margaretha.jones@example.org"))
     page = check_page(_change_password(client, PASSWORD, new, expected=422))
     assert "should not be your e-mail address or name" in _field_error(page, "new_password")
 
@@ -235,7 +299,9 @@ def test_member_can_change_password(app, client, member):
     post_form(client, "/auth/login", {"email": member.email, "password": PASSWORD}, expected=302)
     old_session_cookie = client.get_cookie("session").value
     other_browser = app.test_client()
-    post_form(other_browser, "/auth/login", {"email": member.email, "password": PASSWORD}, expected=302)
+    post_form(
+        other_browser, "/auth/login", {"email": member.email, "password": PASSWORD}, expected=302
+    )
     assert _sessions_of(member) == 2
 
     response = _change_password(client, PASSWORD, NEW_PASSWORD, expected=302)
@@ -258,7 +324,12 @@ def test_member_can_change_password(app, client, member):
 
 
 def test_copied_remember_cookie_stops_working_after_password_change(app, client, member):
-    post_form(client, "/auth/login", {"email": member.email, "password": PASSWORD, "remember": "y"}, expected=302)
+    post_form(
+        client,
+        "/auth/login",
+        {"email": member.email, "password": PASSWORD, "remember": "y"},
+        expected=302,
+    )
     old_remember_cookie = client.get_cookie("remember_token").value
     _change_password(client, PASSWORD, NEW_PASSWORD, expected=302)
 
@@ -270,7 +341,12 @@ def test_copied_remember_cookie_stops_working_after_password_change(app, client,
 def test_password_change_keeps_remember_me_on_this_browser(app, client, member):
     """A member who ticked "keep me signed in" stays so after changing the password:
     the browser gets a new remember cookie for its new session."""
-    post_form(client, "/auth/login", {"email": member.email, "password": PASSWORD, "remember": "y"}, expected=302)
+    post_form(
+        client,
+        "/auth/login",
+        {"email": member.email, "password": PASSWORD, "remember": "y"},
+        expected=302,
+    )
     old_remember_cookie = client.get_cookie("remember_token").value
     _change_password(client, PASSWORD, NEW_PASSWORD, expected=302)
 
@@ -298,14 +374,22 @@ def test_password_change_spends_outstanding_reset_links(app, client, login, memb
     response = client.get(link)
     assert response.status_code == 404
     assert "This link no longer works" in check_page(response)
-    assert _db.session.scalar(select(func.count()).select_from(PasswordResetToken)
-                              .where(PasswordResetToken.used_at.is_(None))) == 0
+    assert (
+        _db.session.scalar(
+            select(func.count())
+            .select_from(PasswordResetToken)
+            .where(PasswordResetToken.used_at.is_(None))
+        )
+        == 0
+    )
 
 
 def test_password_change_without_csrf_token_is_refused(client, login, member):
     login(member)
-    response = client.post("/accounts/password", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
-                                                       "confirm": NEW_PASSWORD})
+    response = client.post(
+        "/accounts/password",
+        data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
     assert response.status_code == 400
     check_page(response)
     _db.session.refresh(member)

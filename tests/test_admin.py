@@ -1,4 +1,5 @@
 """Site administration: the people list and site roles."""
+
 from __future__ import annotations
 
 from flask import url_for
@@ -12,8 +13,13 @@ def test_admin_sees_people_and_can_make_someone_a_moderator(client, login, admin
     login(admin)
     html = get_page(client, "admin.user_index").get_data(as_text=True)
     assert member.email in html
-    response = post_form(client, url_for("admin.user_role", user_id=member.id), {"site_role": "moderator"},
-                         expected=302, page_url=url_for("admin.user_index"))
+    response = post_form(
+        client,
+        url_for("admin.user_role", user_id=member.id),
+        {"site_role": "moderator"},
+        expected=302,
+        page_url=url_for("admin.user_index"),
+    )
     assert response.location.endswith(url_for("admin.user_index", _external=False))
     db.session.refresh(member)
     assert member.site_role is SiteRole.MODERATOR
@@ -27,8 +33,12 @@ def test_admin_can_find_people_by_name(client, login, admin, member, other_membe
 
 def test_admin_cannot_change_own_role(client, login, admin):
     login(admin)
-    response = post_form(client, url_for("admin.user_role", user_id=admin.id), {"site_role": "member"},
-                         page_url=url_for("admin.user_index"))
+    response = post_form(
+        client,
+        url_for("admin.user_role", user_id=admin.id),
+        {"site_role": "member"},
+        page_url=url_for("admin.user_index"),
+    )
     assert response.status_code == 403
     db.session.refresh(admin)
     assert admin.site_role is SiteRole.ADMIN
@@ -36,24 +46,40 @@ def test_admin_cannot_change_own_role(client, login, admin):
 
 def test_admin_role_change_refuses_unknown_role(client, login, admin, member):
     login(admin)
-    post_form(client, url_for("admin.user_role", user_id=member.id), {"site_role": "overlord"},
-              expected=302, page_url=url_for("admin.user_index"))
+    post_form(
+        client,
+        url_for("admin.user_role", user_id=member.id),
+        {"site_role": "overlord"},
+        expected=302,
+        page_url=url_for("admin.user_index"),
+    )
     db.session.refresh(member)
     assert member.site_role is SiteRole.MEMBER
 
 
 def test_role_change_of_unknown_user_is_404(client, login, admin):
     login(admin)
-    post_form(client, url_for("admin.user_role", user_id=999999), {"site_role": "member"},
-              expected=404, page_url=url_for("admin.user_index"))
+    post_form(
+        client,
+        url_for("admin.user_role", user_id=999999),
+        {"site_role": "member"},
+        expected=404,
+        page_url=url_for("admin.user_index"),
+    )
 
 
-def test_member_and_moderator_cannot_use_admin_pages(client, login, member, moderator, other_member):
+def test_member_and_moderator_cannot_use_admin_pages(
+    client, login, member, moderator, other_member
+):
     for person in (member, moderator):
         login(person)
         get_page(client, "admin.user_index", expected=403)
-        response = post_form(client, url_for("admin.user_role", user_id=other_member.id), {"site_role": "admin"},
-                             page_url=url_for("home.index"))
+        response = post_form(
+            client,
+            url_for("admin.user_role", user_id=other_member.id),
+            {"site_role": "admin"},
+            page_url=url_for("home.index"),
+        )
         assert response.status_code == 403
     db.session.refresh(other_member)
     assert other_member.site_role is SiteRole.MEMBER
@@ -66,6 +92,8 @@ def test_visitor_is_sent_to_sign_in_from_admin_pages(client):
 
 def test_admin_link_is_shown_only_to_admins(client, login, admin, member):
     login(member)
-    assert url_for("admin.user_index", _external=False) not in client.get("/").get_data(as_text=True)
+    assert url_for("admin.user_index", _external=False) not in client.get("/").get_data(
+        as_text=True
+    )
     login(admin)
     assert url_for("admin.user_index", _external=False) in client.get("/").get_data(as_text=True)

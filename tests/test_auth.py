@@ -1,4 +1,5 @@
 """Tests for /auth: registering, signing in and out, throttling, the `next` guard and password reset."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -19,15 +20,20 @@ from playbook.extensions import db as _db
 from playbook.models import AuthAttempt, LoginSession, PasswordResetToken, User, utcnow
 from playbook.urls import safe_next_path
 from tests.factories import PASSWORD, make_user
-from tests.fixtures_mail import outbox  # noqa: F401  (the local SMTP server fixture)
+from tests.fixtures_mail import outbox
 from tests.helpers import check_page, csrf_token_from, get_page, post_form
 
 NEW_PASSWORD = "a brand new passphrase for spring"
-GOOD_SIGNUP = {"email": "new.person@example.org", "display_name": "Nadia Newcomer",
-               "password": "plenty of words make it strong", "confirm": "plenty of words make it strong"}
+GOOD_SIGNUP = {
+    "email": "new.person@example.org",
+    "display_name": "Nadia Newcomer",
+    "password": "plenty of words make it strong",
+    "confirm": "plenty of words make it strong",
+}
 
 
 # --- small readers for the pages under test ---------------------------------------------
+
 
 def _field_error(page: str, field_id: str) -> str:
     """The error text shown next to one field (empty when there is none)."""
@@ -46,7 +52,11 @@ def _input_value(page: str, name: str) -> str | None:
 def _form_errors(page: str) -> str:
     """The text of the error box at the top of the form."""
     match = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', page, re.S)
-    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", match.group(1)))).strip() if match else ""
+    return (
+        re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", match.group(1)))).strip()
+        if match
+        else ""
+    )
 
 
 def _without_csrf_tokens(page: str) -> str:
@@ -59,7 +69,9 @@ def _count(model) -> int:
 
 
 def _sign_in(client, address: str, password: str = PASSWORD, expected: int | None = None, **extra):
-    return post_form(client, "/auth/login", {"email": address, "password": password, **extra}, expected)
+    return post_form(
+        client, "/auth/login", {"email": address, "password": password, **extra}, expected
+    )
 
 
 def _is_signed_in(client) -> bool:
@@ -77,6 +89,7 @@ def _fresh_client_with_cookies(app, **cookies):
 
 
 # --- a local SMTP server that keeps what it receives ----------------------------------------
+
 
 def _reset_path(message) -> str:
     match = re.search(r"http://localhost(/auth/reset/[A-Za-z0-9_-]+)", message.get_content())
@@ -96,6 +109,7 @@ def _reset_link_for(client, outbox, address: str) -> str:
 
 
 # --- register ---------------------------------------------------------------------------
+
 
 def test_visitor_can_open_the_register_page(client):
     page = get_page(client, "auth.register").get_data(as_text=True)
@@ -124,34 +138,83 @@ def test_visitor_can_sign_in_with_the_password_chosen_at_registration(app, clien
 
 
 def test_registration_stores_the_email_in_lower_case(client):
-    post_form(client, "/auth/register", {**GOOD_SIGNUP, "email": "  New.Person@EXAMPLE.org "}, expected=302)
+    post_form(
+        client,
+        "/auth/register",
+        {**GOOD_SIGNUP, "email": "  New.Person@EXAMPLE.org "},
+        expected=302,
+    )
     emails = _db.session.scalars(select(User.email)).all()
     assert emails == ["new.person@example.org"]
 
 
 LONG_PASSWORD = "correct horse battery staple " * 9  # 261 characters, over the 256 limit
-LONG_EMAIL = "a" * 64 + "@" + ("b" * 60 + ".") * 3 + "example.org"  # 259 characters, over the 254 limit
+LONG_EMAIL = (
+    "a" * 64 + "@" + ("b" * 60 + ".") * 3 + "example.org"
+)  # 259 characters, over the 254 limit
 
 
-@pytest.mark.parametrize("changes, field, message", [
-    ({"email": "not-an-email"}, "email", "Invalid email address."),
-    ({"email": LONG_EMAIL}, "email", "Field cannot be longer than 254 characters."),
-    ({"display_name": "N" * 81}, "display_name", "Field cannot be longer than 80 characters."),
-    ({"display_name": "   "}, "display_name", "This field is required."),
-    ({"confirm": "plenty of words make it wrong"}, "confirm", "The two passwords do not match."),
-    ({"password": "short1", "confirm": "short1"}, "password", "Use at least 8 characters."),
-    ({"password": LONG_PASSWORD, "confirm": LONG_PASSWORD}, "password", "Use at most 256 characters."),
-    ({"password": "password123", "confirm": "password123"}, "password", "one of the most common ones"),
-    ({"password": "PASSWORD123", "confirm": "PASSWORD123"}, "password", "one of the most common ones"),
-    ({"password": "aaaaaaaaaaaa", "confirm": "aaaaaaaaaaaa"}, "password", "too easy to guess"),
-    ({"password": "new.person", "confirm": "new.person"}, "password", "should not be your e-mail address or name"),
-    ({"password": "new.person@example.org", "confirm": "new.person@example.org"}, "password",
-     "should not be your e-mail address or name"),
-    ({"password": "NADIA NEWCOMER", "confirm": "NADIA NEWCOMER"}, "password",
-     "should not be your e-mail address or name"),
-], ids=["invalid-email", "too-long-email", "too-long-name", "blank-name", "mismatched-confirmation",
-        "too-short-password", "too-long-password", "common-password", "common-password-upper-case", "one-letter-password",
-        "password-is-email-local-part", "password-is-email", "password-is-name"])
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"email": "not-an-email"}, "email", "Invalid email address."),
+        ({"email": LONG_EMAIL}, "email", "Field cannot be longer than 254 characters."),
+        ({"display_name": "N" * 81}, "display_name", "Field cannot be longer than 80 characters."),
+        ({"display_name": "   "}, "display_name", "This field is required."),
+        (
+            {"confirm": "plenty of words make it wrong"},
+            "confirm",
+            "The two passwords do not match.",
+        ),
+        ({"password": "short1", "confirm": "short1"}, "password", "Use at least 8 characters."),
+        (
+            {"password": LONG_PASSWORD, "confirm": LONG_PASSWORD},
+            "password",
+            "Use at most 256 characters.",
+        ),
+        (
+            {"password": "password123", "confirm": "password123"},
+            "password",
+            "one of the most common ones",
+        ),
+        (
+            {"password": "PASSWORD123", "confirm": "PASSWORD123"},
+            "password",
+            "one of the most common ones",
+        ),
+        ({"password": "aaaaaaaaaaaa", "confirm": "aaaaaaaaaaaa"}, "password", "too easy to guess"),
+        (
+            {"password": "new.person", "confirm": "new.person"},
+            "password",
+            "should not be your e-mail address or name",
+        ),
+        (
+            {"password": "new.person@example.org", "confirm": "new.person@example.org"},
+            "password",
+            "should not be your e-mail address or name",
+        ),
+        (
+            {"password": "NADIA NEWCOMER", "confirm": "NADIA NEWCOMER"},
+            "password",
+            "should not be your e-mail address or name",
+        ),
+    ],
+    ids=[
+        "invalid-email",
+        "too-long-email",
+        "too-long-name",
+        "blank-name",
+        "mismatched-confirmation",
+        "too-short-password",
+        "too-long-password",
+        "common-password",
+        "common-password-upper-case",
+        "one-letter-password",
+        "password-is-email-local-part",
+        "password-is-email",
+        "password-is-name",
+    ],
+)
 def test_visitor_cannot_register_with_bad_input(client, changes, field, message):
     data = {**GOOD_SIGNUP, **changes}
     response = post_form(client, "/auth/register", data, expected=422)
@@ -184,7 +247,9 @@ def test_visitor_cannot_register_an_email_already_in_use_in_any_case(client, mem
 
 def test_markup_in_a_name_is_stored_as_typed_and_shown_escaped(client):
     payload = "<script>alert(1)</script>"
-    response = post_form(client, "/auth/register", {**GOOD_SIGNUP, "display_name": payload}, expected=302)
+    response = post_form(
+        client, "/auth/register", {**GOOD_SIGNUP, "display_name": payload}, expected=302
+    )
     assert _db.session.scalar(select(User.display_name)) == payload
 
     home = check_page(client.get(response.location))
@@ -197,8 +262,14 @@ def test_markup_in_a_name_is_stored_as_typed_and_shown_escaped(client):
 
 def test_markup_in_a_refused_name_is_echoed_escaped(client):
     payload = '"><script>alert(1)</script>'
-    page = check_page(post_form(client, "/auth/register", {**GOOD_SIGNUP, "display_name": payload,
-                                                           "confirm": "no match"}, expected=422))
+    page = check_page(
+        post_form(
+            client,
+            "/auth/register",
+            {**GOOD_SIGNUP, "display_name": payload, "confirm": "no match"},
+            expected=422,
+        )
+    )
     assert "<script>alert(1)</script>" not in page
     assert _input_value(page, "display_name") == payload
 
@@ -224,6 +295,7 @@ def test_member_cannot_register_a_second_account_while_signed_in(client, login, 
 
 
 # --- sign in ----------------------------------------------------------------------------
+
 
 def test_visitor_can_open_the_sign_in_page(client):
     page = get_page(client, "auth.login").get_data(as_text=True)
@@ -294,6 +366,7 @@ def test_sign_in_without_csrf_token_is_refused(client, member):
 
 
 # --- throttling -------------------------------------------------------------------------
+
 
 def _fail_sign_ins(client, address: str, times: int) -> None:
     for _ in range(times):
@@ -373,7 +446,10 @@ def test_sign_in_throttle_is_kept_in_the_database(app, client, member):
 def two_apps(tmp_path):
     """Two app instances (two workers) sharing one database: the test PostgreSQL
     database when one is configured, otherwise a SQLite file."""
-    url = normalize_database_url(os.environ.get("TEST_DATABASE_URL")) or f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    url = (
+        normalize_database_url(os.environ.get("TEST_DATABASE_URL"))
+        or f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    )
     apps = [create_app({"SQLALCHEMY_DATABASE_URI": url}) for _ in range(2)]
     with apps[0].app_context():
         _db.drop_all()
@@ -404,10 +480,26 @@ def test_sign_in_throttle_holds_across_app_instances(two_apps):
 # --- the next guard ----------------------------------------------------------------------
 
 REFUSED_NEXT = [
-    "//evil.com", "///evil.com", "/\\evil.com", "\\\\evil.com", "https://evil.com", "http:evil.com",
-    "https:evil.com", "javascript:alert(1)", "\t//evil.com", " //evil.com", "/\t/evil.com",
-    "//evil.com/%2F..", "/ /evil.com", "evil.com", "HTTPS://evil.com", "/\\/evil.com", "/\r\n//evil.com",
-    "\x00//evil.com", "//evil.com@localhost", "https://localhost@evil.com",
+    "//evil.com",
+    "///evil.com",
+    "/\\evil.com",
+    "\\\\evil.com",
+    "https://evil.com",
+    "http:evil.com",
+    "https:evil.com",
+    "javascript:alert(1)",
+    "\t//evil.com",
+    " //evil.com",
+    "/\t/evil.com",
+    "//evil.com/%2F..",
+    "/ /evil.com",
+    "evil.com",
+    "HTTPS://evil.com",
+    "/\\/evil.com",
+    "/\r\n//evil.com",
+    "\x00//evil.com",
+    "//evil.com@localhost",
+    "https://localhost@evil.com",
 ]
 # Percent-encoded tricks are kept as they are: the browser does not decode them, so they
 # stay odd paths on this host (which answer 404), never another host.
@@ -432,7 +524,10 @@ def test_sign_in_never_redirects_off_site(client, member, target):
     if safe_next_path(target) is None:
         assert response.location == "/"
     landing = client.get(response.location)  # nor does the page it lands on send the browser away
-    assert landing.status_code in (200, 404) or urlsplit(landing.location).hostname in (None, "localhost")
+    assert landing.status_code in (200, 404) or urlsplit(landing.location).hostname in (
+        None,
+        "localhost",
+    )
 
 
 @pytest.mark.parametrize("target", OFF_SITE_NEXT)
@@ -467,13 +562,16 @@ def test_safe_next_path_refuses_anything_but_a_path_on_this_site(target):
     assert safe_next_path(target) is None
 
 
-@pytest.mark.parametrize("target", [LEGIT_NEXT, "/", "/accounts/profile", "/library/plays/3?x=%2F%2Fevil.com#top"]
-                         + ENCODED_NEXT)
+@pytest.mark.parametrize(
+    "target",
+    [LEGIT_NEXT, "/", "/accounts/profile", "/library/plays/3?x=%2F%2Fevil.com#top"] + ENCODED_NEXT,
+)
 def test_safe_next_path_keeps_paths_on_this_site(target):
     assert safe_next_path(target) == target
 
 
 # --- sign out ---------------------------------------------------------------------------
+
 
 def test_member_can_sign_out(client, member):
     _sign_in(client, member.email, expected=302)
@@ -513,7 +611,9 @@ def test_copied_session_and_remember_cookies_stop_working_after_sign_out(app, cl
     # ...and not after it.
     assert not _is_signed_in(_fresh_client_with_cookies(app, session=session_cookie))
     assert not _is_signed_in(_fresh_client_with_cookies(app, remember_token=remember_cookie))
-    assert not _is_signed_in(_fresh_client_with_cookies(app, session=session_cookie, remember_token=remember_cookie))
+    assert not _is_signed_in(
+        _fresh_client_with_cookies(app, session=session_cookie, remember_token=remember_cookie)
+    )
 
 
 def test_signing_out_one_browser_keeps_the_others_signed_in(app, client, member):
@@ -526,6 +626,7 @@ def test_signing_out_one_browser_keeps_the_others_signed_in(app, client, member)
 
 
 # --- password reset ---------------------------------------------------------------------
+
 
 def test_visitor_can_open_the_reset_request_page(client):
     get_page(client, "auth.reset_request")
@@ -560,7 +661,9 @@ def test_member_can_reset_password_with_the_emailed_link(app, client, member, ou
 
     page = check_page(client.get(path))
     assert "Choose a new password" in page
-    response = post_form(client, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, expected=302)
+    response = post_form(
+        client, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, expected=302
+    )
     assert response.location == "/auth/login"
     assert "Your password is changed." in check_page(client.get(response.location))
 
@@ -587,8 +690,14 @@ def test_reset_link_cannot_be_used_twice_even_from_an_open_form(app, member, out
     second_page = check_page(second.get(path))
     post_form(first, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, expected=302)
 
-    late = second.post(path, data={"csrf_token": csrf_token_from(second_page), "password": "the late passphrase wins",
-                                   "confirm": "the late passphrase wins"})
+    late = second.post(
+        path,
+        data={
+            "csrf_token": csrf_token_from(second_page),
+            "password": "the late passphrase wins",
+            "confirm": "the late passphrase wins",
+        },
+    )
     assert late.status_code == 404
     assert "This link no longer works" in check_page(late)
     _sign_in(first, member.email, NEW_PASSWORD, expected=302)
@@ -596,7 +705,9 @@ def test_reset_link_cannot_be_used_twice_even_from_an_open_form(app, member, out
 
 def test_expired_reset_link_is_refused(client, member, outbox):
     path = _reset_link_for(client, outbox, member.email)
-    _db.session.execute(update(PasswordResetToken).values(expires_at=utcnow() - timedelta(minutes=1)))
+    _db.session.execute(
+        update(PasswordResetToken).values(expires_at=utcnow() - timedelta(minutes=1))
+    )
     _db.session.commit()
     response = client.get(path)
     assert response.status_code == 404
@@ -634,14 +745,21 @@ def test_reset_ends_every_session(app, client, login, member, outbox):
     assert _db.session.scalar(select(func.count()).where(LoginSession.user_id == member.id)) == 0
 
 
-@pytest.mark.parametrize("password, message", [
-    ("short1", "Use at least 8 characters."),
-    ("password123", "one of the most common ones"),
-    ("maria member", "should not be your e-mail address or name"),
-])
-def test_reset_refuses_a_weak_password_and_keeps_the_link(client, member, outbox, password, message):
+@pytest.mark.parametrize(
+    "password, message",
+    [
+        ("short1", "Use at least 8 characters."),
+        ("password123", "one of the most common ones"),
+        ("maria member", "should not be your e-mail address or name"),
+    ],
+)
+def test_reset_refuses_a_weak_password_and_keeps_the_link(
+    client, member, outbox, password, message
+):
     path = _reset_link_for(client, outbox, member.email)
-    page = check_page(post_form(client, path, {"password": password, "confirm": password}, expected=422))
+    page = check_page(
+        post_form(client, path, {"password": password, "confirm": password}, expected=422)
+    )
     assert message in _field_error(page, "password")
     assert client.get(path).status_code == 200
     _sign_in(client, member.email, PASSWORD, expected=302)
@@ -649,7 +767,9 @@ def test_reset_refuses_a_weak_password_and_keeps_the_link(client, member, outbox
 
 def test_reset_refuses_a_password_equal_to_the_email(client, member, outbox):
     path = _reset_link_for(client, outbox, member.email)
-    page = check_page(post_form(client, path, {"password": member.email, "confirm": member.email}, expected=422))
+    page = check_page(
+        post_form(client, path, {"password": member.email, "confirm": member.email}, expected=422)
+    )
     assert "should not be your e-mail address or name" in _field_error(page, "password")
 
 
@@ -685,7 +805,8 @@ def test_reset_request_is_throttled_per_account(app, client, member, outbox):
     response = _request_reset(client, member.email.upper(), expected=None)
     _assert_throttled(response)
     assert f"Try again in {app.config['PLAYBOOK_RESET_WINDOW_MINUTES']} minutes." in _form_errors(
-        response.get_data(as_text=True))
+        response.get_data(as_text=True)
+    )
     assert len(outbox) == allowed
     assert throttle.count_attempts("reset", f"account:{member.email}") == allowed
 
@@ -712,14 +833,23 @@ def test_member_locked_out_by_failures_can_sign_in_after_a_reset(app, client, me
     _sign_in(client, member.email, NEW_PASSWORD, expected=302)
 
 
-def test_registration_that_loses_a_race_for_the_email_gets_the_field_message(client, member, monkeypatch):
+def test_registration_that_loses_a_race_for_the_email_gets_the_field_message(
+    client, member, monkeypatch
+):
     # The form's uniqueness check passes (as it would for two simultaneous requests),
     # then the database's unique constraint decides.
     from playbook.auth import services
 
     monkeypatch.setattr(services, "find_user_by_email", lambda email: None)
-    response = post_form(client, "/auth/register", {
-        "email": member.email, "display_name": "Twin", "password": "a brand new passphrase",
-        "confirm": "a brand new passphrase"})
+    response = post_form(
+        client,
+        "/auth/register",
+        {
+            "email": member.email,
+            "display_name": "Twin",
+            "password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
+    )
     assert response.status_code == 422
     assert "already exists" in response.get_data(as_text=True)

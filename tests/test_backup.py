@@ -1,5 +1,6 @@
 """flask backup and flask restore: a consistent copy of a database being written,
 an exact restore, and refusals that change nothing."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -52,9 +53,16 @@ def cli(file_app):
 def dump(path) -> dict[str, list[tuple]]:
     """Every row of every table, in a stable order: what 'the same data' means."""
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
-        names = [row[0] for row in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {name: sorted(connection.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
+        names = [
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        return {
+            name: sorted(connection.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
+            for name in names
+        }
 
 
 def _without_generation(rows: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
@@ -68,24 +76,33 @@ def scalar(path, sql: str):
 
 # --- backup -------------------------------------------------------------------------
 
-def _write_playbooks(app, owner_id: int, stop: threading.Event, committed: list[int], errors: list) -> None:
+
+def _write_playbooks(
+    app, owner_id: int, stop: threading.Event, committed: list[int], errors: list
+) -> None:
     """Another connection writing in a loop: each playbook (its row, four sections, the
     owner's membership and the first revision) is one transaction."""
     try:
         with app.app_context():
             owner = _db.session.get(User, owner_id)
             while not stop.is_set():
-                services.create_playbook(owner, title=f"Written during the backup {len(committed)}", scope="school")
+                services.create_playbook(
+                    owner, title=f"Written during the backup {len(committed)}", scope="school"
+                )
                 committed.append(_db.session.scalar(select(_db.func.count()).select_from(Playbook)))
             _db.session.remove()
     except Exception as error:  # reported by the test, not lost in the thread
         errors.append(error)
 
 
-def test_backup_of_a_database_being_written_is_one_consistent_moment(file_app, cli, live_path, tmp_path):
+def test_backup_of_a_database_being_written_is_one_consistent_moment(
+    file_app, cli, live_path, tmp_path
+):
     owner_id = _db.session.scalar(select(User.id).order_by(User.id))
     stop, committed, errors = threading.Event(), [], []
-    writer = threading.Thread(target=_write_playbooks, args=(file_app, owner_id, stop, committed, errors))
+    writer = threading.Thread(
+        target=_write_playbooks, args=(file_app, owner_id, stop, committed, errors)
+    )
     writer.start()
     copies = []
     try:
@@ -102,25 +119,47 @@ def test_backup_of_a_database_being_written_is_one_consistent_moment(file_app, c
         stop.set()
         writer.join(timeout=30)
     assert not writer.is_alive() and not errors, errors
-    assert any(after > before for _, before, after, _ in copies), "the writer must write during a backup"
+    assert any(after > before for _, before, after, _ in copies), (
+        "the writer must write during a backup"
+    )
     for path, before, after, result in copies:
         assert result.exit_code == 0, result.output
         assert "Backed up" in result.output and str(path) in result.output
         assert scalar(path, "PRAGMA integrity_check") == "ok"
-        assert scalar(path, "PRAGMA journal_mode") == "delete", "a backup is one self-contained file"
+        assert scalar(path, "PRAGMA journal_mode") == "delete", (
+            "a backup is one self-contained file"
+        )
         # The copy holds exactly the playbooks committed at one moment during the call
         # (the writer notes each count just after its commit, hence the one-step margin)...
         playbooks = scalar(path, "SELECT count(*) FROM playbook")
         assert playbooks in committed
         assert committed[before - 1] <= playbooks <= committed[min(after, len(committed) - 1)]
         # ...and each of them whole: no playbook without its sections, membership or revision.
-        assert scalar(path, "SELECT count(*) FROM playbook WHERE (SELECT count(*) FROM section "
-                            "WHERE section.playbook_id = playbook.id) < 4") == 0
+        assert (
+            scalar(
+                path,
+                "SELECT count(*) FROM playbook WHERE (SELECT count(*) FROM section "
+                "WHERE section.playbook_id = playbook.id) < 4",
+            )
+            == 0
+        )
         assert scalar(path, "SELECT count(*) FROM revision") >= playbooks
         for table in ("membership", "revision"):
-            assert scalar(path, f"SELECT count(*) FROM playbook WHERE NOT EXISTS (SELECT 1 FROM {table} "
-                                f"WHERE {table}.playbook_id = playbook.id)") == 0
-        assert scalar(path, "SELECT count(*) FROM section WHERE playbook_id NOT IN (SELECT id FROM playbook)") == 0
+            assert (
+                scalar(
+                    path,
+                    f"SELECT count(*) FROM playbook WHERE NOT EXISTS (SELECT 1 FROM {table} "
+                    f"WHERE {table}.playbook_id = playbook.id)",
+                )
+                == 0
+            )
+        assert (
+            scalar(
+                path,
+                "SELECT count(*) FROM section WHERE playbook_id NOT IN (SELECT id FROM playbook)",
+            )
+            == 0
+        )
     assert not list(tmp_path.glob("*.partial"))
 
 
@@ -139,16 +178,22 @@ def test_backup_refuses_a_missing_folder(cli, tmp_path):
 
 @pytest.mark.parametrize("command", ["backup", "restore"])
 def test_postgresql_is_refused_with_a_pointer_to_its_own_tools(command, tmp_path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://playbook@127.0.0.1:9/playbook"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://playbook@127.0.0.1:9/playbook"}
+    )
     target = tmp_path / "copy.sqlite"
     args = [command, str(target)] + (["--yes"] if command == "restore" else [])
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code != 0
-    assert "not SQLite" in result.output and ("pg_dump" if command == "backup" else "pg_restore") in result.output
+    assert (
+        "not SQLite" in result.output
+        and ("pg_dump" if command == "backup" else "pg_restore") in result.output
+    )
     assert not target.exists()
 
 
 # --- restore ------------------------------------------------------------------------
+
 
 def _change_everything_a_little(owner_email: str) -> None:
     owner = _db.session.scalar(select(User).where(User.email == owner_email))
@@ -156,8 +201,15 @@ def _change_everything_a_little(owner_email: str) -> None:
     playbook_id = _db.session.scalar(select(Playbook.id).order_by(Playbook.id))
     playbook = services.load_playbook_for_change(playbook_id)
     item = playbook.sections[0].items[0]
-    services.update_item(owner, playbook, item, base_version=playbook.version, title="Changed after the backup",
-                         notes="new notes", status="adopted")
+    services.update_item(
+        owner,
+        playbook,
+        item,
+        base_version=playbook.version,
+        title="Changed after the backup",
+        notes="new notes",
+        status="adopted",
+    )
     second = _db.session.scalar(select(Playbook).order_by(Playbook.id.desc()))
     _db.session.delete(second)
     _db.session.commit()
@@ -179,11 +231,16 @@ def test_restore_brings_back_every_row_exactly(file_app, cli, live_path, tmp_pat
     assert result.exit_code == 0, result.output
     # Every row as it was, but the content generation, which the restore sets anew
     # (test_restore_sets_a_new_content_generation).
-    assert _without_generation(dump(live_path)) == _without_generation(at_backup) == \
-        _without_generation(dump(backup_path))
+    assert (
+        _without_generation(dump(live_path))
+        == _without_generation(at_backup)
+        == _without_generation(dump(backup_path))
+    )
     assert scalar(live_path, "PRAGMA integrity_check") == "ok"
-    assert scalar(live_path, "PRAGMA journal_mode") == "wal", "the live database keeps its write-ahead log"
-    kept = [p for p in tmp_path.glob("live-before-restore-*.sqlite")]
+    assert scalar(live_path, "PRAGMA journal_mode") == "wal", (
+        "the live database keeps its write-ahead log"
+    )
+    kept = list(tmp_path.glob("live-before-restore-*.sqlite"))
     assert len(kept) == 1 and str(kept[0]) in result.output
     assert dump(kept[0]) == changed, "the data replaced by the restore is kept"
     # The app itself reads the restored data, with the connections it opens afterwards.
@@ -199,7 +256,9 @@ def test_restore_asks_before_replacing_the_data(cli, live_path, tmp_path):
     assert cli.invoke(args=["backup", str(backup_path)]).exit_code == 0
     before = dump(live_path)
     result = cli.invoke(args=["restore", str(backup_path)], input="n\n")
-    assert result.exit_code != 0 and "Replace all data" in result.output and "Aborted" in result.output
+    assert (
+        result.exit_code != 0 and "Replace all data" in result.output and "Aborted" in result.output
+    )
     assert dump(live_path) == before
     assert not list(tmp_path.glob("live-before-restore-*"))
 
@@ -227,7 +286,7 @@ def _damaged(path) -> None:
     data = bytearray(path.read_bytes())
     page = 4096
     for start in range(2 * page, len(data) - page, 3 * page):
-        data[start:start + 200] = b"\xa5" * 200
+        data[start : start + 200] = b"\xa5" * 200
     path.write_bytes(bytes(data))
 
 
@@ -236,7 +295,10 @@ BAD_FILES = {
     "text": (lambda p: p.write_text("title,notes\nnot,a database\n"), "is not a SQLite database"),
     "empty": (lambda p: p.write_bytes(b""), "is not a SQLite database"),
     "other schema": (_other_schema, "is not a Playbook database (it has no alembic_version table)"),
-    "older version": (_older_version, "has database version 988528116c73, but this version of Playbook expects"),
+    "older version": (
+        _older_version,
+        "has database version 988528116c73, but this version of Playbook expects",
+    ),
     "lacking tables": (_lacking_tables, "lacks the tables revision"),
     "damaged": (_damaged, "damaged"),
 }
@@ -260,7 +322,9 @@ def test_restore_refuses_a_bad_file_and_changes_nothing(case, cli, live_path, tm
     else:
         assert message in result.output, result.output
     assert dump(live_path) == before
-    assert not list(tmp_path.glob("live-before-restore-*")), "a refused restore makes no copies either"
+    assert not list(tmp_path.glob("live-before-restore-*")), (
+        "a refused restore makes no copies either"
+    )
 
 
 def test_restore_refuses_the_live_database_itself(cli, live_path):

@@ -1,5 +1,6 @@
 """The benchmark's in-memory page: absent unless PLAYBOOK_BENCH_ROUTES is on; then a
 page of the asked size, with the site's layout and no database statement."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Command-line tasks for making the first admin and changing roles."""
+
 from __future__ import annotations
 
 from playbook.auth.services import find_user_by_email
@@ -6,21 +7,35 @@ from playbook.models import SiteRole
 
 
 def test_create_user_makes_an_admin_who_can_sign_in(runner):
-    result = runner.invoke(args=["create-user", "Lead@District.org", "--name", "Dana Lead", "--role", "admin",
-                                 "--password", "a long district passphrase"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "Lead@District.org",
+            "--name",
+            "Dana Lead",
+            "--role",
+            "admin",
+            "--password",
+            "a long district passphrase",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = find_user_by_email("lead@district.org")
     assert user.site_role is SiteRole.ADMIN and user.display_name == "Dana Lead"
 
 
 def test_create_user_refuses_a_common_password(runner):
-    result = runner.invoke(args=["create-user", "a@b.org", "--name", "A", "--password", "password123"])
+    result = runner.invoke(
+        args=["create-user", "a@b.org", "--name", "A", "--password", "password123"]
+    )
     assert result.exit_code != 0 and "common" in result.output
     assert find_user_by_email("a@b.org") is None
 
 
 def test_create_user_refuses_an_existing_address(runner, member):
-    result = runner.invoke(args=["create-user", member.email, "--name", "X", "--password", "another fine phrase"])
+    result = runner.invoke(
+        args=["create-user", member.email, "--name", "X", "--password", "another fine phrase"]
+    )
     assert result.exit_code != 0 and "already exists" in result.output
 
 
@@ -46,7 +61,9 @@ def test_import_playbook_command_round_trips_an_export(runner, library, member, 
     playbook = factories.make_playbook(member, title="District plan", framework_id=1)
     play = db.session.scalar(db.select(Play).where(Play.slug == "pick-a-starting-framework"))
     services.add_item(member, playbook, playbook.sections[1], kind="play", ref_id=play.id)
-    exported = document.strip_internal(document.snapshot(services.load_playbook_for_change(playbook.id)))
+    exported = document.strip_internal(
+        document.snapshot(services.load_playbook_for_change(playbook.id))
+    )
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(exported))
 

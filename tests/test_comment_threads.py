@@ -1,6 +1,7 @@
 """Comment threads: long threads in pages (replies travel with their parent), links
 that find a comment on whichever page it is, and a thread page that sends the same
 number of SQL statements for 5 comments as for 100."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -13,23 +14,38 @@ from playbook.extensions import db
 from playbook.models import CommentStatus, Notification, SubjectKind, Visibility
 from playbook.moderation import services as moderation
 from tests import factories
-from tests.community_helpers import add_comment, client_for, comment_on, latest_comment, post, target_url, text_of
+from tests.community_helpers import (
+    add_comment,
+    client_for,
+    comment_on,
+    latest_comment,
+    post,
+    target_url,
+    text_of,
+)
 
 
 @pytest.fixture
 def trusting(app):
     """Everyone publishes at once and no gap between posts."""
-    app.config.update(PLAYBOOK_TRUST_AFTER_APPROVALS=0, PLAYBOOK_COMMENT_GAP_SECONDS_NEW=0,
-                      PLAYBOOK_COMMENT_GAP_SECONDS_TRUSTED=0)
+    app.config.update(
+        PLAYBOOK_TRUST_AFTER_APPROVALS=0,
+        PLAYBOOK_COMMENT_GAP_SECONDS_NEW=0,
+        PLAYBOOK_COMMENT_GAP_SECONDS_TRUSTED=0,
+    )
 
 
 def _targets():
     framework = factories.make_framework()
-    return {"play": factories.make_play(framework), "resource": factories.make_resource(),
-            "component": framework.components[0]}
+    return {
+        "play": factories.make_play(framework),
+        "resource": factories.make_resource(),
+        "component": framework.components[0],
+    }
 
 
 # --- long threads -----------------------------------------------------------------------
+
 
 def test_long_thread_pages_carry_replies_with_their_parent(app, trusting, member, other_member):
     app.config["PLAYBOOK_COMMENTS_PER_PAGE"] = 3
@@ -46,7 +62,7 @@ def test_long_thread_pages_carry_replies_with_their_parent(app, trusting, member
         assert shown == list(range(3 * n, min(3 * n + 3, 7))), (n, shown)
         assert [i for i in range(7) if f"Reply to number {i}." in page] == shown
     assert "Late reply to number 0." in pages[0]
-    assert 'href="/library/plays/%d?comments=2#comments" rel="next"' % play.id in pages[0]
+    assert f'href="/library/plays/{play.id}?comments=2#comments" rel="next"' in pages[0]
     assert 'rel="next"' not in pages[2] and 'rel="prev"' in pages[2]
 
 
@@ -66,6 +82,7 @@ def test_a_later_page_link_always_leads_to_comments(app, trusting, member):
 
 
 # --- links that find a comment on its page -----------------------------------------------
+
 
 def _follow(client, url: str, hops: int = 3):
     """Follow redirects by hand; the final response and the last location."""
@@ -88,7 +105,9 @@ def test_permalink_opens_the_page_that_holds_the_comment(app, trusting, member, 
     tops = [add_comment(member, play, f"Top {i}.") for i in range(5)]
     reply = add_comment(other_member, play, "Reply on the last page.", parent=tops[4])
     for comment, page in ((tops[0], 1), (tops[2], 2), (tops[4], 3), (reply, 3)):
-        response, location = _follow(app.test_client(), url_for("comments.detail", comment_id=comment.id))
+        response, location = _follow(
+            app.test_client(), url_for("comments.detail", comment_id=comment.id)
+        )
         assert _page_arg(location) == page and location.endswith(f"#comment-{comment.id}")
         assert f'id="comment-{comment.id}"' in response.get_data(as_text=True)
 
@@ -110,7 +129,9 @@ def test_reply_notification_leads_to_the_reply(app, trusting, member, other_memb
     add_comment(member, play, "First.")
     question = add_comment(other_member, play, "A question on page two.")
     comment_on(client_for(app, member), "play", play.id, "An answer.", parent_id=question.id)
-    link = db.session.scalars(select(Notification.link).where(Notification.user_id == other_member.id)).one()
+    link = db.session.scalars(
+        select(Notification.link).where(Notification.user_id == other_member.id)
+    ).one()
     page, location = _follow(client_for(app, other_member), link)
     assert "An answer." in text_of(page) and location.endswith(f"#comment-{latest_comment().id}")
 
@@ -121,12 +142,15 @@ def test_approval_notification_leads_to_the_approved_comment(app, member, modera
     add_comment(moderator, play, "Page one.")
     held = add_comment(member, play, "Held, then approved.", status=CommentStatus.PENDING)
     moderation.decide(moderator, [(SubjectKind.COMMENT, held.id)], "approve")
-    link = db.session.scalars(select(Notification.link).where(Notification.user_id == member.id)).one()
+    link = db.session.scalars(
+        select(Notification.link).where(Notification.user_id == member.id)
+    ).one()
     page, _ = _follow(client_for(app, member), link)
     assert "Held, then approved." in text_of(page)
 
 
 # --- a constant number of statements ---------------------------------------------------
+
 
 def _statements_for(client, url: str) -> int:
     statements = []
@@ -165,7 +189,9 @@ def test_thread_sends_as_many_statements_for_100_comments_as_for_5(app, trusting
             target = _targets()[kind]
         _fill(target, size)
         url = target_url(kind, target.id)
-        counts[size] = {"visitor": _statements_for(app.test_client(), url),
-                        "member": _statements_for(client_for(app, member), url)}
+        counts[size] = {
+            "visitor": _statements_for(app.test_client(), url),
+            "member": _statements_for(client_for(app, member), url),
+        }
         assert text_of(app.test_client().get(url)).count("Comment ") >= size
     assert counts[5] == counts[100], counts

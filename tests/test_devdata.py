@@ -2,11 +2,12 @@
 rows that exist, a search index that finds what was generated, revisions that match
 their playbooks, the benchmark playbook, the same data for the same seed, and a
 clear refusal on a database that already has people in it."""
+
 from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 from sqlalchemy import func, select, text
@@ -16,16 +17,51 @@ from playbook.extensions import db
 from playbook.library import services as library_services
 from playbook.library.search import search_library
 from playbook.models import (
-    Comment, CommentStatus, Flag, Item, ItemKind, Membership, MemberRole, ModerationAction, Play, Playbook, Resource,
-    Revision, SearchDocument, Section, SiteRole, Submission, TargetKind, User, Visibility,
+    Comment,
+    CommentStatus,
+    Flag,
+    Item,
+    ItemKind,
+    MemberRole,
+    Membership,
+    ModerationAction,
+    Play,
+    Playbook,
+    Resource,
+    Revision,
+    SearchDocument,
+    Section,
+    SiteRole,
+    Submission,
+    TargetKind,
+    User,
+    Visibility,
 )
 from playbook.playbooks import document
 from playbook.playbooks.queries import load_playbook_page
 from tests import factories
 
-SMALL = ["--users", "30", "--resources", "60", "--plays", "10", "--frameworks", "1", "--playbooks", "12",
-         "--items-per-playbook", "8", "--comments", "400", "--distinct-comments", "50", "--seed", "7"]
-NOW = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+SMALL = [
+    "--users",
+    "30",
+    "--resources",
+    "60",
+    "--plays",
+    "10",
+    "--frameworks",
+    "1",
+    "--playbooks",
+    "12",
+    "--items-per-playbook",
+    "8",
+    "--comments",
+    "400",
+    "--distinct-comments",
+    "50",
+    "--seed",
+    "7",
+]
+NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
 def count(model, *where) -> int:
@@ -48,14 +84,17 @@ def test_it_makes_the_counts_asked_for(generated):
     assert count(Playbook) == 12
     assert count(Item) == 50 + 11 * 8  # the benchmark playbook always has 50
     assert count(Comment) == 400
-    assert count(User, User.site_role == SiteRole.ADMIN) == 1 and count(User, User.site_role == SiteRole.MODERATOR) >= 1
-    visibilities = {v for v in db.session.scalars(select(Playbook.visibility))}
+    assert (
+        count(User, User.site_role == SiteRole.ADMIN) == 1
+        and count(User, User.site_role == SiteRole.MODERATOR) >= 1
+    )
+    visibilities = set(db.session.scalars(select(Playbook.visibility)))
     assert Visibility.PUBLIC in visibilities and len(visibilities) >= 2
-    statuses = {s for s in db.session.scalars(select(Comment.status))}
+    statuses = set(db.session.scalars(select(Comment.status)))
     assert {CommentStatus.PUBLISHED, CommentStatus.PENDING} <= statuses
     assert count(Comment, Comment.parent_id.is_not(None)) > 0
     assert count(Flag) > 0 and count(ModerationAction) > 0 and count(Submission) > 0
-    kinds = {k for k in db.session.scalars(select(Comment.target_kind))}
+    kinds = set(db.session.scalars(select(Comment.target_kind)))
     assert kinds == set(TargetKind)
 
 
@@ -65,8 +104,15 @@ def test_benchmark_playbook_has_50_items_and_100_published_comments(generated):
     assert playbook.visibility is Visibility.PUBLIC and playbook.deleted_at is None
     assert count(Item, Item.playbook_id == generated) == 50
     assert count(Comment, Comment.playbook_id == generated) == 100
-    assert count(Comment, Comment.playbook_id == generated, Comment.status == CommentStatus.PUBLISHED,
-                 Comment.deleted_at.is_(None)) == 100
+    assert (
+        count(
+            Comment,
+            Comment.playbook_id == generated,
+            Comment.status == CommentStatus.PUBLISHED,
+            Comment.deleted_at.is_(None),
+        )
+        == 100
+    )
     assert count(Comment, Comment.playbook_id == generated, Comment.parent_id.is_not(None)) > 0
 
 
@@ -74,18 +120,38 @@ def test_every_row_refers_to_rows_that_exist(generated):
     if db.engine.dialect.name == "sqlite":
         assert db.session.execute(text("PRAGMA foreign_key_check")).all() == []
     for item in db.session.scalars(select(Item)):
-        target = {ItemKind.PLAY: item.play, ItemKind.RESOURCE: item.resource, ItemKind.COMPONENT: item.component,
-                  ItemKind.NOTE: None}[item.kind]
+        target = {
+            ItemKind.PLAY: item.play,
+            ItemKind.RESOURCE: item.resource,
+            ItemKind.COMPONENT: item.component,
+            ItemKind.NOTE: None,
+        }[item.kind]
         assert (target is not None) == (item.kind is not ItemKind.NOTE), item.id
-        assert [item.play_id, item.resource_id, item.component_id].count(None) == (3 if target is None else 2)
+        assert [item.play_id, item.resource_id, item.component_id].count(None) == (
+            3 if target is None else 2
+        )
         assert item.section.playbook_id == item.playbook_id
         if item.owner_id is not None:
-            assert count(Membership, Membership.playbook_id == item.playbook_id, Membership.user_id == item.owner_id)
+            assert count(
+                Membership,
+                Membership.playbook_id == item.playbook_id,
+                Membership.user_id == item.owner_id,
+            )
     for section in db.session.scalars(select(Section)):
         assert [i.position for i in section.items] == list(range(len(section.items)))
     for playbook in db.session.scalars(select(Playbook)):
-        assert count(Membership, Membership.playbook_id == playbook.id, Membership.role == MemberRole.OWNER) >= 1
-        assert playbook.forked_from_id is None or db.session.get(Playbook, playbook.forked_from_id) is not None
+        assert (
+            count(
+                Membership,
+                Membership.playbook_id == playbook.id,
+                Membership.role == MemberRole.OWNER,
+            )
+            >= 1
+        )
+        assert (
+            playbook.forked_from_id is None
+            or db.session.get(Playbook, playbook.forked_from_id) is not None
+        )
     for comment in db.session.scalars(select(Comment).where(Comment.parent_id.is_not(None))):
         parent = db.session.get(Comment, comment.parent_id)
         assert parent.parent_id is None and parent.target_kind is comment.target_kind
@@ -93,16 +159,29 @@ def test_every_row_refers_to_rows_that_exist(generated):
     for comment in db.session.scalars(select(Comment).where(Comment.playbook_id.is_not(None))):
         playbook = db.session.get(Playbook, comment.playbook_id)
         if playbook.visibility is not Visibility.PUBLIC:  # team talk: members only, never queued
-            assert count(Membership, Membership.playbook_id == playbook.id, Membership.user_id == comment.author_id)
+            assert count(
+                Membership,
+                Membership.playbook_id == playbook.id,
+                Membership.user_id == comment.author_id,
+            )
             assert comment.status is CommentStatus.PUBLISHED
-    hidden = db.session.scalars(select(Comment.id).where(Comment.status == CommentStatus.HIDDEN)).all()
+    hidden = db.session.scalars(
+        select(Comment.id).where(Comment.status == CommentStatus.HIDDEN)
+    ).all()
     for comment_id in hidden:
         assert count(Flag, Flag.comment_id == comment_id) >= 3
 
 
 def test_search_index_is_what_reindexing_gives(generated):
-    rows = lambda: set(db.session.execute(select(  # noqa: E731
-        SearchDocument.kind, SearchDocument.ref_id, SearchDocument.title, SearchDocument.body)).all())
+    def rows() -> set:
+        columns = (
+            SearchDocument.kind,
+            SearchDocument.ref_id,
+            SearchDocument.title,
+            SearchDocument.body,
+        )
+        return set(db.session.execute(select(*columns)).all())
+
     generated_rows = rows()
     assert count(SearchDocument, SearchDocument.kind == "resource") == 72
     library_services.reindex_library()
@@ -139,8 +218,14 @@ def test_generated_people_can_sign_in_and_new_rows_get_fresh_ids(app, generated,
 
     person = db.session.scalar(select(User).where(User.site_role == SiteRole.MEMBER).limit(1))
     form = client.get("/auth/login")
-    response = client.post("/auth/login", data={"csrf_token": csrf_token_from(form.get_data(as_text=True)),
-                                                "email": person.email, "password": devdata.PASSWORD})
+    response = client.post(
+        "/auth/login",
+        data={
+            "csrf_token": csrf_token_from(form.get_data(as_text=True)),
+            "email": person.email,
+            "password": devdata.PASSWORD,
+        },
+    )
     assert response.status_code == 302
     assert person.display_name in client.get("/").get_data(as_text=True)
     # On PostgreSQL the id sequences were moved past the generated rows.
@@ -150,9 +235,13 @@ def test_generated_people_can_sign_in_and_new_rows_get_fresh_ids(app, generated,
 
 def _digest() -> str:
     parts = []
-    for model, columns in ((User, (User.email, User.display_name)), (Resource, (Resource.title, Resource.url)),
-                           (Playbook, (Playbook.title, Playbook.visibility)), (Item, (Item.kind, Item.notes)),
-                           (Comment, (Comment.body, Comment.status, Comment.parent_id, Comment.created_at))):
+    for model, columns in (
+        (User, (User.email, User.display_name)),
+        (Resource, (Resource.title, Resource.url)),
+        (Playbook, (Playbook.title, Playbook.visibility)),
+        (Item, (Item.kind, Item.notes)),
+        (Comment, (Comment.body, Comment.status, Comment.parent_id, Comment.created_at)),
+    ):
         parts.extend(repr(row) for row in db.session.execute(select(*columns).order_by(model.id)))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -160,8 +249,17 @@ def _digest() -> str:
 def test_same_seed_gives_the_same_data(app, library):
     from playbook.library.seed import seed_library
 
-    scale = devdata.Scale(users=20, resources=30, plays=5, frameworks=1, playbooks=6, items_per_playbook=5,
-                          comments=150, distinct_comments=40, seed=3)
+    scale = devdata.Scale(
+        users=20,
+        resources=30,
+        plays=5,
+        frameworks=1,
+        playbooks=6,
+        items_per_playbook=5,
+        comments=150,
+        distinct_comments=40,
+        seed=3,
+    )
     devdata.generate(scale, now=NOW)
     first = _digest()
     db.session.remove()

@@ -1,5 +1,6 @@
 """The gallery of public playbooks and "who's using it" on play and resource pages:
 only public, live playbooks are ever named; others appear at most as a count."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -19,13 +20,18 @@ from tests.helpers import check_page
 
 
 def set_visibility(playbook_id: int, visibility: str) -> None:
-    db.session.execute(update(Playbook).where(Playbook.id == playbook_id).values(visibility=visibility))
+    db.session.execute(
+        update(Playbook).where(Playbook.id == playbook_id).values(visibility=visibility)
+    )
     db.session.commit()
 
 
 def set_updated(playbook_id: int, days_ago: int) -> None:
-    db.session.execute(update(Playbook).where(Playbook.id == playbook_id)
-                       .values(updated_at=utcnow() - timedelta(days=days_ago)))
+    db.session.execute(
+        update(Playbook)
+        .where(Playbook.id == playbook_id)
+        .values(updated_at=utcnow() - timedelta(days=days_ago))
+    )
     db.session.commit()
 
 
@@ -48,15 +54,24 @@ def card_of(html: str, title: str) -> str:
 
 def add(owner, playbook_id: int, kind: str, ref_id=None, title: str = "") -> int:
     playbook = services.load_playbook_for_change(playbook_id)
-    item = services.add_item(owner, playbook, playbook.sections[1], kind=kind, ref_id=ref_id, title=title)
+    item = services.add_item(
+        owner, playbook, playbook.sections[1], kind=kind, ref_id=ref_id, title=title
+    )
     return item.id
 
 
 def set_status(owner, playbook_id: int, item_id: int, status: str) -> None:
     playbook = services.load_playbook_for_change(playbook_id)
     item = next(i for s in playbook.sections for i in s.items if i.id == item_id)
-    services.update_item(owner, playbook, item, base_version=playbook.version, title=item.title, notes=item.notes,
-                         status=status)
+    services.update_item(
+        owner,
+        playbook,
+        item,
+        base_version=playbook.version,
+        title=item.title,
+        notes=item.notes,
+        status=status,
+    )
 
 
 def fork_of(actor, playbook_id: int, visibility: str = "private") -> int:
@@ -75,40 +90,77 @@ def world(app, member, other_member, intruder):
     (b0,) = fw_b.components
     play = factories.make_play(fw_a, title="Peer Reading Circles", component_ids=[a1.id])
     resource = factories.make_resource(title="Fluency Rubric")
-    ids = {"fw_a": fw_a.id, "fw_b": fw_b.id, "a0": a0.id, "a1": a1.id, "b0": b0.id, "play": play.id,
-           "resource": resource.id}
+    ids = {
+        "fw_a": fw_a.id,
+        "fw_b": fw_b.id,
+        "a0": a0.id,
+        "a1": a1.id,
+        "b0": b0.id,
+        "play": play.id,
+        "resource": resource.id,
+    }
 
     def book(owner, title, visibility, **fields):
         playbook = factories.make_playbook(owner, title=title, **fields)
         set_visibility(playbook.id, visibility)
         return playbook.id
 
-    ids["river"] = book(member, "Riverside Literacy Plan", "public", organization="Riverside District",
-                        scope="district", framework_id=fw_a.id)
+    ids["river"] = book(
+        member,
+        "Riverside Literacy Plan",
+        "public",
+        organization="Riverside District",
+        scope="district",
+        framework_id=fw_a.id,
+    )
     play_item = add(member, ids["river"], "play", play.id)
     add(member, ids["river"], "resource", resource.id)
     note = add(member, ids["river"], "note", title="Parent night")
     set_status(member, ids["river"], play_item, "adopted")
     set_status(member, ids["river"], note, "planned")
 
-    ids["hill"] = book(other_member, "Hillside Math Playbook", "public", organization="Hillside Elementary",
-                       scope="school", framework_id=fw_b.id)
+    ids["hill"] = book(
+        other_member,
+        "Hillside Math Playbook",
+        "public",
+        organization="Hillside Elementary",
+        scope="school",
+        framework_id=fw_b.id,
+    )
     add(other_member, ids["hill"], "component", b0.id)
 
-    ids["oak"] = book(other_member, "Oak Classroom Routines", "public", organization="Oak Academy",
-                      scope="classroom", framework_id=fw_a.id)
+    ids["oak"] = book(
+        other_member,
+        "Oak Classroom Routines",
+        "public",
+        organization="Oak Academy",
+        scope="classroom",
+        framework_id=fw_a.id,
+    )
     add(other_member, ids["oak"], "component", a0.id)
 
-    ids["secret"] = book(intruder, "Secret Turnaround Plan", "private", organization="Hidden Charter",
-                         framework_id=fw_a.id)
+    ids["secret"] = book(
+        intruder,
+        "Secret Turnaround Plan",
+        "private",
+        organization="Hidden Charter",
+        framework_id=fw_a.id,
+    )
     add(intruder, ids["secret"], "play", play.id)
     add(intruder, ids["secret"], "resource", resource.id)
 
-    ids["linked"] = book(intruder, "Linked Board Draft", "link", organization="Board Office", framework_id=fw_a.id)
+    ids["linked"] = book(
+        intruder, "Linked Board Draft", "link", organization="Board Office", framework_id=fw_a.id
+    )
     add(intruder, ids["linked"], "play", play.id)
 
-    ids["binned"] = book(member, "Binned Public Plan", "public", organization="Riverside District",
-                         framework_id=fw_a.id)
+    ids["binned"] = book(
+        member,
+        "Binned Public Plan",
+        "public",
+        organization="Riverside District",
+        framework_id=fw_a.id,
+    )
     add(member, ids["binned"], "play", play.id)
     add(member, ids["binned"], "resource", resource.id)
     services.delete_playbook(member, services.load_playbook_for_change(ids["binned"]))
@@ -119,10 +171,17 @@ def world(app, member, other_member, intruder):
 
 
 PUBLIC = ["Hillside Math Playbook", "Oak Classroom Routines", "Riverside Literacy Plan"]
-HIDDEN = ["Secret Turnaround Plan", "Linked Board Draft", "Binned Public Plan", "Hidden Charter", "Board Office"]
+HIDDEN = [
+    "Secret Turnaround Plan",
+    "Linked Board Draft",
+    "Binned Public Plan",
+    "Hidden Charter",
+    "Board Office",
+]
 
 
 # --- the gallery ---------------------------------------------------------------------
+
 
 def test_gallery_lists_only_public_live_playbooks(app, client, world):
     html = gallery(client)
@@ -132,7 +191,9 @@ def test_gallery_lists_only_public_live_playbooks(app, client, world):
         assert hidden not in html
 
 
-def test_gallery_hides_the_same_from_signed_in_members_of_private_playbooks(app, client, login, intruder, world):
+def test_gallery_hides_the_same_from_signed_in_members_of_private_playbooks(
+    app, client, login, intruder, world
+):
     login(intruder)
     html = gallery(client)
     assert sorted(card_titles(html)) == PUBLIC
@@ -140,16 +201,19 @@ def test_gallery_hides_the_same_from_signed_in_members_of_private_playbooks(app,
         assert hidden not in html
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("riverside", ["Riverside Literacy Plan"]),            # title, any case
-    ("HILLSIDE ELEM", ["Hillside Math Playbook"]),          # organization
-    ("academy", ["Oak Classroom Routines"]),
-    ("playbook", ["Hillside Math Playbook"]),
-    ("secret", []),                                        # a private title finds nothing
-    ("hidden charter", []),                                # nor a private organization
-    ("board", []),                                         # nor a link-shared one
-    ("binned", []),                                        # nor one in the bin
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("riverside", ["Riverside Literacy Plan"]),  # title, any case
+        ("HILLSIDE ELEM", ["Hillside Math Playbook"]),  # organization
+        ("academy", ["Oak Classroom Routines"]),
+        ("playbook", ["Hillside Math Playbook"]),
+        ("secret", []),  # a private title finds nothing
+        ("hidden charter", []),  # nor a private organization
+        ("board", []),  # nor a link-shared one
+        ("binned", []),  # nor one in the bin
+    ],
+)
 def test_gallery_search_by_title_and_organization(app, client, world, query, expected):
     html = gallery(client, q=query)
     assert sorted(card_titles(html)) == expected
@@ -162,19 +226,24 @@ def test_gallery_search_treats_wildcards_as_text(app, client, world):
     assert card_titles(gallery(client, q="_")) == []
 
 
-@pytest.mark.parametrize("scope, expected", [
-    ("district", ["Riverside Literacy Plan"]),
-    ("school", ["Hillside Math Playbook"]),
-    ("classroom", ["Oak Classroom Routines"]),
-    ("network", []),
-])
+@pytest.mark.parametrize(
+    "scope, expected",
+    [
+        ("district", ["Riverside Literacy Plan"]),
+        ("school", ["Hillside Math Playbook"]),
+        ("classroom", ["Oak Classroom Routines"]),
+        ("network", []),
+    ],
+)
 def test_gallery_filter_by_scope(app, client, world, scope, expected):
     assert sorted(card_titles(gallery(client, scope=scope))) == expected
 
 
 def test_gallery_filter_by_framework(app, client, world):
     assert sorted(card_titles(gallery(client, framework=world["fw_a"]))) == [
-        "Oak Classroom Routines", "Riverside Literacy Plan"]
+        "Oak Classroom Routines",
+        "Riverside Literacy Plan",
+    ]
     assert card_titles(gallery(client, framework=world["fw_b"])) == ["Hillside Math Playbook"]
 
 
@@ -199,8 +268,9 @@ def test_gallery_sorts_by_recently_updated_by_default(app, client, world):
     assert card_titles(gallery(client))[0] == "Riverside Literacy Plan"
 
 
-def test_gallery_sorts_by_most_forked_counting_only_public_live_forks(app, client, world, member, other_member,
-                                                                      intruder, admin):
+def test_gallery_sorts_by_most_forked_counting_only_public_live_forks(
+    app, client, world, member, other_member, intruder, admin
+):
     # Oak: two public forks. Riverside: one public fork, plus private, link and binned ones.
     fork_of(member, world["oak"], "public")
     fork_of(intruder, world["oak"], "public")
@@ -214,8 +284,11 @@ def test_gallery_sorts_by_most_forked_counting_only_public_live_forks(app, clien
     html = gallery(client, sort="forks")
     titles = card_titles(html)
     assert titles[:2] == ["Oak Classroom Routines", "Riverside Literacy Plan"]
-    assert titles.index("Oak Classroom Routines") < titles.index("Riverside Literacy Plan") \
+    assert (
+        titles.index("Oak Classroom Routines")
+        < titles.index("Riverside Literacy Plan")
         < titles.index("Hillside Math Playbook")
+    )
     assert "2 forks" in card_of(html, "Oak Classroom Routines")
     assert "· 1 fork ·" in card_of(html, "Riverside Literacy Plan")
     assert "· 0 forks ·" in card_of(html, "Hillside Math Playbook")
@@ -260,12 +333,14 @@ def test_empty_gallery(app, client):
 
 def test_playbook_leaves_the_gallery_when_made_private(app, client, world, member):
     from playbook.playbooks import sharing
+
     playbook = services.load_playbook_for_change(world["river"])
     sharing.set_visibility(member, playbook, "private")
     assert "Riverside Literacy Plan" not in gallery(client)
 
 
 # --- who's using it ------------------------------------------------------------------
+
 
 def using_section(html: str) -> str:
     match = re.search(r'<section aria-labelledby="using-heading">(.*?)</section>', html, re.S)
@@ -317,7 +392,9 @@ def test_play_used_only_privately_shows_just_a_count(app, client, world, intrude
 
 def test_unused_play_says_so(app, client, world):
     unused = factories.make_play(title="Lonely Play")
-    section = using_section(html_lib.unescape(check_page(client.get(f"/library/plays/{unused.id}"))))
+    section = using_section(
+        html_lib.unescape(check_page(client.get(f"/library/plays/{unused.id}")))
+    )
     assert "No playbook includes it yet." in section
 
 

@@ -1,4 +1,5 @@
 """What every response carries: security headers, CSRF enforcement, error pages."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,11 +10,17 @@ from playbook.config import ProductionConfig
 from tests.helpers import check_page
 
 
-@pytest.mark.parametrize("path", ["/", "/library/plays/", "/auth/login", "/does-not-exist", "/static/css/app.css"])
+@pytest.mark.parametrize(
+    "path", ["/", "/library/plays/", "/auth/login", "/does-not-exist", "/static/css/app.css"]
+)
 def test_every_response_carries_security_headers(client, path):
     response = client.get(path)
     csp = response.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert (
+        "script-src 'self'" in csp
+        and "frame-ancestors 'none'" in csp
+        and "object-src 'none'" in csp
+    )
     assert "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
@@ -89,7 +96,9 @@ def test_production_refuses_to_start_without_secret_key_or_database(monkeypatch)
 
 def test_production_refuses_to_start_without_its_host_names(monkeypatch, tmp_path):
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "s" * 40)
-    monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/p.sqlite")
+    monkeypatch.setattr(
+        ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/p.sqlite"
+    )
     monkeypatch.setattr(ProductionConfig, "TRUSTED_HOSTS", None)
     with pytest.raises(RuntimeError, match="PLAYBOOK_TRUSTED_HOSTS"):
         create_app(ProductionConfig)
@@ -97,7 +106,9 @@ def test_production_refuses_to_start_without_its_host_names(monkeypatch, tmp_pat
 
 def test_production_starts_with_secret_key_database_and_hosts(monkeypatch, tmp_path):
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "s" * 40)
-    monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/p.sqlite")
+    monkeypatch.setattr(
+        ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/p.sqlite"
+    )
     monkeypatch.setattr(ProductionConfig, "TRUSTED_HOSTS", ["playbook.example.org"])
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -108,8 +119,12 @@ def test_nul_characters_are_dropped_from_forms_and_query_strings(client, login, 
     from tests.helpers import post_form
 
     login(member)
-    post_form(client, "/accounts/profile", {"display_name": "Nu\x00ll", "organization": "Org\x00", "role_title": ""},
-              expected=302)
+    post_form(
+        client,
+        "/accounts/profile",
+        {"display_name": "Nu\x00ll", "organization": "Org\x00", "role_title": ""},
+        expected=302,
+    )
     db.session.refresh(member)
     assert member.display_name == "Null" and member.organization == "Org"
     assert client.get("/library/search?q=goal\x00s").status_code == 200

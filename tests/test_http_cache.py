@@ -1,6 +1,7 @@
 """HTTP caching: visitors' public pages carry a weak ETag and answer 304 when nothing
 changed; signed-in people's pages are never stored by shared caches and never get
 a validator (so never someone else's 304)."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,16 +15,27 @@ from tests import playbook_factories as pf
 from tests.helpers import csrf_token_from
 
 VISITOR_PAGES = [
-    "/", "/library/", "/library/plays/", "/library/resources/", "/library/frameworks/",
-    "/library/plays/{play}", "/library/resources/{resource}", "/library/frameworks/{framework}",
-    "/library/components/{component}", "/library/search?q=learner", "/gallery/", "/gallery/?q=team",
+    "/",
+    "/library/",
+    "/library/plays/",
+    "/library/resources/",
+    "/library/frameworks/",
+    "/library/plays/{play}",
+    "/library/resources/{resource}",
+    "/library/frameworks/{framework}",
+    "/library/components/{component}",
+    "/library/search?q=learner",
+    "/gallery/",
+    "/gallery/?q=team",
     "/playbooks/{playbook}",
 ]
 
 
 @pytest.fixture
 def public_playbook(app, library, member):
-    playbook = pf.make_playbook(member, 6, framework=pf.seeded_framework(), title="Team playbook in public")
+    playbook = pf.make_playbook(
+        member, 6, framework=pf.seeded_framework(), title="Team playbook in public"
+    )
     sharing.set_visibility(member, pf.reload(playbook.id), "public")
     return pf.reload(playbook.id)
 
@@ -31,8 +43,13 @@ def public_playbook(app, library, member):
 @pytest.fixture
 def urls(public_playbook):
     first = lambda model: db.session.scalar(select(model.id).order_by(model.id))  # noqa: E731
-    ids = dict(play=first(Play), resource=first(Resource), framework=first(Framework), component=first(Component),
-               playbook=public_playbook.id)
+    ids = dict(
+        play=first(Play),
+        resource=first(Resource),
+        framework=first(Framework),
+        component=first(Component),
+        playbook=public_playbook.id,
+    )
     return [page.format(**ids) for page in VISITOR_PAGES]
 
 
@@ -94,7 +111,9 @@ def test_a_new_library_entry_changes_the_list_etag(app, visitor):
     before = visitor.get("/library/resources/").headers["ETag"]
     factories.make_resource(title="Aardvark reading circles")
     response = visitor.get("/library/resources/", headers={"If-None-Match": before})
-    assert response.status_code == 200 and "Aardvark reading circles" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "Aardvark reading circles" in response.get_data(
+        as_text=True
+    )
 
 
 def test_signed_in_pages_are_private_and_never_get_a_validator(client, login, other_member, urls):
@@ -107,7 +126,9 @@ def test_signed_in_pages_are_private_and_never_get_a_validator(client, login, ot
         assert "Cookie" in response.vary, url
 
 
-def test_signed_in_person_never_gets_a_304_meant_for_a_visitor(app, visitor, client, login, other_member, urls):
+def test_signed_in_person_never_gets_a_304_meant_for_a_visitor(
+    app, visitor, client, login, other_member, urls
+):
     login(other_member)
     for url in urls:
         etag = visitor.get(url).headers["ETag"]
@@ -116,8 +137,9 @@ def test_signed_in_person_never_gets_a_304_meant_for_a_visitor(app, visitor, cli
         assert other_member.display_name in response.get_data(as_text=True), url
 
 
-def test_one_member_never_gets_another_members_page_as_not_modified(app, client, login, member, other_member,
-                                                                      public_playbook):
+def test_one_member_never_gets_another_members_page_as_not_modified(
+    app, client, login, member, other_member, public_playbook
+):
     url = f"/playbooks/{public_playbook.id}"
     login(member)
     owners_page = client.get(url)
@@ -130,13 +152,17 @@ def test_one_member_never_gets_another_members_page_as_not_modified(app, client,
     for etag in ('W/"anything"', "*"):
         response = other.get(url, headers={"If-None-Match": etag})
         assert response.status_code == 200
-        assert f'href="/playbooks/{public_playbook.id}/share"' not in response.get_data(as_text=True)
+        assert f'href="/playbooks/{public_playbook.id}/share"' not in response.get_data(
+            as_text=True
+        )
 
 
 def test_private_playbook_is_404_for_visitors_whatever_etag_they_send(app, visitor, member):
     playbook = pf.make_playbook(member, 1, title="Our private plans")
     for etag in (None, "*", 'W/"guess"'):
-        response = visitor.get(f"/playbooks/{playbook.id}", headers={"If-None-Match": etag} if etag else {})
+        response = visitor.get(
+            f"/playbooks/{playbook.id}", headers={"If-None-Match": etag} if etag else {}
+        )
         assert response.status_code == 404
         assert "ETag" not in response.headers
 
@@ -150,9 +176,19 @@ def test_secret_link_pages_are_cached_only_privately_and_only_for_the_link_holde
     page = holder.get(f"/playbooks/{playbook.id}")
     assert page.status_code == 200 and "Shared by link" in page.get_data(as_text=True)
     assert page.cache_control.private and page.cache_control.no_cache
-    assert holder.get(f"/playbooks/{playbook.id}", headers={"If-None-Match": page.headers["ETag"]}).status_code == 304
+    assert (
+        holder.get(
+            f"/playbooks/{playbook.id}", headers={"If-None-Match": page.headers["ETag"]}
+        ).status_code
+        == 304
+    )
     stranger = app.test_client(use_cookies=False)
-    assert stranger.get(f"/playbooks/{playbook.id}", headers={"If-None-Match": page.headers["ETag"]}).status_code == 404
+    assert (
+        stranger.get(
+            f"/playbooks/{playbook.id}", headers={"If-None-Match": page.headers["ETag"]}
+        ).status_code
+        == 404
+    )
 
 
 def test_a_page_that_sets_a_cookie_is_not_stored(visitor):
@@ -166,8 +202,14 @@ def test_page_with_a_flashed_message_is_not_stored_and_the_next_one_is_fresh(cli
     from tests.factories import PASSWORD
 
     page = client.get("/auth/login")
-    client.post("/auth/login", data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
-                                     "email": member.email, "password": PASSWORD})
+    client.post(
+        "/auth/login",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "email": member.email,
+            "password": PASSWORD,
+        },
+    )
     home = client.get("/")
     client.post("/auth/logout", data={"csrf_token": csrf_token_from(home.get_data(as_text=True))})
     flashed = client.get("/")

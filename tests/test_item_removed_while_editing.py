@@ -1,10 +1,16 @@
 """A teammate removes the item someone is editing: the editor's save answers 409 with
 everything they typed, ready to add back as a note; nothing is half-saved."""
+
 from __future__ import annotations
 
 from playbook.playbooks import services
 from tests.playbook_factories import (
-    add_note, form_posting_to, make_playbook, reload, revision_count, state_of,
+    add_note,
+    form_posting_to,
+    make_playbook,
+    reload,
+    revision_count,
+    state_of,
 )
 
 
@@ -21,12 +27,17 @@ def test_saving_an_item_a_teammate_removed_keeps_the_text(client, login, member)
     services.remove_item(member, fresh, item, base_version=fresh.version)
     before, revisions = state_of(playbook.id), revision_count(playbook.id)
 
-    data.update(title="Reading buddies, grades 2 and 5", notes="Pair **older** readers with younger ones.")
+    data.update(
+        title="Reading buddies, grades 2 and 5", notes="Pair **older** readers with younger ones."
+    )
     response = client.post(url, data=data)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "removed while you were editing" in html
-    assert "Reading buddies, grades 2 and 5" in html and "Pair **older** readers with younger ones." in html
+    assert (
+        "Reading buddies, grades 2 and 5" in html
+        and "Pair **older** readers with younger ones." in html
+    )
     assert f'action="/playbooks/{playbook.id}/sections/' in html and "/notes/new" in html
     assert (state_of(playbook.id), revision_count(playbook.id)) == (before, revisions)
 

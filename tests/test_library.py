@@ -1,4 +1,5 @@
 """Browsing the library: overview, lists, filters, pagination, detail pages, retired entries."""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -11,7 +12,16 @@ from sqlalchemy import event, func, select
 from playbook.library import services
 from playbook.library.search import search_library
 from playbook.models import (
-    Audience, Component, Effort, Framework, GradeBand, IdealUser, Play, Resource, ResourceType, Stage,
+    Audience,
+    Component,
+    Effort,
+    Framework,
+    GradeBand,
+    IdealUser,
+    Play,
+    Resource,
+    ResourceType,
+    Stage,
 )
 from tests import factories
 from tests.helpers import get_page
@@ -59,26 +69,55 @@ def small_library(app):
     framework = factories.make_framework(components=2, name="Test Framework")
     first, second = framework.components
     plays = {
-        "alpha": factories.make_play(framework, title="Alpha play", stage="writing", component_ids=[first.id],
-                                     audiences=["teacher"], grade_band="K-2", effort="low"),
-        "beta": factories.make_play(framework, title="Beta play", stage="huddle", component_ids=[second.id],
-                                    audiences=["family"], grade_band="6-8", effort="high"),
-        "gamma": factories.make_play(framework, title="Gamma play", stage="carrying_out",
-                                     component_ids=[first.id, second.id], audiences=["teacher", "district"],
-                                     grade_band="9-12", effort="medium"),
+        "alpha": factories.make_play(
+            framework,
+            title="Alpha play",
+            stage="writing",
+            component_ids=[first.id],
+            audiences=["teacher"],
+            grade_band="K-2",
+            effort="low",
+        ),
+        "beta": factories.make_play(
+            framework,
+            title="Beta play",
+            stage="huddle",
+            component_ids=[second.id],
+            audiences=["family"],
+            grade_band="6-8",
+            effort="high",
+        ),
+        "gamma": factories.make_play(
+            framework,
+            title="Gamma play",
+            stage="carrying_out",
+            component_ids=[first.id, second.id],
+            audiences=["teacher", "district"],
+            grade_band="9-12",
+            effort="medium",
+        ),
     }
     resources = {
-        "rubric": factories.make_resource(title="Rubric resource", resource_type="Rubric",
-                                          ideal_users=["Teachers"]),
-        "video": factories.make_resource(title="Video resource", resource_type="Video",
-                                         ideal_users=["Families", "Teachers"]),
-        "course": factories.make_resource(title="Course resource", resource_type="Course",
-                                          ideal_users=["State Officials"]),
+        "rubric": factories.make_resource(
+            title="Rubric resource", resource_type="Rubric", ideal_users=["Teachers"]
+        ),
+        "video": factories.make_resource(
+            title="Video resource", resource_type="Video", ideal_users=["Families", "Teachers"]
+        ),
+        "course": factories.make_resource(
+            title="Course resource", resource_type="Course", ideal_users=["State Officials"]
+        ),
     }
-    return {"framework": framework, "components": (first, second), "plays": plays, "resources": resources}
+    return {
+        "framework": framework,
+        "components": (first, second),
+        "plays": plays,
+        "resources": resources,
+    }
 
 
 # --- overview, lists and detail pages -----------------------------------------
+
 
 def test_visitor_sees_library_overview_with_counts_and_components(client, library):
     html = page_html(client, "library.index")
@@ -136,48 +175,64 @@ def test_visitor_sees_component_with_its_elements_and_plays(client, library, db)
     assert f"<h1>{component.name}</h1>" in html
     assert len(component.elements) >= 1
     assert html.count("<li><strong>") == len(component.elements)
-    serving = db.session.scalars(select(Play).where(Play.components.any(Component.id == component.id))).all()
+    serving = db.session.scalars(
+        select(Play).where(Play.components.any(Component.id == component.id))
+    ).all()
     assert serving
     for play in serving:
         assert path("library.play_detail", play_id=play.id) in html
 
 
-@pytest.mark.parametrize("endpoint, arg", [
-    ("library.play_detail", "play_id"), ("library.resource_detail", "resource_id"),
-    ("library.framework_detail", "framework_id"), ("library.component_detail", "component_id"),
-])
+@pytest.mark.parametrize(
+    "endpoint, arg",
+    [
+        ("library.play_detail", "play_id"),
+        ("library.resource_detail", "resource_id"),
+        ("library.framework_detail", "framework_id"),
+        ("library.component_detail", "component_id"),
+    ],
+)
 def test_unknown_id_is_404(client, library, endpoint, arg):
     html = page_html(client, endpoint, 404, **{arg: 999999})
     assert "Page not found" in html
 
 
-@pytest.mark.parametrize("endpoint, arg", [
-    ("library.play_detail", "play_id"), ("library.resource_detail", "resource_id"),
-    ("library.framework_detail", "framework_id"), ("library.component_detail", "component_id"),
-])
+@pytest.mark.parametrize(
+    "endpoint, arg",
+    [
+        ("library.play_detail", "play_id"),
+        ("library.resource_detail", "resource_id"),
+        ("library.framework_detail", "framework_id"),
+        ("library.component_detail", "component_id"),
+    ],
+)
 def test_id_beyond_the_integer_range_is_404(client, library, endpoint, arg):
     page_html(client, endpoint, 404, **{arg: 2**63})
 
 
 # --- filters --------------------------------------------------------------------
 
-@pytest.mark.parametrize("args, expected", [
-    ({"stage": "writing"}, {"Alpha play"}),
-    ({"stage": "huddle"}, {"Beta play"}),
-    ({"stage": "carrying_out"}, {"Gamma play"}),
-    ({"component": 0}, {"Alpha play", "Gamma play"}),
-    ({"component": 1}, {"Beta play", "Gamma play"}),
-    ({"audience": "teacher"}, {"Alpha play", "Gamma play"}),
-    ({"audience": "family"}, {"Beta play"}),
-    ({"audience": "community"}, set()),
-    ({"grade_band": "6-8"}, {"Beta play"}),
-    ({"grade_band": "K-12"}, set()),
-    ({"effort": "medium"}, {"Gamma play"}),
-    ({"stage": "writing", "component": 0}, {"Alpha play"}),
-    ({"stage": "writing", "component": 1}, set()),
-    ({"audience": "teacher", "effort": "low", "grade_band": "K-2"}, {"Alpha play"}),
-    ({}, {"Alpha play", "Beta play", "Gamma play"}),
-])
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ({"stage": "writing"}, {"Alpha play"}),
+        ({"stage": "huddle"}, {"Beta play"}),
+        ({"stage": "carrying_out"}, {"Gamma play"}),
+        ({"component": 0}, {"Alpha play", "Gamma play"}),
+        ({"component": 1}, {"Beta play", "Gamma play"}),
+        ({"audience": "teacher"}, {"Alpha play", "Gamma play"}),
+        ({"audience": "family"}, {"Beta play"}),
+        ({"audience": "community"}, set()),
+        ({"grade_band": "6-8"}, {"Beta play"}),
+        ({"grade_band": "K-12"}, set()),
+        ({"effort": "medium"}, {"Gamma play"}),
+        ({"stage": "writing", "component": 0}, {"Alpha play"}),
+        ({"stage": "writing", "component": 1}, set()),
+        ({"audience": "teacher", "effort": "low", "grade_band": "K-2"}, {"Alpha play"}),
+        ({}, {"Alpha play", "Beta play", "Gamma play"}),
+    ],
+)
 def test_play_filters_narrow_the_list(client, small_library, args, expected):
     if "component" in args:  # the parameter names a component by position
         args = {**args, "component": small_library["components"][args["component"]].id}
@@ -189,14 +244,17 @@ def test_play_filters_narrow_the_list(client, small_library, args, expected):
         assert "No plays match these filters." in html
 
 
-@pytest.mark.parametrize("args, expected", [
-    ({"resource_type": "Rubric"}, {"Rubric resource"}),
-    ({"resource_type": "White Paper"}, set()),
-    ({"ideal_user": "Teachers"}, {"Rubric resource", "Video resource"}),
-    ({"ideal_user": "State Officials"}, {"Course resource"}),
-    ({"resource_type": "Video", "ideal_user": "Families"}, {"Video resource"}),
-    ({"resource_type": "Rubric", "ideal_user": "Families"}, set()),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ({"resource_type": "Rubric"}, {"Rubric resource"}),
+        ({"resource_type": "White Paper"}, set()),
+        ({"ideal_user": "Teachers"}, {"Rubric resource", "Video resource"}),
+        ({"ideal_user": "State Officials"}, {"Course resource"}),
+        ({"resource_type": "Video", "ideal_user": "Families"}, {"Video resource"}),
+        ({"resource_type": "Rubric", "ideal_user": "Families"}, set()),
+    ],
+)
 def test_resource_filters_narrow_the_list(client, small_library, args, expected):
     html = page_html(client, "library.resource_index", **args)
     assert set(card_titles(html)) == expected
@@ -209,10 +267,14 @@ def test_every_play_filter_value_matches_the_seeded_data(client, library, big_pa
     plays = db.session.scalars(select(Play)).all()
     components = db.session.scalars(select(Component)).all()
     cases = [("stage", s.value, lambda p, v: p.stage.value == v) for s in Stage]
-    cases += [("audience", a.value, lambda p, v: v in [x.value for x in p.audiences]) for a in Audience]
+    cases += [
+        ("audience", a.value, lambda p, v: v in [x.value for x in p.audiences]) for a in Audience
+    ]
     cases += [("grade_band", g.value, lambda p, v: p.grade_band.value == v) for g in GradeBand]
     cases += [("effort", e.value, lambda p, v: p.effort.value == v) for e in Effort]
-    cases += [("component", c.id, lambda p, v: v in [x.id for x in p.components]) for c in components]
+    cases += [
+        ("component", c.id, lambda p, v: v in [x.id for x in p.components]) for c in components
+    ]
     narrowed = 0
     for name, value, keep in cases:
         expected = {p.title for p in plays if keep(p, value)}
@@ -234,19 +296,22 @@ def test_every_resource_filter_value_matches_the_seeded_data(client, library, bi
         assert set(card_titles(html)) == expected, ideal_user
 
 
-@pytest.mark.parametrize("endpoint, args", [
-    ("library.play_index", {"stage": "bogus"}),
-    ("library.play_index", {"component": "999999"}),
-    ("library.play_index", {"component": "abc"}),
-    ("library.play_index", {"component": "-1"}),
-    ("library.play_index", {"audience": "robots"}),
-    ("library.play_index", {"grade_band": "13"}),
-    ("library.play_index", {"effort": "extreme"}),
-    ("library.play_index", {"stage": "<script>alert(1)</script>"}),
-    ("library.resource_index", {"resource_type": "Nope"}),
-    ("library.resource_index", {"ideal_user": "Robots"}),
-    ("library.resource_index", {"resource_type": "rubric"}),  # values are case-sensitive
-])
+@pytest.mark.parametrize(
+    "endpoint, args",
+    [
+        ("library.play_index", {"stage": "bogus"}),
+        ("library.play_index", {"component": "999999"}),
+        ("library.play_index", {"component": "abc"}),
+        ("library.play_index", {"component": "-1"}),
+        ("library.play_index", {"audience": "robots"}),
+        ("library.play_index", {"grade_band": "13"}),
+        ("library.play_index", {"effort": "extreme"}),
+        ("library.play_index", {"stage": "<script>alert(1)</script>"}),
+        ("library.resource_index", {"resource_type": "Nope"}),
+        ("library.resource_index", {"ideal_user": "Robots"}),
+        ("library.resource_index", {"resource_type": "rubric"}),  # values are case-sensitive
+    ],
+)
 def test_invalid_filter_value_is_reported_and_ignored(client, small_library, endpoint, args):
     html = page_html(client, endpoint, **args)
     assert _FILTER_MESSAGE in html
@@ -286,6 +351,7 @@ def test_components_of_a_retired_framework_are_not_filter_choices(client, small_
 
 # --- pagination -----------------------------------------------------------------
 
+
 @pytest.fixture
 def many_plays(app):
     framework = factories.make_framework(components=2)
@@ -313,11 +379,17 @@ def test_bad_page_number_shows_the_first_page(client, many_plays, page):
     assert card_titles(html) == sorted(p.title for p in many_plays)[:20]
 
 
-@pytest.mark.parametrize("reserved", ["_anchor=x", "_method=POST", "_scheme=javascript", "_external=0"])
-def test_query_arguments_named_like_url_for_options_do_not_break_page_links(client, many_plays, reserved):
+@pytest.mark.parametrize(
+    "reserved", ["_anchor=x", "_method=POST", "_scheme=javascript", "_external=0"]
+)
+def test_query_arguments_named_like_url_for_options_do_not_break_page_links(
+    client, many_plays, reserved
+):
     response = client.get(path("library.play_index") + "?" + reserved)
     assert response.status_code == 200
-    assert re.search(r'<a href="(/library/plays/\?[^"]*)" rel="next"', response.get_data(as_text=True))
+    assert re.search(
+        r'<a href="(/library/plays/\?[^"]*)" rel="next"', response.get_data(as_text=True)
+    )
 
 
 @pytest.mark.parametrize("page", ["999999", "10001", str(10**30)])
@@ -336,6 +408,7 @@ def test_resource_list_paginates(client, app):
 
 
 # --- a fixed number of queries ----------------------------------------------------
+
 
 class QueryCounter:
     def __init__(self, engine):
@@ -362,35 +435,48 @@ def _statements_for(client, db, endpoint) -> int:
 def _varied_plays(framework, n):
     first, second = framework.components
     for i in range(n):
-        factories.make_play(framework, component_ids=[first.id, second.id], audiences=["teacher", "family"],
-                            title=f"Counted play {i:02d}")
+        factories.make_play(
+            framework,
+            component_ids=[first.id, second.id],
+            audiences=["teacher", "family"],
+            title=f"Counted play {i:02d}",
+        )
 
 
 def _varied_resources(n):
     for i in range(n):
-        factories.make_resource(ideal_users=["Teachers", "Families", "Anyone"], title=f"Counted resource {i:02d}")
+        factories.make_resource(
+            ideal_users=["Teachers", "Families", "Anyone"], title=f"Counted resource {i:02d}"
+        )
 
 
 @pytest.mark.parametrize("persona", [None, "admin"])
-def test_play_list_issues_the_same_number_of_queries_for_3_or_20_plays(client, db, request, login, persona):
+def test_play_list_issues_the_same_number_of_queries_for_3_or_20_plays(
+    client, db, request, login, persona
+):
     sign_in_as(request, login, persona)
     framework = factories.make_framework(components=2)
     _varied_plays(framework, 3)
     few = _statements_for(client, db, "library.play_index")
     _varied_plays(framework, 17)
-    many = _statements_for(client, db, "library.play_index")  # rendered again: the new entries changed it
+    many = _statements_for(
+        client, db, "library.play_index"
+    )  # rendered again: the new entries changed it
     assert len(card_titles(page_html(client, "library.play_index"))) == 20
     assert few == many
 
 
 @pytest.mark.parametrize("persona", [None, "admin"])
-def test_resource_list_issues_the_same_number_of_queries_for_3_or_20_resources(client, db, request, login,
-                                                                               persona):
+def test_resource_list_issues_the_same_number_of_queries_for_3_or_20_resources(
+    client, db, request, login, persona
+):
     sign_in_as(request, login, persona)
     _varied_resources(3)
     few = _statements_for(client, db, "library.resource_index")
     _varied_resources(17)
-    many = _statements_for(client, db, "library.resource_index")  # rendered again: the new entries changed it
+    many = _statements_for(
+        client, db, "library.resource_index"
+    )  # rendered again: the new entries changed it
     assert len(card_titles(page_html(client, "library.resource_index"))) == 20
     assert few == many
 
@@ -434,7 +520,10 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 def test_plain_play_fields_are_escaped_on_detail_list_and_title(client, app):
     play = factories.make_play(title=f"T {HOSTILE}", summary=f"S {HOSTILE}")
-    for html in (page_html(client, "library.play_detail", play_id=play.id), page_html(client, "library.play_index")):
+    for html in (
+        page_html(client, "library.play_detail", play_id=play.id),
+        page_html(client, "library.play_index"),
+    ):
         assert HOSTILE not in html
         assert "<script>alert" not in html and "<img src=x" not in html
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
@@ -443,11 +532,17 @@ def test_plain_play_fields_are_escaped_on_detail_list_and_title(client, app):
 
 
 def test_plain_resource_fields_are_escaped(client, app):
-    resource = factories.make_resource(title=f"T {HOSTILE}", organization=f"O {HOSTILE}",
-                                       description=f"D {HOSTILE}", why_use_it=f"W {HOSTILE}",
-                                       who_is_using=f"U {HOSTILE}")
-    for html in (page_html(client, "library.resource_detail", resource_id=resource.id),
-                 page_html(client, "library.resource_index")):
+    resource = factories.make_resource(
+        title=f"T {HOSTILE}",
+        organization=f"O {HOSTILE}",
+        description=f"D {HOSTILE}",
+        why_use_it=f"W {HOSTILE}",
+        who_is_using=f"U {HOSTILE}",
+    )
+    for html in (
+        page_html(client, "library.resource_detail", resource_id=resource.id),
+        page_html(client, "library.resource_index"),
+    ):
         assert "<script>alert" not in html and "<img src=x" not in html
         assert "O &lt;script&gt;" in html and "D &lt;script&gt;" in html
 
@@ -455,11 +550,19 @@ def test_plain_resource_fields_are_escaped(client, app):
 def test_plain_framework_and_component_fields_are_escaped(client, admin):
     framework = factories.make_framework(components=1, name=f"F {HOSTILE}")
     component = framework.components[0]
-    services.update_component(admin, component, name=f"C {HOSTILE}", summary=f"CS {HOSTILE}",
-                              elements=f"E {HOSTILE}: D {HOSTILE}")
-    for endpoint, args in [("library.framework_index", {}), ("library.index", {}),
-                           ("library.framework_detail", {"framework_id": framework.id}),
-                           ("library.component_detail", {"component_id": component.id})]:
+    services.update_component(
+        admin,
+        component,
+        name=f"C {HOSTILE}",
+        summary=f"CS {HOSTILE}",
+        elements=f"E {HOSTILE}: D {HOSTILE}",
+    )
+    for endpoint, args in [
+        ("library.framework_index", {}),
+        ("library.index", {}),
+        ("library.framework_detail", {"framework_id": framework.id}),
+        ("library.component_detail", {"component_id": component.id}),
+    ]:
         html = page_html(client, endpoint, **args)
         assert "<script>alert" not in html and "<img src=x" not in html, endpoint
         assert "&lt;script&gt;" in html, endpoint
@@ -467,14 +570,19 @@ def test_plain_framework_and_component_fields_are_escaped(client, admin):
 
 # --- retired entries ----------------------------------------------------------------
 
+
 @pytest.fixture
 def retired(app, admin):
     """A retired play, resource and framework (with a component), beside live ones."""
     live_framework = factories.make_framework(components=1, name="Live Framework")
     old_framework = factories.make_framework(components=1, name="Old Framework")
     entries = {
-        "play": factories.make_play(live_framework, title="Old play", body="Mention zanzibar here."),
-        "resource": factories.make_resource(title="Old resource", description="Mention zanzibar too."),
+        "play": factories.make_play(
+            live_framework, title="Old play", body="Mention zanzibar here."
+        ),
+        "resource": factories.make_resource(
+            title="Old resource", description="Mention zanzibar too."
+        ),
         "framework": old_framework,
     }
     factories.make_play(live_framework, title="Live play", body="Mention zanzibar live.")
@@ -485,9 +593,12 @@ def retired(app, admin):
     return entries
 
 
-DETAIL = {"play": ("library.play_detail", "play_id"), "resource": ("library.resource_detail", "resource_id"),
-          "framework": ("library.framework_detail", "framework_id"),
-          "component": ("library.component_detail", "component_id")}
+DETAIL = {
+    "play": ("library.play_detail", "play_id"),
+    "resource": ("library.resource_detail", "resource_id"),
+    "framework": ("library.framework_detail", "framework_id"),
+    "component": ("library.component_detail", "component_id"),
+}
 
 
 @pytest.mark.parametrize("kind", list(DETAIL))
@@ -499,7 +610,9 @@ def test_non_admin_gets_404_for_retired_entry(client, retired, request, login, p
 
 
 @pytest.mark.parametrize("kind", ["play", "resource", "framework"])
-def test_admin_sees_retired_entry_with_a_notice_and_a_restore_button(client, retired, login, admin, kind):
+def test_admin_sees_retired_entry_with_a_notice_and_a_restore_button(
+    client, retired, login, admin, kind
+):
     login(admin)
     endpoint, arg = DETAIL[kind]
     html = page_html(client, endpoint, **{arg: retired[kind].id})
@@ -513,7 +626,9 @@ def test_admin_can_open_component_of_retired_framework(client, retired, login, a
 
 
 @pytest.mark.parametrize("persona", NON_ADMINS)
-def test_retired_entries_are_absent_from_lists_for_non_admins(client, retired, request, login, persona):
+def test_retired_entries_are_absent_from_lists_for_non_admins(
+    client, retired, request, login, persona
+):
     sign_in_as(request, login, persona)
     plays = page_html(client, "library.play_index")
     assert card_titles(plays) == ["Live play"] and result_count(plays) == 1
@@ -540,7 +655,9 @@ def test_admin_lists_show_retired_entries_marked_retired(client, retired, login,
 
 
 @pytest.mark.parametrize("persona", NON_ADMINS + ["admin"])
-def test_retired_entries_are_absent_from_search_for_everyone(client, retired, request, login, persona, db):
+def test_retired_entries_are_absent_from_search_for_everyone(
+    client, retired, request, login, persona, db
+):
     sign_in_as(request, login, persona)
     html = page_html(client, "library.search", q="zanzibar")
     assert "Live play" in html and "Old play" not in html and "Old resource" not in html

@@ -1,4 +1,5 @@
 """The migrations build exactly the models' schema, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,7 @@ def empty_app(tmp_path):
     database emptied first."""
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/migrations.sqlite"
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         _empty(app)
@@ -40,8 +41,9 @@ def _empty(app):
 
 def _differences():
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True, "include_object": include_in_schema_comparison})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_in_schema_comparison}
+        )
         return compare_metadata(context, db.metadata)
 
 
@@ -70,7 +72,7 @@ def test_upgrading_a_database_with_data_keeps_every_row(empty_app):
     table rebuild, which must not cascade-delete the referring rows."""
     upgrade(revision="38301f576b2a")
     statements = [
-        "INSERT INTO \"user\" (id, email, display_name, organization, role_title, password_hash, site_role, "
+        'INSERT INTO "user" (id, email, display_name, organization, role_title, password_hash, site_role, '
         "is_active_account, password_changed_at, created_at, updated_at) VALUES (1, 'a@b.org', 'A', '', '', 'x', "
         "'member', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
         "INSERT INTO playbook (id, title, scope, organization, vision, vision_html, visibility, version, "
@@ -86,8 +88,10 @@ def test_upgrading_a_database_with_data_keeps_every_row(empty_app):
             connection.execute(text(statement))
     upgrade()
     with db.engine.connect() as connection:
-        counts = {table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-                  for table in ("membership", "section", "item", "playbook")}
+        counts = {
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in ("membership", "section", "item", "playbook")
+        }
     assert counts == {"membership": 1, "section": 1, "item": 1, "playbook": 1}
 
 

@@ -2,6 +2,7 @@
 the one who came second is told who decided and how. Real threads, each with its own
 application context and database connection, on a SQLite file and (when
 TEST_DATABASE_URL is set) on PostgreSQL; then the same through the HTTP interface."""
+
 from __future__ import annotations
 
 import os
@@ -44,7 +45,7 @@ def shared_app(request, tmp_path):
         url = os.environ.get("TEST_DATABASE_URL", "")
         if not url.startswith("postgresql://"):
             pytest.skip("TEST_DATABASE_URL does not point at PostgreSQL")
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         db.drop_all()
@@ -59,8 +60,13 @@ def shared_app(request, tmp_path):
 
 def _at_once(app, moderator_ids, subject, decisions):
     """Each moderator decides `subject` in a thread of its own; they start together."""
-    results = _together(app, moderator_ids, lambda moderator, index: moderation.decide(
-        moderator, [subject], decisions[index], REASON if decisions[index] == "reject" else ""))
+    results = _together(
+        app,
+        moderator_ids,
+        lambda moderator, index: moderation.decide(
+            moderator, [subject], decisions[index], REASON if decisions[index] == "reject" else ""
+        ),
+    )
     for result in results:
         assert isinstance(result, moderation.Outcome), repr(result)
     return results
@@ -98,8 +104,11 @@ def _one_decision(subject, outcomes, names, decisions):
     skipped with a message naming the winner and the winner's decision."""
     db.session.expire_all()
     kind, subject_id = subject
-    actions = db.session.scalars(select(ModerationAction).where(
-        ModerationAction.subject_kind == kind, ModerationAction.subject_id == subject_id)).all()
+    actions = db.session.scalars(
+        select(ModerationAction).where(
+            ModerationAction.subject_kind == kind, ModerationAction.subject_id == subject_id
+        )
+    ).all()
     assert len(actions) == 1, [(a.moderator_id, a.decision) for a in actions]
     winner = actions[0]
     done = [i for i, outcome in enumerate(outcomes) if outcome.done]
@@ -129,7 +138,11 @@ def test_two_moderators_deciding_one_comment_make_one_decision(shared_app):
         outcomes = _at_once(shared_app, [n[0] for n in names], subject, decisions)
         winner = _one_decision(subject, outcomes, names, decisions)
         status = db.session.get(Comment, comment.id).status
-        assert status is (CommentStatus.PUBLISHED if winner.decision.value == "approve" else CommentStatus.REJECTED)
+        assert status is (
+            CommentStatus.PUBLISHED
+            if winner.decision.value == "approve"
+            else CommentStatus.REJECTED
+        )
 
 
 def test_two_moderators_deciding_one_flagged_comment_make_one_decision(shared_app):
@@ -142,7 +155,12 @@ def test_two_moderators_deciding_one_flagged_comment_make_one_decision(shared_ap
         db.session.add(Flag(comment_id=comment.id, user_id=reader.id, reason=FlagReason.SPAM))
         db.session.commit()
         subject = (SubjectKind.COMMENT, comment.id)
-        _one_decision(subject, _at_once(shared_app, [n[0] for n in names], subject, decisions), names, decisions)
+        _one_decision(
+            subject,
+            _at_once(shared_app, [n[0] for n in names], subject, decisions),
+            names,
+            decisions,
+        )
 
 
 def test_two_moderators_approving_one_suggestion_add_one_resource(shared_app):
@@ -150,15 +168,30 @@ def test_two_moderators_approving_one_suggestion_add_one_resource(shared_app):
     names = _moderators()
     author = factories.make_user()
     for round_number in range(ROUNDS):
-        submission = suggestions.suggest_resource(author, {
-            "title": f"Round {round_number} toolkit", "url": f"https://example.org/race/{round_number}",
-            "resource_type": "Toolkit", "ideal_users": ["Teachers"], "description": "A toolkit."})
+        submission = suggestions.suggest_resource(
+            author,
+            {
+                "title": f"Round {round_number} toolkit",
+                "url": f"https://example.org/race/{round_number}",
+                "resource_type": "Toolkit",
+                "ideal_users": ["Teachers"],
+                "description": "A toolkit.",
+            },
+        )
         subject = (SubjectKind.SUBMISSION, submission.id)
         decisions = ("approve", "approve") if round_number % 3 else ("approve", "reject")
-        _one_decision(subject, _at_once(shared_app, [n[0] for n in names], subject, decisions), names, decisions)
+        _one_decision(
+            subject,
+            _at_once(shared_app, [n[0] for n in names], subject, decisions),
+            names,
+            decisions,
+        )
     db.session.expire_all()
-    approved = db.session.scalar(select(func.count()).select_from(Submission).where(
-        Submission.status == SubmissionStatus.APPROVED))
+    approved = db.session.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.status == SubmissionStatus.APPROVED)
+    )
     assert db.session.scalar(select(func.count()).select_from(Resource)) == approved
 
 
@@ -173,25 +206,36 @@ def test_two_moderators_undoing_one_decision_undo_it_once(shared_app, flagged):
         if flagged:
             db.session.add(Flag(comment_id=comment.id, user_id=reader.id, reason=FlagReason.OTHER))
             db.session.commit()
-        moderation.decide(db.session.get(User, names[0][0]), [(SubjectKind.COMMENT, comment.id)], "approve")
+        moderation.decide(
+            db.session.get(User, names[0][0]), [(SubjectKind.COMMENT, comment.id)], "approve"
+        )
         action_id = db.session.scalar(select(func.max(ModerationAction.id)))
-        results = _together(shared_app, [n[0] for n in names], lambda moderator, _: moderation.undo(moderator,
-                                                                                                   action_id))
+        results = _together(
+            shared_app,
+            [n[0] for n in names],
+            lambda moderator, _, action_id=action_id: moderation.undo(moderator, action_id),
+        )
         assert sorted(type(r).__name__ for r in results) == ["ModerationError", "str"], results
         db.session.expire_all()
-        undos = db.session.scalar(select(func.count()).select_from(ModerationAction).where(
-            ModerationAction.undoes_id == action_id))
+        undos = db.session.scalar(
+            select(func.count())
+            .select_from(ModerationAction)
+            .where(ModerationAction.undoes_id == action_id)
+        )
         assert undos == 1
         assert db.session.get(Comment, comment.id).status is status
 
 
 # --- the same, one after the other, through the queue ---------------------------------
 
+
 @pytest.mark.parametrize("second_decision", ["approve", "reject", "spam"])
 def test_second_moderator_is_told_who_decided_first(app, moderator, second_decision):
     other = factories.make_user(SiteRole.MODERATOR, display_name="Max Moderator")
     author = factories.make_user(display_name="Ann Author")
-    comment = add_comment(author, factories.make_play(), "Decide me once.", status=CommentStatus.PENDING)
+    comment = add_comment(
+        author, factories.make_play(), "Decide me once.", status=CommentStatus.PENDING
+    )
     first, second = client_for(app, moderator), client_for(app, other)
     # Both have the queue open with the comment on it.
     for client in (first, second):

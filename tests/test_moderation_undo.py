@@ -1,6 +1,7 @@
 """Undo from the decided tab: the subject returns to where it was (a comment to the
 queue it came from, an approved suggestion's resource out of the library), only the
 latest decision on an item can be undone, and only once."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,7 +20,15 @@ from playbook.models import (
 )
 from tests import factories
 from tests.community_helpers import (
-    SUGGESTION_FIELDS, add_comment, client_for, decide, flashes_after, logged_actions, post, queue_text, status_of,
+    SUGGESTION_FIELDS,
+    add_comment,
+    client_for,
+    decide,
+    flashes_after,
+    logged_actions,
+    post,
+    queue_text,
+    status_of,
     text_of,
 )
 
@@ -35,7 +44,9 @@ def mod(app, moderator):
 
 def _undo(client, action_id: int) -> str:
     page = url_for("moderation.index", tab="decided")
-    return flashes_after(client, post(client, url_for("moderation.undo", action_id=action_id), {}, page))
+    return flashes_after(
+        client, post(client, url_for("moderation.undo", action_id=action_id), {}, page)
+    )
 
 
 def test_undo_puts_a_comment_back_in_the_queue(app, mod, member, moderator):
@@ -63,10 +74,17 @@ def test_undoing_an_approved_suggestion_retires_its_resource(app, mod, member, m
     assert db.session.get(Resource, resource_id).retired_at is not None
     for url in (url_for("library.search", q="choice boards"), url_for("library.resource_index")):
         assert link not in text_of(reader.get(url)), url
-    assert reader.get(url_for("library.resource_detail", resource_id=resource_id)).status_code == 404
+    assert (
+        reader.get(url_for("library.resource_detail", resource_id=resource_id)).status_code == 404
+    )
     # Approving again brings the same entry back rather than a second copy.
     decide(mod, [f"submission:{submission.id}"], "approve")
-    assert db.session.scalar(select(func.count()).select_from(Resource).where(Resource.title == FIELDS["title"])) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Resource).where(Resource.title == FIELDS["title"])
+        )
+        == 1
+    )
     assert link in text_of(reader.get(url_for("library.search", q="choice boards")))
 
 
@@ -84,21 +102,28 @@ def test_only_the_latest_decision_can_be_undone_and_only_once(app, mod, member, 
     assert _status(comment) is CommentStatus.PUBLISHED
     # The decided tab offers Undo on the latest decision only.
     page = _queue(mod, tab="decided")
-    assert page.count("/undo\"") == 1 and f"/moderation/actions/{_actions()[-1].id}/undo" in page
+    assert page.count('/undo"') == 1 and f"/moderation/actions/{_actions()[-1].id}/undo" in page
 
 
 # --- flagged comments go back to the flagged tab ------------------------------------
+
 
 def _flagged(app, author, body: str, flags: int = 1) -> Comment:
     comment = add_comment(author, factories.make_play(), body)
     url = url_for("comments.flag", comment_id=comment.id)
     for _ in range(flags):
-        post(client_for(app, factories.make_user()), url, {"reason": "harmful", "note": "Look"}, url)
+        post(
+            client_for(app, factories.make_user()), url, {"reason": "harmful", "note": "Look"}, url
+        )
     return comment
 
 
-@pytest.mark.parametrize("decision, reason", [("approve", ""), ("reject", "Harmful."), ("spam", "")])
-def test_undoing_a_decision_on_a_flagged_comment_puts_it_back_with_its_flags(app, mod, member, decision, reason):
+@pytest.mark.parametrize(
+    "decision, reason", [("approve", ""), ("reject", "Harmful."), ("spam", "")]
+)
+def test_undoing_a_decision_on_a_flagged_comment_puts_it_back_with_its_flags(
+    app, mod, member, decision, reason
+):
     app.config["PLAYBOOK_FLAGS_TO_HIDE"] = 3
     comment = _flagged(app, member, "Flagged words.")
     decide(mod, [f"comment:{comment.id}"], decision, reason)
@@ -121,5 +146,6 @@ def test_undoing_the_approval_of_a_hidden_comment_hides_it_again(app, mod, membe
     _undo(mod, _actions()[-1].id)
     assert _status(comment) is CommentStatus.HIDDEN
     assert "Hidden words." in _queue(mod, tab="flagged")
-    assert "Hidden words." not in text_of(app.test_client().get(url_for("library.play_detail",
-                                                                       play_id=comment.play_id)))
+    assert "Hidden words." not in text_of(
+        app.test_client().get(url_for("library.play_detail", play_id=comment.play_id))
+    )

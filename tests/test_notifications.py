@@ -1,5 +1,6 @@
 """Notifications: in-app list, unread badge, marking read, per-kind e-mail choices,
 e-mail over a real local SMTP server, and the retry when that server is down."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -13,17 +14,34 @@ from sqlalchemy import func, select, update
 from playbook import mail
 from playbook.extensions import db
 from playbook.models import (
-    EmailOptOut, Invitation, MemberRole, Notification, NotificationKind, OutgoingMail, Playbook, utcnow,
+    EmailOptOut,
+    Invitation,
+    MemberRole,
+    Notification,
+    NotificationKind,
+    OutgoingMail,
+    Playbook,
+    utcnow,
 )
+from tests.fixtures_mail import SMTPServer, outbox
 from tests.helpers import check_page
-from tests.playbook_factories import add_members, add_note, form_posting_to, make_playbook, reload, token_for
-from tests.fixtures_mail import SMTPServer, outbox  # noqa: F401  (outbox: the SMTP server fixture)
+from tests.playbook_factories import (
+    add_members,
+    add_note,
+    form_posting_to,
+    make_playbook,
+    reload,
+    token_for,
+)
 from tests.test_sharing import invite, membership_of, post_member, role_of, signed_in
 
-_BADGE = re.compile(r'<span class="count-badge">(\d+)<span class="visually-hidden"> unread</span></span>')
+_BADGE = re.compile(
+    r'<span class="count-badge">(\d+)<span class="visually-hidden"> unread</span></span>'
+)
 
 
 # --- helpers ------------------------------------------------------------------------
+
 
 def notifications_of(user, kind: NotificationKind | None = None) -> list[Notification]:
     db.session.expire_all()
@@ -76,15 +94,20 @@ def mail_down(app):
 
 def make_due_now() -> None:
     """Time passes: the backoff of every queued message is over."""
-    db.session.execute(update(OutgoingMail).where(OutgoingMail.sent_at.is_(None))
-                       .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    db.session.execute(
+        update(OutgoingMail)
+        .where(OutgoingMail.sent_at.is_(None))
+        .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+    )
     db.session.commit()
 
 
 @pytest.fixture
 def team(app, member, other_member):
     """Maria owns a playbook with a note; Omar is an editor of it."""
-    playbook = make_playbook(member, title="Reading Across Grades", organization="Lincoln Middle School")
+    playbook = make_playbook(
+        member, title="Reading Across Grades", organization="Lincoln Middle School"
+    )
     add_note(member, playbook.id, title="Weekly huddle")
     add_members(playbook.id, other_member, role=MemberRole.EDITOR)
     return reload(playbook.id)
@@ -113,7 +136,9 @@ def assign_item_to(browser, playbook_id: int, user) -> None:
 
 
 def change_role(browser, playbook_id: int, user, role: str) -> None:
-    response = post_member(browser, playbook_id, membership_of(playbook_id, user).id, "role", role=role)
+    response = post_member(
+        browser, playbook_id, membership_of(playbook_id, user).id, "role", role=role
+    )
     assert response.status_code == 302
 
 
@@ -127,11 +152,14 @@ def fork(browser, playbook_id: int):
 
 
 def make_public(playbook_id: int) -> None:
-    db.session.execute(update(Playbook).where(Playbook.id == playbook_id).values(visibility="public"))
+    db.session.execute(
+        update(Playbook).where(Playbook.id == playbook_id).values(visibility="public")
+    )
     db.session.commit()
 
 
 # --- each kind: in-app and by e-mail -------------------------------------------------
+
 
 def test_invited_notification_in_app_and_by_email(app, owner, team, intruder, outbox):
     invite(owner, team.id, intruder.email, "viewer")
@@ -140,8 +168,10 @@ def test_invited_notification_in_app_and_by_email(app, owner, team, intruder, ou
     assert notes[0].link == "/playbooks/invitations" and notes[0].playbook_id == team.id
     [message] = mails_to(outbox, intruder.email)
     assert "Maria Member invited you to “Reading Across Grades” as viewer." in message.get_content()
-    assert re.search(r"http://localhost/notifications/open\?next=(/|%2F)playbooks(/|%2F)invitations",
-                     message.get_content())
+    assert re.search(
+        r"http://localhost/notifications/open\?next=(/|%2F)playbooks(/|%2F)invitations",
+        message.get_content(),
+    )
 
 
 def test_role_changed_notification_in_app_and_by_email(app, owner, team, other_member, outbox):
@@ -155,14 +185,21 @@ def test_role_changed_notification_in_app_and_by_email(app, owner, team, other_m
     assert "Hello Omar Other" in message.get_content()
 
 
-def test_item_assigned_notification_in_app_and_by_email(app, owner, omar, team, member, other_member, outbox):
+def test_item_assigned_notification_in_app_and_by_email(
+    app, owner, omar, team, member, other_member, outbox
+):
     assign_item_to(owner, team.id, other_member)
     [note] = notifications_of(other_member)
     assert note.kind is NotificationKind.ITEM_ASSIGNED
-    assert note.message == "Maria Member made you the owner of “Weekly huddle” in “Reading Across Grades”."
+    assert (
+        note.message
+        == "Maria Member made you the owner of “Weekly huddle” in “Reading Across Grades”."
+    )
     assert note.link.startswith(f"/playbooks/{team.id}#item-")
     [message] = mails_to(outbox, other_member.email)
-    link = re.search(r"http://localhost(/notifications/open\?next=\S+)", message.get_content()).group(1)
+    link = re.search(
+        r"http://localhost(/notifications/open\?next=\S+)", message.get_content()
+    ).group(1)
     response = omar.get(link)
     assert response.status_code == 302 and f"/playbooks/{team.id}" in response.location
     # Saving the item again with the same owner does not notify again, nor does
@@ -172,7 +209,9 @@ def test_item_assigned_notification_in_app_and_by_email(app, owner, omar, team, 
     assert len(notifications_of(other_member)) == 1 and notifications_of(member) == []
 
 
-def test_forked_notification_when_someone_forks_a_public_playbook_you_own(app, team, member, intruder, outbox):
+def test_forked_notification_when_someone_forks_a_public_playbook_you_own(
+    app, team, member, intruder, outbox
+):
     make_public(team.id)
     forker = signed_in(app, intruder)
     fork(forker, team.id)
@@ -189,6 +228,7 @@ def test_forked_notification_when_someone_forks_a_public_playbook_you_own(app, t
 
 # --- the list, the badge, marking read -----------------------------------------------
 
+
 def test_unread_badge_list_and_mark_read(app, owner, omar, team, other_member, outbox):
     assert badge(omar) == 0
     change_role(owner, team.id, other_member, "viewer")
@@ -200,7 +240,11 @@ def test_unread_badge_list_and_mark_read(app, owner, omar, team, other_member, o
     assert page.status_code == 200
     html = html_lib.unescape(check_page(page))
     assert html.count('<span class="badge">New</span>') == 3
-    assert html.index("made you the owner") < html.index("You are now editor") < html.index("You are now viewer")
+    assert (
+        html.index("made you the owner")
+        < html.index("You are now editor")
+        < html.index("You are now viewer")
+    )
 
     first = notifications_of(other_member)[0]
     url = f"/notifications/{first.id}/read"
@@ -226,9 +270,16 @@ def test_marking_someone_elses_notification_does_nothing(app, owner, team, other
     change_role(owner, team.id, other_member, "viewer")
     [note] = notifications_of(other_member)
     stranger = signed_in(app, intruder)
-    response = stranger.post(f"/notifications/{note.id}/read", data={"csrf_token": token_for(stranger)})
+    response = stranger.post(
+        f"/notifications/{note.id}/read", data={"csrf_token": token_for(stranger)}
+    )
     assert response.status_code == 302
-    assert stranger.post("/notifications/read-all", data={"csrf_token": token_for(stranger)}).status_code == 302
+    assert (
+        stranger.post(
+            "/notifications/read-all", data={"csrf_token": token_for(stranger)}
+        ).status_code
+        == 302
+    )
     assert notifications_of(other_member)[0].read_at is None
     assert "You are now viewer" not in check_page(stranger.get("/notifications/"))
 
@@ -238,8 +289,10 @@ def test_mark_read_needs_csrf_and_never_redirects_off_site(app, owner, omar, tea
     [note] = notifications_of(other_member)
     assert omar.post(f"/notifications/{note.id}/read").status_code == 400
     assert notifications_of(other_member)[0].read_at is None
-    response = omar.post(f"/notifications/{note.id}/read",
-                         data={"csrf_token": token_for(omar), "next": "https://evil.example/"})
+    response = omar.post(
+        f"/notifications/{note.id}/read",
+        data={"csrf_token": token_for(omar), "next": "https://evil.example/"},
+    )
     assert response.status_code == 302 and response.location.endswith("/notifications/")
     response = omar.get("/notifications/open?next=//evil.example/x")
     assert response.status_code == 302 and response.location.endswith("/notifications/")
@@ -260,17 +313,30 @@ def test_notifications_list_is_empty_at_first(app, omar):
 
 # --- e-mail choices ------------------------------------------------------------------
 
+
 def save_choices(browser, kinds: list[str]):
     page = check_page(browser.get("/notifications/settings"))
-    data = {"csrf_token": form_posting_to(page, "/notifications/settings")["csrf_token"], "kinds": kinds}
+    data = {
+        "csrf_token": form_posting_to(page, "/notifications/settings")["csrf_token"],
+        "kinds": kinds,
+    }
     response = browser.post("/notifications/settings", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return html_lib.unescape(check_page(browser.get(response.location)))
 
 
 def checked_kinds(html: str) -> set[str]:
-    return {m.group(1) for m in re.finditer(r'<input\b(?=[^>]*\bchecked)[^>]*name="kinds"[^>]*value="([^"]+)"', html)} | {
-        m.group(1) for m in re.finditer(r'<input\b(?=[^>]*\bchecked)[^>]*value="([^"]+)"[^>]*name="kinds"', html)}
+    return {
+        m.group(1)
+        for m in re.finditer(
+            r'<input\b(?=[^>]*\bchecked)[^>]*name="kinds"[^>]*value="([^"]+)"', html
+        )
+    } | {
+        m.group(1)
+        for m in re.finditer(
+            r'<input\b(?=[^>]*\bchecked)[^>]*value="([^"]+)"[^>]*name="kinds"', html
+        )
+    }
 
 
 def test_email_choices_are_all_on_by_default(app, omar):
@@ -280,15 +346,20 @@ def test_email_choices_are_all_on_by_default(app, omar):
         assert kind.label in html_lib.unescape(html)
 
 
-def test_opting_out_of_one_kind_stops_its_email_but_keeps_the_notification(app, owner, omar, team, other_member,
-                                                                           outbox):
+def test_opting_out_of_one_kind_stops_its_email_but_keeps_the_notification(
+    app, owner, omar, team, other_member, outbox
+):
     keep = {kind.value for kind in NotificationKind} - {"role_changed"}
     page = save_choices(omar, sorted(keep))
     assert "Your e-mail choices are saved." in page
     assert checked_kinds(page) == keep
     db.session.expire_all()
-    assert [row.kind for row in db.session.scalars(select(EmailOptOut).where(
-        EmailOptOut.user_id == other_member.id))] == [NotificationKind.ROLE_CHANGED]
+    assert [
+        row.kind
+        for row in db.session.scalars(
+            select(EmailOptOut).where(EmailOptOut.user_id == other_member.id)
+        )
+    ] == [NotificationKind.ROLE_CHANGED]
 
     change_role(owner, team.id, other_member, "viewer")
     assert [n.kind for n in notifications_of(other_member)] == [NotificationKind.ROLE_CHANGED]
@@ -314,14 +385,19 @@ def test_turning_every_email_off_and_back_on(app, owner, omar, team, other_membe
 
 def test_email_choices_reject_unknown_kinds(app, omar, other_member):
     page = check_page(omar.get("/notifications/settings"))
-    data = {"csrf_token": form_posting_to(page, "/notifications/settings")["csrf_token"], "kinds": ["spam"]}
+    data = {
+        "csrf_token": form_posting_to(page, "/notifications/settings")["csrf_token"],
+        "kinds": ["spam"],
+    }
     response = omar.post("/notifications/settings", data=data)
     assert response.status_code != 302
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(EmailOptOut)) == 0
 
 
-def test_choices_of_one_person_do_not_touch_anothers(app, owner, omar, team, member, other_member, outbox):
+def test_choices_of_one_person_do_not_touch_anothers(
+    app, owner, omar, team, member, other_member, outbox
+):
     save_choices(omar, [])
     make_public(team.id)
     fork(signed_in(app, other_member), team.id)
@@ -330,7 +406,10 @@ def test_choices_of_one_person_do_not_touch_anothers(app, owner, omar, team, mem
 
 # --- a failing mail server -----------------------------------------------------------
 
-def test_mail_server_down_keeps_the_action_and_the_notification_and_retries(app, owner, team, intruder, mail_down):
+
+def test_mail_server_down_keeps_the_action_and_the_notification_and_retries(
+    app, owner, team, intruder, mail_down
+):
     response = invite(owner, team.id, intruder.email, "editor")
     assert response.status_code == 302
     db.session.expire_all()
@@ -340,7 +419,9 @@ def test_mail_server_down_keeps_the_action_and_the_notification_and_retries(app,
     [queued] = queued_mail()
     assert queued.to == intruder.email and queued.sent_at is None
     assert queued.attempts == 1 and queued.last_error
-    assert "Connection" in queued.last_error or "refused" in queued.last_error.lower(), queued.last_error
+    assert "Connection" in queued.last_error or "refused" in queued.last_error.lower(), (
+        queued.last_error
+    )
     assert queued.next_attempt_at > utcnow()
 
     # Before its backoff is over, nothing is tried.
@@ -366,7 +447,9 @@ def test_mail_server_down_keeps_the_action_and_the_notification_and_retries(app,
     assert len(server.messages) == 1
 
 
-def test_invitation_to_a_new_address_is_delivered_by_the_deliver_mail_command(app, runner, owner, team, mail_down):
+def test_invitation_to_a_new_address_is_delivered_by_the_deliver_mail_command(
+    app, runner, owner, team, mail_down
+):
     invite(owner, team.id, "board@example.org", "viewer")
     [queued] = queued_mail()
     assert queued.attempts == 1 and queued.sent_at is None and queued.last_error
@@ -379,7 +462,9 @@ def test_invitation_to_a_new_address_is_delivered_by_the_deliver_mail_command(ap
     assert "Sent 1 message; 0 still waiting for a retry." in result.output
     [message] = server.messages
     assert message["To"] == "board@example.org"
-    path = re.search(r"http://localhost(/playbooks/invite/[A-Za-z0-9_-]+)", message.get_content()).group(1)
+    path = re.search(
+        r"http://localhost(/playbooks/invite/[A-Za-z0-9_-]+)", message.get_content()
+    ).group(1)
     assert "You are invited" in check_page(app.test_client().get(path))
     assert queued_mail()[0].sent_at is not None
 
@@ -409,8 +494,10 @@ def test_without_an_smtp_server_mail_is_logged_not_lost(app, owner, team, other_
 
 # --- a removed member's notifications ------------------------------------------------
 
-def test_removed_members_notifications_about_that_playbook_disappear(app, owner, omar, team, member, other_member,
-                                                                     outbox):
+
+def test_removed_members_notifications_about_that_playbook_disappear(
+    app, owner, omar, team, member, other_member, outbox
+):
     elsewhere = make_playbook(member, title="Other Team Book")
     add_members(elsewhere.id, other_member, role=MemberRole.VIEWER)
     change_role(owner, elsewhere.id, other_member, "commenter")
@@ -427,10 +514,14 @@ def test_removed_members_notifications_about_that_playbook_disappear(app, owner,
     assert "Reading Across Grades" not in html and "Other Team Book" in html
 
 
-def test_a_member_who_leaves_loses_notifications_about_that_playbook(app, owner, omar, team, other_member):
+def test_a_member_who_leaves_loses_notifications_about_that_playbook(
+    app, owner, omar, team, other_member
+):
     change_role(owner, team.id, other_member, "viewer")
     detail = check_page(omar.get(f"/playbooks/{team.id}"))
-    omar.post(f"/playbooks/{team.id}/leave", data=form_posting_to(detail, f"/playbooks/{team.id}/leave"))
+    omar.post(
+        f"/playbooks/{team.id}/leave", data=form_posting_to(detail, f"/playbooks/{team.id}/leave")
+    )
     assert role_of(team.id, other_member) is None
     assert notifications_of(other_member) == []
     assert badge(omar) == 0
@@ -441,7 +532,9 @@ def test_mail_that_keeps_failing_is_given_up_after_the_last_attempt(app, mail_do
     from playbook.extensions import db
     from playbook.models import OutgoingMail, utcnow
 
-    message = OutgoingMail(to="x@example.org", subject="S", body="B", attempts=mail.MAX_ATTEMPTS - 1)
+    message = OutgoingMail(
+        to="x@example.org", subject="S", body="B", attempts=mail.MAX_ATTEMPTS - 1
+    )
     db.session.add(message)
     db.session.commit()
     assert mail.deliver_due() == (0, 1)

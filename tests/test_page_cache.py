@@ -1,6 +1,7 @@
 """The visitors' page cache (playbook/pagecache.py): a page is sent again only while
 nothing visitors can see has changed, whoever or whatever changed it, in whichever
 worker; signed-in people and browsers with a session never get a stored page."""
+
 from __future__ import annotations
 
 import os
@@ -14,10 +15,20 @@ from playbook.comments import services as comments
 from playbook.database import count_statements
 from playbook.extensions import db
 from playbook.models import (
-    Comment, Component, FlagReason, Framework, Play, Playbook, Resource, SiteState, SubjectKind, TargetKind, User,
+    Comment,
+    Component,
+    FlagReason,
+    Framework,
+    Play,
+    Playbook,
+    Resource,
+    SiteState,
+    SubjectKind,
+    TargetKind,
+    User,
 )
-from playbook.moderation import services as moderation
 from playbook.models.moderation import Decision
+from playbook.moderation import services as moderation
 from playbook.pagecache import PageCache, current_generation, writes_content
 from playbook.playbooks import sharing
 from tests import factories
@@ -33,7 +44,9 @@ def visitor(app):
 
 @pytest.fixture
 def public_playbook(app, library, member):
-    playbook = pf.make_playbook(member, 8, framework=pf.seeded_framework(), title="Cached in public")
+    playbook = pf.make_playbook(
+        member, 8, framework=pf.seeded_framework(), title="Cached in public"
+    )
     sharing.set_visibility(member, pf.reload(playbook.id), "public")
     return pf.reload(playbook.id)
 
@@ -51,6 +64,7 @@ def _statements(client, url: str) -> tuple[int, str]:
 
 
 # --- the store -------------------------------------------------------------------------
+
 
 class Clock:
     def __init__(self):
@@ -97,37 +111,44 @@ def test_store_stays_within_its_byte_budget_dropping_the_least_recently_used():
     assert cache.get("/huge", 1) is None and cache.size <= cache.max_bytes
 
 
-@pytest.mark.parametrize("statement, public", [
-    ('INSERT INTO comment (body) VALUES (?)', True),
-    ('UPDATE playbook SET title=%(title)s WHERE playbook.id = %(id)s', True),
-    ('DELETE FROM item WHERE item.id = ?', True),
-    ('UPDATE "user" SET display_name=? WHERE "user".id = ?', True),
-    ('INSERT OR REPLACE INTO search_document (title) VALUES (?)', True),
-    ('  update Play set title = ?', True),
-    ('REPLACE INTO play (id, title) VALUES (?, ?)', True),
-    ('WITH picked AS (SELECT 1) INSERT INTO item (id) SELECT * FROM picked', True),
-    ('/* a hint */ UPDATE playbook SET title = ?', True),
-    ('-- a note\nDELETE FROM comment WHERE id = ?', True),
-    ('MERGE INTO play USING x ON true WHEN MATCHED THEN DELETE', True),
-    ('TRUNCATE play', True),
-    ('SOMETHING NEW', True),  # what it cannot classify counts as a write
-    ('UPDATE OR IGNORE login_session SET last_seen_at = ?', False),
-    ('SAVEPOINT sa_savepoint_1', False),
-    ('CREATE INDEX ix_x ON play (title)', False),  # schema: migrations set a generation when done
-    ('RELEASE SAVEPOINT sa_savepoint_1', False),
-    ('INSERT INTO login_session (token_hash) VALUES (?)', False),
-    ('DELETE FROM auth_attempt WHERE created_at < ?', False),
-    ('INSERT INTO notification (user_id) VALUES (?)', False),
-    ('INSERT INTO outgoing_mail (recipient) VALUES (?)', False),
-    ('UPDATE site_state SET content_generation = 5', False),
-    ('SELECT * FROM playbook', False),
-    ('WITH x AS (SELECT 1) SELECT * FROM x', False),
-])
+@pytest.mark.parametrize(
+    "statement, public",
+    [
+        ("INSERT INTO comment (body) VALUES (?)", True),
+        ("UPDATE playbook SET title=%(title)s WHERE playbook.id = %(id)s", True),
+        ("DELETE FROM item WHERE item.id = ?", True),
+        ('UPDATE "user" SET display_name=? WHERE "user".id = ?', True),
+        ("INSERT OR REPLACE INTO search_document (title) VALUES (?)", True),
+        ("  update Play set title = ?", True),
+        ("REPLACE INTO play (id, title) VALUES (?, ?)", True),
+        ("WITH picked AS (SELECT 1) INSERT INTO item (id) SELECT * FROM picked", True),
+        ("/* a hint */ UPDATE playbook SET title = ?", True),
+        ("-- a note\nDELETE FROM comment WHERE id = ?", True),
+        ("MERGE INTO play USING x ON true WHEN MATCHED THEN DELETE", True),
+        ("TRUNCATE play", True),
+        ("SOMETHING NEW", True),  # what it cannot classify counts as a write
+        ("UPDATE OR IGNORE login_session SET last_seen_at = ?", False),
+        ("SAVEPOINT sa_savepoint_1", False),
+        (
+            "CREATE INDEX ix_x ON play (title)",
+            False,
+        ),  # schema: migrations set a generation when done
+        ("RELEASE SAVEPOINT sa_savepoint_1", False),
+        ("INSERT INTO login_session (token_hash) VALUES (?)", False),
+        ("DELETE FROM auth_attempt WHERE created_at < ?", False),
+        ("INSERT INTO notification (user_id) VALUES (?)", False),
+        ("INSERT INTO outgoing_mail (recipient) VALUES (?)", False),
+        ("UPDATE site_state SET content_generation = 5", False),
+        ("SELECT * FROM playbook", False),
+        ("WITH x AS (SELECT 1) SELECT * FROM x", False),
+    ],
+)
 def test_which_statements_change_what_visitors_see(statement, public):
     assert writes_content(statement) is public
 
 
 # --- the generation in the database ---------------------------------------------------------
+
 
 def test_a_committed_write_changes_the_generation_and_a_rollback_does_not(app, library):
     before = _generation()
@@ -141,8 +162,12 @@ def test_a_committed_write_changes_the_generation_and_a_rollback_does_not(app, l
 
 def test_a_write_behind_a_common_table_expression_changes_the_generation(app, library):
     before = _generation()
-    db.session.execute(text("WITH renamed AS (SELECT 'Behind a CTE' AS title) "
-                            "UPDATE play SET title = (SELECT title FROM renamed) WHERE id = 1"))
+    db.session.execute(
+        text(
+            "WITH renamed AS (SELECT 'Behind a CTE' AS title) "
+            "UPDATE play SET title = (SELECT title FROM renamed) WHERE id = 1"
+        )
+    )
     db.session.commit()
     assert _generation() != before
 
@@ -167,15 +192,28 @@ def test_a_failed_bump_is_a_database_error_and_writes_go_on_without_the_table(ap
 def test_writes_to_private_bookkeeping_leave_the_generation_alone(app, client, member):
     before = _generation()
     page = client.get("/auth/login")
-    client.post("/auth/login", data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
-                                     "email": member.email, "password": "a wrong password"})
-    client.post("/auth/login", data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
-                                     "email": member.email, "password": PASSWORD})
+    client.post(
+        "/auth/login",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "email": member.email,
+            "password": "a wrong password",
+        },
+    )
+    client.post(
+        "/auth/login",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "email": member.email,
+            "password": PASSWORD,
+        },
+    )
     assert client.get("/notifications/").status_code == 200
     assert _generation() == before
 
 
 # --- pages ------------------------------------------------------------------------------
+
 
 def test_a_visitor_gets_the_stored_page_with_a_single_statement(visitor, public_playbook):
     url = f"/playbooks/{public_playbook.id}"
@@ -191,16 +229,28 @@ def test_a_visitor_gets_the_stored_page_with_a_single_statement(visitor, public_
 def test_every_public_page_is_served_again_from_the_store(app, visitor, public_playbook):
     play = db.session.scalar(select(Play.id).order_by(Play.id))
     first = lambda model: db.session.scalar(select(model.id).order_by(model.id))  # noqa: E731
-    for url in ["/", "/library/", "/library/plays/", f"/library/plays/{play}", "/library/resources/",
-                f"/library/resources/{first(Resource)}", "/library/frameworks/",
-                f"/library/frameworks/{first(Framework)}", f"/library/components/{first(Component)}",
-                "/library/search?q=voice", "/gallery/", f"/playbooks/{public_playbook.id}"]:
+    for url in [
+        "/",
+        "/library/",
+        "/library/plays/",
+        f"/library/plays/{play}",
+        "/library/resources/",
+        f"/library/resources/{first(Resource)}",
+        "/library/frameworks/",
+        f"/library/frameworks/{first(Framework)}",
+        f"/library/components/{first(Component)}",
+        "/library/search?q=voice",
+        "/gallery/",
+        f"/playbooks/{public_playbook.id}",
+    ]:
         _, first = _statements(visitor, url)
         count, again = _statements(visitor, url)
         assert count == 1 and again == first, url
 
 
-def test_a_stored_page_is_rendered_again_after_its_configured_lifetime(app, visitor, public_playbook):
+def test_a_stored_page_is_rendered_again_after_its_configured_lifetime(
+    app, visitor, public_playbook
+):
     cache = app.extensions["page_cache"]
     assert cache.max_age == app.config["PLAYBOOK_PAGE_CACHE_SECONDS"] == 60
     clock = Clock()
@@ -229,12 +279,17 @@ def test_a_playbook_made_private_is_gone_for_visitors_at_once(visitor, member, p
     assert "Cached in public" not in visitor.get("/gallery/").get_data(as_text=True)
 
 
-def test_a_comment_shows_when_a_moderator_approves_it_and_goes_when_hidden(app, visitor, make_user, moderator,
-                                                                        public_playbook):
+def test_a_comment_shows_when_a_moderator_approves_it_and_goes_when_hidden(
+    app, visitor, make_user, moderator, public_playbook
+):
     url = f"/playbooks/{public_playbook.id}"
     newcomer = make_user(display_name="Nell Newcomer")
-    comment = comments.post_comment(newcomer, TargetKind.PLAYBOOK, pf.reload(public_playbook.id),
-                                    "Our school tried this with **student-led** conferences.")
+    comment = comments.post_comment(
+        newcomer,
+        TargetKind.PLAYBOOK,
+        pf.reload(public_playbook.id),
+        "Our school tried this with **student-led** conferences.",
+    )
     assert "student-led" not in visitor.get(url).get_data(as_text=True)  # held: stored without it
     moderation.decide(moderator, [(SubjectKind.COMMENT, comment.id)], Decision.APPROVE)
     assert "student-led" in visitor.get(url).get_data(as_text=True)
@@ -245,9 +300,23 @@ def test_a_comment_shows_when_a_moderator_approves_it_and_goes_when_hidden(app, 
 
 
 def test_a_library_edit_shows_on_every_page_that_names_it(visitor, admin, public_playbook):
-    item_play = db.session.scalar(select(Play).where(Play.id.in_(
-        [i.play_id for s in pf.reload(public_playbook.id).sections for i in s.items if i.play_id])))
-    pages = [f"/playbooks/{public_playbook.id}", f"/library/plays/{item_play.id}", "/library/plays/"]
+    item_play = db.session.scalar(
+        select(Play).where(
+            Play.id.in_(
+                [
+                    i.play_id
+                    for s in pf.reload(public_playbook.id).sections
+                    for i in s.items
+                    if i.play_id
+                ]
+            )
+        )
+    )
+    pages = [
+        f"/playbooks/{public_playbook.id}",
+        f"/library/plays/{item_play.id}",
+        "/library/plays/",
+    ]
     for url in pages:
         visitor.get(url)
     item_play.title = "A renamed play"
@@ -257,16 +326,21 @@ def test_a_library_edit_shows_on_every_page_that_names_it(visitor, admin, public
 
 
 def test_a_renamed_member_shows_on_their_comments(visitor, moderator, public_playbook):
-    comments.post_comment(moderator, TargetKind.PLAYBOOK, pf.reload(public_playbook.id), "Moderators post at once.")
+    comments.post_comment(
+        moderator, TargetKind.PLAYBOOK, pf.reload(public_playbook.id), "Moderators post at once."
+    )
     url = f"/playbooks/{public_playbook.id}"
     assert "Mona Moderator" in visitor.get(url).get_data(as_text=True)
-    db.session.execute(update(User).where(User.id == moderator.id).values(display_name="Mona Renamed"))
+    db.session.execute(
+        update(User).where(User.id == moderator.id).values(display_name="Mona Renamed")
+    )
     db.session.commit()
     assert "Mona Renamed" in visitor.get(url).get_data(as_text=True)
 
 
-def test_signed_in_people_never_get_a_visitors_page_nor_leave_theirs(app, visitor, client, login, member,
-                                                                    public_playbook):
+def test_signed_in_people_never_get_a_visitors_page_nor_leave_theirs(
+    app, visitor, client, login, member, public_playbook
+):
     url = f"/playbooks/{public_playbook.id}"
     visitors_page = visitor.get(url).get_data(as_text=True)
     assert "Edit details" not in visitors_page
@@ -277,7 +351,9 @@ def test_signed_in_people_never_get_a_visitors_page_nor_leave_theirs(app, visito
     assert "Edit details" not in visitor.get(url).get_data(as_text=True)
 
 
-def test_a_browser_with_a_session_is_neither_served_nor_stored(app, visitor, client, member, public_playbook):
+def test_a_browser_with_a_session_is_neither_served_nor_stored(
+    app, visitor, client, member, public_playbook
+):
     url = f"/playbooks/{public_playbook.id}"
     page = client.get("/auth/login")  # the browser now holds a session (its CSRF token)
     assert "Set-Cookie" in page.headers
@@ -296,7 +372,9 @@ def test_a_secret_link_page_is_never_stored(app, member):
     token = sharing.set_visibility(member, pf.reload(playbook.id), "link")
     holder = app.test_client()
     holder.get(f"/playbooks/{playbook.id}/s/{token}")
-    assert "Shared by a secret link" in holder.get(f"/playbooks/{playbook.id}").get_data(as_text=True)
+    assert "Shared by a secret link" in holder.get(f"/playbooks/{playbook.id}").get_data(
+        as_text=True
+    )
     assert app.test_client(use_cookies=False).get(f"/playbooks/{playbook.id}").status_code == 404
 
 
@@ -313,8 +391,12 @@ def test_errors_are_not_stored(app, visitor):
 
 
 def test_cache_can_be_turned_off(app, library):
-    plain = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                        "PLAYBOOK_PAGE_CACHE_BYTES": 0})
+    plain = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "PLAYBOOK_PAGE_CACHE_BYTES": 0,
+        }
+    )
     assert "page_cache" not in plain.extensions
 
 
@@ -322,7 +404,11 @@ def test_another_worker_sees_a_change_at_once(tmp_path):
     """Two app instances on one database, as two gunicorn workers are: a page one of
     them stored is never sent after the other one changed what it shows."""
     url = os.environ.get("TEST_DATABASE_URL")
-    url = ("postgresql+psycopg://" + url.split("://", 1)[1]) if url else f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    url = (
+        ("postgresql+psycopg://" + url.split("://", 1)[1])
+        if url
+        else f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    )
     first, second = (create_app({"SQLALCHEMY_DATABASE_URI": url}) for _ in range(2))
     with first.app_context():
         db.drop_all()
@@ -343,9 +429,14 @@ def test_another_worker_sees_a_change_at_once(tmp_path):
             playbook.title = "After the change"
             playbook.version += 1
             db.session.commit()
-            assert current_generation() is not None and db.session.get(Playbook, playbook_id).created_by_id == owner_id
+            assert (
+                current_generation() is not None
+                and db.session.get(Playbook, playbook_id).created_by_id == owner_id
+            )
         with first.app_context():
-            assert "After the change" in first.test_client(use_cookies=False).get(page).get_data(as_text=True)
+            assert "After the change" in first.test_client(use_cookies=False).get(page).get_data(
+                as_text=True
+            )
     finally:
         with first.app_context():
             db.session.remove()

@@ -1,4 +1,5 @@
 """The permission matrix, run against can() directly: persona × action × object state."""
+
 from __future__ import annotations
 
 import pytest
@@ -71,7 +72,13 @@ MATRIX = {
     (Action.COMMENT_POST, "public_playbook"): {"member", "moderator", "admin", "owner"},
     (Action.COMMENT_POST, "link_playbook"): {"owner"},
     (Action.COMMENT_POST, "binned_playbook"): set(),
-    (Action.COMMENT_VIEW, "published_comment"): {"visitor", "member", "moderator", "admin", "owner"},
+    (Action.COMMENT_VIEW, "published_comment"): {
+        "visitor",
+        "member",
+        "moderator",
+        "admin",
+        "owner",
+    },
     (Action.COMMENT_VIEW, "pending_comment"): {"moderator", "admin", "owner"},
     (Action.COMMENT_VIEW, "rejected_comment"): {"moderator", "admin", "owner"},
     (Action.COMMENT_VIEW, "private_playbook_comment"): {"owner"},
@@ -103,15 +110,25 @@ def _object(state, people, persona):
         if state in ("public_playbook", "link_playbook"):
             # A link-shared playbook is readable only with the link in hand, which
             # nobody in this matrix holds (the HTTP matrix covers link holders).
-            playbook.visibility = Visibility.PUBLIC if state == "public_playbook" else Visibility.LINK
+            playbook.visibility = (
+                Visibility.PUBLIC if state == "public_playbook" else Visibility.LINK
+            )
             playbook.link_token_hash = "0" * 64
         return playbook
     if state.endswith("_comment"):
         return _comment(state, people)
     if state.endswith("_submission"):
-        status = SubmissionStatus.REJECTED if state.startswith("rejected") else SubmissionStatus.PENDING
-        submission = Submission(author_id=people["owner"].id, title="A toolkit", url="https://example.org/t",
-                                normalized_url="example.org/t", resource_type=ResourceType.TOOLKIT, status=status)
+        status = (
+            SubmissionStatus.REJECTED if state.startswith("rejected") else SubmissionStatus.PENDING
+        )
+        submission = Submission(
+            author_id=people["owner"].id,
+            title="A toolkit",
+            url="https://example.org/t",
+            normalized_url="example.org/t",
+            resource_type=ResourceType.TOOLKIT,
+            status=status,
+        )
         db.session.add(submission)
         db.session.flush()
         return submission
@@ -123,13 +140,17 @@ def _object(state, people, persona):
 def _comment(state, people):
     if state == "private_playbook_comment":
         playbook = factories.make_playbook(people["owner"])
-        comment = Comment(target_kind=TargetKind.PLAYBOOK, playbook_id=playbook.id, playbook=playbook)
+        comment = Comment(
+            target_kind=TargetKind.PLAYBOOK, playbook_id=playbook.id, playbook=playbook
+        )
     else:
         play = factories.make_play()
         comment = Comment(target_kind=TargetKind.PLAY, play_id=play.id, play=play)
     comment.author_id, comment.body, comment.body_html = people["owner"].id, "Hello", "<p>Hello</p>"
-    comment.status = {"pending_comment": CommentStatus.PENDING,
-                      "rejected_comment": CommentStatus.REJECTED}.get(state, CommentStatus.PUBLISHED)
+    comment.status = {
+        "pending_comment": CommentStatus.PENDING,
+        "rejected_comment": CommentStatus.REJECTED,
+    }.get(state, CommentStatus.PUBLISHED)
     if state == "deleted_comment":
         comment.deleted_at = utcnow()
     db.session.add(comment)
@@ -148,7 +169,10 @@ def test_permission_matrix(people, persona, action, state):
         assert can(people[persona], action, obj) is False
         return
     allowed = MATRIX[(action, state)]
-    if not any(word in state for word in ("playbook", "comment", "submission")) and persona == "owner":
+    if (
+        not any(word in state for word in ("playbook", "comment", "submission"))
+        and persona == "owner"
+    ):
         persona_rule = "member"  # owning a playbook changes nothing outside it
     else:
         persona_rule = persona

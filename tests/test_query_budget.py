@@ -1,6 +1,7 @@
 """Statements per page: the hot pages send a fixed number of SQL statements whatever
 the size of the data, counted with a before_cursor_execute listener around one real
 request (playbook.database.count_statements)."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,20 @@ from sqlalchemy import select
 from playbook.database import count_statements
 from playbook.extensions import db
 from playbook.models import (
-    Component, Element, Framework, Item, ItemKind, ItemStatus, Membership, MemberRole, Play, Playbook, Resource,
-    Scope, Section, Visibility,
+    Component,
+    Element,
+    Framework,
+    Item,
+    ItemKind,
+    ItemStatus,
+    MemberRole,
+    Membership,
+    Play,
+    Playbook,
+    Resource,
+    Scope,
+    Section,
+    Visibility,
 )
 from playbook.sanitize import render_markdown
 from playbook.tokens import hash_token
@@ -33,14 +46,14 @@ PLAYBOOK_PAGE_BUDGET = 6
 # Other hot pages, rendered: signed in, the session adds one statement; as a visitor
 # the page cache's generation check does.
 LIBRARY_PAGE_STATEMENTS = {
-    "search": 2,           # the ranked page of hits, their total
-    "gallery": 6,          # framework and component choices, the page (with the
-                           # frameworks joined), its total, item counts by status,
-                           # fork counts
-    "play_detail": 5,      # play with audiences, components with frameworks,
-                           # public playbooks using it, both counts, comment thread
+    "search": 2,  # the ranked page of hits, their total
+    "gallery": 6,  # framework and component choices, the page (with the
+    # frameworks joined), its total, item counts by status,
+    # fork counts
+    "play_detail": 5,  # play with audiences, components with frameworks,
+    # public playbooks using it, both counts, comment thread
     "resource_detail": 4,  # resource with ideal users and suggester, public
-                           # playbooks using it, both counts, comment thread
+    # playbooks using it, both counts, comment thread
 }
 
 SMALL = dict(items=5, sections=2, members=1)
@@ -49,44 +62,83 @@ LARGE = dict(items=200, sections=12, members=25)
 
 # --- data ---------------------------------------------------------------------------
 
+
 def _library():
     framework = db.session.scalar(select(Framework).order_by(Framework.id))
     return {
         "framework": framework,
         "play": list(db.session.scalars(select(Play.id).order_by(Play.id))),
         "resource": list(db.session.scalars(select(Resource.id).order_by(Resource.id))),
-        "component": list(db.session.scalars(select(Component.id).where(Component.framework_id == framework.id))),
-        "element": list(db.session.scalars(select(Element.id).join(Component)
-                                           .where(Component.framework_id == framework.id))),
+        "component": list(
+            db.session.scalars(select(Component.id).where(Component.framework_id == framework.id))
+        ),
+        "element": list(
+            db.session.scalars(
+                select(Element.id).join(Component).where(Component.framework_id == framework.id)
+            )
+        ),
     }
 
 
-def build_playbook(owner, *, items: int, sections: int, members: int, visibility=Visibility.PUBLIC,
-                   forked_from: Playbook | None = None, title: str = "Budget playbook") -> Playbook:
+def build_playbook(
+    owner,
+    *,
+    items: int,
+    sections: int,
+    members: int,
+    visibility=Visibility.PUBLIC,
+    forked_from: Playbook | None = None,
+    title: str = "Budget playbook",
+) -> Playbook:
     """A playbook of `items` items of every kind (with owners, elements, notes and
     dates) over `sections` sections, with `members` editors besides its owner."""
     lib = _library()
     people = [owner] + [factories.make_user() for _ in range(members)]
     vision = "We want **every learner** to own their path."
-    playbook = Playbook(title=title, scope=Scope.DISTRICT, organization="Budget District", vision=vision,
-                        vision_html=render_markdown(vision), framework_id=lib["framework"].id, visibility=visibility,
-                        created_by_id=owner.id, forked_from_id=forked_from.id if forked_from else None)
-    playbook.memberships = [Membership(user=p, role=MemberRole.OWNER if p is owner else MemberRole.EDITOR)
-                            for p in people]
+    playbook = Playbook(
+        title=title,
+        scope=Scope.DISTRICT,
+        organization="Budget District",
+        vision=vision,
+        vision_html=render_markdown(vision),
+        framework_id=lib["framework"].id,
+        visibility=visibility,
+        created_by_id=owner.id,
+        forked_from_id=forked_from.id if forked_from else None,
+    )
+    playbook.memberships = [
+        Membership(user=p, role=MemberRole.OWNER if p is owner else MemberRole.EDITOR)
+        for p in people
+    ]
     playbook.sections = [Section(position=i, title=f"Section {i}") for i in range(sections)]
     db.session.add(playbook)
     db.session.flush()
     kinds, statuses = list(ItemKind), list(ItemStatus)
     for i in range(items):
         kind = kinds[i % len(kinds)]
-        ref = {f"{k}_id": lib[k][i % len(lib[k])] for k in ("play", "resource", "component") if k == kind.value}
+        ref = {
+            f"{k}_id": lib[k][i % len(lib[k])]
+            for k in ("play", "resource", "component")
+            if k == kind.value
+        }
         notes = f"Our twist on item {i}: *pilot* it in grade {i % 12 + 1}."
         section = playbook.sections[i % sections]
-        db.session.add(Item(playbook_id=playbook.id, section=section, position=i // sections, kind=kind,
-                            title=f"Note {i}" if kind is ItemKind.NOTE else "", notes=notes,
-                            notes_html=render_markdown(notes), status=statuses[i % len(statuses)],
-                            owner_id=people[i % len(people)].id, element_id=lib["element"][i % len(lib["element"])],
-                            target_date=date(2027, 1, 1) + timedelta(days=i), **ref))
+        db.session.add(
+            Item(
+                playbook_id=playbook.id,
+                section=section,
+                position=i // sections,
+                kind=kind,
+                title=f"Note {i}" if kind is ItemKind.NOTE else "",
+                notes=notes,
+                notes_html=render_markdown(notes),
+                status=statuses[i % len(statuses)],
+                owner_id=people[i % len(people)].id,
+                element_id=lib["element"][i % len(lib["element"])],
+                target_date=date(2027, 1, 1) + timedelta(days=i),
+                **ref,
+            )
+        )
     db.session.commit()
     return playbook
 
@@ -94,11 +146,27 @@ def build_playbook(owner, *, items: int, sections: int, members: int, visibility
 def playbook_with_family(owner, size: dict, visibility=Visibility.PUBLIC) -> Playbook:
     """A playbook forked from a public original, with a public and a private fork of
     its own, so the page shows where it came from and counts forks."""
-    original = build_playbook(factories.make_user(), items=1, sections=1, members=0, title="The original")
+    original = build_playbook(
+        factories.make_user(), items=1, sections=1, members=0, title="The original"
+    )
     playbook = build_playbook(owner, **size, visibility=visibility, forked_from=original)
-    build_playbook(factories.make_user(), items=1, sections=1, members=0, forked_from=playbook, title="Public fork")
-    build_playbook(factories.make_user(), items=1, sections=1, members=0, forked_from=playbook,
-                   visibility=Visibility.PRIVATE, title="Private fork")
+    build_playbook(
+        factories.make_user(),
+        items=1,
+        sections=1,
+        members=0,
+        forked_from=playbook,
+        title="Public fork",
+    )
+    build_playbook(
+        factories.make_user(),
+        items=1,
+        sections=1,
+        members=0,
+        forked_from=playbook,
+        visibility=Visibility.PRIVATE,
+        title="Private fork",
+    )
     return playbook
 
 
@@ -111,18 +179,26 @@ def statements_for(client, url: str) -> tuple[int, str]:
 
 # --- the playbook page --------------------------------------------------------------
 
+
 def _reader(reader, client, login, owner, playbook):
     if reader == "owner":
         login(owner)
     elif reader == "member":
-        login(db.session.scalar(select(Membership).where(Membership.playbook_id == playbook.id,
-                                                         Membership.role == MemberRole.EDITOR)).user)
+        login(
+            db.session.scalar(
+                select(Membership).where(
+                    Membership.playbook_id == playbook.id, Membership.role == MemberRole.EDITOR
+                )
+            ).user
+        )
     elif reader == "stranger":
         login(factories.make_user())
 
 
 @pytest.mark.parametrize("reader", list(PLAYBOOK_PAGE_STATEMENTS))
-def test_playbook_page_sends_the_same_statements_for_5_or_200_items(app, library, client, login, reader):
+def test_playbook_page_sends_the_same_statements_for_5_or_200_items(
+    app, library, client, login, reader
+):
     owner = factories.make_user()
     visibility = Visibility.LINK if reader == "link_holder" else Visibility.PUBLIC
     counts = []
@@ -143,13 +219,19 @@ def test_playbook_page_sends_the_same_statements_for_5_or_200_items(app, library
     assert max(counts) <= PLAYBOOK_PAGE_BUDGET
 
 
-def test_playbook_page_shows_the_members_unread_count_without_another_query(app, library, client, login):
+def test_playbook_page_shows_the_members_unread_count_without_another_query(
+    app, library, client, login
+):
     from playbook.models import Notification, NotificationKind
 
     owner = factories.make_user()
     playbook = build_playbook(owner, **SMALL)
-    db.session.add_all([Notification(user_id=owner.id, kind=NotificationKind.FORKED, message=f"Forked {i}")
-                        for i in range(3)])
+    db.session.add_all(
+        [
+            Notification(user_id=owner.id, kind=NotificationKind.FORKED, message=f"Forked {i}")
+            for i in range(3)
+        ]
+    )
     db.session.commit()
     login(owner)
     count, html = statements_for(client, f"/playbooks/{playbook.id}")
@@ -164,11 +246,14 @@ def test_history_and_print_pages_do_not_grow_with_the_playbook(app, library, cli
     for size in (SMALL, LARGE):
         playbook = build_playbook(owner, **size)
         for page in ("history", "print"):
-            counts.setdefault(page, []).append(statements_for(client, f"/playbooks/{playbook.id}/{page}")[0])
+            counts.setdefault(page, []).append(
+                statements_for(client, f"/playbooks/{playbook.id}/{page}")[0]
+            )
     assert all(small == large for small, large in counts.values()), counts
 
 
 # --- other hot pages ----------------------------------------------------------------
+
 
 def _sign_in(signed_in, login):
     if signed_in:
@@ -178,11 +263,15 @@ def _sign_in(signed_in, login):
 
 def _more_resources(n: int, word: str) -> None:
     for i in range(n):
-        factories.make_resource(title=f"{word.title()} toolkit {i}", description=f"A {word} guide, part {i}.")
+        factories.make_resource(
+            title=f"{word.title()} toolkit {i}", description=f"A {word} guide, part {i}."
+        )
 
 
 @pytest.mark.parametrize("signed_in", [False, True])
-def test_search_sends_the_same_statements_for_few_or_many_hits(app, library, client, login, signed_in):
+def test_search_sends_the_same_statements_for_few_or_many_hits(
+    app, library, client, login, signed_in
+):
     extra = _sign_in(signed_in, login)
     counts = []
     for word, n in (("zephyrine", 3), ("quillwort", 60)):
@@ -195,7 +284,9 @@ def test_search_sends_the_same_statements_for_few_or_many_hits(app, library, cli
 
 
 @pytest.mark.parametrize("signed_in", [False, True])
-def test_gallery_sends_the_same_statements_for_few_or_many_playbooks(app, library, client, login, signed_in):
+def test_gallery_sends_the_same_statements_for_few_or_many_playbooks(
+    app, library, client, login, signed_in
+):
     extra = _sign_in(signed_in, login)
     owner = factories.make_user()
     counts = []
@@ -208,8 +299,9 @@ def test_gallery_sends_the_same_statements_for_few_or_many_playbooks(app, librar
 
 @pytest.mark.parametrize("signed_in", [False, True])
 @pytest.mark.parametrize("kind", ["play", "resource"])
-def test_library_detail_pages_send_the_same_statements_however_often_used(app, library, client, login, kind,
-                                                                          signed_in):
+def test_library_detail_pages_send_the_same_statements_however_often_used(
+    app, library, client, login, kind, signed_in
+):
     extra = _sign_in(signed_in, login)
     owner = factories.make_user()
     column = getattr(Item, f"{kind}_id")
@@ -220,7 +312,9 @@ def test_library_detail_pages_send_the_same_statements_however_often_used(app, l
             visibility = Visibility.PRIVATE if built % 3 == 2 else Visibility.PUBLIC
             playbook = build_playbook(owner, items=4, sections=1, members=0, visibility=visibility)
             built += 1
-        ref_id = db.session.scalar(select(column).where(Item.playbook_id == playbook.id, column.is_not(None)))
+        ref_id = db.session.scalar(
+            select(column).where(Item.playbook_id == playbook.id, column.is_not(None))
+        )
         count, html = statements_for(client, f"/library/{kind}s/{ref_id}")
         assert "Budget playbook" in html
         counts.append(count)

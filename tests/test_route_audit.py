@@ -1,4 +1,5 @@
 """Every endpoint declares who may use it, and no state changes on GET."""
+
 from __future__ import annotations
 
 from playbook.permissions import Action
@@ -7,8 +8,11 @@ RULES = {"public", "login"} | {action.value for action in Action}
 
 
 def test_every_endpoint_declares_an_access_rule(app):
-    missing = [endpoint for endpoint, view in app.view_functions.items()
-               if endpoint != "static" and getattr(view, "access_rule", None) not in RULES]
+    missing = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and getattr(view, "access_rule", None) not in RULES
+    ]
     assert missing == []
 
 

@@ -1,5 +1,6 @@
 """sanitize.py: every known XSS payload comes out inert, intended Markdown survives,
 and templates reach raw HTML only through the two sanctioned filters."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,19 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "data" / "xss_payloads.txt"
 
 FORBIDDEN_TAGS = {
-    "script", "style", "iframe", "object", "embed", "svg", "math", "meta", "base", "link",
-    "form", "input", "img",
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "meta",
+    "base",
+    "link",
+    "form",
+    "input",
+    "img",
 }
 SAFE_URL_PREFIXES = ("http://", "https://", "mailto:")
 
@@ -38,9 +50,17 @@ CORPUS_PAYLOADS = _load_corpus()
 # Payloads that a one-line file cannot hold: real control characters and newlines.
 CONTROL_CHAR_PAYLOADS = [
     f'<a href="{prefix}">x</a>'
-    for prefix in ("java\tscript:alert(1)", "java\nscript:alert(1)", "java\rscript:alert(1)",
-                   "java\x00script:alert(1)", "\x01javascript:alert(1)", "\x0bjavascript:alert(1)",
-                   "\x0cjavascript:alert(1)", " \x7fjavascript:alert(1)", "\u2028javascript:alert(1)")
+    for prefix in (
+        "java\tscript:alert(1)",
+        "java\nscript:alert(1)",
+        "java\rscript:alert(1)",
+        "java\x00script:alert(1)",
+        "\x01javascript:alert(1)",
+        "\x0bjavascript:alert(1)",
+        "\x0cjavascript:alert(1)",
+        " \x7fjavascript:alert(1)",
+        "\u2028javascript:alert(1)",
+    )
 ] + [
     "[x](java\tscript:alert(1))",
     "[x](java\x00script:alert(1))",
@@ -53,10 +73,10 @@ CONTROL_CHAR_PAYLOADS = [
 MULTILINE_PAYLOADS = [
     "[x][r]\n\n[r]: javascript:alert(1)",
     "[x]\n\n[x]: JaVaScRiPt:alert(1)",
-    "[x][r]\n\n[r]: <javascript:alert(1)> \"t\"",
+    '[x][r]\n\n[r]: <javascript:alert(1)> "t"',
     "![x][i]\n\n[i]: javascript:alert(1)",
     "[x][r]\n\n[r]: data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
-    "[x][r]\n\n[r]: https://a.b \"onmouseover=alert(1)\"",
+    '[x][r]\n\n[r]: https://a.b "onmouseover=alert(1)"',
     "[x][r]\n\n[r]: https://a.b\n  '\" onmouseover=\"alert(1)'",
     "[x](java\nscript:alert(1))",
     "[x](\njavascript:alert(1))",
@@ -67,7 +87,7 @@ MULTILINE_PAYLOADS = [
     "<svg onload=alert(1)>\n===",
     "| a | b |\n|---|---|\n| <img src=x onerror=alert(1)> | [x](javascript:alert(1)) |",
     "- a\n  <iframe src=javascript:alert(1)>\n- b",
-    "<a href=\"java\nscript:alert(1)\">x</a>",
+    '<a href="java\nscript:alert(1)">x</a>',
     "<math>\n<mtext>\n<table><mglyph><style><img src=x onerror=alert(1)>",
 ]
 
@@ -138,7 +158,8 @@ def assert_inert(html: str) -> None:
             if name in {"href", "src", "action", "formaction", "xlink:href", "background", "cite"}:
                 url = _normalised_url(value or "")
                 assert url.startswith(SAFE_URL_PREFIXES) or ":" not in url, (
-                    f"unsafe {name}={value!r} on <{tag}>: {html!r}")
+                    f"unsafe {name}={value!r} on <{tag}>: {html!r}"
+                )
         if tag == "a":
             rel = (dict(attrs).get("rel") or "").split()
             assert {"nofollow", "noopener"} <= set(rel), f"<a> without rel: {html!r}"
@@ -147,9 +168,10 @@ def assert_inert(html: str) -> None:
     # Parser-independent check: text "<" is always escaped, so every raw "<" must open
     # or close an allow-listed tag. This catches output a browser might read differently.
     for match in re.finditer(r"<", html):
-        tag = re.match(r"</?([a-zA-Z][a-zA-Z0-9]*)[\s/>]", html[match.start():])
+        tag = re.match(r"</?([a-zA-Z][a-zA-Z0-9]*)[\s/>]", html[match.start() :])
         assert tag and tag.group(1).lower() in sanitize.ALLOWED_TAGS, (
-            f"raw '<' that is not an allow-listed tag at {match.start()}: {html!r}")
+            f"raw '<' that is not an allow-listed tag at {match.start()}: {html!r}"
+        )
 
 
 def test_corpus_is_large_and_covers_every_family():
@@ -177,9 +199,16 @@ def test_cleaning_rendered_markdown_again_changes_nothing(payload):
 
 
 def test_the_checker_itself_catches_unsafe_html():
-    for unsafe in ('<img src=x onerror=alert(1)>', '<a href="java&#9;script:alert(1)" rel="nofollow noopener">x</a>',
-                   '<a href="https://a.b">x</a>', '<p style="x">x</p>', '<p onclick="x">x</p>',
-                   '<!-- x -->', '<p>x</p><svg>', '<a href="ftp://a.b" rel="nofollow noopener">x</a>'):
+    for unsafe in (
+        "<img src=x onerror=alert(1)>",
+        '<a href="java&#9;script:alert(1)" rel="nofollow noopener">x</a>',
+        '<a href="https://a.b">x</a>',
+        '<p style="x">x</p>',
+        '<p onclick="x">x</p>',
+        "<!-- x -->",
+        "<p>x</p><svg>",
+        '<a href="ftp://a.b" rel="nofollow noopener">x</a>',
+    ):
         with pytest.raises(AssertionError):
             assert_inert(unsafe)
 
@@ -197,12 +226,20 @@ def test_top_level_heading_becomes_h2_because_the_page_owns_h1():
 
 def test_lists_emphasis_code_and_quotes_survive():
     html = render_markdown(
-        "- one\n- two\n\n1. first\n\n*em* **strong** `code()`\n\n> quoted\n\n---\n\n"
-        "```\nx < y\n```"
+        "- one\n- two\n\n1. first\n\n*em* **strong** `code()`\n\n> quoted\n\n---\n\n```\nx < y\n```"
     )
-    for fragment in ("<ul>", "<li>one</li>", "<ol>", "<li>first</li>", "<em>em</em>",
-                     "<strong>strong</strong>", "<code>code()</code>",
-                     "<blockquote>", "<hr>", "<pre><code>x &lt; y\n</code></pre>"):
+    for fragment in (
+        "<ul>",
+        "<li>one</li>",
+        "<ol>",
+        "<li>first</li>",
+        "<em>em</em>",
+        "<strong>strong</strong>",
+        "<code>code()</code>",
+        "<blockquote>",
+        "<hr>",
+        "<pre><code>x &lt; y\n</code></pre>",
+    ):
         assert fragment in html
 
 
@@ -214,12 +251,18 @@ def test_tables_survive():
 
 def test_plain_https_url_is_linkified_with_rel():
     html = render_markdown("See https://example.com/guide for more.")
-    assert '<a href="https://example.com/guide" rel="nofollow noopener">https://example.com/guide</a>' in html
+    assert (
+        '<a href="https://example.com/guide" rel="nofollow noopener">https://example.com/guide</a>'
+        in html
+    )
 
 
 def test_markdown_link_gets_rel_and_keeps_title():
     html = render_markdown('[guide](https://example.com/g "The guide")')
-    assert '<a href="https://example.com/g" title="The guide" rel="nofollow noopener">guide</a>' in html
+    assert (
+        '<a href="https://example.com/g" title="The guide" rel="nofollow noopener">guide</a>'
+        in html
+    )
 
 
 def test_urls_inside_code_are_not_linkified():
@@ -232,8 +275,14 @@ def test_bare_url_with_another_scheme_stays_plain_text():
 
 
 def test_every_link_gets_our_rel_even_without_href_or_with_its_own():
-    assert clean_html('<a href="javascript:alert(1)" title="t">x</a>') == '<a title="t" rel="nofollow noopener">x</a>'
-    assert clean_html('<a href="https://a.b" rel="opener">x</a>') == '<a href="https://a.b" rel="nofollow noopener">x</a>'
+    assert (
+        clean_html('<a href="javascript:alert(1)" title="t">x</a>')
+        == '<a title="t" rel="nofollow noopener">x</a>'
+    )
+    assert (
+        clean_html('<a href="https://a.b" rel="opener">x</a>')
+        == '<a href="https://a.b" rel="nofollow noopener">x</a>'
+    )
 
 
 def test_mailto_link_survives():
@@ -259,7 +308,7 @@ def test_highlight_escapes_everything_but_the_markers():
 
 
 def test_highlight_escapes_quotes_and_ampersands_and_returns_markup():
-    result = highlight('\x02"a" & \'b\'\x03 <script>')
+    result = highlight("\x02\"a\" & 'b'\x03 <script>")
     assert isinstance(result, Markup)
     assert result == "<mark>&#34;a&#34; &amp; &#39;b&#39;</mark> &lt;script&gt;"
     assert highlight(None) == ""
@@ -293,7 +342,7 @@ def test_templates_mark_html_safe_only_through_safe_html_on_html_columns():
             if match.group(0).replace(" ", "") != "|safe_html":
                 problems.append(f"{where}: {match.group(0)}")
         for match in re.finditer(r"\|\s*safe_html\b", text):
-            value = _VALUE_BEFORE.search(text[:match.start()])
+            value = _VALUE_BEFORE.search(text[: match.start()])
             target = value.group(1) if value else ""
             if not target.split(".")[-1].endswith("_html"):
                 problems.append(f"{where}: |safe_html on {target or 'an expression'}")
@@ -304,6 +353,8 @@ def test_only_sanitize_imports_bleach():
     importers = [
         str(path.relative_to(ROOT))
         for path in sorted((ROOT / "playbook").rglob("*.py"))
-        if re.search(r"^\s*(import\s+bleach|from\s+bleach)\b", path.read_text(encoding="utf-8"), re.MULTILINE)
+        if re.search(
+            r"^\s*(import\s+bleach|from\s+bleach)\b", path.read_text(encoding="utf-8"), re.MULTILINE
+        )
     ]
     assert importers == ["playbook/sanitize.py"]

@@ -1,4 +1,5 @@
 """The starter library: what seed_library loads, that it is idempotent, and the CLI commands."""
+
 from __future__ import annotations
 
 import shutil
@@ -21,11 +22,14 @@ def count(db, model) -> int:
 
 
 def counts(db) -> dict:
-    return {model.__name__: count(db, model) for model in (Framework, Component, Element, Play, Resource,
-                                                          SearchDocument)}
+    return {
+        model.__name__: count(db, model)
+        for model in (Framework, Component, Element, Play, Resource, SearchDocument)
+    }
 
 
 # --- what the seed holds ------------------------------------------------------------
+
 
 def test_seed_loads_one_framework_with_four_components(db, library):
     [framework] = db.session.scalars(select(Framework)).all()
@@ -43,10 +47,14 @@ def test_seed_loads_one_framework_with_four_components(db, library):
 def test_seed_plays_cover_every_component_and_stage(db, library):
     plays = db.session.scalars(select(Play)).all()
     assert len(plays) >= 24
-    assert {c.id for p in plays for c in p.components} == set(db.session.scalars(select(Component.id)))
+    assert {c.id for p in plays for c in p.components} == set(
+        db.session.scalars(select(Component.id))
+    )
     assert {p.stage for p in plays} == set(Stage)
     for play in plays:
-        assert play.title and play.summary and play.body and play.components and play.audiences, play.slug
+        assert play.title and play.summary and play.body and play.components and play.audiences, (
+            play.slug
+        )
         assert "<h2>" in play.body_html and "<script" not in play.body_html, play.slug
         assert not play.is_retired
     assert len({p.slug for p in plays}) == len(plays)
@@ -59,15 +67,26 @@ def test_seed_resources_have_web_links(db, library):
     for resource in resources:
         assert resource.url.startswith(("http://", "https://")), resource.slug
         assert web_url_problem(resource.url) is None, resource.slug
-        assert resource.title and resource.organization and resource.description and resource.ideal_users
+        assert (
+            resource.title
+            and resource.organization
+            and resource.description
+            and resource.ideal_users
+        )
 
 
 def test_seed_indexes_everything_for_search(db, library):
     assert count(db, SearchDocument) == 1 + 4 + 28 + 12
-    kinds = dict(db.session.execute(select(SearchDocument.kind, func.count()).group_by(SearchDocument.kind)).all())
+    kinds = dict(
+        db.session.execute(
+            select(SearchDocument.kind, func.count()).group_by(SearchDocument.kind)
+        ).all()
+    )
     assert kinds == {"framework": 1, "component": 4, "play": 28, "resource": 12}
     for play in db.session.scalars(select(Play)):
-        assert play.id in {h.ref_id for h in search_library(play.title, kind="play", per_page=50).hits}, play.title
+        assert play.id in {
+            h.ref_id for h in search_library(play.title, kind="play", per_page=50).hits
+        }, play.title
 
 
 def test_seed_matches_the_yaml_files(db, library):
@@ -77,7 +96,9 @@ def test_seed_matches_the_yaml_files(db, library):
     for item in plays:
         play = stored[item["slug"]]
         assert play.title == item["title"] and play.stage.value == item["stage"]
-        assert [c.slug for c in play.components] == [s for s in _component_order(db) if s in item["components"]]
+        assert [c.slug for c in play.components] == [
+            s for s in _component_order(db) if s in item["components"]
+        ]
         assert sorted(a.value for a in play.audiences) == sorted(item["audience"])
 
 
@@ -86,6 +107,7 @@ def _component_order(db) -> list[str]:
 
 
 # --- running it again --------------------------------------------------------------
+
 
 def test_seeding_twice_adds_nothing(db, library):
     before = counts(db)
@@ -98,26 +120,45 @@ def test_seeding_twice_adds_nothing(db, library):
 def test_admin_edits_to_seeded_entries_survive_a_reseed(db, library, admin):
     play = db.session.scalar(select(Play).where(Play.slug == "pick-a-starting-framework"))
     component = db.session.scalar(select(Component).where(Component.slug == "learner-led"))
-    services.update_play(admin, play, title="Our zebrafinch framework pick", summary="Edited.", body="Edited body.",
-                         stage="huddle", grade_band="K-2", effort="low", audiences=["family"],
-                         component_ids=[component.id])
+    services.update_play(
+        admin,
+        play,
+        title="Our zebrafinch framework pick",
+        summary="Edited.",
+        body="Edited body.",
+        stage="huddle",
+        grade_band="K-2",
+        effort="low",
+        audiences=["family"],
+        component_ids=[component.id],
+    )
     resource = db.session.scalar(select(Resource).order_by(Resource.id))
     services.set_retired(admin, resource, True)
-    services.update_component(admin, component, name="Learner Led (ours)", summary="Ours.", elements="Only one")
+    services.update_component(
+        admin, component, name="Learner Led (ours)", summary="Ours.", elements="Only one"
+    )
     before = counts(db)
 
     seed_library()
 
     db.session.expire_all()
     play = db.session.get(Play, play.id)
-    assert (play.title, play.body, play.stage) == ("Our zebrafinch framework pick", "Edited body.", Stage.HUDDLE)
+    assert (play.title, play.body, play.stage) == (
+        "Our zebrafinch framework pick",
+        "Edited body.",
+        Stage.HUDDLE,
+    )
     assert [c.slug for c in play.components] == ["learner-led"]
     assert db.session.get(Resource, resource.id).is_retired
     component = db.session.get(Component, component.id)
-    assert component.name == "Learner Led (ours)" and [e.name for e in component.elements] == ["Only one"]
+    assert component.name == "Learner Led (ours)" and [e.name for e in component.elements] == [
+        "Only one"
+    ]
     assert counts(db) == before
     assert [h.ref_id for h in search_library("zebrafinch").hits] == [play.id]
-    assert not [h for h in search_library(resource.title, kind="resource").hits if h.ref_id == resource.id]
+    assert not [
+        h for h in search_library(resource.title, kind="resource").hits if h.ref_id == resource.id
+    ]
 
 
 def test_seed_adds_only_what_is_missing(db, library, tmp_path):
@@ -146,10 +187,14 @@ def test_seed_with_a_bad_resource_link_writes_nothing(db, tmp_path):
 
 # --- the CLI -------------------------------------------------------------------------
 
+
 def test_seed_library_command_loads_then_adds_nothing(runner, db):
     result = runner.invoke(args=["seed-library"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "Starter library: 1 frameworks, 4 components, 28 plays, 12 resources added."
+    assert (
+        result.output.strip()
+        == "Starter library: 1 frameworks, 4 components, 28 plays, 12 resources added."
+    )
     assert count(db, Play) == 28
     result = runner.invoke(args=["seed-library"])
     assert result.exit_code == 0, result.output
@@ -189,8 +234,10 @@ def test_setup_migrates_an_empty_database_and_seeds_it(file_app):
     runner = file_app.test_cli_runner()
     result = runner.invoke(args=["setup"])
     assert result.exit_code == 0, result.output
-    assert "Database is up to date; starter library: 1 frameworks, 4 components, 28 plays, 12 resources added." \
+    assert (
+        "Database is up to date; starter library: 1 frameworks, 4 components, 28 plays, 12 resources added."
         in result.output
+    )
     with file_app.app_context():
         assert _db.session.scalar(select(func.count()).select_from(Play)) == 28
         assert search_library("personal").total >= 10  # the migration made the full-text index

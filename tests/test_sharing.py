@@ -1,5 +1,6 @@
 """Sharing a playbook: members and roles, invitations (by e-mail over real SMTP),
 visibility with its confirmation and history, and the secret read link."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,22 +14,41 @@ from sqlalchemy import func, select, update
 from playbook.auth import sessions
 from playbook.extensions import db
 from playbook.models import (
-    Invitation, Membership, MemberRole, Notification, NotificationKind, Playbook, Revision, User, Visibility, utcnow,
+    Invitation,
+    MemberRole,
+    Membership,
+    Notification,
+    NotificationKind,
+    Playbook,
+    Revision,
+    User,
+    Visibility,
+    utcnow,
 )
 from playbook.playbooks import services
 from tests.factories import PASSWORD
+from tests.fixtures_mail import outbox
 from tests.helpers import check_page, post_form
 from tests.playbook_factories import (
-    add_members, add_note, field_error, form_posting_to, latest_revision, make_playbook, race, reload,
-    revision_count, state_of, token_for,
+    add_members,
+    add_note,
+    field_error,
+    form_posting_to,
+    latest_revision,
+    make_playbook,
+    race,
+    reload,
+    revision_count,
+    state_of,
+    token_for,
 )
-from tests.fixtures_mail import outbox  # noqa: F401  (the local SMTP server fixture)
 
 _INVITE_LINK = re.compile(r"http://localhost(/playbooks/invite/([A-Za-z0-9_-]+))")
 _SHARED_LINK = re.compile(r"http://localhost(/playbooks/(\d+)/s/([A-Za-z0-9_-]+))")
 
 
 # --- helpers ------------------------------------------------------------------------
+
 
 def signed_in(app, user: User):
     """A browser of its own, signed in as `user` through a real server-side session."""
@@ -52,8 +72,13 @@ def share_page(browser, playbook_id: int) -> str:
 
 
 def invite(browser, playbook_id: int, email: str, role: str = "editor", expected: int | None = 302):
-    return post_form(browser, f"/playbooks/{playbook_id}/invitations", {"email": email, "role": role}, expected,
-                     page_url=share_url(playbook_id))
+    return post_form(
+        browser,
+        f"/playbooks/{playbook_id}/invitations",
+        {"email": email, "role": role},
+        expected,
+        page_url=share_url(playbook_id),
+    )
 
 
 def follow(browser, response) -> str:
@@ -66,8 +91,11 @@ def follow(browser, response) -> str:
 
 def membership_of(playbook_id: int, user: User) -> Membership | None:
     db.session.expire_all()
-    return db.session.scalar(select(Membership).where(Membership.playbook_id == playbook_id,
-                                                      Membership.user_id == user.id))
+    return db.session.scalar(
+        select(Membership).where(
+            Membership.playbook_id == playbook_id, Membership.user_id == user.id
+        )
+    )
 
 
 def role_of(playbook_id: int, user: User) -> MemberRole | None:
@@ -77,14 +105,21 @@ def role_of(playbook_id: int, user: User) -> MemberRole | None:
 
 def invitation_for(playbook_id: int, email: str) -> Invitation:
     db.session.expire_all()
-    return db.session.scalar(select(Invitation).where(Invitation.playbook_id == playbook_id, Invitation.email == email)
-                             .order_by(Invitation.id.desc()).limit(1))
+    return db.session.scalar(
+        select(Invitation)
+        .where(Invitation.playbook_id == playbook_id, Invitation.email == email)
+        .order_by(Invitation.id.desc())
+        .limit(1)
+    )
 
 
 def invitations_of(playbook_id: int) -> list[Invitation]:
     db.session.expire_all()
-    return list(db.session.scalars(select(Invitation).where(Invitation.playbook_id == playbook_id)
-                                   .order_by(Invitation.id)))
+    return list(
+        db.session.scalars(
+            select(Invitation).where(Invitation.playbook_id == playbook_id).order_by(Invitation.id)
+        )
+    )
 
 
 def notifications_of(user: User, kind: NotificationKind | None = None) -> list[Notification]:
@@ -142,8 +177,13 @@ def post_with_token(browser, url: str, data: dict | None = None):
 
 def change_visibility(browser, playbook_id: int, visibility: str) -> str:
     """Ask, then confirm, as the two pages do. Returns the page after the change."""
-    first = post_form(browser, f"/playbooks/{playbook_id}/visibility", {"visibility": visibility}, 200,
-                      page_url=share_url(playbook_id))
+    first = post_form(
+        browser,
+        f"/playbooks/{playbook_id}/visibility",
+        {"visibility": visibility},
+        200,
+        page_url=share_url(playbook_id),
+    )
     confirm = check_page(first)
     data = form_posting_to(confirm, f"/playbooks/{playbook_id}/visibility")
     response = browser.post(f"/playbooks/{playbook_id}/visibility", data=data)
@@ -170,7 +210,9 @@ def make_link(browser, playbook_id: int) -> tuple[str, str]:
 @pytest.fixture
 def team(app, member):
     """A private playbook owned by Maria, with one note."""
-    playbook = make_playbook(member, title="Reading Across Grades", organization="Lincoln Middle School")
+    playbook = make_playbook(
+        member, title="Reading Across Grades", organization="Lincoln Middle School"
+    )
     add_note(member, playbook.id, title="Weekly huddle")
     return reload(playbook.id)
 
@@ -183,9 +225,11 @@ def owner(app, member, team):
 
 # --- inviting someone who has an account ---------------------------------------------
 
+
 @pytest.mark.parametrize("role", ["editor", "commenter", "viewer"])
 def test_owner_invites_an_existing_account_who_sees_it_in_app_and_by_email_and_accepts(
-        app, owner, team, member, other_member, outbox, role):
+    app, owner, team, member, other_member, outbox, role
+):
     response = invite(owner, team.id, other_member.email.upper(), role)
     assert response.location.endswith(share_url(team.id))
     html = follow(owner, response)
@@ -251,7 +295,10 @@ def test_invitee_can_decline(app, owner, team, other_member, outbox):
 
 # --- inviting an address with no account ---------------------------------------------
 
-def test_invitation_to_an_address_without_account_leads_through_registration(app, owner, team, outbox):
+
+def test_invitation_to_an_address_without_account_leads_through_registration(
+    app, owner, team, outbox
+):
     address = "board.member@example.org"
     invite(owner, team.id, address, "commenter")
     messages = mails_to(outbox, address)
@@ -260,7 +307,9 @@ def test_invitation_to_an_address_without_account_leads_through_registration(app
     assert_strong_token(token)
     body = messages[0].get_content()
     assert "Maria Member invited you" in body and "within 14 days" in body
-    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0  # nobody to notify in the app
+    assert (
+        db.session.scalar(select(func.count()).select_from(Notification)) == 0
+    )  # nobody to notify in the app
 
     visitor = app.test_client()
     page = visitor.get(path)
@@ -275,10 +324,17 @@ def test_invitation_to_an_address_without_account_leads_through_registration(app
 
     form_page = visitor.get(register_url)
     assert form_page.status_code == 200
-    assert re.search(rf'<input\b[^>]*name="email"[^>]*value="{re.escape(address)}"', form_page.get_data(as_text=True))
+    assert re.search(
+        rf'<input\b[^>]*name="email"[^>]*value="{re.escape(address)}"',
+        form_page.get_data(as_text=True),
+    )
 
-    response = post_form(visitor, register_url, {"email": address, "display_name": "Bea Board",
-                                                 "password": PASSWORD, "confirm": PASSWORD}, 302)
+    response = post_form(
+        visitor,
+        register_url,
+        {"email": address, "display_name": "Bea Board", "password": PASSWORD, "confirm": PASSWORD},
+        302,
+    )
     assert response.location.endswith(path)
     landing = check_page(visitor.get(path))
     invitation = invitation_for(team.id, address)
@@ -298,12 +354,14 @@ def test_invitation_link_offers_sign_in_with_next_back(app, owner, team, outbox)
     invite(owner, team.id, "someone@example.org", "viewer")
     path, _ = invite_path(mails_to(outbox, "someone@example.org")[0])
     html = html_lib.unescape(check_page(app.test_client().get(path)))
-    assert re.search(r'href="/auth/login\?next=' + re.escape(path).replace("/", "(?:/|%2F)") + '"', html), html
+    assert re.search(
+        r'href="/auth/login\?next=' + re.escape(path).replace("/", "(?:/|%2F)") + '"', html
+    ), html
 
 
 def test_invitation_token_is_strong_and_stored_hashed(app, owner, team, outbox):
     invite(owner, team.id, "someone@example.org", "viewer")
-    path, token = invite_path(mails_to(outbox, "someone@example.org")[0])
+    _path, token = invite_path(mails_to(outbox, "someone@example.org")[0])
     assert_strong_token(token)
     invitation = invitation_for(team.id, "someone@example.org")
     assert invitation.token_hash == sha256(token)
@@ -317,6 +375,7 @@ def test_unknown_invitation_token_is_404(app, client):
 
 
 # --- single use, expiry, revocation, someone else ------------------------------------
+
 
 def test_invitation_is_single_use(app, owner, team, other_member, outbox):
     invite(owner, team.id, other_member.email, "editor")
@@ -332,7 +391,9 @@ def test_invitation_is_single_use(app, owner, team, other_member, outbox):
     revisions = revision_count(team.id)
     response = post_with_token(invitee, url)
     assert response.status_code == 302 and response.location.endswith("/playbooks/invitations")
-    assert "This invitation has expired, was revoked or was already used." in follow(invitee, response)
+    assert "This invitation has expired, was revoked or was already used." in follow(
+        invitee, response
+    )
     assert role_of(team.id, other_member) is MemberRole.VIEWER
     assert revision_count(team.id) == revisions
 
@@ -341,8 +402,11 @@ def test_expired_invitation_cannot_be_accepted(app, owner, team, other_member, o
     invite(owner, team.id, "new@example.org", "editor")
     path, _ = invite_path(mails_to(outbox, "new@example.org")[0])
     invite(owner, team.id, other_member.email, "editor")
-    db.session.execute(update(Invitation).where(Invitation.playbook_id == team.id)
-                       .values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.playbook_id == team.id)
+        .values(expires_at=utcnow() - timedelta(minutes=1))
+    )
     db.session.commit()
     invitation = invitation_for(team.id, other_member.email)
 
@@ -352,7 +416,9 @@ def test_expired_invitation_cannot_be_accepted(app, owner, team, other_member, o
     assert "Reading Across Grades" not in check_page(invitee.get("/playbooks/invitations"))
     response = post_with_token(invitee, f"/playbooks/invitations/{invitation.id}/accept")
     assert response.status_code == 302
-    assert "This invitation has expired, was revoked or was already used." in follow(invitee, response)
+    assert "This invitation has expired, was revoked or was already used." in follow(
+        invitee, response
+    )
     assert role_of(team.id, other_member) is None
 
 
@@ -368,7 +434,9 @@ def test_revoked_invitation_link_no_longer_works(app, owner, team, other_member,
         url = f"/playbooks/{team.id}/invitations/{invitation.id}/revoke"
         response = owner.post(url, data=form_posting_to(html, url))
         assert response.status_code == 302
-        assert f"The invitation of {address} is revoked; its link no longer works." in follow(owner, response)
+        assert f"The invitation of {address} is revoked; its link no longer works." in follow(
+            owner, response
+        )
         assert invitation_for(team.id, address).revoked_at is not None
     assert latest_revision(team.id).summary == f"Revoked the invitation of {other_member.email}"
 
@@ -383,8 +451,9 @@ def test_revoked_invitation_link_no_longer_works(app, owner, team, other_member,
     assert role_of(team.id, other_member) is None
 
 
-def test_invitation_cannot_be_accepted_by_an_account_with_another_email(app, owner, team, other_member, intruder,
-                                                                          outbox):
+def test_invitation_cannot_be_accepted_by_an_account_with_another_email(
+    app, owner, team, other_member, intruder, outbox
+):
     invite(owner, team.id, other_member.email, "editor")
     invitation = invitation_for(team.id, other_member.email)
     stranger = signed_in(app, intruder)
@@ -398,7 +467,9 @@ def test_invitation_cannot_be_accepted_by_an_account_with_another_email(app, own
     assert post_with_token(stranger, "/playbooks/invitations/999999/accept").status_code == 404
 
 
-def test_invitation_link_opened_by_another_account_offers_no_accept(app, owner, team, intruder, outbox):
+def test_invitation_link_opened_by_another_account_offers_no_accept(
+    app, owner, team, intruder, outbox
+):
     invite(owner, team.id, "new@example.org", "editor")
     path, _ = invite_path(mails_to(outbox, "new@example.org")[0])
     html = check_page(signed_in(app, intruder).get(path))
@@ -424,7 +495,9 @@ def test_reinviting_replaces_the_pending_invitation(app, owner, team, outbox):
     assert "You are invited" in check_page(visitor.get(new_path))
 
 
-def test_inviting_an_existing_member_is_refused_with_a_field_message(app, owner, team, member, other_member, outbox):
+def test_inviting_an_existing_member_is_refused_with_a_field_message(
+    app, owner, team, member, other_member, outbox
+):
     add_members(team.id, other_member, role=MemberRole.VIEWER)
     before = state_of(team.id)
     for address in (other_member.email, other_member.email.upper(), member.email):
@@ -436,11 +509,14 @@ def test_inviting_an_existing_member_is_refused_with_a_field_message(app, owner,
     assert outbox == []
 
 
-@pytest.mark.parametrize("email, role, error", [
-    ("not-an-address", "editor", "Invalid email address."),
-    ("", "editor", "This field is required."),
-    ("x@example.org", "owner", "Not a valid choice."),
-])
+@pytest.mark.parametrize(
+    "email, role, error",
+    [
+        ("not-an-address", "editor", "Invalid email address."),
+        ("", "editor", "This field is required."),
+        ("x@example.org", "owner", "Not a valid choice."),
+    ],
+)
 def test_invite_form_rejects_bad_input(app, owner, team, email, role, error, outbox):
     response = invite(owner, team.id, email, role, expected=422)
     html = html_lib.unescape(check_page(response))
@@ -452,17 +528,24 @@ def test_only_owners_may_invite(app, team, other_member, intruder, outbox):
     add_members(team.id, other_member, role=MemberRole.EDITOR)
     editor = signed_in(app, other_member)
     assert editor.get(share_url(team.id)).status_code == 403
-    response = post_with_token(editor, f"/playbooks/{team.id}/invitations", {"email": "x@example.org", "role": "editor"})
+    response = post_with_token(
+        editor, f"/playbooks/{team.id}/invitations", {"email": "x@example.org", "role": "editor"}
+    )
     assert response.status_code == 403
     stranger = signed_in(app, intruder)
-    response = post_with_token(stranger, f"/playbooks/{team.id}/invitations", {"email": "x@example.org", "role": "editor"})
+    response = post_with_token(
+        stranger, f"/playbooks/{team.id}/invitations", {"email": "x@example.org", "role": "editor"}
+    )
     assert response.status_code == 404
     assert invitations_of(team.id) == [] and outbox == []
 
 
 # --- roles, removal, hand-over, leaving ----------------------------------------------
 
-def test_owner_changes_a_role_which_holds_from_the_next_request(app, owner, team, other_member, outbox):
+
+def test_owner_changes_a_role_which_holds_from_the_next_request(
+    app, owner, team, other_member, outbox
+):
     add_members(team.id, other_member, role=MemberRole.EDITOR)
     editor = signed_in(app, other_member)
     item_edit = f"/playbooks/{team.id}/edit"
@@ -499,17 +582,29 @@ def test_owner_removes_a_member_who_loses_access_at_once(app, owner, team, other
     assert removed.get(f"/playbooks/{team.id}/export.json").status_code == 404
 
 
-def test_removing_a_member_clears_their_items_also_in_the_history(app, owner, team, member, other_member):
+def test_removing_a_member_clears_their_items_also_in_the_history(
+    app, owner, team, member, other_member
+):
     add_members(team.id, other_member, role=MemberRole.EDITOR)
     playbook = reload(team.id)
     item = playbook.sections[0].items[0]
-    services.update_item(member, playbook, item, base_version=playbook.version, title=item.title, notes="",
-                         status="planned", owner_id=other_member.id)
+    services.update_item(
+        member,
+        playbook,
+        item,
+        base_version=playbook.version,
+        title=item.title,
+        notes="",
+        status="planned",
+        owner_id=other_member.id,
+    )
     post_member(owner, team.id, membership_of(team.id, other_member).id, "remove")
     playbook = reload(team.id)
     assert playbook.sections[0].items[0].owner_id is None
     snapshot_item = latest_revision(team.id).snapshot["sections"][0]["items"][0]
-    assert snapshot_item.get("owner_id") is None and snapshot_item.get("owner") is None, snapshot_item
+    assert snapshot_item.get("owner_id") is None and snapshot_item.get("owner") is None, (
+        snapshot_item
+    )
 
 
 def test_last_owner_cannot_be_demoted_removed_or_leave(app, owner, team, member, other_member):
@@ -539,7 +634,9 @@ def test_with_two_owners_one_may_step_down(app, owner, team, member, other_membe
     assert owner.get(share_url(team.id)).status_code == 403
 
 
-def test_hand_over_makes_the_other_member_owner_and_the_actor_editor(app, owner, team, member, other_member):
+def test_hand_over_makes_the_other_member_owner_and_the_actor_editor(
+    app, owner, team, member, other_member
+):
     add_members(team.id, other_member, role=MemberRole.VIEWER)
     response = post_member(owner, team.id, membership_of(team.id, other_member).id, "handover")
     assert response.status_code == 302 and response.location.endswith(f"/playbooks/{team.id}")
@@ -577,7 +674,9 @@ def test_strangers_cannot_touch_members(app, team, member, intruder):
     assert state_of(team.id) == before
 
 
-def test_member_routes_refuse_a_membership_of_another_playbook(app, owner, team, other_member, intruder):
+def test_member_routes_refuse_a_membership_of_another_playbook(
+    app, owner, team, other_member, intruder
+):
     theirs = make_playbook(other_member)
     add_members(theirs.id, intruder)
     foreign = membership_of(theirs.id, intruder)
@@ -588,14 +687,23 @@ def test_member_routes_refuse_a_membership_of_another_playbook(app, owner, team,
 
 # --- visibility ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("target, label", [
-    ("public", "Public: listed in the gallery"),
-    ("link", "Anyone with the secret link"),
-])
+
+@pytest.mark.parametrize(
+    "target, label",
+    [
+        ("public", "Public: listed in the gallery"),
+        ("link", "Anyone with the secret link"),
+    ],
+)
 def test_visibility_change_asks_for_confirmation_and_is_recorded(app, owner, team, target, label):
     before = state_of(team.id)
-    first = post_form(owner, f"/playbooks/{team.id}/visibility", {"visibility": target}, 200,
-                      page_url=share_url(team.id))
+    first = post_form(
+        owner,
+        f"/playbooks/{team.id}/visibility",
+        {"visibility": target},
+        200,
+        page_url=share_url(team.id),
+    )
     confirm = html_lib.unescape(check_page(first))
     assert "Change who can read “Reading Across Grades”?" in confirm
     assert "Private: members only" in confirm and label in confirm
@@ -627,29 +735,39 @@ def test_visibility_back_to_private_hides_the_playbook(app, owner, team):
 def test_visibility_change_by_a_non_owner_is_refused(app, team, other_member):
     add_members(team.id, other_member, role=MemberRole.EDITOR)
     editor = signed_in(app, other_member)
-    response = post_with_token(editor, f"/playbooks/{team.id}/visibility", {"visibility": "public", "confirmed": "yes"})
+    response = post_with_token(
+        editor, f"/playbooks/{team.id}/visibility", {"visibility": "public", "confirmed": "yes"}
+    )
     assert response.status_code == 403
     assert reload(team.id).visibility is Visibility.PRIVATE
 
 
 def test_visibility_with_an_unknown_value_is_refused(app, owner, team):
     before = state_of(team.id)
-    response = post_form(owner, f"/playbooks/{team.id}/visibility", {"visibility": "everyone", "confirmed": "yes"},
-                         422, page_url=share_url(team.id))
+    response = post_form(
+        owner,
+        f"/playbooks/{team.id}/visibility",
+        {"visibility": "everyone", "confirmed": "yes"},
+        422,
+        page_url=share_url(team.id),
+    )
     assert "Not a valid choice." in check_page(response)
     assert state_of(team.id) == before
 
 
 # --- the secret link -----------------------------------------------------------------
 
+
 def test_secret_link_is_shown_once_strong_and_stored_hashed(app, owner, team):
-    path, token = make_link(owner, team.id)
+    _path, token = make_link(owner, team.id)
     assert_strong_token(token)
     playbook = reload(team.id)
     assert playbook.visibility is Visibility.LINK
     assert playbook.link_token_hash == sha256(token)
     assert not any(token in value for value in row_values(Playbook, team.id))
-    assert not any(token in str(r.snapshot) + r.summary for r in db.session.scalars(select(Revision)))
+    assert not any(
+        token in str(r.snapshot) + r.summary for r in db.session.scalars(select(Revision))
+    )
     again = share_page(owner, team.id)
     assert new_link_on(again) is None and token not in again
     assert "not used yet" in again
@@ -674,15 +792,22 @@ def test_visitor_with_the_link_reads_and_exports_but_cannot_edit(app, owner, tea
 
     before = state_of(team.id)
     assert visitor.get(f"/playbooks/{team.id}/edit").status_code == 302  # sign in first
-    response = visitor.post(f"/playbooks/{team.id}/sections",
-                            data={"csrf_token": token_for(visitor), "title": "Hijack",
-                                  "version": str(before["version"])})
+    response = visitor.post(
+        f"/playbooks/{team.id}/sections",
+        data={
+            "csrf_token": token_for(visitor),
+            "title": "Hijack",
+            "version": str(before["version"]),
+        },
+    )
     assert response.status_code == 302 and "/auth/login" in response.location
     assert state_of(team.id) == before
-    assert "/playbooks/%d/share" % team.id not in html
+    assert f"/playbooks/{team.id}/share" not in html
 
 
-def test_signed_in_stranger_with_the_link_reads_but_cannot_edit_or_share(app, owner, team, intruder):
+def test_signed_in_stranger_with_the_link_reads_but_cannot_edit_or_share(
+    app, owner, team, intruder
+):
     path, _ = make_link(owner, team.id)
     stranger = signed_in(app, intruder)
     stranger.get(path)
@@ -690,26 +815,31 @@ def test_signed_in_stranger_with_the_link_reads_but_cannot_edit_or_share(app, ow
     before = state_of(team.id)
     assert stranger.get(f"/playbooks/{team.id}/edit").status_code == 403
     assert stranger.get(share_url(team.id)).status_code == 403
-    response = post_with_token(stranger, f"/playbooks/{team.id}/sections",
-                               {"title": "Hijack", "version": str(before["version"])})
+    response = post_with_token(
+        stranger,
+        f"/playbooks/{team.id}/sections",
+        {"title": "Hijack", "version": str(before["version"])},
+    )
     assert response.status_code == 403
     assert state_of(team.id) == before
     assert role_of(team.id, intruder) is None
 
 
 def test_a_wrong_link_is_404(app, owner, team, other_member):
-    path, token = make_link(owner, team.id)
+    _path, token = make_link(owner, team.id)
     visitor = app.test_client()
     wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert visitor.get(f"/playbooks/{team.id}/s/{wrong}").status_code == 404
     assert visitor.get(f"/playbooks/{team.id}/s/{'x' * 200}").status_code == 404
     other = make_playbook(other_member)
-    assert visitor.get(f"/playbooks/{other.id}/s/{token}").status_code == 404  # the token opens its own playbook only
+    assert (
+        visitor.get(f"/playbooks/{other.id}/s/{token}").status_code == 404
+    )  # the token opens its own playbook only
     assert visitor.get(f"/playbooks/{team.id}").status_code == 404
 
 
 def test_link_to_a_private_or_public_playbook_does_not_open(app, owner, team):
-    path, token = make_link(owner, team.id)
+    path, _token = make_link(owner, team.id)
     change_visibility(owner, team.id, "private")
     assert app.test_client().get(path).status_code == 404
 
@@ -746,10 +876,15 @@ def test_regenerating_the_link_kills_the_old_one_at_once(app, owner, team):
     page = follow(owner, response)
     new_link = new_link_on(page)
     assert new_link and "A new secret link is ready; the old one no longer works." in page
-    new_path, new_token = _SHARED_LINK.fullmatch(new_link).group(1), _SHARED_LINK.fullmatch(new_link).group(3)
+    new_path, new_token = (
+        _SHARED_LINK.fullmatch(new_link).group(1),
+        _SHARED_LINK.fullmatch(new_link).group(3),
+    )
     assert new_token != old_token
     assert_strong_token(new_token)
-    assert latest_revision(team.id).summary == "Made a new secret link (the old one no longer works)"
+    assert (
+        latest_revision(team.id).summary == "Made a new secret link (the old one no longer works)"
+    )
 
     assert holder.get(f"/playbooks/{team.id}").status_code == 404  # the old grant is dead
     assert holder.get(old_path).status_code == 404
@@ -781,7 +916,9 @@ def test_link_management_is_for_owners_only(app, owner, team, other_member):
     for verb in ("regenerate", "revoke"):
         assert post_with_token(editor, f"/playbooks/{team.id}/link/{verb}").status_code == 403
     anonymous = app.test_client()
-    response = anonymous.post(f"/playbooks/{team.id}/link/revoke", data={"csrf_token": token_for(anonymous)})
+    response = anonymous.post(
+        f"/playbooks/{team.id}/link/revoke", data={"csrf_token": token_for(anonymous)}
+    )
     assert response.status_code == 302 and "/auth/login" in response.location
     assert app.test_client().get(path).status_code == 302  # still works
 
@@ -800,10 +937,14 @@ def test_reopening_link_sharing_after_private_does_not_revive_the_old_link(app, 
 
 # --- sharing changes racing a teammate's save ----------------------------------------
 
+
 def _teammate_adds_a_note(member):
     def change(playbook_id):
         playbook = services.load_playbook_for_change(playbook_id)
-        services.add_item(member, playbook, playbook.sections[0], kind="note", title="Written meanwhile")
+        services.add_item(
+            member, playbook, playbook.sections[0], kind="note", title="Written meanwhile"
+        )
+
     return change
 
 
@@ -811,10 +952,23 @@ def _note_titles(playbook_id: int) -> list[str]:
     return [i.title for s in reload(playbook_id).sections for i in s.items]
 
 
-@pytest.mark.parametrize("action", ["role", "remove", "handover", "invite", "visibility", "regenerate",
-                                    "revoke-link", "revoke-invitation", "leave"])
-def test_sharing_change_while_a_teammate_saves_is_not_a_server_error(app, owner, team, member, other_member,
-                                                                     monkeypatch, outbox, action):
+@pytest.mark.parametrize(
+    "action",
+    [
+        "role",
+        "remove",
+        "handover",
+        "invite",
+        "visibility",
+        "regenerate",
+        "revoke-link",
+        "revoke-invitation",
+        "leave",
+    ],
+)
+def test_sharing_change_while_a_teammate_saves_is_not_a_server_error(
+    app, owner, team, member, other_member, monkeypatch, outbox, action
+):
     """Sharing changes overwrite no one's text; a teammate saving at the same moment
     must not turn them into a 500 (apply them, or at worst answer with a conflict)."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -830,12 +984,21 @@ def test_sharing_change_while_a_teammate_saves_is_not_a_server_error(app, owner,
         "role": (f"/playbooks/{team.id}/members/{mid}/role", {"role": "viewer"}),
         "remove": (f"/playbooks/{team.id}/members/{mid}/remove", {}),
         "handover": (f"/playbooks/{team.id}/members/{mid}/handover", {}),
-        "invite": (f"/playbooks/{team.id}/invitations", {"email": "new@example.org", "role": "viewer"}),
-        "visibility": (f"/playbooks/{team.id}/visibility", {"visibility": "public", "confirmed": "yes"}),
+        "invite": (
+            f"/playbooks/{team.id}/invitations",
+            {"email": "new@example.org", "role": "viewer"},
+        ),
+        "visibility": (
+            f"/playbooks/{team.id}/visibility",
+            {"visibility": "public", "confirmed": "yes"},
+        ),
         "regenerate": (f"/playbooks/{team.id}/link/regenerate", {}),
         "revoke-link": (f"/playbooks/{team.id}/link/revoke", {}),
-        "revoke-invitation": (f"/playbooks/{team.id}/invitations/"
-                              f"{invitations_of(team.id)[-1].id if action == 'revoke-invitation' else 0}/revoke", {}),
+        "revoke-invitation": (
+            f"/playbooks/{team.id}/invitations/"
+            f"{invitations_of(team.id)[-1].id if action == 'revoke-invitation' else 0}/revoke",
+            {},
+        ),
         "leave": (f"/playbooks/{team.id}/leave", {}),
     }[action]
     race(monkeypatch, app, _teammate_adds_a_note(member))
@@ -844,8 +1007,9 @@ def test_sharing_change_while_a_teammate_saves_is_not_a_server_error(app, owner,
     assert "Written meanwhile" in _note_titles(team.id)
 
 
-def test_accepting_an_invitation_while_a_teammate_saves_is_not_a_server_error(app, owner, team, member, other_member,
-                                                                              monkeypatch, outbox):
+def test_accepting_an_invitation_while_a_teammate_saves_is_not_a_server_error(
+    app, owner, team, member, other_member, monkeypatch, outbox
+):
     app.config["PROPAGATE_EXCEPTIONS"] = False
     invite(owner, team.id, other_member.email, "viewer")
     invitation = invitation_for(team.id, other_member.email)
@@ -861,7 +1025,9 @@ def test_accepting_an_invitation_while_a_teammate_saves_is_not_a_server_error(ap
         return playbook
 
     monkeypatch.setattr(services, "load_playbook_for_change", racing_load)
-    response = invitee.post(f"/playbooks/invitations/{invitation.id}/accept", data={"csrf_token": csrf})
+    response = invitee.post(
+        f"/playbooks/invitations/{invitation.id}/accept", data={"csrf_token": csrf}
+    )
     assert response.status_code in (302, 409), response.status_code
     assert "Written meanwhile" in _note_titles(team.id)
 
@@ -873,4 +1039,7 @@ def test_invitation_and_link_pages_keep_tokens_out_of_cross_site_referers(app, o
     assert response.headers["Referrer-Policy"] in ("no-referrer", "same-origin")
     link_path, _ = make_link(owner, team.id)
     assert app.test_client().get(link_path).headers["Referrer-Policy"] == "no-referrer"
-    assert owner.get(share_url(team.id)).headers["Referrer-Policy"] in ("no-referrer", "same-origin")
+    assert owner.get(share_url(team.id)).headers["Referrer-Policy"] in (
+        "no-referrer",
+        "same-origin",
+    )

@@ -1,6 +1,7 @@
 """Who publishes at once (trust, spam holds, moderators, team talk on playbooks that
 are not public) and the per-member limits on commenting, suggesting and flagging,
 counted in the database so every worker and machine sees the same attempts."""
+
 from __future__ import annotations
 
 import os
@@ -37,9 +38,15 @@ from tests.community_helpers import (
 )
 from tests.playbook_factories import add_members
 
-SUGGESTION = {"title": "Learner profile templates", "url": "https://example.org/profiles",
-              "organization": "Example Lab", "resource_type": "Toolkit", "ideal_users": ["Teachers"],
-              "description": "Templates for learner profiles.", "why_use_it": "They save time."}
+SUGGESTION = {
+    "title": "Learner profile templates",
+    "url": "https://example.org/profiles",
+    "organization": "Example Lab",
+    "resource_type": "Toolkit",
+    "ideal_users": ["Teachers"],
+    "description": "Templates for learner profiles.",
+    "why_use_it": "They save time.",
+}
 
 
 @pytest.fixture
@@ -48,8 +55,11 @@ def no_gaps(app):
 
 
 def _approve(moderator, comment_or_kind, subject_id=None):
-    kind, subject_id = ((SubjectKind.COMMENT, comment_or_kind.id) if subject_id is None
-                        else (comment_or_kind, subject_id))
+    kind, subject_id = (
+        (SubjectKind.COMMENT, comment_or_kind.id)
+        if subject_id is None
+        else (comment_or_kind, subject_id)
+    )
     outcome = moderation.decide(moderator, [(kind, subject_id)], "approve")
     assert outcome.done, outcome.skipped
 
@@ -61,10 +71,12 @@ def _post_and_status(client, play, body) -> CommentStatus:
 
 def _latest_action_id():
     from playbook.models import ModerationAction
+
     return db.session.scalar(select(func.max(ModerationAction.id)))
 
 
 # --- trust -------------------------------------------------------------------------------
+
 
 def test_member_publishes_at_once_after_the_configured_approvals(app, no_gaps, member, moderator):
     app.config["PLAYBOOK_TRUST_AFTER_APPROVALS"] = 2
@@ -80,11 +92,15 @@ def test_member_publishes_at_once_after_the_configured_approvals(app, no_gaps, m
     assert _post_and_status(client, play, "Fourth.") is CommentStatus.PENDING
 
 
-def test_approved_suggestions_count_towards_trust_and_rejections_do_not(app, no_gaps, member, moderator):
+def test_approved_suggestions_count_towards_trust_and_rejections_do_not(
+    app, no_gaps, member, moderator
+):
     app.config["PLAYBOOK_TRUST_AFTER_APPROVALS"] = 1
     play = factories.make_play()
     client = client_for(app, member)
-    rejected = suggestions.suggest_resource(member, {**SUGGESTION, "url": "https://example.org/other"})
+    rejected = suggestions.suggest_resource(
+        member, {**SUGGESTION, "url": "https://example.org/other"}
+    )
     moderation.decide(moderator, [(SubjectKind.SUBMISSION, rejected.id)], "reject", "Not a fit.")
     assert _post_and_status(client, play, "Still new.") is CommentStatus.PENDING
     approved = suggestions.suggest_resource(member, SUGGESTION)
@@ -118,12 +134,16 @@ def test_spam_on_a_flagged_comment_holds_the_authors_next_posts(app, no_gaps, me
     assert _post_and_status(client, play, "More pills.") is CommentStatus.PENDING
 
 
-def test_undoing_one_spam_decision_keeps_the_author_held_while_another_stands(app, no_gaps, member, moderator):
+def test_undoing_one_spam_decision_keeps_the_author_held_while_another_stands(
+    app, no_gaps, member, moderator
+):
     app.config["PLAYBOOK_TRUST_AFTER_APPROVALS"] = 0
     app.config["PLAYBOOK_SUGGESTIONS_PER_HOUR"] = 0
     play = factories.make_play()
     first = suggestions.suggest_resource(member, SUGGESTION)
-    second = suggestions.suggest_resource(member, {**SUGGESTION, "title": "Other", "url": "https://example.org/o"})
+    second = suggestions.suggest_resource(
+        member, {**SUGGESTION, "title": "Other", "url": "https://example.org/o"}
+    )
     moderation.decide(moderator, [(SubjectKind.SUBMISSION, first.id)], "spam")
     first_spam = _latest_action_id()
     moderation.decide(moderator, [(SubjectKind.SUBMISSION, second.id)], "spam")
@@ -145,7 +165,9 @@ def test_moderators_and_admins_publish_at_once_and_skip_limits(app, role):
 
 
 @pytest.mark.parametrize("visibility", [Visibility.PRIVATE, Visibility.LINK])
-def test_team_talk_on_a_playbook_that_is_not_public_never_waits(app, no_gaps, member, moderator, visibility):
+def test_team_talk_on_a_playbook_that_is_not_public_never_waits(
+    app, no_gaps, member, moderator, visibility
+):
     owner = factories.make_user()
     playbook = factories.make_playbook(owner)
     playbook.visibility = visibility
@@ -159,7 +181,9 @@ def test_team_talk_on_a_playbook_that_is_not_public_never_waits(app, no_gaps, me
     assert "Our own discussion." not in page and "Nothing is waiting here." in page
 
 
-def test_held_comments_leave_the_queue_when_their_playbook_stops_being_public(app, no_gaps, member, moderator):
+def test_held_comments_leave_the_queue_when_their_playbook_stops_being_public(
+    app, no_gaps, member, moderator
+):
     playbook = factories.make_playbook(factories.make_user())
     playbook.visibility = Visibility.PUBLIC
     db.session.commit()
@@ -174,6 +198,7 @@ def test_held_comments_leave_the_queue_when_their_playbook_stops_being_public(ap
 
 
 # --- limits on comments ------------------------------------------------------------------
+
 
 def _age(model, seconds: int) -> None:
     """Move every row's created_at `seconds` into the past (as if time had passed)."""
@@ -194,14 +219,18 @@ def test_new_member_waits_30_seconds_between_comments_and_keeps_the_text(app, me
     response = comment_on(client, "play", play.id, "A second thought, typed with care.")
     assert response.status_code == 429
     page = text_of(response)
-    assert "faster than we allow" in page and "A second thought, typed with care.</textarea>" in page
+    assert (
+        "faster than we allow" in page and "A second thought, typed with care.</textarea>" in page
+    )
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
     # 20 s later (a wide margin: a busy machine takes a while between requests) it is
     # still too soon; past 30 s it is not.
     _age_attempts(20)
     assert comment_on(client, "play", play.id, "Still too soon.").status_code == 429
     _age_attempts(11)
-    assert comment_on(client, "play", play.id, "A second thought, typed with care.").status_code == 302
+    assert (
+        comment_on(client, "play", play.id, "A second thought, typed with care.").status_code == 302
+    )
 
 
 def test_trusted_member_has_a_shorter_gap(app, member):
@@ -218,12 +247,19 @@ def test_hourly_comment_limit(app, no_gaps, member):
     app.config["PLAYBOOK_COMMENTS_PER_HOUR"] = 2
     play = factories.make_play()
     client = client_for(app, member)
-    assert [comment_on(client, "play", play.id, f"Number {n}.").status_code for n in range(3)] == [302, 302, 429]
+    assert [comment_on(client, "play", play.id, f"Number {n}.").status_code for n in range(3)] == [
+        302,
+        302,
+        429,
+    ]
 
 
 def test_hourly_limit_counts_each_comment_once_alongside_the_gap(app, member):
-    app.config.update(PLAYBOOK_TRUST_AFTER_APPROVALS=0, PLAYBOOK_COMMENT_GAP_SECONDS_TRUSTED=5,
-                      PLAYBOOK_COMMENTS_PER_HOUR=4)
+    app.config.update(
+        PLAYBOOK_TRUST_AFTER_APPROVALS=0,
+        PLAYBOOK_COMMENT_GAP_SECONDS_TRUSTED=5,
+        PLAYBOOK_COMMENTS_PER_HOUR=4,
+    )
     play = factories.make_play()
     client = client_for(app, member)
     statuses = []
@@ -254,13 +290,20 @@ def test_limits_are_shared_by_two_signed_in_browsers(app, member):
 
 def _shared_url(tmp_path) -> str:
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'shared.db'}"
-    return "postgresql+psycopg://" + url[len("postgresql://"):] if url.startswith("postgresql://") else url
+    return (
+        "postgresql+psycopg://" + url[len("postgresql://") :]
+        if url.startswith("postgresql://")
+        else url
+    )
 
 
 def test_limits_hold_across_two_app_instances_on_one_database(tmp_path):
     """Two workers: two applications made by the factory on the same database."""
     url = _shared_url(tmp_path)
-    first_app, second_app = create_app({"SQLALCHEMY_DATABASE_URI": url}), create_app({"SQLALCHEMY_DATABASE_URI": url})
+    first_app, second_app = (
+        create_app({"SQLALCHEMY_DATABASE_URI": url}),
+        create_app({"SQLALCHEMY_DATABASE_URI": url}),
+    )
     with first_app.app_context():
         db.drop_all()
         db.create_all()
@@ -285,6 +328,7 @@ def test_limits_hold_across_two_app_instances_on_one_database(tmp_path):
 
 # --- limits on suggestions and flags ---------------------------------------------------
 
+
 def test_suggestion_limit_keeps_the_typed_suggestion(app, member):
     app.config["PLAYBOOK_SUGGESTIONS_PER_HOUR"] = 2
     client = client_for(app, member)
@@ -292,7 +336,11 @@ def test_suggestion_limit_keeps_the_typed_suggestion(app, member):
     for n, title in enumerate(("Family night agenda", "Rubric for student voice")):
         fields = {**SUGGESTION, "title": title, "url": f"https://example.org/distinct/{n}"}
         assert post(client, url, fields, url).status_code == 302
-    third = {**SUGGESTION, "title": "Carefully typed third title", "url": "https://example.org/third"}
+    third = {
+        **SUGGESTION,
+        "title": "Carefully typed third title",
+        "url": "https://example.org/third",
+    }
     response = post(client, url, third, url)
     assert response.status_code == 429
     assert 'value="Carefully typed third title"' in text_of(response)

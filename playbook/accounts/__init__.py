@@ -1,4 +1,5 @@
 """A member's own profile and password."""
+
 from flask import Blueprint
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")

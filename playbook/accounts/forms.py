@@ -1,4 +1,5 @@
 """Forms for the profile and the password change."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -10,18 +11,33 @@ from playbook.forms import StrongPassword, strip
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField("Your name", filters=[strip], validators=[DataRequired(), Length(max=80)])
-    organization = StringField("School, district or organization", filters=[strip], validators=[Length(max=120)])
-    role_title = StringField("Your role", filters=[strip], validators=[Length(max=120)],
-                             description="For example: 5th grade teacher, instructional coach, district innovation lead.")
+    display_name = StringField(
+        "Your name", filters=[strip], validators=[DataRequired(), Length(max=80)]
+    )
+    organization = StringField(
+        "School, district or organization", filters=[strip], validators=[Length(max=120)]
+    )
+    role_title = StringField(
+        "Your role",
+        filters=[strip],
+        validators=[Length(max=120)],
+        description="For example: 5th grade teacher, instructional coach, district innovation lead.",
+    )
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
-    new_password = PasswordField("New password", validators=[DataRequired(), StrongPassword()],
-                                 description="At least 8 characters. A long passphrase is best.")
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("new_password", "The two passwords do not match.")])
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)]
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), StrongPassword()],
+        description="At least 8 characters. A long passphrase is best.",
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("new_password", "The two passwords do not match.")],
+    )
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,4 +1,5 @@
 """Routes for /accounts: profile and password."""
+
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -16,10 +17,14 @@ from playbook.permissions import Action, access
 def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        services.update_profile(current_user, form.display_name.data, form.organization.data, form.role_title.data)
+        services.update_profile(
+            current_user, form.display_name.data, form.organization.data, form.role_title.data
+        )
         flash("Your profile is saved.", "success")
         return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", title="Your profile", form=form), 422 if form.errors else 200
+    return render_template(
+        "accounts/profile.html", title="Your profile", form=form
+    ), 422 if form.errors else 200
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -29,11 +34,15 @@ def password():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         remember = _remembered_here(user)
-        auth_services.change_password(user, form.new_password.data, request.headers.get("User-Agent", ""))
+        auth_services.change_password(
+            user, form.new_password.data, request.headers.get("User-Agent", "")
+        )
         login_user(user, remember=remember)
         flash("Your password is changed. Other devices have been signed out.", "success")
         return redirect(url_for("accounts.profile"))
-    return render_template("accounts/password.html", title="Change your password", form=form), 422 if form.errors else 200
+    return render_template(
+        "accounts/password.html", title="Change your password", form=form
+    ), 422 if form.errors else 200
 
 
 def _remembered_here(user) -> bool:

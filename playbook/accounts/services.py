@@ -1,4 +1,5 @@
 """Changes to a member's own account. Services commit; routes never do."""
+
 from __future__ import annotations
 
 from playbook.extensions import db

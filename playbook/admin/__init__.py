@@ -1,4 +1,5 @@
 """Site administration: people and their site roles."""
+
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

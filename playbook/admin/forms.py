@@ -1,4 +1,5 @@
 """Forms for site administration."""
+
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -15,4 +16,8 @@ class UserSearchForm(FlaskForm):
 
 
 class SiteRoleForm(FlaskForm):
-    site_role = SelectField("Site role", choices=options((r.value, r.label) for r in SiteRole), validators=[DataRequired()])
+    site_role = SelectField(
+        "Site role",
+        choices=options((r.value, r.label) for r in SiteRole),
+        validators=[DataRequired()],
+    )

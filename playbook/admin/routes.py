@@ -1,4 +1,5 @@
 """Routes for /admin: the people list and site roles."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -17,7 +18,9 @@ def user_index():
     form = UserSearchForm(request.args)
     query = form.q.data if form.validate() else ""
     users = services.list_users(query or "", page=page_arg())
-    return render_template("admin/user_index.html", title="People", form=form, users=users, role_form=SiteRoleForm())
+    return render_template(
+        "admin/user_index.html", title="People", form=form, users=users, role_form=SiteRoleForm()
+    )
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])

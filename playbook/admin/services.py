@@ -1,4 +1,5 @@
 """Administration of people. Services commit; routes never do."""
+
 from __future__ import annotations
 
 from flask_sqlalchemy.pagination import Pagination

@@ -1,4 +1,5 @@
 """Registering, signing in and out, and resetting a forgotten password."""
+
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")

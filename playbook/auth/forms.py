@@ -1,4 +1,5 @@
 """Forms for registering, signing in and resetting a password."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -10,16 +11,30 @@ from playbook.forms import StrongPassword, strip
 
 
 class RegisterForm(FlaskForm):
-    EMAIL_TAKEN = "An account with this e-mail address already exists. Sign in, or reset your password."
+    EMAIL_TAKEN = (
+        "An account with this e-mail address already exists. Sign in, or reset your password."
+    )
 
-    email = EmailField("E-mail address", filters=[strip],
-                       validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)])
-    display_name = StringField("Your name", filters=[strip], validators=[DataRequired(), Length(max=80)],
-                               description="Shown next to your comments and playbooks.")
-    password = PasswordField("Password", validators=[DataRequired(), StrongPassword("email", "display_name")],
-                             description="At least 8 characters. A long passphrase is best.")
-    confirm = PasswordField("Repeat the password",
-                            validators=[DataRequired(), EqualTo("password", "The two passwords do not match.")])
+    email = EmailField(
+        "E-mail address",
+        filters=[strip],
+        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
+    )
+    display_name = StringField(
+        "Your name",
+        filters=[strip],
+        validators=[DataRequired(), Length(max=80)],
+        description="Shown next to your comments and playbooks.",
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), StrongPassword("email", "display_name")],
+        description="At least 8 characters. A long passphrase is best.",
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[DataRequired(), EqualTo("password", "The two passwords do not match.")],
+    )
 
     def __init__(self, *args, email_taken=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,19 +46,29 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail address", filters=[strip], validators=[DataRequired(), Length(max=254)])
+    email = EmailField(
+        "E-mail address", filters=[strip], validators=[DataRequired(), Length(max=254)]
+    )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
     remember = BooleanField("Keep me signed in on this device")
     next = HiddenField()
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField("E-mail address", filters=[strip],
-                       validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)])
+    email = EmailField(
+        "E-mail address",
+        filters=[strip],
+        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
+    )
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), StrongPassword()],
-                             description="At least 8 characters. A long passphrase is best.")
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("password", "The two passwords do not match.")])
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), StrongPassword()],
+        description="At least 8 characters. A long passphrase is best.",
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", "The two passwords do not match.")],
+    )

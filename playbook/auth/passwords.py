@@ -1,4 +1,5 @@
 """Password hashing (argon2id) and the password policy."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -48,7 +49,9 @@ def burn_verification_time(password: str) -> None:
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
     lines = _COMMON_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+    return frozenset(
+        line.strip().lower() for line in lines if line.strip() and not line.startswith("#")
+    )
 
 
 def password_problem(password: str, *, email: str = "", display_name: str = "") -> str | None:
@@ -62,7 +65,11 @@ def password_problem(password: str, *, email: str = "", display_name: str = "") 
         return "That password is one of the most common ones. Please choose another."
     if len(set(lowered)) < 3:
         return "That password is too easy to guess. Please choose another."
-    personal = {email.strip().lower(), email.split("@")[0].strip().lower(), display_name.strip().lower()}
+    personal = {
+        email.strip().lower(),
+        email.split("@")[0].strip().lower(),
+        display_name.strip().lower(),
+    }
     if lowered in personal - {""}:
         return "Your password should not be your e-mail address or name."
     return None

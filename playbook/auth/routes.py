@@ -1,4 +1,5 @@
 """Routes for /auth: register, sign in, sign out, password reset."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -26,34 +27,43 @@ def _user_agent() -> str:
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
-    form = RegisterForm(email_taken=lambda email: services.find_user_by_email(email) is not None,
-                        data={"email": request.args.get("email", "")[:254]} if request.method == "GET" else None)
+    form = RegisterForm(
+        email_taken=lambda email: services.find_user_by_email(email) is not None,
+        data={"email": request.args.get("email", "")[:254]} if request.method == "GET" else None,
+    )
     next_path = safe_next_path(request.args.get("next"))
     if form.validate_on_submit():
         try:
-            user = services.register_user(form.email.data, form.display_name.data, form.password.data,
-                                          _user_agent())
+            user = services.register_user(
+                form.email.data, form.display_name.data, form.password.data, _user_agent()
+            )
         except services.EmailTaken:
             form.email.errors.append(RegisterForm.EMAIL_TAKEN)
         else:
             login_user(user)
             flash(f"Welcome to Playbook, {user.display_name}.", "success")
             return redirect(next_path or url_for("home.index"))
-    return render_template("auth/register.html", title="Create an account", form=form), 422 if form.errors else 200
+    return render_template(
+        "auth/register.html", title="Create an account", form=form
+    ), 422 if form.errors else 200
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @access_public
 def login():
     form = LoginForm()
-    next_path = safe_next_path(form.next.data if request.method == "POST" else request.args.get("next"))
+    next_path = safe_next_path(
+        form.next.data if request.method == "POST" else request.args.get("next")
+    )
     if current_user.is_authenticated:
         return redirect(next_path or url_for("home.index"))
     form.next.data = next_path or ""
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.sign_in(form.email.data, form.password.data, _client_address(), _user_agent())
+            user = services.sign_in(
+                form.email.data, form.password.data, _client_address(), _user_agent()
+            )
         except services.Throttled as error:
             form.form_errors.append(str(error))
             status = 429
@@ -92,9 +102,14 @@ def reset_request():
             form.form_errors.append(str(error))
             status = 429
         else:
-            flash("If an account uses that address, we have sent it a link to choose a new password.", "info")
+            flash(
+                "If an account uses that address, we have sent it a link to choose a new password.",
+                "info",
+            )
             return redirect(url_for("auth.login"))
-    return render_template("auth/reset_request.html", title="Reset your password", form=form), status
+    return render_template(
+        "auth/reset_request.html", title="Reset your password", form=form
+    ), status
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -112,4 +127,6 @@ def reset_password(token: str):
         flash("Your password is changed. Please sign in with the new one.", "success")
         return redirect(url_for("auth.login"))
     status = 422 if form.errors else 200
-    return render_template("auth/reset_password.html", title="Choose a new password", form=form), status
+    return render_template(
+        "auth/reset_password.html", title="Choose a new password", form=form
+    ), status

@@ -1,4 +1,5 @@
 """Registration, sign-in, sign-out and password reset. Services commit; routes never do."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,7 +20,9 @@ class Throttled(Exception):
     """Too many attempts; `minutes` says when to try again."""
 
     def __init__(self, minutes: int):
-        super().__init__(f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
+        super().__init__(
+            f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
         self.minutes = minutes
 
 
@@ -39,8 +42,9 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def register_user(email: str, display_name: str, password: str, user_agent: str = "", *,
-                  open_session: bool = True) -> User:
+def register_user(
+    email: str, display_name: str, password: str, user_agent: str = "", *, open_session: bool = True
+) -> User:
     """Create a member account. With open_session, also sign it in: the caller hands
     the returned user (which carries its session token) to Flask-Login."""
     user = User(
@@ -63,7 +67,12 @@ def _login_limits(email: str, address: str) -> list[Limit]:
     config = current_app.config
     window = timedelta(minutes=config["PLAYBOOK_LOGIN_WINDOW_MINUTES"])
     return [
-        Limit("login", f"account:{normalize_email(email)}", config["PLAYBOOK_LOGIN_FAILURES_PER_ACCOUNT"], window),
+        Limit(
+            "login",
+            f"account:{normalize_email(email)}",
+            config["PLAYBOOK_LOGIN_FAILURES_PER_ACCOUNT"],
+            window,
+        ),
         Limit("login", f"address:{address}", config["PLAYBOOK_LOGIN_FAILURES_PER_ADDRESS"], window),
     ]
 
@@ -79,7 +88,11 @@ def sign_in(email: str, password: str, address: str, user_agent: str = "") -> Us
     user = find_user_by_email(email)
     if user is None:
         passwords.burn_verification_time(password)
-    if user is None or not passwords.verify_password(user.password_hash, password) or not user.is_active:
+    if (
+        user is None
+        or not passwords.verify_password(user.password_hash, password)
+        or not user.is_active
+    ):
         throttle._record(limits)
         throttle._prune(max(limits[0].window, limits[1].window, timedelta(days=1)))
         db.session.commit()
@@ -112,7 +125,12 @@ def _reset_limits(email: str, address: str) -> list[Limit]:
     config = current_app.config
     window = timedelta(minutes=config["PLAYBOOK_RESET_WINDOW_MINUTES"])
     return [
-        Limit("reset", f"account:{normalize_email(email)}", config["PLAYBOOK_RESETS_PER_ACCOUNT"], window),
+        Limit(
+            "reset",
+            f"account:{normalize_email(email)}",
+            config["PLAYBOOK_RESETS_PER_ACCOUNT"],
+            window,
+        ),
         Limit("reset", f"address:{address}", config["PLAYBOOK_RESETS_PER_ADDRESS"], window),
     ]
 
@@ -130,12 +148,22 @@ def request_password_reset(email: str, address: str) -> None:
     if user is not None and user.is_active:
         token = new_token()
         lifetime = timedelta(minutes=current_app.config["PLAYBOOK_PASSWORD_RESET_MINUTES"])
-        db.session.add(PasswordResetToken(user=user, token_hash=hash_token(token), expires_at=utcnow() + lifetime))
+        db.session.add(
+            PasswordResetToken(
+                user=user, token_hash=hash_token(token), expires_at=utcnow() + lifetime
+            )
+        )
     db.session.commit()
     if user is not None and token is not None:
         link = url_for("auth.reset_password", token=token, _external=True)
-        mail.send_mail(user.email, "Reset your Playbook password", "reset_password", user=user, link=link,
-                       minutes=current_app.config["PLAYBOOK_PASSWORD_RESET_MINUTES"])
+        mail.send_mail(
+            user.email,
+            "Reset your Playbook password",
+            "reset_password",
+            user=user,
+            link=link,
+            minutes=current_app.config["PLAYBOOK_PASSWORD_RESET_MINUTES"],
+        )
 
 
 def _spend_reset_tokens(user: User) -> None:
@@ -150,7 +178,9 @@ def find_reset_token(token: str) -> PasswordResetToken | None:
     """The live (unused, unexpired) reset token row for this token, or None."""
     if not token or len(token) > 100:
         return None
-    row = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_token(token)))
+    row = db.session.scalar(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_token(token))
+    )
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         return None
     return row

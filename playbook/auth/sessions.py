@@ -1,4 +1,5 @@
 """Server-side sign-in sessions: the cookie holds a token whose hash is a row here."""
+
 from __future__ import annotations
 
 from flask import g
@@ -20,7 +21,8 @@ def load_user_from_session_token(token: str) -> User | None:
         return None
     row = db.session.execute(
         select(LoginSession, unread_count_subquery(LoginSession.user_id))
-        .options(joinedload(LoginSession.user)).where(LoginSession.token_hash == hash_token(token))
+        .options(joinedload(LoginSession.user))
+        .where(LoginSession.token_hash == hash_token(token))
     ).first()
     if row is None or not row[0].user.is_active:
         return None
@@ -34,7 +36,9 @@ def load_user_from_session_token(token: str) -> User | None:
 def _open_session(user: User, user_agent: str = "") -> str:
     """Add a session row for user (not committed) and return its token."""
     token = new_token()
-    db.session.add(LoginSession(user=user, token_hash=hash_token(token), user_agent=user_agent[:200]))
+    db.session.add(
+        LoginSession(user=user, token_hash=hash_token(token), user_agent=user_agent[:200])
+    )
     user.current_session_token = token
     return token
 

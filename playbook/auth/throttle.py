@@ -1,5 +1,6 @@
 """Throttling of sign-in and reset attempts, stored in the database so that every
 worker and machine counts the same attempts."""
+
 from __future__ import annotations
 
 import math
@@ -37,7 +38,11 @@ def retry_after(limits: list[Limit]) -> timedelta | None:
         since = now - limit.window
         times = db.session.scalars(
             select(AuthAttempt.created_at)
-            .where(AuthAttempt.scope == limit.scope, AuthAttempt.key == limit.key, AuthAttempt.created_at > since)
+            .where(
+                AuthAttempt.scope == limit.scope,
+                AuthAttempt.key == limit.key,
+                AuthAttempt.created_at > since,
+            )
             .order_by(AuthAttempt.created_at.desc())
             .limit(limit.allowed)
         ).all()
@@ -53,7 +58,9 @@ def _record(limits: list[Limit]) -> None:
 
 
 def _forget(limit: Limit) -> None:
-    db.session.execute(delete(AuthAttempt).where(AuthAttempt.scope == limit.scope, AuthAttempt.key == limit.key))
+    db.session.execute(
+        delete(AuthAttempt).where(AuthAttempt.scope == limit.scope, AuthAttempt.key == limit.key)
+    )
 
 
 def _prune(older_than: timedelta) -> None:
@@ -61,6 +68,11 @@ def _prune(older_than: timedelta) -> None:
 
 
 def count_attempts(scope: str, key: str) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(AuthAttempt).where(AuthAttempt.scope == scope, AuthAttempt.key == key)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuthAttempt)
+            .where(AuthAttempt.scope == scope, AuthAttempt.key == key)
+        )
+        or 0
+    )

@@ -1,5 +1,6 @@
 """Comments on plays, resources, framework components and playbooks; flags; resource
 suggestions and each member's own contributions."""
+
 from flask import Blueprint
 
 bp = Blueprint("comments", __name__, url_prefix="/comments")

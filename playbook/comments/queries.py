@@ -1,8 +1,9 @@
 """Reading comments: a page of a thread in one statement, and a member's own contributions."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, exists, func, literal, or_, select, true, union_all
@@ -44,8 +45,12 @@ def _keeps_place(viewer):
     """A deleted comment takes a place on a page only as the placeholder of replies
     the viewer can see; otherwise a page (or the last one) could come out empty."""
     reply = aliased(Comment)
-    return or_(Comment.deleted_at.is_(None), exists().where(
-        reply.parent_id == Comment.id, reply.deleted_at.is_(None), _visible_to(viewer, reply)))
+    return or_(
+        Comment.deleted_at.is_(None),
+        exists().where(
+            reply.parent_id == Comment.id, reply.deleted_at.is_(None), _visible_to(viewer, reply)
+        ),
+    )
 
 
 def page_of(comment: Comment, viewer, per_page: int | None = None) -> int:
@@ -53,10 +58,24 @@ def page_of(comment: Comment, viewer, per_page: int | None = None) -> int:
     its parent's page), counted as load_thread pages the thread, in one statement."""
     per_page = per_page or current_app.config["PLAYBOOK_COMMENTS_PER_PAGE"]
     top = comment.parent if comment.parent_id is not None else comment
-    earlier = or_(Comment.created_at < top.created_at, and_(Comment.created_at == top.created_at, Comment.id < top.id))
-    before = db.session.scalar(select(func.count()).select_from(Comment).where(
-        getattr(Comment, top.target_kind.column) == top.target_id, Comment.parent_id.is_(None),
-        _visible_to(viewer), _keeps_place(viewer), earlier)) or 0
+    earlier = or_(
+        Comment.created_at < top.created_at,
+        and_(Comment.created_at == top.created_at, Comment.id < top.id),
+    )
+    before = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Comment)
+            .where(
+                getattr(Comment, top.target_kind.column) == top.target_id,
+                Comment.parent_id.is_(None),
+                _visible_to(viewer),
+                _keeps_place(viewer),
+                earlier,
+            )
+        )
+        or 0
+    )
     return before // per_page + 1
 
 
@@ -71,11 +90,13 @@ def _visible_for(audience: str, model=Comment):
     if audience == "moderator":
         return true()
     if audience == "member":
-        return or_(model.status == CommentStatus.PUBLISHED, model.author_id == bindparam("viewer_id"))
+        return or_(
+            model.status == CommentStatus.PUBLISHED, model.author_id == bindparam("viewer_id")
+        )
     return model.status == CommentStatus.PUBLISHED
 
 
-@lru_cache(maxsize=None)
+@cache
 def _thread_statement(kind: TargetKind, audience: str):
     """The statement behind load_thread for one kind of target and one audience,
     built once per process (building it costs more than running it); the target,
@@ -83,19 +104,41 @@ def _thread_statement(kind: TargetKind, audience: str):
     target_column = getattr(Comment, kind.column)
     visible = _visible_for(audience)
     reply = aliased(Comment)
-    keeps_place = or_(Comment.deleted_at.is_(None), exists().where(
-        reply.parent_id == Comment.id, reply.deleted_at.is_(None), _visible_for(audience, reply)))
-    top = (select(Comment.id).where(target_column == bindparam("target_id"), Comment.parent_id.is_(None), visible,
-                                    keeps_place)
-           .order_by(Comment.created_at, Comment.id).limit(bindparam("limit")).offset(bindparam("offset"))
-           .scalar_subquery())
-    return (select(Comment).join(Comment.author).options(contains_eager(Comment.author))
-            .where(target_column == bindparam("target_id"), visible,
-                   or_(Comment.id.in_(top), Comment.parent_id.in_(top)))
-            .order_by(Comment.created_at, Comment.id))
+    keeps_place = or_(
+        Comment.deleted_at.is_(None),
+        exists().where(
+            reply.parent_id == Comment.id, reply.deleted_at.is_(None), _visible_for(audience, reply)
+        ),
+    )
+    top = (
+        select(Comment.id)
+        .where(
+            target_column == bindparam("target_id"),
+            Comment.parent_id.is_(None),
+            visible,
+            keeps_place,
+        )
+        .order_by(Comment.created_at, Comment.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .scalar_subquery()
+    )
+    return (
+        select(Comment)
+        .join(Comment.author)
+        .options(contains_eager(Comment.author))
+        .where(
+            target_column == bindparam("target_id"),
+            visible,
+            or_(Comment.id.in_(top), Comment.parent_id.in_(top)),
+        )
+        .order_by(Comment.created_at, Comment.id)
+    )
 
 
-def load_thread(kind: TargetKind, target_id: int, viewer, page: int = 1, per_page: int | None = None) -> Thread:
+def load_thread(
+    kind: TargetKind, target_id: int, viewer, page: int = 1, per_page: int | None = None
+) -> Thread:
     """One page of top-level comments (oldest first) with all their replies and
     authors, in a single statement. Deleted comments stay only as placeholders for
     replies someone can still see."""
@@ -123,17 +166,27 @@ class Contribution:
     item: Comment | Submission
 
 
-def my_contributions(user: User, page: int = 1, per_page: int = 30) -> tuple[list[Contribution], bool]:
+def my_contributions(
+    user: User, page: int = 1, per_page: int = 30
+) -> tuple[list[Contribution], bool]:
     """The member's comments and suggestions, newest first, in every state; and
     whether there is a next page. Two statements whatever the numbers."""
     page = max(1, page)
-    comments = select(Comment.id.label("id"), literal("comment").label("kind"), Comment.created_at.label("at")).where(
-        Comment.author_id == user.id, Comment.deleted_at.is_(None))
-    submissions = select(Submission.id.label("id"), literal("suggestion").label("kind"),
-                         Submission.updated_at.label("at")).where(Submission.author_id == user.id)
+    comments = select(
+        Comment.id.label("id"), literal("comment").label("kind"), Comment.created_at.label("at")
+    ).where(Comment.author_id == user.id, Comment.deleted_at.is_(None))
+    submissions = select(
+        Submission.id.label("id"),
+        literal("suggestion").label("kind"),
+        Submission.updated_at.label("at"),
+    ).where(Submission.author_id == user.id)
     both = union_all(comments, submissions).subquery()
-    keys = db.session.execute(select(both.c.id, both.c.kind).order_by(both.c.at.desc(), both.c.id.desc())
-                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    keys = db.session.execute(
+        select(both.c.id, both.c.kind)
+        .order_by(both.c.at.desc(), both.c.id.desc())
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    ).all()
     has_next = len(keys) > per_page
     keys = keys[:per_page]
     comment_ids = [i for i, k in keys if k == "comment"]
@@ -141,9 +194,15 @@ def my_contributions(user: User, page: int = 1, per_page: int = 30) -> tuple[lis
     loaded: dict[tuple[str, int], Comment | Submission] = {}
     if comment_ids:
         targets = [selectinload(getattr(Comment, kind.value)) for kind in TargetKind]
-        loaded.update((("comment", c.id), c)
-                      for c in db.session.scalars(select(Comment).options(*targets).where(Comment.id.in_(comment_ids))))
+        loaded.update(
+            (("comment", c.id), c)
+            for c in db.session.scalars(
+                select(Comment).options(*targets).where(Comment.id.in_(comment_ids))
+            )
+        )
     if submission_ids:
-        loaded.update((("suggestion", s.id), s)
-                      for s in db.session.scalars(select(Submission).where(Submission.id.in_(submission_ids))))
+        loaded.update(
+            (("suggestion", s.id), s)
+            for s in db.session.scalars(select(Submission).where(Submission.id.in_(submission_ids)))
+        )
     return [Contribution(k, loaded[(k, i)]) for i, k in keys if (k, i) in loaded], has_next

@@ -1,4 +1,5 @@
 """Routes for /comments: post (with a preview), reply, edit, delete, flag, permalink."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -15,8 +16,12 @@ from playbook.models import Comment, CommentStatus, Component, Play, Playbook, R
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access, access_login, can, checked_or_404, load_or_404
 
-_MODELS = {TargetKind.PLAY: Play, TargetKind.RESOURCE: Resource, TargetKind.COMPONENT: Component,
-           TargetKind.PLAYBOOK: Playbook}
+_MODELS = {
+    TargetKind.PLAY: Play,
+    TargetKind.RESOURCE: Resource,
+    TargetKind.COMPONENT: Component,
+    TargetKind.PLAYBOOK: Playbook,
+}
 KINDS = "any(play, resource, component, playbook)"
 
 
@@ -40,9 +45,19 @@ def _at(comment: Comment) -> str:
 
 def _compose(kind, target, form, error=None, status=200):
     parent = _quoted(kind, target, form.parent_id.data)
-    preview_html = sanitize.render_markdown(form.body.data) if form.preview.data and form.body.data else None
-    return render_template("comments/compose.html", title="Write a comment", kind=kind, target=target, form=form,
-                           parent=parent, preview_html=preview_html, error=error), status
+    preview_html = (
+        sanitize.render_markdown(form.body.data) if form.preview.data and form.body.data else None
+    )
+    return render_template(
+        "comments/compose.html",
+        title="Write a comment",
+        kind=kind,
+        target=target,
+        form=form,
+        parent=parent,
+        preview_html=preview_html,
+        error=error,
+    ), status
 
 
 @bp.route(f"/<{KINDS}:kind>/<int:target_id>/new", methods=["GET", "POST"])
@@ -64,8 +79,10 @@ def new(kind: str, target_id: int):
     except CommentError as error:
         return _compose(kind, target, form, str(error), 422)
     if comment.status is CommentStatus.PENDING:
-        flash("Thanks! Your comment will appear once a moderator approves it. Until then only you can see it.",
-              "info")
+        flash(
+            "Thanks! Your comment will appear once a moderator approves it. Until then only you can see it.",
+            "info",
+        )
     else:
         flash("Your comment is posted.", "success")
     if form.suggest.data:
@@ -93,12 +110,24 @@ def edit(comment_id: int):
         except CommentError as problem:
             error, status = str(problem), 422
         else:
-            flash("Your comment is saved." if comment.is_published
-                  else "Saved. It will appear once a moderator approves it.", "success")
+            flash(
+                "Your comment is saved."
+                if comment.is_published
+                else "Saved. It will appear once a moderator approves it.",
+                "success",
+            )
             return redirect(_at(comment))
-    preview_html = sanitize.render_markdown(form.body.data) if form.preview.data and form.body.data else None
-    return render_template("comments/edit.html", title="Edit your comment", comment=comment, form=form,
-                           preview_html=preview_html, error=error), 422 if form.errors else status
+    preview_html = (
+        sanitize.render_markdown(form.body.data) if form.preview.data and form.body.data else None
+    )
+    return render_template(
+        "comments/edit.html",
+        title="Edit your comment",
+        comment=comment,
+        form=form,
+        preview_html=preview_html,
+        error=error,
+    ), 422 if form.errors else status
 
 
 @bp.route("/<int:comment_id>/delete", methods=["GET", "POST"])
@@ -111,7 +140,9 @@ def delete(comment_id: int):
         services.delete_comment(current_user, comment)
         flash("Your comment is deleted.", "success")
         return redirect(back.split("#")[0] + "#comments")
-    return render_template("comments/delete.html", title="Delete your comment?", comment=comment, form=form)
+    return render_template(
+        "comments/delete.html", title="Delete your comment?", comment=comment, form=form
+    )
 
 
 @bp.route("/<int:comment_id>/flag", methods=["GET", "POST"])
@@ -131,8 +162,9 @@ def flag(comment_id: int):
         else:
             flash("Thank you. The moderators will look at it.", "success")
             return redirect(back)
-    return render_template("comments/flag.html", title="Flag a comment", comment=comment, form=form,
-                           error=error), 422 if form.errors else status
+    return render_template(
+        "comments/flag.html", title="Flag a comment", comment=comment, form=form, error=error
+    ), 422 if form.errors else status
 
 
 @bp.route("/mine")
@@ -143,5 +175,10 @@ def mine():
     contributions, has_next = my_contributions(current_user, page)
     if page > 1 and not contributions:
         abort(404)
-    return render_template("comments/mine.html", title="Your contributions", contributions=contributions,
-                           page=page, has_next=has_next)
+    return render_template(
+        "comments/mine.html",
+        title="Your contributions",
+        contributions=contributions,
+        page=page,
+        has_next=has_next,
+    )

@@ -1,4 +1,5 @@
 """Routes for resource suggestions: suggest (with a duplicate check), revise."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -7,7 +8,12 @@ from flask_login import current_user
 from playbook.comments import bp
 from playbook.comments.forms import SuggestionForm
 from playbook.comments.services import CommentError, TooSoon
-from playbook.comments.suggestions import find_duplicates, revise_suggestion, submission_fields, suggest_resource
+from playbook.comments.suggestions import (
+    find_duplicates,
+    revise_suggestion,
+    submission_fields,
+    suggest_resource,
+)
 from playbook.extensions import db
 from playbook.models import Comment, Submission
 from playbook.permissions import Action, access, load_or_404
@@ -20,8 +26,15 @@ def _own_comment(comment_id: int | None) -> Comment | None:
 
 def _render(form, comment, duplicates, error=None, status=200, submission=None):
     title = "Revise your suggestion" if submission else "Suggest a resource"
-    return render_template("comments/suggest.html", title=title, form=form, comment=comment,
-                           duplicates=duplicates, error=error, submission=submission), status
+    return render_template(
+        "comments/suggest.html",
+        title=title,
+        form=form,
+        comment=comment,
+        duplicates=duplicates,
+        error=error,
+        submission=submission,
+    ), status
 
 
 @bp.route("/suggest", methods=["GET", "POST"])
@@ -41,7 +54,10 @@ def suggest():
         suggest_resource(current_user, form.fields_dict(), comment)
     except TooSoon as error:
         return _render(form, comment, [], str(error), 429)
-    flash("Thank you! A moderator will look at your suggestion; you will hear back either way.", "success")
+    flash(
+        "Thank you! A moderator will look at your suggestion; you will hear back either way.",
+        "success",
+    )
     return redirect(url_for("comments.mine"))
 
 
@@ -49,7 +65,11 @@ def suggest():
 @access(Action.SUGGESTION_REVISE)
 def revise(submission_id: int):
     submission = load_or_404(Submission, submission_id, Action.SUGGESTION_REVISE)
-    form = SuggestionForm(data=submission_fields(submission)) if request.method == "GET" else SuggestionForm()
+    form = (
+        SuggestionForm(data=submission_fields(submission))
+        if request.method == "GET"
+        else SuggestionForm()
+    )
     if not form.validate_on_submit():
         return _render(form, None, [], status=422 if form.errors else 200, submission=submission)
     duplicates = find_duplicates(form.title.data, form.url.data, exclude_submission=submission.id)

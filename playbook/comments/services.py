@@ -1,5 +1,6 @@
 """Posting, editing, deleting and flagging comments. Services check, write and
 commit; routes never do."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,15 +40,24 @@ class TooSoon(CommentError):
 
 # --- trust ------------------------------------------------------------------
 
+
 def approved_contributions(user: User) -> int:
     """How many of the person's comments and suggestions moderators approved (and
     did not take back)."""
     later = ModerationAction.__table__.alias("later")
     undone = exists().where(later.c.undoes_id == ModerationAction.id)
-    return db.session.scalar(
-        select(func.count()).select_from(ModerationAction).where(
-            ModerationAction.author_id == user.id, ModerationAction.decision == Decision.APPROVE, ~undone)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(ModerationAction)
+            .where(
+                ModerationAction.author_id == user.id,
+                ModerationAction.decision == Decision.APPROVE,
+                ~undone,
+            )
+        )
+        or 0
+    )
 
 
 def is_trusted(user: User) -> bool:
@@ -70,15 +80,20 @@ def _initial_status(author: User, target) -> CommentStatus:
 
 # --- limits -----------------------------------------------------------------
 
+
 def _comment_limits(author: User, trusted: bool) -> list[Limit]:
     config = current_app.config
     key = f"user:{author.id}"
-    gap = config["PLAYBOOK_COMMENT_GAP_SECONDS_TRUSTED" if trusted else "PLAYBOOK_COMMENT_GAP_SECONDS_NEW"]
+    gap = config[
+        "PLAYBOOK_COMMENT_GAP_SECONDS_TRUSTED" if trusted else "PLAYBOOK_COMMENT_GAP_SECONDS_NEW"
+    ]
     limits = []
     if gap:
         limits.append(Limit("comment", key, 1, timedelta(seconds=gap)))
     if config["PLAYBOOK_COMMENTS_PER_HOUR"]:
-        limits.append(Limit("comment", key, config["PLAYBOOK_COMMENTS_PER_HOUR"], timedelta(hours=1)))
+        limits.append(
+            Limit("comment", key, config["PLAYBOOK_COMMENTS_PER_HOUR"], timedelta(hours=1))
+        )
     return limits
 
 
@@ -86,8 +101,10 @@ def check_limits(limits: list[Limit], what: str) -> None:
     """Refuse politely when a limit is reached; record the attempt otherwise."""
     wait = throttle.retry_after(limits)
     if wait is not None:
-        raise TooSoon(f"You are {what} faster than we allow. Please wait {_describe(wait)} and try again; "
-                      "your text is still here.")
+        raise TooSoon(
+            f"You are {what} faster than we allow. Please wait {_describe(wait)} and try again; "
+            "your text is still here."
+        )
     # One attempt is one row per scope and key, however many limits (a gap and an
     # hourly cap) read it; a row per limit would count every comment twice.
     throttle._record(list({(limit.scope, limit.key): limit for limit in limits}.values()))
@@ -106,15 +123,25 @@ def _refuse_repeat(author: User, body: str) -> None:
     if not minutes:
         return
     since = utcnow() - timedelta(minutes=minutes)
-    repeated = db.session.scalar(select(Comment.id).where(
-        Comment.author_id == author.id, Comment.body == body, Comment.created_at > since,
-        Comment.deleted_at.is_(None)).limit(1))
+    repeated = db.session.scalar(
+        select(Comment.id)
+        .where(
+            Comment.author_id == author.id,
+            Comment.body == body,
+            Comment.created_at > since,
+            Comment.deleted_at.is_(None),
+        )
+        .limit(1)
+    )
     if repeated is not None:
-        raise CommentError(f"You posted this same text in the last {minutes} minutes. "
-                           "Please change it if you meant to post it again.")
+        raise CommentError(
+            f"You posted this same text in the last {minutes} minutes. "
+            "Please change it if you meant to post it again."
+        )
 
 
 # --- posting ----------------------------------------------------------------
+
 
 def _clean_body(body: str | None) -> str:
     body = (body or "").strip()
@@ -129,22 +156,34 @@ def target_page(comment: Comment, page: int = 1) -> str:
     """Where a comment is shown: its target's page (at page `page` of the thread),
     at the comment. Links kept for later (notifications) use the comment's permalink,
     comments.detail, which finds the page when it is followed."""
-    endpoints = {TargetKind.PLAY: ("library.play_detail", "play_id"),
-                 TargetKind.RESOURCE: ("library.resource_detail", "resource_id"),
-                 TargetKind.COMPONENT: ("library.component_detail", "component_id"),
-                 TargetKind.PLAYBOOK: ("playbooks.detail", "playbook_id")}
+    endpoints = {
+        TargetKind.PLAY: ("library.play_detail", "play_id"),
+        TargetKind.RESOURCE: ("library.resource_detail", "resource_id"),
+        TargetKind.COMPONENT: ("library.component_detail", "component_id"),
+        TargetKind.PLAYBOOK: ("playbooks.detail", "playbook_id"),
+    }
     endpoint, arg = endpoints[comment.target_kind]
-    return url_for(endpoint, **{arg: comment.target_id}, comments=page if page > 1 else None,
-                   _anchor=f"comment-{comment.id}")
+    return url_for(
+        endpoint,
+        **{arg: comment.target_id},
+        comments=page if page > 1 else None,
+        _anchor=f"comment-{comment.id}",
+    )
 
 
-def post_comment(author: User, kind: TargetKind, target, body: str, parent: Comment | None = None) -> Comment:
+def post_comment(
+    author: User, kind: TargetKind, target, body: str, parent: Comment | None = None
+) -> Comment:
     """Post a comment (or a reply to a top-level comment) on `target`. New members'
     comments wait for a moderator; the status of the returned comment says which."""
     require(author, Action.COMMENT_POST, target)
     body = _clean_body(body)
     if parent is not None:
-        if parent.target_kind is not kind or parent.target_id != target.id or parent.parent_id is not None:
+        if (
+            parent.target_kind is not kind
+            or parent.target_id != target.id
+            or parent.parent_id is not None
+        ):
             raise CommentError("You can only reply to a comment in this thread.")
         require(author, Action.COMMENT_VIEW, parent)
         if parent.is_deleted:
@@ -153,9 +192,15 @@ def post_comment(author: User, kind: TargetKind, target, body: str, parent: Comm
     if not author.is_moderator:
         _refuse_repeat(author, body)
         check_limits(_comment_limits(author, status is CommentStatus.PUBLISHED), "posting")
-    comment = Comment(author_id=author.id, target_kind=kind, parent_id=parent.id if parent else None,
-                      body=body, body_html=sanitize.render_markdown(body), status=status,
-                      **{kind.column: target.id})
+    comment = Comment(
+        author_id=author.id,
+        target_kind=kind,
+        parent_id=parent.id if parent else None,
+        body=body,
+        body_html=sanitize.render_markdown(body),
+        status=status,
+        **{kind.column: target.id},
+    )
     db.session.add(comment)
     db.session.flush()
     if status is CommentStatus.PUBLISHED:
@@ -171,8 +216,13 @@ def announce_reply(comment: Comment, parent: Comment | None) -> None:
     if parent is None or parent.author_id == comment.author_id or parent.is_deleted:
         return
     author = db.session.get(User, comment.author_id)
-    notify(parent.author, NotificationKind.REPLY, f"{author.display_name} replied to your comment.",
-           link=url_for("comments.detail", comment_id=comment.id), playbook_id=comment.playbook_id)
+    notify(
+        parent.author,
+        NotificationKind.REPLY,
+        f"{author.display_name} replied to your comment.",
+        link=url_for("comments.detail", comment_id=comment.id),
+        playbook_id=comment.playbook_id,
+    )
 
 
 def edit_comment(author: User, comment: Comment, body: str) -> Comment:
@@ -182,8 +232,15 @@ def edit_comment(author: User, comment: Comment, body: str) -> Comment:
     body = _clean_body(body)
     if body == comment.body:
         return comment
-    comment.body, comment.body_html, comment.edited_at = body, sanitize.render_markdown(body), utcnow()
-    if comment.status is CommentStatus.PUBLISHED and _initial_status(author, comment.target) is CommentStatus.PENDING:
+    comment.body, comment.body_html, comment.edited_at = (
+        body,
+        sanitize.render_markdown(body),
+        utcnow(),
+    )
+    if (
+        comment.status is CommentStatus.PUBLISHED
+        and _initial_status(author, comment.target) is CommentStatus.PENDING
+    ):
         comment.status = CommentStatus.PENDING
     db.session.commit()
     return comment
@@ -200,25 +257,44 @@ def delete_comment(author: User, comment: Comment) -> None:
 
 # --- flags ------------------------------------------------------------------
 
+
 def flag_comment(user: User, comment: Comment, reason: FlagReason, note: str = "") -> bool:
     """Record the member's flag (once per member). True when this flag hid the
     comment because enough distinct members flagged it."""
     require(user, Action.COMMENT_FLAG, comment)
-    already = db.session.scalar(select(Flag.id).where(Flag.comment_id == comment.id, Flag.user_id == user.id))
+    already = db.session.scalar(
+        select(Flag.id).where(Flag.comment_id == comment.id, Flag.user_id == user.id)
+    )
     if already is not None:
         raise CommentError("You already flagged this comment; a moderator will look at it.")
     limit = current_app.config["PLAYBOOK_FLAGS_PER_HOUR"]
     if limit and not user.is_moderator:
         check_limits([Limit("flag", f"user:{user.id}", limit, timedelta(hours=1))], "flagging")
-    db.session.add(Flag(comment_id=comment.id, user_id=user.id, reason=FlagReason(reason), note=(note or "")[:500]))
+    db.session.add(
+        Flag(
+            comment_id=comment.id,
+            user_id=user.id,
+            reason=FlagReason(reason),
+            note=(note or "")[:500],
+        )
+    )
     db.session.flush()
-    open_flags = db.session.scalar(select(func.count(func.distinct(Flag.user_id))).where(
-        Flag.comment_id == comment.id, Flag.resolved_at.is_(None))) or 0
+    open_flags = (
+        db.session.scalar(
+            select(func.count(func.distinct(Flag.user_id))).where(
+                Flag.comment_id == comment.id, Flag.resolved_at.is_(None)
+            )
+        )
+        or 0
+    )
     hidden = False
     if open_flags >= current_app.config["PLAYBOOK_FLAGS_TO_HIDE"]:
         # Guarded, so that two last flags at once hide it once.
-        result = db.session.execute(update(Comment).where(
-            Comment.id == comment.id, Comment.status == CommentStatus.PUBLISHED).values(status=CommentStatus.HIDDEN))
+        result = db.session.execute(
+            update(Comment)
+            .where(Comment.id == comment.id, Comment.status == CommentStatus.PUBLISHED)
+            .values(status=CommentStatus.HIDDEN)
+        )
         hidden = result.rowcount == 1
     db.session.commit()
     return hidden

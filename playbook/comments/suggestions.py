@@ -1,5 +1,6 @@
 """Resource suggestions: likely duplicates, sending, revising. Every suggestion
 waits for a moderator (see playbook.moderation.services for the decisions)."""
+
 from __future__ import annotations
 
 import re
@@ -14,11 +15,28 @@ from sqlalchemy import func, or_, select
 from playbook.auth.throttle import Limit
 from playbook.comments.services import check_limits
 from playbook.extensions import db
-from playbook.models import Comment, IdealUser, Resource, ResourceType, Submission, SubmissionStatus, User, utcnow
+from playbook.models import (
+    Comment,
+    IdealUser,
+    Resource,
+    ResourceType,
+    Submission,
+    SubmissionStatus,
+    User,
+    utcnow,
+)
 from playbook.permissions import Action, require
 
 TITLE_SIMILARITY = 0.8
-FIELDS = ("title", "url", "organization", "resource_type", "ideal_users", "description", "why_use_it")
+FIELDS = (
+    "title",
+    "url",
+    "organization",
+    "resource_type",
+    "ideal_users",
+    "description",
+    "why_use_it",
+)
 
 
 def normalize_url(url: str) -> str:
@@ -49,7 +67,9 @@ class Duplicate:
     resource_id: int | None = None
 
 
-def find_duplicates(title: str, url: str, exclude_submission: int | None = None, limit: int = 5) -> list[Duplicate]:
+def find_duplicates(
+    title: str, url: str, exclude_submission: int | None = None, limit: int = 5
+) -> list[Duplicate]:
     """Library resources and pending suggestions with the same normalized link or a
     similar title. Candidates come from a few indexed or bounded queries."""
     wanted_url = normalize_url(url) if url else ""
@@ -63,8 +83,11 @@ def find_duplicates(title: str, url: str, exclude_submission: int | None = None,
     for word in words:
         resource_filters.append(func.lower(Resource.title).contains(word, autoescape=True))
     if resource_filters:
-        candidates = db.session.execute(select(Resource.id, Resource.title, Resource.url).where(
-            Resource.retired_at.is_(None), or_(*resource_filters)).limit(200)).all()
+        candidates = db.session.execute(
+            select(Resource.id, Resource.title, Resource.url)
+            .where(Resource.retired_at.is_(None), or_(*resource_filters))
+            .limit(200)
+        ).all()
         for rid, rtitle, rurl in candidates:
             if wanted_url and normalize_url(rurl) == wanted_url:
                 found.append(Duplicate("resource", rtitle, rurl, "same link", rid))
@@ -77,8 +100,9 @@ def find_duplicates(title: str, url: str, exclude_submission: int | None = None,
     for word in words:
         submission_filters.append(func.lower(Submission.title).contains(word, autoescape=True))
     if submission_filters:
-        query = select(Submission.id, Submission.title, Submission.url, Submission.normalized_url).where(
-            Submission.status == SubmissionStatus.PENDING, or_(*submission_filters))
+        query = select(
+            Submission.id, Submission.title, Submission.url, Submission.normalized_url
+        ).where(Submission.status == SubmissionStatus.PENDING, or_(*submission_filters))
         if exclude_submission is not None:
             query = query.where(Submission.id != exclude_submission)
         for _sid, stitle, surl, snorm in db.session.execute(query.limit(200)).all():
@@ -95,7 +119,9 @@ def _apply(submission: Submission, fields: dict) -> None:
     submission.normalized_url = normalize_url(submission.url)
     submission.organization = (fields.get("organization") or "").strip()[:200]
     submission.resource_type = ResourceType(fields["resource_type"])
-    submission.ideal_users = ",".join(IdealUser(u).value for u in dict.fromkeys(fields.get("ideal_users") or []))
+    submission.ideal_users = ",".join(
+        IdealUser(u).value for u in dict.fromkeys(fields.get("ideal_users") or [])
+    )
     submission.description = (fields.get("description") or "").strip()
     submission.why_use_it = (fields.get("why_use_it") or "").strip()
     submission.updated_at = utcnow()
@@ -104,7 +130,10 @@ def _apply(submission: Submission, fields: dict) -> None:
 def _check_limit(author: User) -> None:
     allowed = current_app.config["PLAYBOOK_SUGGESTIONS_PER_HOUR"]
     if allowed and not author.is_moderator:
-        check_limits([Limit("suggest", f"user:{author.id}", allowed, timedelta(hours=1))], "suggesting resources")
+        check_limits(
+            [Limit("suggest", f"user:{author.id}", allowed, timedelta(hours=1))],
+            "suggesting resources",
+        )
 
 
 def suggest_resource(author: User, fields: dict, comment: Comment | None = None) -> Submission:

@@ -1,4 +1,5 @@
 """The gallery of public playbooks."""
+
 from flask import Blueprint
 
 bp = Blueprint("gallery", __name__, url_prefix="/gallery")

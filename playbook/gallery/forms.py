@@ -1,4 +1,5 @@
 """The gallery's search and filters (query string, no CSRF)."""
+
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
@@ -12,8 +13,11 @@ class GalleryForm(FilterForm):
     scope = SelectField("Scope", choices=options(ANY + Scope.choices()), validators=[Optional()])
     framework = SelectField("Framework", choices=options(ANY), validators=[Optional()])
     component = SelectField("Covers component", choices=options(ANY), validators=[Optional()])
-    sort = SelectField("Sort by", choices=options([("updated", "Recently updated"), ("forks", "Most forked")]),
-                       validators=[Optional()])
+    sort = SelectField(
+        "Sort by",
+        choices=options([("updated", "Recently updated"), ("forks", "Most forked")]),
+        validators=[Optional()],
+    )
 
     def __init__(self, framework_choices, component_choices, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,8 +1,9 @@
 """Reads for the gallery and for "who's using it": only public playbooks are ever
 named; private ones appear at most as a count."""
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, exists, func, or_, select
@@ -18,45 +19,84 @@ def _public():
     return (Playbook.visibility == Visibility.PUBLIC, Playbook.deleted_at.is_(None))
 
 
-@lru_cache(maxsize=None)
+@cache
 def public_fork_counts():
     """A subquery: public, live forks per original playbook (built once per process;
     statements that use it are still built per request)."""
     fork = aliased(Playbook)
-    return (select(fork.forked_from_id.label("playbook_id"), func.count().label("forks"))
-            .where(fork.visibility == Visibility.PUBLIC, fork.deleted_at.is_(None), fork.forked_from_id.is_not(None))
-            .group_by(fork.forked_from_id).subquery())
+    return (
+        select(fork.forked_from_id.label("playbook_id"), func.count().label("forks"))
+        .where(
+            fork.visibility == Visibility.PUBLIC,
+            fork.deleted_at.is_(None),
+            fork.forked_from_id.is_not(None),
+        )
+        .group_by(fork.forked_from_id)
+        .subquery()
+    )
 
 
-def list_public(*, q: str = "", scope: str | None = None, framework_id: int | None = None,
-                component_id: int | None = None, sort: str = "updated", page: int = 1, per_page: int = 20) -> Pagination:
+def list_public(
+    *,
+    q: str = "",
+    scope: str | None = None,
+    framework_id: int | None = None,
+    component_id: int | None = None,
+    sort: str = "updated",
+    page: int = 1,
+    per_page: int = 20,
+) -> Pagination:
     forks = public_fork_counts()
     fork_total = func.coalesce(forks.c.forks, 0)
-    query = (select(Playbook).outerjoin(forks, forks.c.playbook_id == Playbook.id).where(*_public())
-             .options(joinedload(Playbook.framework)))
+    query = (
+        select(Playbook)
+        .outerjoin(forks, forks.c.playbook_id == Playbook.id)
+        .where(*_public())
+        .options(joinedload(Playbook.framework))
+    )
     if q:
         words = q.lower()  # matched as text: % and _ are not wildcards
-        query = query.where(or_(*(func.lower(column).contains(words, autoescape=True)
-                                  for column in (Playbook.title, Playbook.organization, Playbook.vision))))
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).contains(words, autoescape=True)
+                    for column in (Playbook.title, Playbook.organization, Playbook.vision)
+                )
+            )
+        )
     if scope:
         query = query.where(Playbook.scope == scope)
     if framework_id:
         query = query.where(Playbook.framework_id == framework_id)
     if component_id:
-        serves_via_play = exists().where(Item.playbook_id == Playbook.id, Item.play_id == play_component.c.play_id,
-                                         play_component.c.component_id == component_id)
-        serves_directly = exists().where(Item.playbook_id == Playbook.id, Item.component_id == component_id)
+        serves_via_play = exists().where(
+            Item.playbook_id == Playbook.id,
+            Item.play_id == play_component.c.play_id,
+            play_component.c.component_id == component_id,
+        )
+        serves_directly = exists().where(
+            Item.playbook_id == Playbook.id, Item.component_id == component_id
+        )
         query = query.where(or_(serves_via_play, serves_directly))
-    order = (fork_total.desc(), Playbook.updated_at.desc()) if sort == "forks" else (Playbook.updated_at.desc(),)
-    return db.paginate(query.order_by(*order, Playbook.id.desc()), page=page, per_page=per_page, error_out=False)
+    order = (
+        (fork_total.desc(), Playbook.updated_at.desc())
+        if sort == "forks"
+        else (Playbook.updated_at.desc(),)
+    )
+    return db.paginate(
+        query.order_by(*order, Playbook.id.desc()), page=page, per_page=per_page, error_out=False
+    )
 
 
 def fork_counts(playbook_ids: list[int]) -> dict[int, int]:
     if not playbook_ids:
         return {}
     forks = public_fork_counts()
-    return dict(db.session.execute(select(forks.c.playbook_id, forks.c.forks).where(
-        forks.c.playbook_id.in_(playbook_ids))).all())
+    return dict(
+        db.session.execute(
+            select(forks.c.playbook_id, forks.c.forks).where(forks.c.playbook_id.in_(playbook_ids))
+        ).all()
+    )
 
 
 def who_is_using(*, play_id: int | None = None, resource_id: int | None = None, limit: int = 20):
@@ -64,10 +104,18 @@ def who_is_using(*, play_id: int | None = None, resource_id: int | None = None, 
     column = Item.play_id if play_id is not None else Item.resource_id
     target = play_id if play_id is not None else resource_id
     using = select(Item.playbook_id).where(column == target)
-    public = list(db.session.scalars(select(Playbook).where(Playbook.id.in_(using), *_public())
-                                      .order_by(Playbook.updated_at.desc()).limit(limit)))
+    public = list(
+        db.session.scalars(
+            select(Playbook)
+            .where(Playbook.id.in_(using), *_public())
+            .order_by(Playbook.updated_at.desc())
+            .limit(limit)
+        )
+    )
     is_public = case((Playbook.visibility == Visibility.PUBLIC, 1), else_=0)
     everyone, public_total = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(is_public), 0)).select_from(Playbook)
-        .where(Playbook.id.in_(using), Playbook.deleted_at.is_(None))).one()
+        select(func.count(), func.coalesce(func.sum(is_public), 0))
+        .select_from(Playbook)
+        .where(Playbook.id.in_(using), Playbook.deleted_at.is_(None))
+    ).one()
     return public, public_total, everyone - public_total

@@ -1,4 +1,5 @@
 """Routes for /gallery: public playbooks, searchable and filterable."""
+
 from __future__ import annotations
 
 from flask import render_template, request
@@ -7,8 +8,8 @@ from playbook.gallery import bp, queries
 from playbook.gallery.forms import GalleryForm
 from playbook.library import queries as library_queries
 from playbook.models import ItemStatus
-from playbook.pagination import page_arg, per_page
 from playbook.pagecache import cached_for_visitors
+from playbook.pagination import page_arg, per_page
 from playbook.permissions import access_public
 from playbook.playbooks import queries as playbook_queries
 from playbook.playbooks.views import framework_choices
@@ -22,11 +23,21 @@ def index():
     form.validate()
     value = lambda name: form[name].data if form[name].data and not form[name].errors else None  # noqa: E731
     playbooks = queries.list_public(
-        q=value("q") or "", scope=value("scope"), sort=value("sort") or "updated",
+        q=value("q") or "",
+        scope=value("scope"),
+        sort=value("sort") or "updated",
         framework_id=int(value("framework")) if value("framework") else None,
         component_id=int(value("component")) if value("component") else None,
-        page=page_arg(), per_page=per_page())
+        page=page_arg(),
+        per_page=per_page(),
+    )
     ids = [p.id for p in playbooks.items]
-    return render_template("gallery/index.html", title="Gallery of public playbooks", form=form, playbooks=playbooks,
-                           counts=playbook_queries.item_counts(ids), forks=queries.fork_counts(ids),
-                           statuses=list(ItemStatus))
+    return render_template(
+        "gallery/index.html",
+        title="Gallery of public playbooks",
+        form=form,
+        playbooks=playbooks,
+        counts=playbook_queries.item_counts(ids),
+        forks=queries.fork_counts(ids),
+        statuses=list(ItemStatus),
+    )

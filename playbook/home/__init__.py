@@ -1,4 +1,5 @@
 """The home page."""
+
 from flask import Blueprint
 
 bp = Blueprint("home", __name__)

@@ -1,4 +1,5 @@
 """Routes for / : the front page."""
+
 from __future__ import annotations
 
 from flask import render_template
@@ -15,5 +16,10 @@ from playbook.permissions import access_public
 @cached_for_visitors
 @access_public
 def index():
-    return render_template("home/index.html", title="Personalized learning, written down",
-                           counts=queries.library_counts(), stages=list(Stage), search_form=SearchForm())
+    return render_template(
+        "home/index.html",
+        title="Personalized learning, written down",
+        counts=queries.library_counts(),
+        stages=list(Stage),
+        search_form=SearchForm(),
+    )

@@ -1,8 +1,9 @@
 """Reusable reads of the library: filtered, paginated lists and detail loads.
 Each list issues a fixed number of queries whatever the page holds."""
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import exists, func, select
@@ -10,7 +11,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from playbook.extensions import db
 from playbook.models import (
-    Component, Framework, Play, PlayAudience, Resource, ResourceIdealUser, play_component,
+    Component,
+    Framework,
+    Play,
+    PlayAudience,
+    Resource,
+    ResourceIdealUser,
+    play_component,
 )
 
 
@@ -18,11 +25,23 @@ def _live(model, include_retired: bool):
     return [] if include_retired else [model.retired_at.is_(None)]
 
 
-def list_plays(*, stage=None, component_id=None, audience=None, grade_band=None, effort=None,
-               page=1, per_page=20, include_retired=False) -> Pagination:
-    query = select(Play).where(*_live(Play, include_retired)).options(
-        selectinload(Play.components), selectinload(Play.audience_rows)
-    ).order_by(Play.title, Play.id)
+def list_plays(
+    *,
+    stage=None,
+    component_id=None,
+    audience=None,
+    grade_band=None,
+    effort=None,
+    page=1,
+    per_page=20,
+    include_retired=False,
+) -> Pagination:
+    query = (
+        select(Play)
+        .where(*_live(Play, include_retired))
+        .options(selectinload(Play.components), selectinload(Play.audience_rows))
+        .order_by(Play.title, Play.id)
+    )
     if stage:
         query = query.where(Play.stage == stage)
     if grade_band:
@@ -30,46 +49,70 @@ def list_plays(*, stage=None, component_id=None, audience=None, grade_band=None,
     if effort:
         query = query.where(Play.effort == effort)
     if audience:
-        query = query.where(exists().where(PlayAudience.play_id == Play.id, PlayAudience.audience == audience))
+        query = query.where(
+            exists().where(PlayAudience.play_id == Play.id, PlayAudience.audience == audience)
+        )
     if component_id:
-        query = query.where(exists().where(play_component.c.play_id == Play.id,
-                                           play_component.c.component_id == component_id))
+        query = query.where(
+            exists().where(
+                play_component.c.play_id == Play.id, play_component.c.component_id == component_id
+            )
+        )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-def list_resources(*, resource_type=None, ideal_user=None, page=1, per_page=20, include_retired=False) -> Pagination:
-    query = select(Resource).where(*_live(Resource, include_retired)).options(
-        selectinload(Resource.ideal_user_rows), joinedload(Resource.suggested_by)
-    ).order_by(Resource.title, Resource.id)
+def list_resources(
+    *, resource_type=None, ideal_user=None, page=1, per_page=20, include_retired=False
+) -> Pagination:
+    query = (
+        select(Resource)
+        .where(*_live(Resource, include_retired))
+        .options(selectinload(Resource.ideal_user_rows), joinedload(Resource.suggested_by))
+        .order_by(Resource.title, Resource.id)
+    )
     if resource_type:
         query = query.where(Resource.resource_type == resource_type)
     if ideal_user:
-        query = query.where(exists().where(ResourceIdealUser.resource_id == Resource.id,
-                                           ResourceIdealUser.ideal_user == ideal_user))
+        query = query.where(
+            exists().where(
+                ResourceIdealUser.resource_id == Resource.id,
+                ResourceIdealUser.ideal_user == ideal_user,
+            )
+        )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
 def list_frameworks(include_retired=False) -> list[Framework]:
-    return list(db.session.scalars(
-        select(Framework).where(*_live(Framework, include_retired))
-        .options(selectinload(Framework.components).selectinload(Component.elements))
-        .order_by(Framework.name)
-    ))
+    return list(
+        db.session.scalars(
+            select(Framework)
+            .where(*_live(Framework, include_retired))
+            .options(selectinload(Framework.components).selectinload(Component.elements))
+            .order_by(Framework.name)
+        )
+    )
 
 
 def framework_names() -> list[tuple[int, str, str]]:
     """(id, name, edition) of every live framework, by name: what a choice list needs
     (one query, no components or elements)."""
-    return [tuple(row) for row in db.session.execute(
-        select(Framework.id, Framework.name, Framework.edition).where(Framework.retired_at.is_(None))
-        .order_by(Framework.name))]
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(Framework.id, Framework.name, Framework.edition)
+            .where(Framework.retired_at.is_(None))
+            .order_by(Framework.name)
+        )
+    ]
 
 
 def component_choices() -> list[tuple[int, str]]:
     """(id, 'Component — Framework') for every component of a live framework."""
     rows = db.session.execute(
-        select(Component.id, Component.name, Framework.name).join(Framework)
-        .where(Framework.retired_at.is_(None)).order_by(Framework.name, Component.position)
+        select(Component.id, Component.name, Framework.name)
+        .join(Framework)
+        .where(Framework.retired_at.is_(None))
+        .order_by(Framework.name, Component.position)
     ).all()
     return [(cid, f"{name} — {framework}") for cid, name, framework in rows]
 
@@ -77,46 +120,81 @@ def component_choices() -> list[tuple[int, str]]:
 def load_play(play_id: int) -> Play | None:
     """A play with its audiences (joined) and the components it serves with their
     frameworks (a second statement)."""
-    return db.session.scalars(select(Play).where(Play.id == play_id).options(
-        selectinload(Play.components).joinedload(Component.framework), joinedload(Play.audience_rows))).unique().first()
+    return (
+        db.session.scalars(
+            select(Play)
+            .where(Play.id == play_id)
+            .options(
+                selectinload(Play.components).joinedload(Component.framework),
+                joinedload(Play.audience_rows),
+            )
+        )
+        .unique()
+        .first()
+    )
 
 
 def load_resource(resource_id: int) -> Resource | None:
     """A resource with its ideal users and the member it was suggested by, in one statement."""
-    return db.session.scalars(select(Resource).where(Resource.id == resource_id).options(
-        joinedload(Resource.ideal_user_rows), joinedload(Resource.suggested_by))).unique().first()
+    return (
+        db.session.scalars(
+            select(Resource)
+            .where(Resource.id == resource_id)
+            .options(joinedload(Resource.ideal_user_rows), joinedload(Resource.suggested_by))
+        )
+        .unique()
+        .first()
+    )
 
 
 def load_component(component_id: int) -> Component | None:
-    return db.session.scalar(select(Component).where(Component.id == component_id).options(
-        selectinload(Component.elements), selectinload(Component.framework)))
+    return db.session.scalar(
+        select(Component)
+        .where(Component.id == component_id)
+        .options(selectinload(Component.elements), selectinload(Component.framework))
+    )
 
 
 def load_framework(framework_id: int) -> Framework | None:
-    return db.session.scalar(select(Framework).where(Framework.id == framework_id).options(
-        selectinload(Framework.components).selectinload(Component.elements)))
+    return db.session.scalar(
+        select(Framework)
+        .where(Framework.id == framework_id)
+        .options(selectinload(Framework.components).selectinload(Component.elements))
+    )
 
 
 def plays_by_component(components: list[Component]) -> dict[int, list[Play]]:
     """Live plays serving each of these components, keyed by component id (one query)."""
     ids = [c.id for c in components]
-    rows = db.session.execute(
-        select(play_component.c.component_id, Play).join(Play, Play.id == play_component.c.play_id)
-        .where(play_component.c.component_id.in_(ids), Play.retired_at.is_(None)).order_by(Play.title)
-    ).all() if ids else []
+    rows = (
+        db.session.execute(
+            select(play_component.c.component_id, Play)
+            .join(Play, Play.id == play_component.c.play_id)
+            .where(play_component.c.component_id.in_(ids), Play.retired_at.is_(None))
+            .order_by(Play.title)
+        ).all()
+        if ids
+        else []
+    )
     result: dict[int, list[Play]] = {cid: [] for cid in ids}
     for component_id, play in rows:
         result[component_id].append(play)
     return result
 
 
-@lru_cache(maxsize=None)
+@cache
 def _counts_statement():
     # Built once per process: putting it together costs more than running it.
     return select(
-        select(func.count()).select_from(Framework).where(Framework.retired_at.is_(None)).scalar_subquery(),
+        select(func.count())
+        .select_from(Framework)
+        .where(Framework.retired_at.is_(None))
+        .scalar_subquery(),
         select(func.count()).select_from(Play).where(Play.retired_at.is_(None)).scalar_subquery(),
-        select(func.count()).select_from(Resource).where(Resource.retired_at.is_(None)).scalar_subquery(),
+        select(func.count())
+        .select_from(Resource)
+        .where(Resource.retired_at.is_(None))
+        .scalar_subquery(),
     )
 
 

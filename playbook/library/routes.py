@@ -1,17 +1,18 @@
 """Routes for browsing /library: overview, lists with filters, detail pages, search."""
+
 from __future__ import annotations
 
 from flask import abort, render_template, request
 from flask_login import current_user
 
+from playbook.comments.queries import load_thread
+from playbook.gallery.queries import who_is_using
 from playbook.library import bp, queries
 from playbook.library.forms import PlayFilterForm, ResourceFilterForm, SearchForm
-from playbook.gallery.queries import who_is_using
 from playbook.library.search import search_library
-from playbook.comments.queries import load_thread
 from playbook.models import TargetKind
-from playbook.pagination import page_arg, per_page
 from playbook.pagecache import cached_for_visitors
+from playbook.pagination import page_arg, per_page
 from playbook.permissions import Action, access_public, can, require
 
 
@@ -22,15 +23,21 @@ def _thread(kind: TargetKind, target_id: int):
 def _valid_filters(form) -> dict:
     """Filter values that passed validation; an invalid one is dropped (and shown as an error)."""
     form.validate()
-    return {name: field.data for name, field in form._fields.items() if field.data and not field.errors}
+    return {
+        name: field.data for name, field in form._fields.items() if field.data and not field.errors
+    }
 
 
 @bp.route("/")
 @cached_for_visitors
 @access_public
 def index():
-    return render_template("library/index.html", title="Library", frameworks=queries.list_frameworks(),
-                           counts=queries.library_counts())
+    return render_template(
+        "library/index.html",
+        title="Library",
+        frameworks=queries.list_frameworks(),
+        counts=queries.library_counts(),
+    )
 
 
 @bp.route("/plays/")
@@ -41,8 +48,12 @@ def play_index():
     filters = _valid_filters(form)
     if "component" in filters:
         filters["component_id"] = int(filters.pop("component"))
-    plays = queries.list_plays(**filters, page=page_arg(), per_page=per_page(),
-                               include_retired=can(current_user, Action.LIBRARY_EDIT))
+    plays = queries.list_plays(
+        **filters,
+        page=page_arg(),
+        per_page=per_page(),
+        include_retired=can(current_user, Action.LIBRARY_EDIT),
+    )
     return render_template("library/play_index.html", title="Plays", form=form, plays=plays)
 
 
@@ -53,9 +64,15 @@ def play_detail(play_id: int):
     play = queries.load_play(play_id) or abort(404)
     require(current_user, Action.LIBRARY_VIEW, play)
     public, public_total, others = who_is_using(play_id=play.id)
-    return render_template("library/play_detail.html", title=play.title, play=play, using_public=public,
-                           using_public_total=public_total, using_others=others,
-                           thread=_thread(TargetKind.PLAY, play.id))
+    return render_template(
+        "library/play_detail.html",
+        title=play.title,
+        play=play,
+        using_public=public,
+        using_public_total=public_total,
+        using_others=others,
+        thread=_thread(TargetKind.PLAY, play.id),
+    )
 
 
 @bp.route("/resources/")
@@ -63,9 +80,15 @@ def play_detail(play_id: int):
 @access_public
 def resource_index():
     form = ResourceFilterForm(request.args)
-    resources = queries.list_resources(**_valid_filters(form), page=page_arg(), per_page=per_page(),
-                                       include_retired=can(current_user, Action.LIBRARY_EDIT))
-    return render_template("library/resource_index.html", title="Resources", form=form, resources=resources)
+    resources = queries.list_resources(
+        **_valid_filters(form),
+        page=page_arg(),
+        per_page=per_page(),
+        include_retired=can(current_user, Action.LIBRARY_EDIT),
+    )
+    return render_template(
+        "library/resource_index.html", title="Resources", form=form, resources=resources
+    )
 
 
 @bp.route("/resources/<int:resource_id>")
@@ -75,9 +98,15 @@ def resource_detail(resource_id: int):
     resource = queries.load_resource(resource_id) or abort(404)
     require(current_user, Action.LIBRARY_VIEW, resource)
     public, public_total, others = who_is_using(resource_id=resource.id)
-    return render_template("library/resource_detail.html", title=resource.title, resource=resource,
-                           using_public=public, using_public_total=public_total, using_others=others,
-                           thread=_thread(TargetKind.RESOURCE, resource.id))
+    return render_template(
+        "library/resource_detail.html",
+        title=resource.title,
+        resource=resource,
+        using_public=public,
+        using_public_total=public_total,
+        using_others=others,
+        thread=_thread(TargetKind.RESOURCE, resource.id),
+    )
 
 
 @bp.route("/frameworks/")
@@ -85,7 +114,9 @@ def resource_detail(resource_id: int):
 @access_public
 def framework_index():
     frameworks = queries.list_frameworks(include_retired=can(current_user, Action.LIBRARY_EDIT))
-    return render_template("library/framework_index.html", title="Frameworks", frameworks=frameworks)
+    return render_template(
+        "library/framework_index.html", title="Frameworks", frameworks=frameworks
+    )
 
 
 @bp.route("/frameworks/<int:framework_id>")
@@ -95,7 +126,9 @@ def framework_detail(framework_id: int):
     framework = queries.load_framework(framework_id) or abort(404)
     require(current_user, Action.LIBRARY_VIEW, framework)
     plays = queries.plays_by_component(framework.components)
-    return render_template("library/framework_detail.html", title=framework.name, framework=framework, plays=plays)
+    return render_template(
+        "library/framework_detail.html", title=framework.name, framework=framework, plays=plays
+    )
 
 
 @bp.route("/components/<int:component_id>")
@@ -105,8 +138,13 @@ def component_detail(component_id: int):
     component = queries.load_component(component_id) or abort(404)
     require(current_user, Action.LIBRARY_VIEW, component.framework)
     plays = queries.plays_by_component([component])[component.id]
-    return render_template("library/component_detail.html", title=component.name, component=component, plays=plays,
-                           thread=_thread(TargetKind.COMPONENT, component.id))
+    return render_template(
+        "library/component_detail.html",
+        title=component.name,
+        component=component,
+        plays=plays,
+        thread=_thread(TargetKind.COMPONENT, component.id),
+    )
 
 
 @bp.route("/search")
@@ -117,5 +155,9 @@ def search():
     query = _valid_filters(form)
     results = None
     if query.get("q"):
-        results = search_library(query["q"], page=page_arg(), per_page=per_page(), kind=query.get("kind"))
-    return render_template("library/search.html", title="Search the library", form=form, results=results)
+        results = search_library(
+            query["q"], page=page_arg(), per_page=per_page(), kind=query.get("kind")
+        )
+    return render_template(
+        "library/search.html", title="Search the library", form=form, results=results
+    )

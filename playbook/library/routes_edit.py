@@ -1,4 +1,5 @@
 """Routes for editing the library (admins): add, edit, retire and restore entries."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -10,8 +11,11 @@ from playbook.library.forms import ComponentForm, FrameworkForm, PlayForm, Resou
 from playbook.models import Component, Framework, Play, Resource
 from playbook.permissions import Action, access, load_or_404
 
-ENTRY_KINDS = {"plays": (Play, "play_detail", "play_id"), "resources": (Resource, "resource_detail", "resource_id"),
-               "frameworks": (Framework, "framework_detail", "framework_id")}
+ENTRY_KINDS = {
+    "plays": (Play, "play_detail", "play_id"),
+    "resources": (Resource, "resource_detail", "resource_id"),
+    "frameworks": (Framework, "framework_detail", "framework_id"),
+}
 
 
 def _form_page(template: str, title: str, form, **context):
@@ -19,8 +23,19 @@ def _form_page(template: str, title: str, form, **context):
 
 
 def _play_fields(form: PlayForm) -> dict:
-    return {name: form[name].data for name in
-            ("title", "summary", "body", "stage", "grade_band", "effort", "audiences", "component_ids")}
+    return {
+        name: form[name].data
+        for name in (
+            "title",
+            "summary",
+            "body",
+            "stage",
+            "grade_band",
+            "effort",
+            "audiences",
+            "component_ids",
+        )
+    }
 
 
 @bp.route("/plays/new", methods=["GET", "POST"])
@@ -42,8 +57,14 @@ def play_new():
 @access(Action.LIBRARY_EDIT)
 def play_edit(play_id: int):
     play = load_or_404(Play, play_id, Action.LIBRARY_EDIT)
-    form = PlayForm(queries.component_choices(), obj=play,
-                    data={"component_ids": [c.id for c in play.components], "audiences": [a.value for a in play.audiences]})
+    form = PlayForm(
+        queries.component_choices(),
+        obj=play,
+        data={
+            "component_ids": [c.id for c in play.components],
+            "audiences": [a.value for a in play.audiences],
+        },
+    )
     if form.validate_on_submit():
         try:
             services.update_play(current_user, play, **_play_fields(form))
@@ -56,8 +77,19 @@ def play_edit(play_id: int):
 
 
 def _resource_fields(form: ResourceForm) -> dict:
-    return {name: form[name].data for name in ("title", "organization", "url", "description", "resource_type",
-                                               "ideal_users", "why_use_it", "who_is_using")}
+    return {
+        name: form[name].data
+        for name in (
+            "title",
+            "organization",
+            "url",
+            "description",
+            "resource_type",
+            "ideal_users",
+            "why_use_it",
+            "who_is_using",
+        )
+    }
 
 
 @bp.route("/resources/new", methods=["GET", "POST"])
@@ -80,11 +112,15 @@ def resource_edit(resource_id: int):
         services.update_resource(current_user, resource, **_resource_fields(form))
         flash("The resource is saved.", "success")
         return redirect(url_for("library.resource_detail", resource_id=resource.id))
-    return _form_page("library/resource_form.html", f"Edit {resource.title}", form, resource=resource)
+    return _form_page(
+        "library/resource_form.html", f"Edit {resource.title}", form, resource=resource
+    )
 
 
 def _framework_fields(form: FrameworkForm) -> dict:
-    return {name: form[name].data or "" for name in ("name", "edition", "publisher", "url", "summary")}
+    return {
+        name: form[name].data or "" for name in ("name", "edition", "publisher", "url", "summary")
+    }
 
 
 @bp.route("/frameworks/new", methods=["GET", "POST"])
@@ -107,11 +143,17 @@ def framework_edit(framework_id: int):
         services.update_framework(current_user, framework, **_framework_fields(form))
         flash("The framework is saved.", "success")
         return redirect(url_for("library.framework_detail", framework_id=framework.id))
-    return _form_page("library/framework_form.html", f"Edit {framework.name}", form, framework=framework)
+    return _form_page(
+        "library/framework_form.html", f"Edit {framework.name}", form, framework=framework
+    )
 
 
 def _component_fields(form: ComponentForm) -> dict:
-    return {"name": form.name.data, "summary": form.summary.data or "", "elements": form.elements.data or ""}
+    return {
+        "name": form.name.data,
+        "summary": form.summary.data or "",
+        "elements": form.elements.data or "",
+    }
 
 
 @bp.route("/frameworks/<int:framework_id>/components/new", methods=["GET", "POST"])
@@ -123,26 +165,43 @@ def component_new(framework_id: int):
         services.add_component(current_user, framework, **_component_fields(form))
         flash("The component is added.", "success")
         return redirect(url_for("library.framework_detail", framework_id=framework.id))
-    return _form_page("library/component_form.html", f"New component of {framework.name}", form, framework=framework)
+    return _form_page(
+        "library/component_form.html",
+        f"New component of {framework.name}",
+        form,
+        framework=framework,
+    )
 
 
 @bp.route("/components/<int:component_id>/edit", methods=["GET", "POST"])
 @access(Action.LIBRARY_EDIT)
 def component_edit(component_id: int):
     component = load_or_404(Component, component_id, Action.LIBRARY_EDIT)
-    elements = "\n".join(f"{e.name}: {e.description}" if e.description else e.name for e in component.elements)
+    elements = "\n".join(
+        f"{e.name}: {e.description}" if e.description else e.name for e in component.elements
+    )
     # All as data: WTForms prefers an `obj` attribute over `data`, and component.elements
     # holds rows, not the lines the field edits.
-    form = ComponentForm(data={"name": component.name, "summary": component.summary, "elements": elements})
+    form = ComponentForm(
+        data={"name": component.name, "summary": component.summary, "elements": elements}
+    )
     if form.validate_on_submit():
         services.update_component(current_user, component, **_component_fields(form))
         flash("The component is saved.", "success")
         return redirect(url_for("library.component_detail", component_id=component.id))
-    return _form_page("library/component_form.html", f"Edit {component.name}", form,
-                      framework=component.framework, component=component)
+    return _form_page(
+        "library/component_form.html",
+        f"Edit {component.name}",
+        form,
+        framework=component.framework,
+        component=component,
+    )
 
 
-@bp.route("/<any(plays, resources, frameworks):kind>/<int:entry_id>/<any(retire, restore):verb>", methods=["POST"])
+@bp.route(
+    "/<any(plays, resources, frameworks):kind>/<int:entry_id>/<any(retire, restore):verb>",
+    methods=["POST"],
+)
 @access(Action.LIBRARY_EDIT)
 def retire(kind: str, entry_id: int, verb: str):
     model, endpoint, arg = ENTRY_KINDS[kind]
@@ -150,5 +209,10 @@ def retire(kind: str, entry_id: int, verb: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.set_retired(current_user, entry, verb == "retire")
-    flash("Retired: it no longer shows in lists and search." if verb == "retire" else "Restored to the library.", "info")
+    flash(
+        "Retired: it no longer shows in lists and search."
+        if verb == "retire"
+        else "Restored to the library.",
+        "info",
+    )
     return redirect(url_for(f"library.{endpoint}", **{arg: entry.id}))

@@ -2,6 +2,7 @@
 
 SQLite uses the FTS5 index (bm25 ranking, highlight/snippet); PostgreSQL uses a
 weighted tsvector with ts_rank_cd and ts_headline. Both return the same shape."""
+
 from __future__ import annotations
 
 import re
@@ -44,7 +45,9 @@ def search_terms(query: str) -> list[str]:
     return [w[:40] for w in words][:MAX_TERMS]
 
 
-def search_library(query: str, page: int = 1, per_page: int = 20, kind: str | None = None) -> SearchPage:
+def search_library(
+    query: str, page: int = 1, per_page: int = 20, kind: str | None = None
+) -> SearchPage:
     """Ranked matches for every word of `query` (each word also matches as a prefix)."""
     terms = search_terms(query)
     page = max(1, page)
@@ -61,17 +64,30 @@ def _search_sqlite(terms, kinds, limit, offset):
     kind_params = {f"k{i}": k for i, k in enumerate(kinds)}
     kind_list = ", ".join(f":k{i}" for i in range(len(kinds)))
     base = f"FROM search_fts JOIN search_document d ON d.id = search_fts.rowid WHERE search_fts MATCH :match AND d.kind IN ({kind_list})"
-    params = {"match": match, "start": HIGHLIGHT_START, "end": HIGHLIGHT_END, "limit": limit, "offset": offset, **kind_params}
+    params = {
+        "match": match,
+        "start": HIGHLIGHT_START,
+        "end": HIGHLIGHT_END,
+        "limit": limit,
+        "offset": offset,
+        **kind_params,
+    }
     # Ranked by FTS5 itself (rank = bm25 with the title weighted 6 to 1): rows come out
     # in order, so highlight() and snippet() run only for the page, not every match.
-    rows = db.session.execute(text(
-        "SELECT d.kind, d.ref_id, highlight(search_fts, 0, :start, :end) AS title, "
-        "snippet(search_fts, 1, :start, :end, '…', 28) AS snippet "
-        f"{base} AND rank MATCH 'bm25(6.0, 1.0)' ORDER BY rank LIMIT :limit OFFSET :offset"
-    ), params).all()
-    if len(kinds) == len(KINDS):  # every indexed row is of one of the kinds: no join needed to count
-        total = db.session.execute(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :match"),
-                                   params).scalar_one()
+    rows = db.session.execute(
+        text(
+            "SELECT d.kind, d.ref_id, highlight(search_fts, 0, :start, :end) AS title, "
+            "snippet(search_fts, 1, :start, :end, '…', 28) AS snippet "
+            f"{base} AND rank MATCH 'bm25(6.0, 1.0)' ORDER BY rank LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    ).all()
+    if len(kinds) == len(
+        KINDS
+    ):  # every indexed row is of one of the kinds: no join needed to count
+        total = db.session.execute(
+            text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :match"), params
+        ).scalar_one()
     else:
         total = db.session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
     return [SearchHit(*row) for row in rows], total
@@ -83,22 +99,33 @@ _PG_VECTOR = "(setweight(to_tsvector('english', d.title), 'A') || setweight(to_t
 def _search_postgres(terms, kinds, limit, offset):
     tsquery = " & ".join(f"{t}:*" for t in terms)
     options = f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}"
-    params = {"q": tsquery, "kinds": kinds, "limit": limit, "offset": offset,
-              "title_opts": options + ", HighlightAll=true",
-              "body_opts": options + ", MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=\" … \""}
+    params = {
+        "q": tsquery,
+        "kinds": kinds,
+        "limit": limit,
+        "offset": offset,
+        "title_opts": options + ", HighlightAll=true",
+        "body_opts": options
+        + ', MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "',
+    }
     base = f"FROM search_document d, to_tsquery('english', :q) AS query WHERE {_PG_VECTOR} @@ query AND d.kind = ANY(:kinds)"
-    rows = db.session.execute(text(
-        "SELECT d.kind, d.ref_id, ts_headline('english', d.title, query, :title_opts) AS title, "
-        "ts_headline('english', d.body, query, :body_opts) AS snippet "
-        f"{base} ORDER BY ts_rank_cd({_PG_VECTOR}, query) DESC, d.id LIMIT :limit OFFSET :offset"
-    ), params).all()
+    rows = db.session.execute(
+        text(
+            "SELECT d.kind, d.ref_id, ts_headline('english', d.title, query, :title_opts) AS title, "
+            "ts_headline('english', d.body, query, :body_opts) AS snippet "
+            f"{base} ORDER BY ts_rank_cd({_PG_VECTOR}, query) DESC, d.id LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    ).all()
     total = db.session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
     return [SearchHit(*row) for row in rows], total
 
 
 def _index(kind: str, ref_id: int, title: str, body: str) -> None:
     """Insert or refresh the search row for one library entry (not committed)."""
-    row = db.session.scalar(select(SearchDocument).where(SearchDocument.kind == kind, SearchDocument.ref_id == ref_id))
+    row = db.session.scalar(
+        select(SearchDocument).where(SearchDocument.kind == kind, SearchDocument.ref_id == ref_id)
+    )
     if row is None:
         db.session.add(SearchDocument(kind=kind, ref_id=ref_id, title=title[:300], body=body))
     else:
@@ -106,7 +133,9 @@ def _index(kind: str, ref_id: int, title: str, body: str) -> None:
 
 
 def _unindex(kind: str, ref_id: int) -> None:
-    db.session.execute(delete(SearchDocument).where(SearchDocument.kind == kind, SearchDocument.ref_id == ref_id))
+    db.session.execute(
+        delete(SearchDocument).where(SearchDocument.kind == kind, SearchDocument.ref_id == ref_id)
+    )
 
 
 def _clear() -> None:

@@ -1,17 +1,29 @@
 """Writes to the library: frameworks, components, plays and resources, and their
 search rows. Services commit; routes never do. Only admins may call them."""
+
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import select
 
 from playbook.extensions import db
 from playbook.library import search
 from playbook.models import (
-    Audience, Component, Effort, Element, Framework, GradeBand, IdealUser, Play, Resource, ResourceType, Stage, utcnow,
+    Audience,
+    Component,
+    Effort,
+    Element,
+    Framework,
+    GradeBand,
+    IdealUser,
+    Play,
+    Resource,
+    ResourceType,
+    Stage,
+    utcnow,
 )
 from playbook.permissions import Action, require
 from playbook.sanitize import plain_text, render_markdown
@@ -29,7 +41,11 @@ def slugify(value: str, max_length: int = 70) -> str:
 
 def _unique_slug(model, title: str, current_id: int | None = None) -> str:
     base = slugify(title)
-    taken = set(db.session.scalars(select(model.slug).where(model.slug.like(f"{base}%"), model.id != (current_id or 0))))
+    taken = set(
+        db.session.scalars(
+            select(model.slug).where(model.slug.like(f"{base}%"), model.id != (current_id or 0))
+        )
+    )
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
@@ -66,6 +82,7 @@ def _update(actor, entry, apply, index, fields: dict):
 
 # --- plays -----------------------------------------------------------------
 
+
 def _index_play(play: Play) -> None:
     if play.is_retired:
         search._unindex("play", play.id)
@@ -73,7 +90,9 @@ def _index_play(play: Play) -> None:
         search._index("play", play.id, play.title, f"{play.summary}\n{plain_text(play.body)}")
 
 
-def _apply_play(play: Play, *, title, summary, body, stage, grade_band, effort, audiences, component_ids) -> None:
+def _apply_play(
+    play: Play, *, title, summary, body, stage, grade_band, effort, audiences, component_ids
+) -> None:
     play.title, play.summary, play.body = title.strip(), summary.strip(), body
     play.body_html = render_markdown(body)
     play.stage, play.grade_band, play.effort = Stage(stage), GradeBand(grade_band), Effort(effort)
@@ -83,7 +102,9 @@ def _apply_play(play: Play, *, title, summary, body, stage, grade_band, effort, 
 
 def create_play(actor, **fields) -> Play:
     """Add a play to the library. Raises LibraryError for unknown component ids."""
-    return _create(actor, Play(slug=_unique_slug(Play, fields["title"])), _apply_play, _index_play, fields)
+    return _create(
+        actor, Play(slug=_unique_slug(Play, fields["title"])), _apply_play, _index_play, fields
+    )
 
 
 def update_play(actor, play: Play, **fields) -> Play:
@@ -93,17 +114,39 @@ def update_play(actor, play: Play, **fields) -> Play:
 
 # --- resources -------------------------------------------------------------
 
+
 def _index_resource(resource: Resource) -> None:
     if resource.is_retired:
         search._unindex("resource", resource.id)
     else:
-        body = "\n".join([resource.organization, resource.description, resource.why_use_it, resource.who_is_using])
+        body = "\n".join(
+            [
+                resource.organization,
+                resource.description,
+                resource.why_use_it,
+                resource.who_is_using,
+            ]
+        )
         search._index("resource", resource.id, resource.title, body)
 
 
-def _apply_resource(resource: Resource, *, title, organization, url, description, resource_type, ideal_users,
-                    why_use_it, who_is_using) -> None:
-    resource.title, resource.organization, resource.url = title.strip(), organization.strip(), url.strip()
+def _apply_resource(
+    resource: Resource,
+    *,
+    title,
+    organization,
+    url,
+    description,
+    resource_type,
+    ideal_users,
+    why_use_it,
+    who_is_using,
+) -> None:
+    resource.title, resource.organization, resource.url = (
+        title.strip(),
+        organization.strip(),
+        url.strip(),
+    )
     # Optional fields arrive as None when a request leaves them out.
     resource.description, resource.why_use_it = description.strip(), (why_use_it or "").strip()
     resource.who_is_using = (who_is_using or "").strip()
@@ -113,15 +156,22 @@ def _apply_resource(resource: Resource, *, title, organization, url, description
 
 def create_resource(actor, **fields) -> Resource:
     """Add a resource to the library (its URL was checked by the form)."""
-    return _create(actor, Resource(slug=_unique_slug(Resource, fields["title"])), _apply_resource, _index_resource,
-                   fields)
+    return _create(
+        actor,
+        Resource(slug=_unique_slug(Resource, fields["title"])),
+        _apply_resource,
+        _index_resource,
+        fields,
+    )
 
 
 def add_suggested_resource(actor, suggested_by_id: int, **fields) -> Resource:
     """A moderator approving a member's suggestion adds it to the library, crediting
     the member. Not committed: it is part of the moderator's decision."""
     require(actor, Action.MODERATE)
-    resource = Resource(slug=_unique_slug(Resource, fields["title"]), suggested_by_id=suggested_by_id)
+    resource = Resource(
+        slug=_unique_slug(Resource, fields["title"]), suggested_by_id=suggested_by_id
+    )
     _apply_resource(resource, **fields)
     db.session.add(resource)
     db.session.flush()
@@ -135,27 +185,44 @@ def update_resource(actor, resource: Resource, **fields) -> Resource:
 
 # --- frameworks ------------------------------------------------------------
 
+
 def _index_framework(framework: Framework) -> None:
     if framework.is_retired:
         search._unindex("framework", framework.id)
         for component in framework.components:
             search._unindex("component", component.id)
         return
-    search._index("framework", framework.id, framework.name, f"{framework.publisher}\n{framework.summary}")
+    search._index(
+        "framework", framework.id, framework.name, f"{framework.publisher}\n{framework.summary}"
+    )
     for component in framework.components:
         elements = "\n".join(f"{e.name}. {e.description}" for e in component.elements)
-        search._index("component", component.id, f"{component.name} ({framework.name})", f"{component.summary}\n{elements}")
+        search._index(
+            "component",
+            component.id,
+            f"{component.name} ({framework.name})",
+            f"{component.summary}\n{elements}",
+        )
 
 
 def _apply_framework(framework: Framework, *, name, edition, publisher, url, summary) -> None:
-    framework.name, framework.edition, framework.publisher = name.strip(), edition.strip(), publisher.strip()
+    framework.name, framework.edition, framework.publisher = (
+        name.strip(),
+        edition.strip(),
+        publisher.strip(),
+    )
     framework.url, framework.summary = (url or "").strip(), summary.strip()
 
 
 def create_framework(actor, **fields) -> Framework:
     """Add a framework; its components are added one by one afterwards."""
-    return _create(actor, Framework(slug=_unique_slug(Framework, fields["name"])), _apply_framework,
-                   _index_framework, fields)
+    return _create(
+        actor,
+        Framework(slug=_unique_slug(Framework, fields["name"])),
+        _apply_framework,
+        _index_framework,
+        fields,
+    )
 
 
 def update_framework(actor, framework: Framework, **fields) -> Framework:

@@ -1,5 +1,7 @@
 """Every model, re-exported so Alembic and the shell see them all."""
+
 from playbook.models.base import Base, utcnow
+from playbook.models.comment import Comment, CommentStatus, Flag, FlagReason, TargetKind
 from playbook.models.library import (
     Audience,
     Component,
@@ -16,7 +18,6 @@ from playbook.models.library import (
     Stage,
     play_component,
 )
-from playbook.models.comment import Comment, CommentStatus, Flag, FlagReason, TargetKind
 from playbook.models.moderation import (
     Decision,
     ModerationAction,
@@ -32,8 +33,8 @@ from playbook.models.playbook import (
     Item,
     ItemKind,
     ItemStatus,
-    Membership,
     MemberRole,
+    Membership,
     Playbook,
     Revision,
     Scope,
@@ -42,16 +43,65 @@ from playbook.models.playbook import (
 )
 from playbook.models.search import SearchDocument
 from playbook.models.site import SiteState
-from playbook.models.user import AnonymousUser, AuthAttempt, LoginSession, PasswordResetToken, SiteRole, User
+from playbook.models.user import (
+    AnonymousUser,
+    AuthAttempt,
+    LoginSession,
+    PasswordResetToken,
+    SiteRole,
+    User,
+)
 
 __all__ = [
-    "Comment", "CommentStatus", "Decision", "Flag", "FlagReason", "ModerationAction", "ReasonTemplate",
-    "SubjectKind", "Submission", "SubmissionStatus", "TargetKind",
-    "EmailOptOut", "Notification", "NotificationKind", "OutgoingMail", "Invitation",
-    "DEFAULT_SECTIONS", "Item", "ItemKind", "ItemStatus", "Membership", "MemberRole", "Playbook", "Revision",
-    "Scope", "Section", "Visibility",
-    "AnonymousUser", "Audience", "AuthAttempt", "Base", "Component", "Effort", "Element", "Framework",
-    "GradeBand", "IdealUser", "LoginSession", "PasswordResetToken", "Play", "PlayAudience", "Resource",
-    "ResourceIdealUser", "ResourceType", "SearchDocument", "SiteRole", "SiteState", "Stage", "User", "play_component",
+    "DEFAULT_SECTIONS",
+    "AnonymousUser",
+    "Audience",
+    "AuthAttempt",
+    "Base",
+    "Comment",
+    "CommentStatus",
+    "Component",
+    "Decision",
+    "Effort",
+    "Element",
+    "EmailOptOut",
+    "Flag",
+    "FlagReason",
+    "Framework",
+    "GradeBand",
+    "IdealUser",
+    "Invitation",
+    "Item",
+    "ItemKind",
+    "ItemStatus",
+    "LoginSession",
+    "MemberRole",
+    "Membership",
+    "ModerationAction",
+    "Notification",
+    "NotificationKind",
+    "OutgoingMail",
+    "PasswordResetToken",
+    "Play",
+    "PlayAudience",
+    "Playbook",
+    "ReasonTemplate",
+    "Resource",
+    "ResourceIdealUser",
+    "ResourceType",
+    "Revision",
+    "Scope",
+    "SearchDocument",
+    "Section",
+    "SiteRole",
+    "SiteState",
+    "Stage",
+    "SubjectKind",
+    "Submission",
+    "SubmissionStatus",
+    "TargetKind",
+    "User",
+    "Visibility",
+    "play_component",
     "utcnow",
 ]

@@ -1,5 +1,6 @@
 """Comments: Markdown posts on a play, a resource, a framework component or a
 playbook; replies one level deep; flags raised by readers."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -67,12 +68,16 @@ class Comment(IdMixin, Base):
     resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"))
     component_id: Mapped[int | None] = mapped_column(ForeignKey("component.id", ondelete="CASCADE"))
     playbook_id: Mapped[int | None] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
 
     body: Mapped[str] = mapped_column(Text)
     # The sanitized HTML of body, rendered once when the text is saved.
     body_html: Mapped[str] = mapped_column(Text)
-    status: Mapped[CommentStatus] = mapped_column(_enum(CommentStatus), default=CommentStatus.PUBLISHED)
+    status: Mapped[CommentStatus] = mapped_column(
+        _enum(CommentStatus), default=CommentStatus.PUBLISHED
+    )
     reason: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -116,7 +121,9 @@ class Flag(IdMixin, Base):
     __tablename__ = "flag"
     __table_args__ = (UniqueConstraint("comment_id", "user_id"),)
 
-    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     reason: Mapped[FlagReason] = mapped_column(_enum(FlagReason))
     note: Mapped[str] = mapped_column(String(500), default="")

@@ -1,4 +1,5 @@
 """The shared library: frameworks (components, elements), plays and resources."""
+
 from __future__ import annotations
 
 import enum
@@ -109,7 +110,9 @@ class Component(IdMixin, Base):
     __tablename__ = "component"
     __table_args__ = (UniqueConstraint("framework_id", "slug"),)
 
-    framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id", ondelete="CASCADE"), index=True)
+    framework_id: Mapped[int] = mapped_column(
+        ForeignKey("framework.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(default=0)
     slug: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(200))
@@ -124,7 +127,9 @@ class Component(IdMixin, Base):
 class Element(IdMixin, Base):
     __tablename__ = "element"
 
-    component_id: Mapped[int] = mapped_column(ForeignKey("component.id", ondelete="CASCADE"), index=True)
+    component_id: Mapped[int] = mapped_column(
+        ForeignKey("component.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(default=0)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -144,7 +149,9 @@ play_component = Table(
 class PlayAudience(Base):
     __tablename__ = "play_audience"
 
-    play_id: Mapped[int] = mapped_column(ForeignKey("play.id", ondelete="CASCADE"), primary_key=True)
+    play_id: Mapped[int] = mapped_column(
+        ForeignKey("play.id", ondelete="CASCADE"), primary_key=True
+    )
     audience: Mapped[Audience] = mapped_column(_enum(Audience), primary_key=True)
 
 
@@ -186,7 +193,9 @@ class Play(IdMixin, TimestampMixin, Base):
 class ResourceIdealUser(Base):
     __tablename__ = "resource_ideal_user"
 
-    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True)
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True
+    )
     ideal_user: Mapped[IdealUser] = mapped_column(_enum(IdealUser), primary_key=True)
 
 
@@ -221,7 +230,9 @@ class Resource(IdMixin, TimestampMixin, Base):
         wanted = list(dict.fromkeys(users))
         self.ideal_user_rows = [r for r in self.ideal_user_rows if r.ideal_user in wanted]
         have = {r.ideal_user for r in self.ideal_user_rows}
-        self.ideal_user_rows.extend(ResourceIdealUser(ideal_user=u) for u in wanted if u not in have)
+        self.ideal_user_rows.extend(
+            ResourceIdealUser(ideal_user=u) for u in wanted if u not in have
+        )
 
     @property
     def is_retired(self) -> bool:

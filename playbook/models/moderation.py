@@ -1,4 +1,5 @@
 """Resource suggestions, moderators' reason templates and the append-only audit log."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,17 +26,23 @@ class Submission(IdMixin, Base):
 
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     # The comment it was suggested from, whose thread hears the decision.
-    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="SET NULL"), index=True)
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comment.id", ondelete="SET NULL"), index=True
+    )
     title: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(String(500))
     # The URL reduced for duplicate checks: no scheme, "www.", fragment or trailing slash.
     normalized_url: Mapped[str] = mapped_column(String(500), index=True)
     organization: Mapped[str] = mapped_column(String(200), default="")
     resource_type: Mapped[ResourceType] = mapped_column(_enum(ResourceType))
-    ideal_users: Mapped[str] = mapped_column(String(300), default="")  # comma-separated IdealUser values
+    ideal_users: Mapped[str] = mapped_column(
+        String(300), default=""
+    )  # comma-separated IdealUser values
     description: Mapped[str] = mapped_column(Text, default="")
     why_use_it: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[SubmissionStatus] = mapped_column(_enum(SubmissionStatus), default=SubmissionStatus.PENDING)
+    status: Mapped[SubmissionStatus] = mapped_column(
+        _enum(SubmissionStatus), default=SubmissionStatus.PENDING
+    )
     reason: Mapped[str] = mapped_column(String(1000), default="")
     resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id", ondelete="SET NULL"))
     times_submitted: Mapped[int] = mapped_column(default=1)
@@ -110,7 +117,13 @@ APPEND_ONLY_POSTGRES = [
 DROP_POSTGRES = "DROP FUNCTION IF EXISTS moderation_action_append_only() CASCADE"
 
 for _statement in APPEND_ONLY_SQLITE:
-    event.listen(ModerationAction.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+    event.listen(
+        ModerationAction.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite")
+    )
 for _statement in APPEND_ONLY_POSTGRES:
-    event.listen(ModerationAction.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
-event.listen(ModerationAction.__table__, "after_drop", DDL(DROP_POSTGRES).execute_if(dialect="postgresql"))
+    event.listen(
+        ModerationAction.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
+    )
+event.listen(
+    ModerationAction.__table__, "after_drop", DDL(DROP_POSTGRES).execute_if(dialect="postgresql")
+)

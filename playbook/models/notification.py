@@ -1,4 +1,5 @@
 """Notifications (in-app and by e-mail), e-mail preferences and the outgoing mail queue."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,8 +18,14 @@ class NotificationKind(LabelledEnum):
     ITEM_ASSIGNED = ("item_assigned", "An item was assigned to you")
     FORKED = ("forked", "A playbook you own was forked")
     REPLY = ("reply", "Someone replied to your comment")
-    CONTRIBUTION_APPROVED = ("contribution_approved", "A moderator approved your comment or suggestion")
-    CONTRIBUTION_REJECTED = ("contribution_rejected", "A moderator turned down your comment or suggestion")
+    CONTRIBUTION_APPROVED = (
+        "contribution_approved",
+        "A moderator approved your comment or suggestion",
+    )
+    CONTRIBUTION_REJECTED = (
+        "contribution_rejected",
+        "A moderator turned down your comment or suggestion",
+    )
 
 
 class Notification(IdMixin, Base):
@@ -30,7 +37,9 @@ class Notification(IdMixin, Base):
     message: Mapped[str] = mapped_column(String(500))
     link: Mapped[str] = mapped_column(String(500), default="")
     # The playbook it is about: shown only while the person may still read it.
-    playbook_id: Mapped[int | None] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"), index=True)
+    playbook_id: Mapped[int | None] = mapped_column(
+        ForeignKey("playbook.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -42,7 +51,9 @@ class EmailOptOut(Base):
 
     __tablename__ = "email_opt_out"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
     kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind), primary_key=True)
 
 

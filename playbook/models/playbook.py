@@ -1,4 +1,5 @@
 """A team's playbook: sections, items, members and the revision history."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -7,7 +8,15 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
-from playbook.models.library import Component, Element, Framework, LabelledEnum, Play, Resource, _enum
+from playbook.models.library import (
+    Component,
+    Element,
+    Framework,
+    LabelledEnum,
+    Play,
+    Resource,
+    _enum,
+)
 from playbook.models.user import User
 
 
@@ -57,11 +66,15 @@ class Playbook(IdMixin, TimestampMixin, Base):
     organization: Mapped[str] = mapped_column(String(200), default="")
     vision: Mapped[str] = mapped_column(Text, default="")
     vision_html: Mapped[str] = mapped_column(Text, default="")
-    framework_id: Mapped[int | None] = mapped_column(ForeignKey("framework.id", ondelete="SET NULL"), index=True)
+    framework_id: Mapped[int | None] = mapped_column(
+        ForeignKey("framework.id", ondelete="SET NULL"), index=True
+    )
     visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.PRIVATE)
     # Bumped by every saved change; a save based on an older version is a conflict.
     version: Mapped[int] = mapped_column(default=1)
-    forked_from_id: Mapped[int | None] = mapped_column(ForeignKey("playbook.id", ondelete="SET NULL"), index=True)
+    forked_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("playbook.id", ondelete="SET NULL"), index=True
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     # The secret read link: only its hash is kept; regenerating replaces it, revoking clears it.
@@ -74,9 +87,11 @@ class Playbook(IdMixin, TimestampMixin, Base):
     sections: Mapped[list[Section]] = relationship(
         back_populates="playbook", order_by="Section.position", cascade="all, delete-orphan"
     )
-    memberships: Mapped[list[Membership]] = relationship(back_populates="playbook", cascade="all, delete-orphan")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="playbook", cascade="all, delete-orphan"
+    )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
     @property
     def is_deleted(self) -> bool:
@@ -99,7 +114,9 @@ class Playbook(IdMixin, TimestampMixin, Base):
 class Section(IdMixin, Base):
     __tablename__ = "section"
 
-    playbook_id: Mapped[int] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"), index=True)
+    playbook_id: Mapped[int] = mapped_column(
+        ForeignKey("playbook.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(String(120))
 
@@ -113,13 +130,21 @@ class Item(IdMixin, TimestampMixin, Base):
     __tablename__ = "item"
     __table_args__ = (Index("ix_item_section_position", "section_id", "position"),)
 
-    playbook_id: Mapped[int] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"), index=True)
+    playbook_id: Mapped[int] = mapped_column(
+        ForeignKey("playbook.id", ondelete="CASCADE"), index=True
+    )
     section_id: Mapped[int] = mapped_column(ForeignKey("section.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(default=0)
     kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind))
-    play_id: Mapped[int | None] = mapped_column(ForeignKey("play.id", ondelete="SET NULL"), index=True)
-    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id", ondelete="SET NULL"), index=True)
-    component_id: Mapped[int | None] = mapped_column(ForeignKey("component.id", ondelete="SET NULL"), index=True)
+    play_id: Mapped[int | None] = mapped_column(
+        ForeignKey("play.id", ondelete="SET NULL"), index=True
+    )
+    resource_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resource.id", ondelete="SET NULL"), index=True
+    )
+    component_id: Mapped[int | None] = mapped_column(
+        ForeignKey("component.id", ondelete="SET NULL"), index=True
+    )
     element_id: Mapped[int | None] = mapped_column(ForeignKey("element.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(200), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -181,7 +206,9 @@ class Invitation(IdMixin, Base):
 
     __tablename__ = "invitation"
 
-    playbook_id: Mapped[int] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"), index=True)
+    playbook_id: Mapped[int] = mapped_column(
+        ForeignKey("playbook.id", ondelete="CASCADE"), index=True
+    )
     email: Mapped[str] = mapped_column(String(254), index=True)
     role: Mapped[MemberRole] = mapped_column(_enum(MemberRole))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -3,6 +3,7 @@
 On SQLite an FTS5 index mirrors it (kept in step by triggers); on PostgreSQL a GIN
 index over its tsvector serves the same queries. Both are created with the table,
 so `create_all` and the migration give the same result."""
+
 from __future__ import annotations
 
 from sqlalchemy import DDL, String, Text, UniqueConstraint, event
@@ -32,7 +33,9 @@ FTS_OBJECT_NAMES = {"search_fts", "ix_search_document_tsv"}
 def include_in_schema_comparison(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic's include_object hook: skip the full-text objects (and FTS5's shadow
     tables), which raw DDL creates and the models do not describe."""
-    return not (name in FTS_OBJECT_NAMES or (type_ == "table" and (name or "").startswith("search_fts_")))
+    return not (
+        name in FTS_OBJECT_NAMES or (type_ == "table" and (name or "").startswith("search_fts_"))
+    )
 
 
 class SearchDocument(IdMixin, Base):
@@ -46,9 +49,13 @@ class SearchDocument(IdMixin, Base):
 
 
 for _statement in SQLITE_FTS_DDL:
-    event.listen(SearchDocument.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+    event.listen(
+        SearchDocument.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite")
+    )
 for _statement in POSTGRES_FTS_DDL:
-    event.listen(SearchDocument.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+    event.listen(
+        SearchDocument.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
+    )
 event.listen(
     SearchDocument.__table__,
     "before_drop",

@@ -2,9 +2,10 @@
 that changed what visitors can see commits (playbook.pagecache bumps it). Every
 worker reads it to know whether a page it rendered earlier is still what a fresh
 render would give."""
+
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, DDL, event
+from sqlalchemy import DDL, BigInteger, CheckConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from playbook.models.base import Base
@@ -20,4 +21,8 @@ class SiteState(Base):
 
 # The one row exists from the moment the table does (create_all here; the migration
 # inserts it too), so the bump never has to insert.
-event.listen(SiteState.__table__, "after_create", DDL("INSERT INTO site_state (id, content_generation) VALUES (1, 0)"))
+event.listen(
+    SiteState.__table__,
+    "after_create",
+    DDL("INSERT INTO site_state (id, content_generation) VALUES (1, 0)"),
+)

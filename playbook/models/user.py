@@ -1,4 +1,5 @@
 """Accounts: users, their site role, sign-in sessions, reset tokens and throttle records."""
+
 from __future__ import annotations
 
 import enum
@@ -34,7 +35,9 @@ class User(IdMixin, TimestampMixin, UserMixin, Base):
     role_title: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     site_role: Mapped[SiteRole] = mapped_column(
-        Enum(SiteRole, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            SiteRole, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        ),
         default=SiteRole.MEMBER,
     )
     is_active_account: Mapped[bool] = mapped_column(default=True)

@@ -1,5 +1,6 @@
 """What the moderation queue shows: tabs, filters, counts. Comments on playbooks
 that are not public never appear here (moderators cannot read those)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,12 @@ from playbook.models import (
 )
 
 TABS = ("pending", "flagged", "suggestions", "decided")
-AGES = {"1d": timedelta(days=1), "3d": timedelta(days=3), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+AGES = {
+    "1d": timedelta(days=1),
+    "3d": timedelta(days=3),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
 
 
 @dataclass(frozen=True)
@@ -39,28 +45,39 @@ class QueueFilters:
 
 def _public_or_library():
     """Comments on library entries, or on playbooks that are public and not in the bin."""
-    public = exists().where(Playbook.id == Comment.playbook_id, Playbook.visibility == Visibility.PUBLIC,
-                            Playbook.deleted_at.is_(None))
+    public = exists().where(
+        Playbook.id == Comment.playbook_id,
+        Playbook.visibility == Visibility.PUBLIC,
+        Playbook.deleted_at.is_(None),
+    )
     return or_(Comment.playbook_id.is_(None), public)
 
 
 def _hidden_or_openly_flagged():
     """Hidden comments and comments with an open flag, found from the status index and
     the (small) flag table rather than by checking every published comment for a flag."""
-    return Comment.id.in_(union(select(Comment.id).where(Comment.status == CommentStatus.HIDDEN),
-                                select(Flag.comment_id).where(Flag.resolved_at.is_(None))))
+    return Comment.id.in_(
+        union(
+            select(Comment.id).where(Comment.status == CommentStatus.HIDDEN),
+            select(Flag.comment_id).where(Flag.resolved_at.is_(None)),
+        )
+    )
 
 
 def _pending_comments():
-    return select(Comment).where(Comment.status == CommentStatus.PENDING, Comment.deleted_at.is_(None),
-                                 _public_or_library())
+    return select(Comment).where(
+        Comment.status == CommentStatus.PENDING, Comment.deleted_at.is_(None), _public_or_library()
+    )
 
 
 def _flagged_comments():
     """Hidden comments, and published ones with an open flag."""
-    return select(Comment).where(Comment.deleted_at.is_(None), _public_or_library(),
-                                 Comment.status.in_([CommentStatus.HIDDEN, CommentStatus.PUBLISHED]),
-                                 _hidden_or_openly_flagged())
+    return select(Comment).where(
+        Comment.deleted_at.is_(None),
+        _public_or_library(),
+        Comment.status.in_([CommentStatus.HIDDEN, CommentStatus.PUBLISHED]),
+        _hidden_or_openly_flagged(),
+    )
 
 
 def _pending_submissions():
@@ -79,8 +96,11 @@ def counts() -> dict[str, int]:
     def count(query):
         return select(func.count()).select_from(query.subquery()).scalar_subquery()
 
-    row = db.session.execute(select(count(_pending_comments()), count(_flagged_comments()),
-                                    count(_pending_submissions()))).one()
+    row = db.session.execute(
+        select(
+            count(_pending_comments()), count(_flagged_comments()), count(_pending_submissions())
+        )
+    ).one()
     result = {"pending": row[0], "flagged": row[1], "suggestions": row[2], "total": sum(row)}
     if current is not None:
         g.moderation_counts = (current, result)
@@ -100,9 +120,12 @@ def _filter(query, model, filters: QueueFilters):
     if filters.author:
         pattern = filters.author.strip().lower()
         author = aliased(User)
-        query = query.join(author, author.id == model.author_id).where(or_(
-            func.lower(author.display_name).contains(pattern, autoescape=True),
-            func.lower(author.email).contains(pattern, autoescape=True)))
+        query = query.join(author, author.id == model.author_id).where(
+            or_(
+                func.lower(author.display_name).contains(pattern, autoescape=True),
+                func.lower(author.email).contains(pattern, autoescape=True),
+            )
+        )
     return query
 
 
@@ -114,13 +137,24 @@ def queue_page(tab: str, filters: QueueFilters, page: int, per_page: int) -> Pag
             query = query.where(ModerationAction.created_at <= utcnow() - AGES[filters.age])
         return db.paginate(query, page=page, per_page=per_page, error_out=False)
     if tab == "suggestions":
-        query = _filter(_pending_submissions(), Submission, filters).options(selectinload(Submission.author))
-        return db.paginate(query.order_by(Submission.updated_at, Submission.id), page=page, per_page=per_page,
-                           error_out=False)
+        query = _filter(_pending_submissions(), Submission, filters).options(
+            selectinload(Submission.author)
+        )
+        return db.paginate(
+            query.order_by(Submission.updated_at, Submission.id),
+            page=page,
+            per_page=per_page,
+            error_out=False,
+        )
     base = _flagged_comments() if tab == "flagged" else _pending_comments()
     targets = [selectinload(getattr(Comment, kind.value)) for kind in TargetKind]
     query = _filter(base, Comment, filters).options(selectinload(Comment.author), *targets)
-    return db.paginate(query.order_by(Comment.created_at, Comment.id), page=page, per_page=per_page, error_out=False)
+    return db.paginate(
+        query.order_by(Comment.created_at, Comment.id),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+    )
 
 
 def flags_for(comment_ids: list[int]) -> dict[int, list[Flag]]:
@@ -128,8 +162,12 @@ def flags_for(comment_ids: list[int]) -> dict[int, list[Flag]]:
     if not comment_ids:
         return {}
     result: dict[int, list[Flag]] = {}
-    for flag in db.session.scalars(select(Flag).options(selectinload(Flag.user)).where(
-            Flag.comment_id.in_(comment_ids), Flag.resolved_at.is_(None)).order_by(Flag.id)):
+    for flag in db.session.scalars(
+        select(Flag)
+        .options(selectinload(Flag.user))
+        .where(Flag.comment_id.in_(comment_ids), Flag.resolved_at.is_(None))
+        .order_by(Flag.id)
+    ):
         result.setdefault(flag.comment_id, []).append(flag)
     return result
 
@@ -138,14 +176,26 @@ def decided_details(actions: list[ModerationAction]) -> tuple[dict[int, str], se
     """Names of the moderators and authors in a page of the log, and which of its
     decisions are still the latest word on their subject (those can be undone)."""
     ids = {a.moderator_id for a in actions} | {a.author_id for a in actions}
-    names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
+    names = (
+        dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+        if ids
+        else {}
+    )
     subjects = {(a.subject_kind, a.subject_id) for a in actions}
     latest: set[int] = set()
     if subjects:
-        newest = (select(func.max(ModerationAction.id))
-                  .where(or_(*[(ModerationAction.subject_kind == k) & (ModerationAction.subject_id == i)
-                               for k, i in subjects]))
-                  .group_by(ModerationAction.subject_kind, ModerationAction.subject_id))
+        newest = (
+            select(func.max(ModerationAction.id))
+            .where(
+                or_(
+                    *[
+                        (ModerationAction.subject_kind == k) & (ModerationAction.subject_id == i)
+                        for k, i in subjects
+                    ]
+                )
+            )
+            .group_by(ModerationAction.subject_kind, ModerationAction.subject_id)
+        )
         latest = set(db.session.scalars(newest))
     return names, latest
 

@@ -1,24 +1,29 @@
 """Routes for /moderation: the queue with its tabs, decisions, undo, suggestion
 edits and reason templates. Everything here needs the moderate permission."""
+
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from playbook.comments.suggestions import find_duplicates, submission_fields
 from playbook.comments.forms import SuggestionForm
+from playbook.comments.suggestions import find_duplicates, submission_fields
 from playbook.extensions import db
 from playbook.forms import ConfirmForm
+from playbook.models import ReasonTemplate, SubjectKind, Submission
 from playbook.moderation import bp, queries, services
 from playbook.moderation.forms import DecisionForm, QueueFilterForm, ReasonTemplateForm
-from playbook.models import ReasonTemplate, SubjectKind, Submission
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access
 
 
 def _queue_url(**args) -> str:
     """Back to the queue the decision was made from (same tab, filters and page)."""
-    keep = {key: request.form.get(key) for key in ("tab", "kind", "age", "author", "page") if request.form.get(key)}
+    keep = {
+        key: request.form.get(key)
+        for key in ("tab", "kind", "age", "author", "page")
+        if request.form.get(key)
+    }
     return url_for("moderation.index", **{**keep, **args})
 
 
@@ -28,17 +33,32 @@ def index():
     filters_form = QueueFilterForm(request.args)
     filters_form.validate()
     tab = filters_form.tab.data if filters_form.tab.data in queries.TABS else "pending"
-    filters = queries.QueueFilters(kind=filters_form.kind.data or "", age=filters_form.age.data or "",
-                                   author=(filters_form.author.data or "")[:100])
-    page = queries.queue_page(tab, filters, page_arg(), current_app.config["PLAYBOOK_QUEUE_PER_PAGE"])
+    filters = queries.QueueFilters(
+        kind=filters_form.kind.data or "",
+        age=filters_form.age.data or "",
+        author=(filters_form.author.data or "")[:100],
+    )
+    page = queries.queue_page(
+        tab, filters, page_arg(), current_app.config["PLAYBOOK_QUEUE_PER_PAGE"]
+    )
     details = {}
     if tab in ("pending", "flagged"):
         details["flags"] = queries.flags_for([c.id for c in page.items])
     elif tab == "decided":
         details["names"], details["latest"] = queries.decided_details(page.items)
-    return render_template("moderation/index.html", title="Moderation", tab=tab, page=page, filters=filters,
-                           filters_form=filters_form, counts=queries.counts(), form=DecisionForm(),
-                           templates=queries.reason_templates(), undo_form=ConfirmForm(), **details)
+    return render_template(
+        "moderation/index.html",
+        title="Moderation",
+        tab=tab,
+        page=page,
+        filters=filters,
+        filters_form=filters_form,
+        counts=queries.counts(),
+        form=DecisionForm(),
+        templates=queries.reason_templates(),
+        undo_form=ConfirmForm(),
+        **details,
+    )
 
 
 @bp.route("/decide", methods=["POST"])
@@ -61,7 +81,12 @@ def decide():
     try:
         outcome = services.decide(current_user, parsed, decision, reason)
     except (services.ModerationError, ValueError) as error:
-        flash(str(error) if isinstance(error, services.ModerationError) else "That decision is not known.", "error")
+        flash(
+            str(error)
+            if isinstance(error, services.ModerationError)
+            else "That decision is not known.",
+            "error",
+        )
         return redirect(_queue_url())
     if outcome.done:
         flash(f"Decided {len(outcome.done)}: " + " ".join(outcome.done), "success")
@@ -87,13 +112,19 @@ def undo(action_id: int):
 def edit_suggestion(submission_id: int):
     """Correct a suggestion's details, then save (it stays pending) or approve."""
     submission = db.get_or_404(Submission, submission_id)
-    form = SuggestionForm(data=submission_fields(submission)) if request.method == "GET" else SuggestionForm()
+    form = (
+        SuggestionForm(data=submission_fields(submission))
+        if request.method == "GET"
+        else SuggestionForm()
+    )
     error = None
     if form.validate_on_submit():
         try:
             services.edit_submission(current_user, submission, form.fields_dict())
             if request.form.get("then") == "approve":
-                outcome = services.decide(current_user, [(SubjectKind.SUBMISSION, submission.id)], "approve")
+                outcome = services.decide(
+                    current_user, [(SubjectKind.SUBMISSION, submission.id)], "approve"
+                )
                 for message in outcome.done:
                     flash(message, "success")
                 for message in outcome.skipped:
@@ -103,10 +134,17 @@ def edit_suggestion(submission_id: int):
             return redirect(url_for("moderation.index", tab="suggestions"))
         except services.ModerationError as problem:
             error = str(problem)
-    duplicates = find_duplicates(form.title.data or "", form.url.data or "", exclude_submission=submission.id)
-    return render_template("moderation/suggestion_edit.html", title=f"Edit suggestion: {submission.title}",
-                           submission=submission, form=form, duplicates=duplicates,
-                           error=error), 422 if form.errors or error else 200
+    duplicates = find_duplicates(
+        form.title.data or "", form.url.data or "", exclude_submission=submission.id
+    )
+    return render_template(
+        "moderation/suggestion_edit.html",
+        title=f"Edit suggestion: {submission.title}",
+        submission=submission,
+        form=form,
+        duplicates=duplicates,
+        error=error,
+    ), 422 if form.errors or error else 200
 
 
 def _saved_reason(form, template: ReasonTemplate | None, message: str) -> bool:
@@ -129,8 +167,13 @@ def reasons():
     form = ReasonTemplateForm()
     if _saved_reason(form, None, "Reason added."):
         return redirect(url_for("moderation.reasons"))
-    return render_template("moderation/reasons.html", title="Reasons", form=form,
-                           templates=queries.reason_templates(), delete_form=ConfirmForm()), 422 if form.errors else 200
+    return render_template(
+        "moderation/reasons.html",
+        title="Reasons",
+        form=form,
+        templates=queries.reason_templates(),
+        delete_form=ConfirmForm(),
+    ), 422 if form.errors else 200
 
 
 @bp.route("/reasons/<int:template_id>/edit", methods=["GET", "POST"])
@@ -140,8 +183,12 @@ def edit_reason(template_id: int):
     form = ReasonTemplateForm(obj=template)
     if _saved_reason(form, template, "Reason saved."):
         return redirect(url_for("moderation.reasons"))
-    return render_template("moderation/reason_form.html", title=f"Edit reason: {template.title}", form=form,
-                           template=template), 422 if form.errors else 200
+    return render_template(
+        "moderation/reason_form.html",
+        title=f"Edit reason: {template.title}",
+        form=form,
+        template=template,
+    ), 422 if form.errors else 200
 
 
 @bp.route("/reasons/<int:template_id>/delete", methods=["POST"])

@@ -1,4 +1,5 @@
 """In-app notifications, their e-mail copies and each person's e-mail choices."""
+
 from flask import Blueprint
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")

@@ -1,4 +1,5 @@
 """Forms for notification settings."""
+
 from flask_wtf import FlaskForm
 
 from playbook.forms import options
@@ -7,4 +8,6 @@ from playbook.models import NotificationKind
 
 
 class EmailChoicesForm(FlaskForm):
-    kinds = MultiCheckboxField("Send me an e-mail when", choices=options(NotificationKind.choices()))
+    kinds = MultiCheckboxField(
+        "Send me an e-mail when", choices=options(NotificationKind.choices())
+    )

@@ -1,4 +1,5 @@
 """Routes for /notifications: the list, marking read, e-mail choices."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -16,8 +17,12 @@ from playbook.urls import safe_next_path
 @access_login
 def index():
     notifications = services.list_notifications(current_user, page=page_arg())
-    return render_template("notifications/index.html", title="Notifications", notifications=notifications,
-                           form=ConfirmForm())
+    return render_template(
+        "notifications/index.html",
+        title="Notifications",
+        notifications=notifications,
+        form=ConfirmForm(),
+    )
 
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])

@@ -1,5 +1,6 @@
 """Telling people about things. Any feature calls notify() inside its own change and
 deliver() after its commit. Services commit; routes never do."""
+
 from __future__ import annotations
 
 from flask import url_for
@@ -11,16 +12,29 @@ from playbook.extensions import db
 from playbook.models import EmailOptOut, Notification, NotificationKind, User, utcnow
 
 
-def notify(user: User, kind: NotificationKind, message: str, link: str = "", playbook_id: int | None = None,
-           email_subject: str | None = None) -> Notification:
+def notify(
+    user: User,
+    kind: NotificationKind,
+    message: str,
+    link: str = "",
+    playbook_id: int | None = None,
+    email_subject: str | None = None,
+) -> Notification:
     """Add an in-app notification and, unless the person turned this kind off, queue
     its e-mail. Not committed: it becomes part of the caller's change."""
-    notification = Notification(user_id=user.id, kind=kind, message=message[:500], link=link[:500],
-                                playbook_id=playbook_id)
+    notification = Notification(
+        user_id=user.id, kind=kind, message=message[:500], link=link[:500], playbook_id=playbook_id
+    )
     db.session.add(notification)
     if wants_email(user, kind):
-        mail.queue_mail(user.email, email_subject or message[:120], "notification", user=user, message=message,
-                        link=url_for("notifications.open_link", _external=True, next=link) if link else "")
+        mail.queue_mail(
+            user.email,
+            email_subject or message[:120],
+            "notification",
+            user=user,
+            message=message,
+            link=url_for("notifications.open_link", _external=True, next=link) if link else "",
+        )
     return notification
 
 
@@ -41,15 +55,22 @@ def wants_email(user: User, kind: NotificationKind) -> bool:
 
 def _forget(user_id: int, playbook_id: int) -> None:
     """Drop someone's notifications about a playbook they can no longer read."""
-    db.session.execute(delete(Notification).where(Notification.user_id == user_id,
-                                                  Notification.playbook_id == playbook_id))
+    db.session.execute(
+        delete(Notification).where(
+            Notification.user_id == user_id, Notification.playbook_id == playbook_id
+        )
+    )
 
 
 def unread_count_subquery(user_id):
     """The number of unread notifications of `user_id` (a value or a column) as a
     scalar subquery, so it can ride along another statement."""
-    return (select(func.count()).select_from(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery())
+    return (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
 
 
 def unread_count(user: User) -> int:
@@ -57,13 +78,17 @@ def unread_count(user: User) -> int:
 
 
 def list_notifications(user: User, page: int = 1, per_page: int = 30) -> Pagination:
-    query = select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
+    query = (
+        select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
+    )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
 def mark_read(user: User, notification_id: int | None = None) -> None:
     """Mark one of the person's notifications (or all of them) as read."""
-    statement = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    statement = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
     if notification_id is not None:
         statement = statement.where(Notification.id == notification_id)
     db.session.execute(statement.values(read_at=utcnow()))

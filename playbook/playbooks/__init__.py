@@ -1,4 +1,5 @@
 """Build, edit, version, share and export a team's playbook."""
+
 from flask import Blueprint
 
 bp = Blueprint("playbooks", __name__, url_prefix="/playbooks")
@@ -19,8 +20,11 @@ def _conflict(conflict: Conflict):
     from playbook.playbooks.views import conflict_page
 
     if wants_json():
-        return jsonify(ok=False, conflict=True,
-                       error="Someone changed this playbook meanwhile. Reload to see it."), 409
+        return jsonify(
+            ok=False,
+            conflict=True,
+            error="Someone changed this playbook meanwhile. Reload to see it.",
+        ), 409
     return conflict_page(conflict.playbook_id, conflict.base_version, None, None)
 
 

@@ -1,5 +1,6 @@
 """The playbook as a document: one JSON-ready structure used for revisions, the JSON
 export and import, the Markdown export and history comparison."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -16,16 +17,28 @@ def _ref(item: Item) -> dict | None:
     if item.kind is ItemKind.PLAY and item.play is not None:
         return {"slug": item.play.slug, "title": item.play.title, "ref_id": item.play.id}
     if item.kind is ItemKind.RESOURCE and item.resource is not None:
-        return {"slug": item.resource.slug, "title": item.resource.title, "ref_id": item.resource.id}
+        return {
+            "slug": item.resource.slug,
+            "title": item.resource.title,
+            "ref_id": item.resource.id,
+        }
     if item.kind is ItemKind.COMPONENT and item.component is not None:
-        return {"slug": item.component.slug, "title": item.component.name, "ref_id": item.component.id}
+        return {
+            "slug": item.component.slug,
+            "title": item.component.name,
+            "ref_id": item.component.id,
+        }
     return None
 
 
 def _element(item: Item) -> dict | None:
     if item.element is None:
         return None
-    return {"component": item.element.component.slug, "name": item.element.name, "element_id": item.element.id}
+    return {
+        "component": item.element.component.slug,
+        "name": item.element.name,
+        "element_id": item.element.id,
+    }
 
 
 def snapshot(playbook: Playbook) -> dict:
@@ -37,8 +50,14 @@ def snapshot(playbook: Playbook) -> dict:
         "scope": playbook.scope.value,
         "organization": playbook.organization,
         "vision": playbook.vision,
-        "framework": {"slug": framework.slug, "name": framework.name, "edition": framework.edition,
-                      "ref_id": framework.id} if framework else None,
+        "framework": {
+            "slug": framework.slug,
+            "name": framework.name,
+            "edition": framework.edition,
+            "ref_id": framework.id,
+        }
+        if framework
+        else None,
         "sections": [
             {"title": section.title, "items": [_item(item) for item in section.items]}
             for section in playbook.sections
@@ -71,7 +90,12 @@ def strip_internal(document):
 
 def _item_heading(item: dict) -> str:
     title = item["title"] or (item["ref"] or {}).get("title") or "Untitled note"
-    kind = {"play": "Play", "resource": "Resource", "component": "Framework component", "note": "Note"}[item["kind"]]
+    kind = {
+        "play": "Play",
+        "resource": "Resource",
+        "component": "Framework component",
+        "note": "Note",
+    }[item["kind"]]
     return f"{title} ({kind})"
 
 
@@ -83,7 +107,10 @@ def to_markdown(document: dict) -> str:
         facts.append(f"Organization: {document['organization']}")
     if document.get("framework"):
         fw = document["framework"]
-        facts.append(f"Framework: {fw['name']}" + (f" (edition {fw['edition']})" if fw.get("edition") else ""))
+        facts.append(
+            f"Framework: {fw['name']}"
+            + (f" (edition {fw['edition']})" if fw.get("edition") else "")
+        )
     lines += [f"- {fact}" for fact in facts] + [""]
     if document.get("vision"):
         lines += ["## Our vision", "", document["vision"].strip(), ""]

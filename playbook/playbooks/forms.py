@@ -1,4 +1,5 @@
 """Forms for building a playbook. Every editing form carries the version it was based on."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -21,14 +22,26 @@ class VersionedForm(FlaskForm):
 
 
 class PlaybookForm(VersionedForm):
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=200)],
-                        description="For example: Jefferson Middle School personalized learning playbook.")
+    title = StringField(
+        "Title",
+        filters=[strip],
+        validators=[DataRequired(), Length(max=200)],
+        description="For example: Jefferson Middle School personalized learning playbook.",
+    )
     scope = SelectField("Scope", choices=options(Scope.choices()), validators=[DataRequired()])
-    organization = StringField("School, district or network", filters=[strip], validators=[Length(max=200)])
-    framework_id = SelectField("Framework you adopt", validators=[Optional()],
-                               description="The coverage map shows which of its components your plays serve.")
-    vision = TextAreaField("Vision statement", validators=[Length(max=20000)],
-                           description="Markdown. What will learning look like for your students when this works?")
+    organization = StringField(
+        "School, district or network", filters=[strip], validators=[Length(max=200)]
+    )
+    framework_id = SelectField(
+        "Framework you adopt",
+        validators=[Optional()],
+        description="The coverage map shows which of its components your plays serve.",
+    )
+    vision = TextAreaField(
+        "Vision statement",
+        validators=[Length(max=20000)],
+        description="Markdown. What will learning look like for your students when this works?",
+    )
 
     def __init__(self, framework_choices, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,13 +55,17 @@ class NewPlaybookForm(PlaybookForm):
 
 
 class SectionForm(VersionedForm):
-    title = StringField("Section title", filters=[strip], validators=[DataRequired(), Length(max=120)])
+    title = StringField(
+        "Section title", filters=[strip], validators=[DataRequired(), Length(max=120)]
+    )
 
 
 class MoveForm(VersionedForm):
     """Move a section or an item: to a position (0 = first) and, for items, a section."""
 
-    position = IntegerField("Position", validators=[InputRequired(), NumberRange(min=-1_000_000, max=1_000_000)])
+    position = IntegerField(
+        "Position", validators=[InputRequired(), NumberRange(min=-1_000_000, max=1_000_000)]
+    )
     section_id = IntegerField("Section", validators=[Optional()])
 
 
@@ -62,7 +79,9 @@ class AddItemForm(FlaskForm):
 
     kind = HiddenField(validators=[DataRequired()])
     ref_id = HiddenField(validators=[DataRequired()])
-    section_id = SelectField("Add to", validators=[DataRequired()], description="Choose a playbook and section.")
+    section_id = SelectField(
+        "Add to", validators=[DataRequired()], description="Choose a playbook and section."
+    )
 
     def __init__(self, section_choices, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,13 +89,24 @@ class AddItemForm(FlaskForm):
 
 
 class ItemForm(VersionedForm):
-    title = StringField("Title", filters=[strip], validators=[Length(max=200)],
-                        description="Leave empty to use the library title.")
-    notes = TextAreaField("Our twist", validators=[Length(max=20000)],
-                          description="Markdown. How your team adapts this, what you will try, what you learned.")
-    status = SelectField("Status", choices=options(ItemStatus.choices()), validators=[DataRequired()])
+    title = StringField(
+        "Title",
+        filters=[strip],
+        validators=[Length(max=200)],
+        description="Leave empty to use the library title.",
+    )
+    notes = TextAreaField(
+        "Our twist",
+        validators=[Length(max=20000)],
+        description="Markdown. How your team adapts this, what you will try, what you learned.",
+    )
+    status = SelectField(
+        "Status", choices=options(ItemStatus.choices()), validators=[DataRequired()]
+    )
     owner_id = SelectField("Owner", validators=[Optional()])
-    target_date = DateField("Target date", validators=[Optional()], description="For example 2027-03-15.")
+    target_date = DateField(
+        "Target date", validators=[Optional()], description="For example 2027-03-15."
+    )
     element_id = SelectField("Framework element it serves", validators=[Optional()])
 
     def __init__(self, owner_choices, element_choices, *args, **kwargs):
@@ -86,8 +116,11 @@ class ItemForm(VersionedForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField("Playbook export (.json)", validators=[FileRequired("Choose a file to import.")],
-                     description="A file made with “Export as JSON”. Up to 2 MB.")
+    file = FileField(
+        "Playbook export (.json)",
+        validators=[FileRequired("Choose a file to import.")],
+        description="A file made with “Export as JSON”. Up to 2 MB.",
+    )
 
 
 class RestoreForm(VersionedForm):
@@ -95,10 +128,17 @@ class RestoreForm(VersionedForm):
 
 
 class InviteForm(FlaskForm):
-    email = StringField("E-mail address", filters=[strip], validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)])
-    role = SelectField("Role", choices=options([(r.value, r.label) for r in MemberRole if r is not MemberRole.OWNER]),
-                       validators=[DataRequired()],
-                       description="Editors change the playbook; commenters and viewers read it.")
+    email = StringField(
+        "E-mail address",
+        filters=[strip],
+        validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
+    )
+    role = SelectField(
+        "Role",
+        choices=options([(r.value, r.label) for r in MemberRole if r is not MemberRole.OWNER]),
+        validators=[DataRequired()],
+        description="Editors change the playbook; commenters and viewers read it.",
+    )
 
 
 class RoleForm(FlaskForm):
@@ -106,5 +146,7 @@ class RoleForm(FlaskForm):
 
 
 class VisibilityForm(FlaskForm):
-    visibility = SelectField("Who can read it", choices=options(Visibility.choices()), validators=[DataRequired()])
+    visibility = SelectField(
+        "Who can read it", choices=options(Visibility.choices()), validators=[DataRequired()]
+    )
     confirmed = HiddenField()

@@ -1,5 +1,6 @@
 """Revisions, comparison, restore, fork and import: everything that rebuilds a
 playbook from a document."""
+
 from __future__ import annotations
 
 import difflib
@@ -11,11 +12,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from playbook.extensions import db
-from playbook.notifications import services as notifications
 from playbook.models import (
-    Component, Element, Framework, NotificationKind, Item, ItemKind, ItemStatus, Membership, MemberRole, Play, Playbook, Resource,
-    Revision, Scope, Section, User,
+    Component,
+    Element,
+    Framework,
+    Item,
+    ItemKind,
+    ItemStatus,
+    MemberRole,
+    Membership,
+    NotificationKind,
+    Play,
+    Playbook,
+    Resource,
+    Revision,
+    Scope,
+    Section,
+    User,
 )
+from playbook.notifications import services as notifications
 from playbook.permissions import Action, require
 from playbook.playbooks import document, services
 from playbook.sanitize import render_markdown
@@ -25,8 +40,12 @@ _MODELS = {"play": Play, "resource": Resource, "component": Component}
 
 
 def list_revisions(playbook: Playbook, page: int = 1, per_page: int = 30) -> Pagination:
-    query = (select(Revision).where(Revision.playbook_id == playbook.id)
-             .options(selectinload(Revision.actor)).order_by(Revision.number.desc()))
+    query = (
+        select(Revision)
+        .where(Revision.playbook_id == playbook.id)
+        .options(selectinload(Revision.actor))
+        .order_by(Revision.number.desc())
+    )
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
@@ -34,12 +53,18 @@ def get_revision(playbook: Playbook, number) -> Revision | None:
     number = database_id(number)
     if number is None:
         return None
-    return db.session.scalar(select(Revision).where(Revision.playbook_id == playbook.id, Revision.number == number))
+    return db.session.scalar(
+        select(Revision).where(Revision.playbook_id == playbook.id, Revision.number == number)
+    )
 
 
 def revisions_since(playbook: Playbook, number: int | None) -> list[Revision]:
     """The changes made after version `number`, oldest first."""
-    query = select(Revision).where(Revision.playbook_id == playbook.id).options(selectinload(Revision.actor))
+    query = (
+        select(Revision)
+        .where(Revision.playbook_id == playbook.id)
+        .options(selectinload(Revision.actor))
+    )
     if number is not None:
         query = query.where(Revision.number > number)
     return list(db.session.scalars(query.order_by(Revision.number).limit(50)))
@@ -57,12 +82,15 @@ def compare(old: dict, new: dict) -> list[DiffRow]:
     left = document.to_markdown(old).splitlines()
     right = document.to_markdown(new).splitlines()
     rows = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=left, b=right, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
+        a=left, b=right, autojunk=False
+    ).get_opcodes():
         rows.append(DiffRow(tag, left[i1:i2], right[j1:j2]))
     return rows
 
 
 # --- rebuilding a playbook from a document -----------------------------------------
+
 
 def _lookup(kind: str, ref: dict | None, by_id: bool, framework: Framework | None):
     if not ref or kind not in _MODELS:
@@ -85,18 +113,30 @@ def _lookup(kind: str, ref: dict | None, by_id: bool, framework: Framework | Non
 
 def _retired(target) -> bool:
     framework = getattr(target, "framework", None)
-    return bool(getattr(target, "is_retired", False) or (framework is not None and framework.is_retired))
+    return bool(
+        getattr(target, "is_retired", False) or (framework is not None and framework.is_retired)
+    )
 
 
 def _lookup_element(data: dict | None, by_id: bool, framework: Framework | None) -> Element | None:
     if not data or framework is None:
         return None
-    element = db.session.get(Element, data["element_id"]) if by_id and data.get("element_id") else None
+    element = (
+        db.session.get(Element, data["element_id"]) if by_id and data.get("element_id") else None
+    )
     if element is None:
-        element = db.session.scalar(select(Element).join(Component).where(
-            Component.framework_id == framework.id, Component.slug == data.get("component"),
-            Element.name == data.get("name")))
-    return element if element is not None and element.component.framework_id == framework.id else None
+        element = db.session.scalar(
+            select(Element)
+            .join(Component)
+            .where(
+                Component.framework_id == framework.id,
+                Component.slug == data.get("component"),
+                Element.name == data.get("name"),
+            )
+        )
+    return (
+        element if element is not None and element.component.framework_id == framework.id else None
+    )
 
 
 def _lookup_framework(data: dict | None, by_id: bool) -> Framework | None:
@@ -138,9 +178,15 @@ def _apply_unflushed(playbook: Playbook, doc: dict, *, by_id: bool, keep_owners:
         section = Section(title=s_data["title"], position=s_pos)
         for i_pos, i_data in enumerate(s_data["items"]):
             kind = ItemKind(i_data["kind"])
-            item = Item(playbook_id=playbook.id, kind=kind, position=i_pos, title=i_data.get("title", ""), notes=i_data.get("notes", ""),
-                        status=ItemStatus(i_data.get("status", "idea")),
-                        target_date=document.parse_date(i_data.get("target_date")))
+            item = Item(
+                playbook_id=playbook.id,
+                kind=kind,
+                position=i_pos,
+                title=i_data.get("title", ""),
+                notes=i_data.get("notes", ""),
+                status=ItemStatus(i_data.get("status", "idea")),
+                target_date=document.parse_date(i_data.get("target_date")),
+            )
             item.notes_html = render_markdown(item.notes)
             if kind is not ItemKind.NOTE:
                 target = _lookup(kind.value, i_data.get("ref"), by_id, playbook.framework)
@@ -159,7 +205,9 @@ def _apply_unflushed(playbook: Playbook, doc: dict, *, by_id: bool, keep_owners:
     return warnings
 
 
-def restore_revision(actor: User, playbook: Playbook, revision: Revision, *, base_version) -> Revision:
+def restore_revision(
+    actor: User, playbook: Playbook, revision: Revision, *, base_version
+) -> Revision:
     """Make the playbook look as it did at `revision`; the restore is a new revision."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
     services._check_version(playbook, base_version)
@@ -167,7 +215,9 @@ def restore_revision(actor: User, playbook: Playbook, revision: Revision, *, bas
     return services._save(actor, playbook, f"Restored version {revision.number}")
 
 
-def _new_owned_playbook(actor: User, doc: dict, by_id: bool, forked_from: Playbook | None = None) -> Playbook:
+def _new_owned_playbook(
+    actor: User, doc: dict, by_id: bool, forked_from: Playbook | None = None
+) -> Playbook:
     playbook = Playbook(created_by_id=actor.id, forked_from=forked_from)
     # Written with its final fields at version 1, so _apply() leaves the row unchanged.
     _apply_details(playbook, doc, by_id)
@@ -184,13 +234,24 @@ def fork_playbook(actor: User, original: Playbook) -> Playbook:
     doc["title"] = f"{original.title} (copy)"[:200]
     playbook = _new_owned_playbook(actor, doc, by_id=True, forked_from=original)
     _apply(playbook, doc, by_id=True, keep_owners=False)
-    db.session.add(Revision(playbook_id=playbook.id, number=playbook.version, actor_id=actor.id,
-                            summary=f"Forked from “{original.title}”", snapshot=document.snapshot(playbook)))
+    db.session.add(
+        Revision(
+            playbook_id=playbook.id,
+            number=playbook.version,
+            actor_id=actor.id,
+            summary=f"Forked from “{original.title}”",
+            snapshot=document.snapshot(playbook),
+        )
+    )
     for membership in original.memberships:
         if membership.role is MemberRole.OWNER and membership.user_id != actor.id:
-            notifications.notify(membership.user, NotificationKind.FORKED,
-                                 f"{actor.display_name} made a copy (fork) of “{original.title}”.",
-                                 link=url_for("playbooks.detail", playbook_id=original.id), playbook_id=original.id)
+            notifications.notify(
+                membership.user,
+                NotificationKind.FORKED,
+                f"{actor.display_name} made a copy (fork) of “{original.title}”.",
+                link=url_for("playbooks.detail", playbook_id=original.id),
+                playbook_id=original.id,
+            )
     db.session.commit()
     notifications.deliver()
     return playbook
@@ -201,7 +262,14 @@ def import_playbook(actor: User, doc: dict) -> tuple[Playbook, list[str]]:
     require(actor, Action.PLAYBOOK_CREATE)
     playbook = _new_owned_playbook(actor, doc, by_id=False)
     warnings = _apply(playbook, doc, by_id=False, keep_owners=False)
-    db.session.add(Revision(playbook_id=playbook.id, number=playbook.version, actor_id=actor.id,
-                            summary="Imported from a file", snapshot=document.snapshot(playbook)))
+    db.session.add(
+        Revision(
+            playbook_id=playbook.id,
+            number=playbook.version,
+            actor_id=actor.id,
+            summary="Imported from a file",
+            snapshot=document.snapshot(playbook),
+        )
+    )
     db.session.commit()
     return playbook, warnings

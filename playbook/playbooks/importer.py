@@ -1,4 +1,5 @@
 """Reading a playbook export (JSON) back in: strict validation with clear messages."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,14 @@ from playbook.models import ItemKind, ItemStatus, Scope
 from playbook.playbooks import document
 from playbook.playbooks.services import MAX_ITEMS, MAX_SECTIONS
 
-LIMITS = {"title": 200, "organization": 200, "vision": 20000, "section": 120, "item_title": 200, "notes": 20000}
+LIMITS = {
+    "title": 200,
+    "organization": 200,
+    "vision": 20000,
+    "section": 120,
+    "item_title": 200,
+    "notes": 20000,
+}
 
 
 class DocumentError(ValueError):
@@ -63,15 +71,21 @@ def _item(data, where: str, problems: list[str]) -> dict:
         except (TypeError, ValueError):
             problems.append(f"{where}: target date must look like 2026-09-01.")
     element = data.get("element")
-    if element is not None and not (isinstance(element, dict) and isinstance(element.get("name"), str)):
+    if element is not None and not (
+        isinstance(element, dict) and isinstance(element.get("name"), str)
+    ):
         problems.append(f"{where}: the element is malformed.")
         element = None
     item = {
-        "kind": kind, "ref": _ref(data.get("ref"), where, problems),
-        "element": {"component": str(element.get("component", "")), "name": element["name"]} if element else None,
+        "kind": kind,
+        "ref": _ref(data.get("ref"), where, problems),
+        "element": {"component": str(element.get("component", "")), "name": element["name"]}
+        if element
+        else None,
         "title": _text(data.get("title"), f"{where} title", LIMITS["item_title"], problems),
         "notes": _text(data.get("notes"), f"{where} notes", LIMITS["notes"], problems),
-        "status": status, "target_date": target_date,
+        "status": status,
+        "target_date": target_date,
     }
     if kind == "note" and not item["title"].strip():
         problems.append(f"{where}: a note needs a title.")
@@ -84,10 +98,16 @@ def parse_document(raw: bytes | str) -> dict:
     """Validate an export and return the document to import. Raises DocumentError."""
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
+    except (
+        ValueError,
+        UnicodeDecodeError,
+        RecursionError,
+    ):  # RecursionError: absurdly deep nesting
         raise DocumentError(["The file is not valid JSON."]) from None
     if not isinstance(data, dict) or data.get("format") != document.FORMAT:
-        raise DocumentError([f"The file is not a playbook export (expected format {document.FORMAT})."])
+        raise DocumentError(
+            [f"The file is not a playbook export (expected format {document.FORMAT})."]
+        )
     problems: list[str] = []
     scope = data.get("scope")
     if not _one_of(scope, Scope):
@@ -99,9 +119,13 @@ def parse_document(raw: bytes | str) -> dict:
         raise DocumentError(problems + [f"A playbook holds at most {MAX_SECTIONS} sections."])
     doc = {
         "format": document.FORMAT,
-        "title": _text(data.get("title"), "The title", LIMITS["title"], problems, required=True).strip(),
+        "title": _text(
+            data.get("title"), "The title", LIMITS["title"], problems, required=True
+        ).strip(),
         "scope": scope,
-        "organization": _text(data.get("organization"), "The organization", LIMITS["organization"], problems),
+        "organization": _text(
+            data.get("organization"), "The organization", LIMITS["organization"], problems
+        ),
         "vision": _text(data.get("vision"), "The vision", LIMITS["vision"], problems),
         "framework": _ref(data.get("framework"), "The framework", problems),
         "sections": [],
@@ -114,11 +138,20 @@ def parse_document(raw: bytes | str) -> dict:
         if not isinstance(s_data, dict) or not isinstance(s_data.get("items"), list):
             problems.append(f"Section {s_index} is malformed.")
             continue
-        title = _text(s_data.get("title"), f"Section {s_index} title", LIMITS["section"], problems, required=True)
+        title = _text(
+            s_data.get("title"),
+            f"Section {s_index} title",
+            LIMITS["section"],
+            problems,
+            required=True,
+        )
         total += len(s_data["items"])
         if total > MAX_ITEMS:
             raise DocumentError(problems + [f"A playbook holds at most {MAX_ITEMS} items."])
-        items = [_item(i, f"Section {s_index}, item {n}", problems) for n, i in enumerate(s_data["items"], start=1)]
+        items = [
+            _item(i, f"Section {s_index}, item {n}", problems)
+            for n, i in enumerate(s_data["items"], start=1)
+        ]
         doc["sections"].append({"title": title.strip(), "items": items})
     if problems:
         raise DocumentError(problems[:20])

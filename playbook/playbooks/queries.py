@@ -1,10 +1,11 @@
 """Reads for playbook pages: the page itself in a fixed number of statements, the
 coverage map and the progress counts (computed in Python from what is loaded)."""
+
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import bindparam, func, select
@@ -13,12 +14,23 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from playbook.extensions import db
 from playbook.models import (
-    Component, Element, Framework, Item, ItemKind, ItemStatus, Membership, Play, Playbook, Resource, Section, User,
+    Component,
+    Element,
+    Framework,
+    Item,
+    ItemKind,
+    ItemStatus,
+    Membership,
+    Play,
+    Playbook,
+    Resource,
+    Section,
+    User,
     Visibility,
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _page_statement(forks_for: str | None = None):
     """The playbook row with its framework (components and elements) and the playbook
     it was forked from, joined into one statement; sections and items with what they
@@ -28,17 +40,28 @@ def _page_statement(forks_for: str | None = None):
     statement also counts the forks that reader may know of. Built once per process:
     building the options costs more than running the statements, so the id (and
     reader) are bound parameters."""
-    statement = select(Playbook).where(Playbook.id == bindparam("playbook_id")).options(
-        joinedload(Playbook.framework).joinedload(Framework.components).joinedload(Component.elements),
-        joinedload(Playbook.forked_from),
-        selectinload(Playbook.sections).joinedload(Section.items).options(
-            joinedload(Item.play).options(load_only(Play.slug, Play.title, Play.retired_at),
-                                          selectinload(Play.components)),
-            joinedload(Item.resource).load_only(Resource.slug, Resource.title, Resource.retired_at),
-            joinedload(Item.component),
-            joinedload(Item.element),
-            joinedload(Item.owner).load_only(User.display_name),
-        ),
+    statement = (
+        select(Playbook)
+        .where(Playbook.id == bindparam("playbook_id"))
+        .options(
+            joinedload(Playbook.framework)
+            .joinedload(Framework.components)
+            .joinedload(Component.elements),
+            joinedload(Playbook.forked_from),
+            selectinload(Playbook.sections)
+            .joinedload(Section.items)
+            .options(
+                joinedload(Item.play).options(
+                    load_only(Play.slug, Play.title, Play.retired_at), selectinload(Play.components)
+                ),
+                joinedload(Item.resource).load_only(
+                    Resource.slug, Resource.title, Resource.retired_at
+                ),
+                joinedload(Item.component),
+                joinedload(Item.element),
+                joinedload(Item.owner).load_only(User.display_name),
+            ),
+        )
     )
     return statement.add_columns(_visible_forks(forks_for == "member")) if forks_for else statement
 
@@ -50,15 +73,25 @@ def _visible_forks(member: bool):
     fork = aliased(Playbook)
     visible = fork.visibility == Visibility.PUBLIC
     if member:
-        visible = visible | fork.id.in_(select(Membership.playbook_id).where(Membership.user_id == bindparam("viewer_id")))
-    return (select(func.count()).select_from(fork)
-            .where(fork.forked_from_id == Playbook.id, fork.deleted_at.is_(None), visible).scalar_subquery())
+        visible = visible | fork.id.in_(
+            select(Membership.playbook_id).where(Membership.user_id == bindparam("viewer_id"))
+        )
+    return (
+        select(func.count())
+        .select_from(fork)
+        .where(fork.forked_from_id == Playbook.id, fork.deleted_at.is_(None), visible)
+        .scalar_subquery()
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _memberships_statement():
-    return (select(Membership).options(joinedload(Membership.user))
-            .where(Membership.playbook_id.in_(bindparam("playbook_ids", expanding=True))).order_by(Membership.id))
+    return (
+        select(Membership)
+        .options(joinedload(Membership.user))
+        .where(Membership.playbook_id.in_(bindparam("playbook_ids", expanding=True)))
+        .order_by(Membership.id)
+    )
 
 
 def _load_memberships(playbooks: list[Playbook]) -> None:
@@ -91,8 +124,16 @@ def load_playbook_view(playbook_id: int, viewer) -> tuple[Playbook | None, int]:
     """What the playbook page shows: the playbook as load_playbook_page loads it, and
     the number of its forks the viewer may know of (counted in the first statement)."""
     viewer_id = getattr(viewer, "id", None)
-    params = {"playbook_id": playbook_id} if viewer_id is None else {"playbook_id": playbook_id, "viewer_id": viewer_id}
-    row = db.session.execute(_page_statement("visitor" if viewer_id is None else "member"), params).unique().first()
+    params = (
+        {"playbook_id": playbook_id}
+        if viewer_id is None
+        else {"playbook_id": playbook_id, "viewer_id": viewer_id}
+    )
+    row = (
+        db.session.execute(_page_statement("visitor" if viewer_id is None else "member"), params)
+        .unique()
+        .first()
+    )
     if row is None:
         return None, 0
     return _finish(row[0], viewer), row[1]
@@ -154,12 +195,20 @@ def all_items(playbook: Playbook) -> list[Item]:
     return [item for section in playbook.sections for item in section.items]
 
 
-def list_my_playbooks(user: User, page: int = 1, per_page: int = 20, deleted: bool = False) -> Pagination:
+def list_my_playbooks(
+    user: User, page: int = 1, per_page: int = 20, deleted: bool = False
+) -> Pagination:
     """Playbooks the user is a member of (or, with deleted, those they own in the bin)."""
-    query = (select(Playbook).join(Membership).where(Membership.user_id == user.id)
-             .options(selectinload(Playbook.framework)))
+    query = (
+        select(Playbook)
+        .join(Membership)
+        .where(Membership.user_id == user.id)
+        .options(selectinload(Playbook.framework))
+    )
     if deleted:
-        query = query.where(Playbook.deleted_at.is_not(None), Membership.role == "owner").order_by(Playbook.deleted_at.desc())
+        query = query.where(Playbook.deleted_at.is_not(None), Membership.role == "owner").order_by(
+            Playbook.deleted_at.desc()
+        )
     else:
         query = query.where(Playbook.deleted_at.is_(None)).order_by(Playbook.updated_at.desc())
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
@@ -169,8 +218,11 @@ def item_counts(playbook_ids: list[int]) -> dict[int, Counter]:
     """Status counts per playbook for a list page (one query)."""
     result: dict[int, Counter] = {pid: Counter() for pid in playbook_ids}
     if playbook_ids:
-        rows = db.session.execute(select(Item.playbook_id, Item.status, func.count()).where(
-            Item.playbook_id.in_(playbook_ids)).group_by(Item.playbook_id, Item.status))
+        rows = db.session.execute(
+            select(Item.playbook_id, Item.status, func.count())
+            .where(Item.playbook_id.in_(playbook_ids))
+            .group_by(Item.playbook_id, Item.status)
+        )
         for playbook_id, status, count in rows:
             result[playbook_id][status] = count
     return result
@@ -179,8 +231,14 @@ def item_counts(playbook_ids: list[int]) -> dict[int, Counter]:
 def editable_sections(user: User) -> list[tuple[Playbook, list[Section]]]:
     """The user's playbooks they may edit, with their sections (for 'Add to playbook')."""
     playbooks = db.session.scalars(
-        select(Playbook).join(Membership).where(
-            Membership.user_id == user.id, Membership.role.in_(["owner", "editor"]), Playbook.deleted_at.is_(None))
-        .options(selectinload(Playbook.sections)).order_by(Playbook.updated_at.desc())
+        select(Playbook)
+        .join(Membership)
+        .where(
+            Membership.user_id == user.id,
+            Membership.role.in_(["owner", "editor"]),
+            Playbook.deleted_at.is_(None),
+        )
+        .options(selectinload(Playbook.sections))
+        .order_by(Playbook.updated_at.desc())
     ).all()
     return [(p, list(p.sections)) for p in playbooks]

@@ -1,4 +1,5 @@
 """Routes for /playbooks: the list, creating, the playbook page, editing, bin, fork."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
@@ -19,7 +20,9 @@ from playbook.playbooks.forms import NewPlaybookForm, PlaybookForm, SectionForm
 def index():
     playbooks = queries.list_my_playbooks(current_user, page=page_arg())
     counts = queries.item_counts([p.id for p in playbooks.items])
-    return render_template("playbooks/index.html", title="Your playbooks", playbooks=playbooks, counts=counts)
+    return render_template(
+        "playbooks/index.html", title="Your playbooks", playbooks=playbooks, counts=counts
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -27,7 +30,9 @@ def index():
 def new():
     form = NewPlaybookForm(views.framework_choices())
     if form.validate_on_submit():
-        fields = {k: form[k].data for k in ("title", "scope", "organization", "vision", "framework_id")}
+        fields = {
+            k: form[k].data for k in ("title", "scope", "organization", "vision", "framework_id")
+        }
         try:
             playbook = services.create_playbook(current_user, **fields)
         except services.PlaybookError as error:
@@ -35,7 +40,9 @@ def new():
         else:
             flash("Your playbook is ready. Add plays and resources from the library.", "success")
             return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
-    return render_template("playbooks/new.html", title="Start a playbook", form=form), 422 if form.errors else 200
+    return render_template(
+        "playbooks/new.html", title="Start a playbook", form=form
+    ), 422 if form.errors else 200
 
 
 @bp.route("/<int:playbook_id>")
@@ -46,14 +53,22 @@ def detail(playbook_id: int):
     checked_or_404(playbook, Action.PLAYBOOK_VIEW)
     items = queries.all_items(playbook)
     return render_template(
-        "playbooks/detail.html", title=playbook.title, playbook=playbook, coverage=queries.coverage(playbook),
-        progress=queries.progress(items), section_progress={s.id: queries.progress(s.items) for s in playbook.sections},
-        statuses=list(ItemStatus), fork_count=fork_count, my_role=playbook.role_of(current_user),
+        "playbooks/detail.html",
+        title=playbook.title,
+        playbook=playbook,
+        coverage=queries.coverage(playbook),
+        progress=queries.progress(items),
+        section_progress={s.id: queries.progress(s.items) for s in playbook.sections},
+        statuses=list(ItemStatus),
+        fork_count=fork_count,
+        my_role=playbook.role_of(current_user),
         thread=load_thread(TargetKind.PLAYBOOK, playbook.id, current_user, page_arg("comments")),
         # Forms (and so a CSRF token) only for those who may edit: a visitor's page then
         # sets no cookie and reads the same every time, so its ETag can match.
-        section_form=SectionForm(version=playbook.version) if can(current_user, Action.PLAYBOOK_EDIT, playbook)
-        else None)
+        section_form=SectionForm(version=playbook.version)
+        if can(current_user, Action.PLAYBOOK_EDIT, playbook)
+        else None,
+    )
 
 
 @bp.route("/<int:playbook_id>/edit", methods=["GET", "POST"])
@@ -62,19 +77,29 @@ def edit(playbook_id: int):
     playbook = views.load(playbook_id)
     form = PlaybookForm(views.framework_choices(), obj=playbook, data={"version": playbook.version})
     if form.validate_on_submit():
-        fields = {k: form[k].data for k in ("title", "scope", "organization", "vision", "framework_id")}
+        fields = {
+            k: form[k].data for k in ("title", "scope", "organization", "vision", "framework_id")
+        }
         try:
-            services.update_playbook(current_user, playbook, base_version=form.base_version(), **fields)
+            services.update_playbook(
+                current_user, playbook, base_version=form.base_version(), **fields
+            )
         except services.Conflict as conflict:
-            return views.conflict_page(playbook.id, conflict.base_version, form, "playbooks/_playbook_form.html",
-                                       action=url_for("playbooks.edit", playbook_id=playbook.id))
+            return views.conflict_page(
+                playbook.id,
+                conflict.base_version,
+                form,
+                "playbooks/_playbook_form.html",
+                action=url_for("playbooks.edit", playbook_id=playbook.id),
+            )
         except services.PlaybookError as error:
             form.framework_id.errors.append(str(error))
         else:
             flash("Saved.", "success")
             return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
-    return render_template("playbooks/edit.html", title=f"Edit {playbook.title}", playbook=playbook,
-                           form=form), 422 if form.errors else 200
+    return render_template(
+        "playbooks/edit.html", title=f"Edit {playbook.title}", playbook=playbook, form=form
+    ), 422 if form.errors else 200
 
 
 @bp.route("/<int:playbook_id>/delete", methods=["GET", "POST"])
@@ -84,17 +109,27 @@ def delete(playbook_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         services.delete_playbook(current_user, playbook)
-        flash(f"“{playbook.title}” is in the bin. You can restore it for {services.BIN_DAYS} days.", "info")
+        flash(
+            f"“{playbook.title}” is in the bin. You can restore it for {services.BIN_DAYS} days.",
+            "info",
+        )
         return redirect(url_for("playbooks.bin"))
-    return render_template("playbooks/delete.html", title=f"Delete {playbook.title}?", playbook=playbook, form=form,
-                           bin_days=services.BIN_DAYS)
+    return render_template(
+        "playbooks/delete.html",
+        title=f"Delete {playbook.title}?",
+        playbook=playbook,
+        form=form,
+        bin_days=services.BIN_DAYS,
+    )
 
 
 @bp.route("/bin")
 @access_login
 def bin():
     playbooks = queries.list_my_playbooks(current_user, page=page_arg(), deleted=True)
-    return render_template("playbooks/bin.html", title="Bin", playbooks=playbooks, bin_days=services.BIN_DAYS)
+    return render_template(
+        "playbooks/bin.html", title="Bin", playbooks=playbooks, bin_days=services.BIN_DAYS
+    )
 
 
 @bp.route("/<int:playbook_id>/restore", methods=["POST"])

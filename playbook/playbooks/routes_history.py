@@ -1,4 +1,5 @@
 """Routes for a playbook's history (compare, restore), exports, print view and import."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,9 @@ from playbook.playbooks.forms import ImportForm, RestoreForm
 
 
 def _page_playbook(playbook_id: int):
-    return checked_or_404(queries.load_playbook_page(playbook_id, current_user), Action.PLAYBOOK_VIEW)
+    return checked_or_404(
+        queries.load_playbook_page(playbook_id, current_user), Action.PLAYBOOK_VIEW
+    )
 
 
 @bp.route("/<int:playbook_id>/history")
@@ -21,8 +24,12 @@ def _page_playbook(playbook_id: int):
 def history_index(playbook_id: int):
     playbook = _page_playbook(playbook_id)
     revisions = history.list_revisions(playbook, page=page_arg())
-    return render_template("playbooks/history_index.html", title=f"History of {playbook.title}", playbook=playbook,
-                           revisions=revisions)
+    return render_template(
+        "playbooks/history_index.html",
+        title=f"History of {playbook.title}",
+        playbook=playbook,
+        revisions=revisions,
+    )
 
 
 @bp.route("/<int:playbook_id>/history/<int:number>")
@@ -30,9 +37,14 @@ def history_index(playbook_id: int):
 def revision(playbook_id: int, number: int):
     playbook = _page_playbook(playbook_id)
     revision = history.get_revision(playbook, number) or abort(404)
-    return render_template("playbooks/revision.html", title=f"Version {number} of {playbook.title}",
-                           playbook=playbook, revision=revision, markdown=document.to_markdown(revision.snapshot),
-                           form=RestoreForm(version=playbook.version))
+    return render_template(
+        "playbooks/revision.html",
+        title=f"Version {number} of {playbook.title}",
+        playbook=playbook,
+        revision=revision,
+        markdown=document.to_markdown(revision.snapshot),
+        form=RestoreForm(version=playbook.version),
+    )
 
 
 @bp.route("/<int:playbook_id>/history/compare")
@@ -45,8 +57,14 @@ def compare(playbook_id: int):
     new = history.get_revision(playbook, new_number)
     if old is None or new is None:
         abort(404)
-    return render_template("playbooks/compare.html", title=f"Compare versions of {playbook.title}", playbook=playbook,
-                           old=old, new=new, diff=history.compare(old.snapshot, new.snapshot))
+    return render_template(
+        "playbooks/compare.html",
+        title=f"Compare versions of {playbook.title}",
+        playbook=playbook,
+        old=old,
+        new=new,
+        diff=history.compare(old.snapshot, new.snapshot),
+    )
 
 
 @bp.route("/<int:playbook_id>/history/<int:number>/restore", methods=["POST"])
@@ -58,7 +76,10 @@ def revision_restore(playbook_id: int, number: int):
     if not form.validate_on_submit():
         abort(400)
     history.restore_revision(current_user, playbook, revision, base_version=form.base_version())
-    flash(f"Restored version {number}. The version before the restore is still in the history.", "success")
+    flash(
+        f"Restored version {number}. The version before the restore is still in the history.",
+        "success",
+    )
     return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
 
 
@@ -78,15 +99,20 @@ def _filename(playbook, extension: str) -> str:
 @access(Action.PLAYBOOK_VIEW)
 def export_markdown(playbook_id: int):
     playbook = _page_playbook(playbook_id)
-    return _download(document.to_markdown(document.snapshot(playbook)), _filename(playbook, "md"),
-                     "text/markdown; charset=utf-8")
+    return _download(
+        document.to_markdown(document.snapshot(playbook)),
+        _filename(playbook, "md"),
+        "text/markdown; charset=utf-8",
+    )
 
 
 @bp.route("/<int:playbook_id>/export.json")
 @access(Action.PLAYBOOK_VIEW)
 def export_json(playbook_id: int):
     playbook = _page_playbook(playbook_id)
-    body = json.dumps(document.strip_internal(document.snapshot(playbook)), indent=2, ensure_ascii=False)
+    body = json.dumps(
+        document.strip_internal(document.snapshot(playbook)), indent=2, ensure_ascii=False
+    )
     return _download(body + "\n", _filename(playbook, "json"), "application/json")
 
 
@@ -95,8 +121,13 @@ def export_json(playbook_id: int):
 def print_view(playbook_id: int):
     playbook = _page_playbook(playbook_id)
     items = queries.all_items(playbook)
-    return render_template("playbooks/print.html", title=playbook.title, playbook=playbook,
-                           coverage=queries.coverage(playbook), progress=queries.progress(items))
+    return render_template(
+        "playbooks/print.html",
+        title=playbook.title,
+        playbook=playbook,
+        coverage=queries.coverage(playbook),
+        progress=queries.progress(items),
+    )
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -114,4 +145,6 @@ def import_file():
                 flash(warning, "warning")
             flash(f"Imported “{playbook.title}”.", "success")
             return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
-    return render_template("playbooks/import.html", title="Import a playbook", form=form), 422 if form.errors else 200
+    return render_template(
+        "playbooks/import.html", title="Import a playbook", form=form
+    ), 422 if form.errors else 200

@@ -1,4 +1,5 @@
 """Routes for sections and items of a playbook, and "Add to playbook" from the library."""
+
 from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -8,7 +9,14 @@ from playbook.errors import wants_json
 from playbook.forms import options
 from playbook.permissions import Action, access
 from playbook.playbooks import bp, queries, services, views
-from playbook.playbooks.forms import AddItemForm, ItemForm, MoveForm, NoteForm, SectionForm, VersionedForm
+from playbook.playbooks.forms import (
+    AddItemForm,
+    ItemForm,
+    MoveForm,
+    NoteForm,
+    SectionForm,
+    VersionedForm,
+)
 
 
 def _back(playbook, anchor: str = ""):
@@ -24,10 +32,17 @@ def section_new(playbook_id: int):
         flash("A section needs a title of up to 120 characters.", "error")
         return _back(playbook)
     try:
-        section = services.add_section(current_user, playbook, base_version=form.base_version(), title=form.title.data)
+        section = services.add_section(
+            current_user, playbook, base_version=form.base_version(), title=form.title.data
+        )
     except services.Conflict as conflict:
-        return views.conflict_page(playbook.id, conflict.base_version, form, "playbooks/_section_form.html",
-                                   action=url_for("playbooks.section_new", playbook_id=playbook.id))
+        return views.conflict_page(
+            playbook.id,
+            conflict.base_version,
+            form,
+            "playbooks/_section_form.html",
+            action=url_for("playbooks.section_new", playbook_id=playbook.id),
+        )
     except services.PlaybookError as error:
         flash(str(error), "error")
         return _back(playbook)
@@ -43,14 +58,30 @@ def section_edit(playbook_id: int, section_id: int):
     action = url_for("playbooks.section_edit", playbook_id=playbook.id, section_id=section.id)
     if form.validate_on_submit():
         try:
-            services.rename_section(current_user, playbook, section, base_version=form.base_version(),
-                                    title=form.title.data)
+            services.rename_section(
+                current_user,
+                playbook,
+                section,
+                base_version=form.base_version(),
+                title=form.title.data,
+            )
         except services.Conflict as conflict:
-            return views.conflict_page(playbook.id, conflict.base_version, form, "playbooks/_section_form.html",
-                                       action=action)
+            return views.conflict_page(
+                playbook.id,
+                conflict.base_version,
+                form,
+                "playbooks/_section_form.html",
+                action=action,
+            )
         return _back(playbook, f"#section-{section.id}")
-    return render_template("playbooks/section_edit.html", title=f"Rename {section.title}", playbook=playbook,
-                           section=section, form=form, action=action), 422 if form.errors else 200
+    return render_template(
+        "playbooks/section_edit.html",
+        title=f"Rename {section.title}",
+        playbook=playbook,
+        section=section,
+        form=form,
+        action=action,
+    ), 422 if form.errors else 200
 
 
 @bp.route("/<int:playbook_id>/sections/<int:section_id>/delete", methods=["POST"])
@@ -62,7 +93,10 @@ def section_delete(playbook_id: int, section_id: int):
     if not form.validate_on_submit():
         abort(400)
     services.remove_section(current_user, playbook, section, base_version=form.base_version())
-    flash(f"Removed “{section.title}”. Its items are kept in the history if you need them back.", "info")
+    flash(
+        f"Removed “{section.title}”. Its items are kept in the history if you need them back.",
+        "info",
+    )
     return _back(playbook)
 
 
@@ -74,8 +108,13 @@ def section_move(playbook_id: int, section_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
         return _move_refused(playbook, form)
-    services.move_section(current_user, playbook, section, base_version=form.base_version(),
-                          position=form.position.data)
+    services.move_section(
+        current_user,
+        playbook,
+        section,
+        base_version=form.base_version(),
+        position=form.position.data,
+    )
     return _moved(playbook, f"#section-{section.id}")
 
 
@@ -87,9 +126,17 @@ def item_move(playbook_id: int, item_id: int):
     form = MoveForm()
     if not form.validate_on_submit():
         return _move_refused(playbook, form)
-    target = views.section_of(playbook, form.section_id.data) if form.section_id.data else item.section
-    services.move_item(current_user, playbook, item, base_version=form.base_version(), section=target,
-                       position=form.position.data)
+    target = (
+        views.section_of(playbook, form.section_id.data) if form.section_id.data else item.section
+    )
+    services.move_item(
+        current_user,
+        playbook,
+        item,
+        base_version=form.base_version(),
+        section=target,
+        position=form.position.data,
+    )
     return _moved(playbook, f"#item-{item.id}")
 
 
@@ -114,17 +161,29 @@ def note_new(playbook_id: int, section_id: int):
     form = NoteForm()
     if form.validate_on_submit():
         try:
-            item = services.add_item(current_user, playbook, section, kind="note", title=form.title.data,
-                                     notes=form.notes.data)
+            item = services.add_item(
+                current_user,
+                playbook,
+                section,
+                kind="note",
+                title=form.title.data,
+                notes=form.notes.data,
+            )
         except services.Conflict as conflict:
-            return views.conflict_page(playbook.id, conflict.base_version, form, "playbooks/_note_form.html",
-                                       section=section)
+            return views.conflict_page(
+                playbook.id,
+                conflict.base_version,
+                form,
+                "playbooks/_note_form.html",
+                section=section,
+            )
         except services.PlaybookError as error:
             form.form_errors.append(str(error))
         else:
             return _back(playbook, f"#item-{item.id}")
-    return render_template("playbooks/note_new.html", title="Add a note", playbook=playbook, section=section,
-                           form=form), 422 if form.errors else 200
+    return render_template(
+        "playbooks/note_new.html", title="Add a note", playbook=playbook, section=section, form=form
+    ), 422 if form.errors else 200
 
 
 @bp.route("/<int:playbook_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
@@ -133,25 +192,48 @@ def item_edit(playbook_id: int, item_id: int):
     playbook = views.load(playbook_id)
     # A save for an item that no longer exists at all was most likely typed while a
     # teammate removed it: keep the text (an item of another playbook is still a 404).
-    item = views.item_of(playbook, item_id, missing_ok=request.method == "POST" and not views.item_exists(item_id))
+    item = views.item_of(
+        playbook, item_id, missing_ok=request.method == "POST" and not views.item_exists(item_id)
+    )
     if item is None:
         return views.item_gone_page(playbook)
-    form = ItemForm(views.owner_choices(playbook), views.element_choices(playbook), obj=item,
-                    data={"version": playbook.version})
+    form = ItemForm(
+        views.owner_choices(playbook),
+        views.element_choices(playbook),
+        obj=item,
+        data={"version": playbook.version},
+    )
     action = url_for("playbooks.item_edit", playbook_id=playbook.id, item_id=item.id)
     if form.validate_on_submit():
-        fields = {k: form[k].data for k in ("title", "notes", "status", "owner_id", "target_date", "element_id")}
+        fields = {
+            k: form[k].data
+            for k in ("title", "notes", "status", "owner_id", "target_date", "element_id")
+        }
         try:
-            services.update_item(current_user, playbook, item, base_version=form.base_version(), **fields)
+            services.update_item(
+                current_user, playbook, item, base_version=form.base_version(), **fields
+            )
         except services.Conflict as conflict:
-            return views.conflict_page(playbook.id, conflict.base_version, form, "playbooks/_item_form.html",
-                                       action=action, item=item)
+            return views.conflict_page(
+                playbook.id,
+                conflict.base_version,
+                form,
+                "playbooks/_item_form.html",
+                action=action,
+                item=item,
+            )
         except services.PlaybookError as error:
             form.form_errors.append(str(error))
         else:
             return _back(playbook, f"#item-{item.id}")
-    return render_template("playbooks/item_edit.html", title=f"Edit {item.display_title}", playbook=playbook,
-                           item=item, form=form, action=action), 422 if form.errors else 200
+    return render_template(
+        "playbooks/item_edit.html",
+        title=f"Edit {item.display_title}",
+        playbook=playbook,
+        item=item,
+        form=form,
+        action=action,
+    ), 422 if form.errors else 200
 
 
 @bp.route("/<int:playbook_id>/items/<int:item_id>/delete", methods=["POST"])
@@ -175,15 +257,23 @@ def item_add():
         target = services.load_target(kind, ref_id)
     except services.PlaybookError:
         abort(404)
-    choices = [(str(s.id), f"{p.title} › {s.title}") for p, sections in queries.editable_sections(current_user)
-               for s in sections]
+    choices = [
+        (str(s.id), f"{p.title} › {s.title}")
+        for p, sections in queries.editable_sections(current_user)
+        for s in sections
+    ]
     form = AddItemForm(options(choices), data={"kind": kind, "ref_id": ref_id})
     if form.validate_on_submit():
         section = services.section_for_add(int(form.section_id.data))
         playbook = views.load(section.playbook_id)
         try:
-            item = services.add_item(current_user, playbook, views.section_of(playbook, section.id), kind=kind,
-                                     ref_id=target.id)
+            item = services.add_item(
+                current_user,
+                playbook,
+                views.section_of(playbook, section.id),
+                kind=kind,
+                ref_id=target.id,
+            )
         except services.Conflict as conflict:
             return views.conflict_page(playbook.id, conflict.base_version, None, None)
         except services.PlaybookError as error:
@@ -191,5 +281,6 @@ def item_add():
         else:
             flash(f"Added “{item.display_title}” to “{playbook.title}”.", "success")
             return _back(playbook, f"#item-{item.id}")
-    return render_template("playbooks/item_add.html", title="Add to a playbook", form=form, target=target,
-                           kind=kind), 422 if form.errors else 200
+    return render_template(
+        "playbooks/item_add.html", title="Add to a playbook", form=form, target=target, kind=kind
+    ), 422 if form.errors else 200

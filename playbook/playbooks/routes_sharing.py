@@ -1,4 +1,5 @@
 """Routes for sharing a playbook: members, invitations, visibility, the secret link."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, session, url_for
@@ -14,10 +15,16 @@ from playbook.playbooks.forms import InviteForm, RoleForm, VisibilityForm
 
 def _share_page(playbook, invite_form=None, visibility_form=None, new_link=None, status=200):
     return render_template(
-        "playbooks/share.html", title=f"Share {playbook.title}", playbook=playbook,
-        invitations=sharing.pending_invitations(playbook), invite_form=invite_form or InviteForm(),
+        "playbooks/share.html",
+        title=f"Share {playbook.title}",
+        playbook=playbook,
+        invitations=sharing.pending_invitations(playbook),
+        invite_form=invite_form or InviteForm(),
         visibility_form=visibility_form or VisibilityForm(visibility=playbook.visibility.value),
-        role_form=RoleForm(), confirm_form=ConfirmForm(), new_link=new_link), status
+        role_form=RoleForm(),
+        confirm_form=ConfirmForm(),
+        new_link=new_link,
+    ), status
 
 
 def _membership(playbook, membership_id: int):
@@ -56,7 +63,11 @@ def invite(playbook_id: int):
 def invitation_revoke(playbook_id: int, invitation_id: int):
     playbook = views.load(playbook_id, Action.PLAYBOOK_SHARE)
     invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.playbook_id != playbook.id or not ConfirmForm().validate_on_submit():
+    if (
+        invitation is None
+        or invitation.playbook_id != playbook.id
+        or not ConfirmForm().validate_on_submit()
+    ):
         abort(404)
     try:
         sharing.revoke_invitation(current_user, playbook, invitation)
@@ -67,7 +78,10 @@ def invitation_revoke(playbook_id: int, invitation_id: int):
     return _back(playbook)
 
 
-@bp.route("/<int:playbook_id>/members/<int:membership_id>/<any(role, remove, handover):verb>", methods=["POST"])
+@bp.route(
+    "/<int:playbook_id>/members/<int:membership_id>/<any(role, remove, handover):verb>",
+    methods=["POST"],
+)
 @access(Action.PLAYBOOK_SHARE)
 def member(playbook_id: int, membership_id: int, verb: str):
     playbook = views.load(playbook_id, Action.PLAYBOOK_SHARE)
@@ -114,12 +128,18 @@ def visibility(playbook_id: int):
     if not form.validate_on_submit():
         return _share_page(playbook, visibility_form=form, status=422)
     if form.confirmed.data != "yes":
-        return render_template("playbooks/visibility_confirm.html", title="Change who can read it?",
-                               playbook=playbook, form=form, target=Visibility(form.visibility.data))
+        return render_template(
+            "playbooks/visibility_confirm.html",
+            title="Change who can read it?",
+            playbook=playbook,
+            form=form,
+            target=Visibility(form.visibility.data),
+        )
     token = sharing.set_visibility(current_user, playbook, form.visibility.data)
     if token:
-        session["new_playbook_link"] = url_for("playbooks.shared_link", playbook_id=playbook.id, token=token,
-                                               _external=True)
+        session["new_playbook_link"] = url_for(
+            "playbooks.shared_link", playbook_id=playbook.id, token=token, _external=True
+        )
     flash(f"Visibility: {playbook.visibility.label}.", "success")
     return _back(playbook)
 
@@ -135,8 +155,9 @@ def link(playbook_id: int, verb: str):
         flash("The secret link is off; the playbook is private.", "info")
     else:
         token = sharing.regenerate_link(current_user, playbook)
-        session["new_playbook_link"] = url_for("playbooks.shared_link", playbook_id=playbook.id, token=token,
-                                               _external=True)
+        session["new_playbook_link"] = url_for(
+            "playbooks.shared_link", playbook_id=playbook.id, token=token, _external=True
+        )
         flash("A new secret link is ready; the old one no longer works.", "success")
     return _back(playbook)
 
@@ -154,17 +175,28 @@ def shared_link(playbook_id: int, token: str):
 @bp.route("/invitations")
 @access_login
 def invitations():
-    return render_template("playbooks/invitations.html", title="Invitations",
-                           invitations=sharing.invitations_for(current_user), form=ConfirmForm())
+    return render_template(
+        "playbooks/invitations.html",
+        title="Invitations",
+        invitations=sharing.invitations_for(current_user),
+        form=ConfirmForm(),
+    )
 
 
 @bp.route("/invite/<token>")
 @access_public
 def invitation(token: str):
     found = sharing.find_invitation(token)
-    response = render_template("playbooks/invitation.html", title="Invitation", invitation=found,
-                               open=bool(found and found.is_pending and not found.playbook.is_deleted),
-                               form=ConfirmForm()), 200 if found else 404
+    response = (
+        render_template(
+            "playbooks/invitation.html",
+            title="Invitation",
+            invitation=found,
+            open=bool(found and found.is_pending and not found.playbook.is_deleted),
+            form=ConfirmForm(),
+        ),
+        200 if found else 404,
+    )
     return response
 
 

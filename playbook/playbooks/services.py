@@ -4,6 +4,7 @@ Services commit; routes never do. Every change goes through _save(): it refuses 
 change based on a stale version (Conflict), bumps the version atomically (the
 UPDATE is guarded by the version the change was based on) and records a Revision
 holding the whole document, so nothing a team wrote is ever silently lost."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,11 +15,27 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from playbook.extensions import db
-from playbook.notifications import services as notifications
 from playbook.models import (
-    DEFAULT_SECTIONS, NotificationKind, Component, Element, Framework, Item, ItemKind, ItemStatus, Membership, MemberRole, Play,
-    Playbook, Resource, Revision, Scope, Section, User, utcnow,
+    DEFAULT_SECTIONS,
+    Component,
+    Element,
+    Framework,
+    Item,
+    ItemKind,
+    ItemStatus,
+    MemberRole,
+    Membership,
+    NotificationKind,
+    Play,
+    Playbook,
+    Resource,
+    Revision,
+    Scope,
+    Section,
+    User,
+    utcnow,
 )
+from playbook.notifications import services as notifications
 from playbook.permissions import Action, require
 from playbook.playbooks import document
 from playbook.sanitize import render_markdown
@@ -44,6 +61,7 @@ class PlaybookError(ValueError):
 
 # --- the one path every change takes ------------------------------------------------
 
+
 def _check_version(playbook: Playbook, base_version: int | None) -> None:
     if base_version is None or int(base_version) != playbook.version:
         raise Conflict(playbook.id, base_version)
@@ -55,8 +73,13 @@ def _save(actor: User, playbook: Playbook, summary: str) -> Revision:
     playbook.updated_at = utcnow()  # makes the row dirty, so the version is bumped
     try:
         db.session.flush()
-        revision = Revision(playbook_id=playbook.id, number=playbook.version, actor_id=actor.id,
-                            summary=summary[:300], snapshot=document.snapshot(playbook))
+        revision = Revision(
+            playbook_id=playbook.id,
+            number=playbook.version,
+            actor_id=actor.id,
+            summary=summary[:300],
+            snapshot=document.snapshot(playbook),
+        )
         db.session.add(revision)
         db.session.commit()
     except StaleDataError:
@@ -81,6 +104,7 @@ def _clamp(position, length: int) -> int:
 
 # --- playbooks ---------------------------------------------------------------------
 
+
 def _framework(framework_id) -> Framework | None:
     if not framework_id:
         return None
@@ -90,25 +114,55 @@ def _framework(framework_id) -> Framework | None:
     return framework
 
 
-def create_playbook(actor: User, *, title: str, scope: str, organization: str = "", vision: str = "",
-                    framework_id=None, sections=DEFAULT_SECTIONS) -> Playbook:
+def create_playbook(
+    actor: User,
+    *,
+    title: str,
+    scope: str,
+    organization: str = "",
+    vision: str = "",
+    framework_id=None,
+    sections=DEFAULT_SECTIONS,
+) -> Playbook:
     """Start a playbook owned by `actor`, with the default sections."""
     require(actor, Action.PLAYBOOK_CREATE)
-    playbook = Playbook(title=title.strip(), scope=Scope(scope), organization=(organization or "").strip(),
-                        vision=vision or "", vision_html=render_markdown(vision or ""),
-                        framework=_framework(framework_id), created_by_id=actor.id)
+    playbook = Playbook(
+        title=title.strip(),
+        scope=Scope(scope),
+        organization=(organization or "").strip(),
+        vision=vision or "",
+        vision_html=render_markdown(vision or ""),
+        framework=_framework(framework_id),
+        created_by_id=actor.id,
+    )
     playbook.memberships.append(Membership(user_id=actor.id, role=MemberRole.OWNER))
     playbook.sections = [Section(title=title_, position=i) for i, title_ in enumerate(sections)]
     db.session.add(playbook)
     db.session.flush()
-    db.session.add(Revision(playbook_id=playbook.id, number=playbook.version, actor_id=actor.id,
-                            summary="Created the playbook", snapshot=document.snapshot(playbook)))
+    db.session.add(
+        Revision(
+            playbook_id=playbook.id,
+            number=playbook.version,
+            actor_id=actor.id,
+            summary="Created the playbook",
+            snapshot=document.snapshot(playbook),
+        )
+    )
     db.session.commit()
     return playbook
 
 
-def update_playbook(actor: User, playbook: Playbook, *, base_version, title: str, scope: str,
-                    organization: str, vision: str, framework_id=None) -> Revision:
+def update_playbook(
+    actor: User,
+    playbook: Playbook,
+    *,
+    base_version,
+    title: str,
+    scope: str,
+    organization: str,
+    vision: str,
+    framework_id=None,
+) -> Revision:
     """Change the playbook's title, scope, organization, vision and framework."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
     _check_version(playbook, base_version)
@@ -153,6 +207,7 @@ def purge_deleted_playbooks(now=None) -> int:
 
 # --- sections ----------------------------------------------------------------------
 
+
 def add_section(actor: User, playbook: Playbook, *, base_version, title: str) -> Section:
     require(actor, Action.PLAYBOOK_EDIT, playbook)
     _check_version(playbook, base_version)
@@ -164,7 +219,9 @@ def add_section(actor: User, playbook: Playbook, *, base_version, title: str) ->
     return section
 
 
-def rename_section(actor: User, playbook: Playbook, section: Section, *, base_version, title: str) -> None:
+def rename_section(
+    actor: User, playbook: Playbook, section: Section, *, base_version, title: str
+) -> None:
     require(actor, Action.PLAYBOOK_EDIT, playbook)
     _check_version(playbook, base_version)
     old, section.title = section.title, title.strip()
@@ -180,7 +237,9 @@ def remove_section(actor: User, playbook: Playbook, section: Section, *, base_ve
     _save(actor, playbook, f"Removed the section “{section.title}” ({len(section.items)} items)")
 
 
-def move_section(actor: User, playbook: Playbook, section: Section, *, base_version, position) -> None:
+def move_section(
+    actor: User, playbook: Playbook, section: Section, *, base_version, position
+) -> None:
     require(actor, Action.PLAYBOOK_EDIT, playbook)
     _check_version(playbook, base_version)
     sections = [s for s in playbook.sections if s is not section]
@@ -207,17 +266,34 @@ def load_target(kind: str, ref_id) -> Play | Resource | Component:
     except (ValueError, KeyError, TypeError):
         target = None
     framework = getattr(target, "framework", None)
-    if target is None or getattr(target, "is_retired", False) or (framework is not None and framework.is_retired):
+    if (
+        target is None
+        or getattr(target, "is_retired", False)
+        or (framework is not None and framework.is_retired)
+    ):
         raise PlaybookError("That library entry does not exist.")
     return target
 
 
 def _count_items(playbook: Playbook) -> int:
-    return db.session.scalar(select(func.count()).select_from(Item).where(Item.playbook_id == playbook.id)) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(Item).where(Item.playbook_id == playbook.id)
+        )
+        or 0
+    )
 
 
-def add_item(actor: User, playbook: Playbook, section: Section, *, kind: str, ref_id=None, title: str = "",
-             notes: str = "") -> Item:
+def add_item(
+    actor: User,
+    playbook: Playbook,
+    section: Section,
+    *,
+    kind: str,
+    ref_id=None,
+    title: str = "",
+    notes: str = "",
+) -> Item:
     """Append a play, resource, component or free-form note to a section. Appending
     overwrites nothing, so it needs no base version; it still makes a revision."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
@@ -225,8 +301,14 @@ def add_item(actor: User, playbook: Playbook, section: Section, *, kind: str, re
         raise PlaybookError("That section belongs to another playbook.")
     if _count_items(playbook) >= MAX_ITEMS:
         raise PlaybookError(f"A playbook holds at most {MAX_ITEMS} items.")
-    item = Item(playbook_id=playbook.id, kind=ItemKind(kind), position=len(section.items),
-                title=(title or "").strip(), notes=notes or "", notes_html=render_markdown(notes or ""))
+    item = Item(
+        playbook_id=playbook.id,
+        kind=ItemKind(kind),
+        position=len(section.items),
+        title=(title or "").strip(),
+        notes=notes or "",
+        notes_html=render_markdown(notes or ""),
+    )
     if item.kind is ItemKind.NOTE:
         if not item.title:
             raise PlaybookError("A note needs a title.")
@@ -238,8 +320,19 @@ def add_item(actor: User, playbook: Playbook, section: Section, *, kind: str, re
     return item
 
 
-def update_item(actor: User, playbook: Playbook, item: Item, *, base_version, title: str, notes: str, status: str,
-                owner_id=None, target_date=None, element_id=None) -> None:
+def update_item(
+    actor: User,
+    playbook: Playbook,
+    item: Item,
+    *,
+    base_version,
+    title: str,
+    notes: str,
+    status: str,
+    owner_id=None,
+    target_date=None,
+    element_id=None,
+) -> None:
     """Change the team's own notes, status, owner, target date and element of an item."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
     _check_version(playbook, base_version)
@@ -256,10 +349,13 @@ def update_item(actor: User, playbook: Playbook, item: Item, *, base_version, ti
     item.element = _element(playbook, element_id)
     assigned = item.owner is not None and item.owner.id not in (previous_owner_id, actor.id)
     if assigned:
-        notifications.notify(item.owner, NotificationKind.ITEM_ASSIGNED,
-                             f"{actor.display_name} made you the owner of “{item.display_title}” in “{playbook.title}”.",
-                             link=url_for("playbooks.detail", playbook_id=playbook.id, _anchor=f"item-{item.id}"),
-                             playbook_id=playbook.id)
+        notifications.notify(
+            item.owner,
+            NotificationKind.ITEM_ASSIGNED,
+            f"{actor.display_name} made you the owner of “{item.display_title}” in “{playbook.title}”.",
+            link=url_for("playbooks.detail", playbook_id=playbook.id, _anchor=f"item-{item.id}"),
+            playbook_id=playbook.id,
+        )
     _save(actor, playbook, f"Edited “{item.display_title}”")
     if assigned:
         notifications.deliver()
@@ -278,7 +374,11 @@ def _element(playbook: Playbook, element_id) -> Element | None:
     if not element_id:
         return None
     element = db.session.get(Element, int(element_id))
-    if element is None or playbook.framework_id is None or element.component.framework_id != playbook.framework_id:
+    if (
+        element is None
+        or playbook.framework_id is None
+        or element.component.framework_id != playbook.framework_id
+    ):
         raise PlaybookError("Choose an element of this playbook's framework.")
     return element
 
@@ -292,7 +392,9 @@ def remove_item(actor: User, playbook: Playbook, item: Item, *, base_version) ->
     _save(actor, playbook, f"Removed “{item.display_title}” from “{section.title}”")
 
 
-def move_item(actor: User, playbook: Playbook, item: Item, *, base_version, section: Section, position) -> None:
+def move_item(
+    actor: User, playbook: Playbook, item: Item, *, base_version, section: Section, position
+) -> None:
     """Move an item to `position` in `section` (positions are clamped to the list)."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
     _check_version(playbook, base_version)
@@ -310,7 +412,11 @@ def move_item(actor: User, playbook: Playbook, item: Item, *, base_version, sect
         _renumber(source_items)
     for s in {source, section}:
         s.items.sort(key=lambda i: i.position)
-    where = f"within “{section.title}”" if section is source else f"from “{source.title}” to “{section.title}”"
+    where = (
+        f"within “{section.title}”"
+        if section is source
+        else f"from “{source.title}” to “{section.title}”"
+    )
     _save(actor, playbook, f"Moved “{item.display_title}” {where}")
 
 
@@ -324,15 +430,23 @@ def section_for_add(section_id: int) -> Section:
 
 # --- loading for edits -------------------------------------------------------------
 
+
 def load_playbook_for_change(playbook_id: int) -> Playbook | None:
     """The playbook with everything a snapshot reads, in a fixed number of queries."""
     return db.session.scalar(
-        select(Playbook).where(Playbook.id == playbook_id).options(
+        select(Playbook)
+        .where(Playbook.id == playbook_id)
+        .options(
             selectinload(Playbook.memberships),
             selectinload(Playbook.framework),
-            selectinload(Playbook.sections).selectinload(Section.items).options(
-                selectinload(Item.play), selectinload(Item.resource), selectinload(Item.component),
-                selectinload(Item.element).selectinload(Element.component), selectinload(Item.owner),
+            selectinload(Playbook.sections)
+            .selectinload(Section.items)
+            .options(
+                selectinload(Item.play),
+                selectinload(Item.resource),
+                selectinload(Item.component),
+                selectinload(Item.element).selectinload(Element.component),
+                selectinload(Item.owner),
             ),
         )
     )

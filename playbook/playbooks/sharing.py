@@ -1,5 +1,6 @@
 """Sharing a playbook: members and roles, invitations, visibility and the secret link.
 Services commit; routes never do."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,7 +12,14 @@ from sqlalchemy.orm import selectinload
 from playbook import mail
 from playbook.extensions import db
 from playbook.models import (
-    Invitation, Membership, MemberRole, NotificationKind, Playbook, User, Visibility, utcnow,
+    Invitation,
+    MemberRole,
+    Membership,
+    NotificationKind,
+    Playbook,
+    User,
+    Visibility,
+    utcnow,
 )
 from playbook.notifications import services as notifications
 from playbook.permissions import Action, require
@@ -39,6 +47,7 @@ def _record(actor: User, playbook: Playbook, summary: str) -> None:
 
 # --- members -----------------------------------------------------------------------
 
+
 def change_role(actor: User, playbook: Playbook, membership: Membership, role: str) -> None:
     """Give a member another role; a playbook always keeps at least one owner."""
     require(actor, Action.PLAYBOOK_SHARE, playbook)
@@ -48,9 +57,13 @@ def change_role(actor: User, playbook: Playbook, membership: Membership, role: s
     if membership.role is MemberRole.OWNER and len(_owners(playbook)) == 1:
         raise SharingError("A playbook needs at least one owner. Make someone else an owner first.")
     membership.role = role
-    notifications.notify(membership.user, NotificationKind.ROLE_CHANGED,
-                         f"You are now {role.label.lower()} of “{playbook.title}”.",
-                         link=url_for("playbooks.detail", playbook_id=playbook.id), playbook_id=playbook.id)
+    notifications.notify(
+        membership.user,
+        NotificationKind.ROLE_CHANGED,
+        f"You are now {role.label.lower()} of “{playbook.title}”.",
+        link=url_for("playbooks.detail", playbook_id=playbook.id),
+        playbook_id=playbook.id,
+    )
     _record(actor, playbook, f"Made {membership.user.display_name} {role.label.lower()}")
     notifications.deliver()
 
@@ -70,7 +83,9 @@ def leave_playbook(actor: User, playbook: Playbook) -> None:
 
 def _remove(actor: User, playbook: Playbook, membership: Membership, summary: str) -> None:
     if membership.role is MemberRole.OWNER and len(_owners(playbook)) == 1:
-        raise SharingError("A playbook needs at least one owner. Hand it over to someone else first.")
+        raise SharingError(
+            "A playbook needs at least one owner. Hand it over to someone else first."
+        )
     playbook.memberships.remove(membership)
     for section in playbook.sections:
         for item in section.items:
@@ -88,14 +103,19 @@ def hand_over(actor: User, playbook: Playbook, membership: Membership) -> None:
     membership.role = MemberRole.OWNER
     mine = next(m for m in playbook.memberships if m.user_id == actor.id)
     mine.role = MemberRole.EDITOR
-    notifications.notify(membership.user, NotificationKind.ROLE_CHANGED,
-                         f"{actor.display_name} handed “{playbook.title}” over to you: you are now its owner.",
-                         link=url_for("playbooks.detail", playbook_id=playbook.id), playbook_id=playbook.id)
+    notifications.notify(
+        membership.user,
+        NotificationKind.ROLE_CHANGED,
+        f"{actor.display_name} handed “{playbook.title}” over to you: you are now its owner.",
+        link=url_for("playbooks.detail", playbook_id=playbook.id),
+        playbook_id=playbook.id,
+    )
     _record(actor, playbook, f"Handed ownership to {membership.user.display_name}")
     notifications.deliver()
 
 
 # --- invitations -------------------------------------------------------------------
+
 
 def invite(actor: User, playbook: Playbook, email: str, role: str) -> Invitation:
     """Invite an address to a role. A person with an account sees it in the app and by
@@ -110,18 +130,35 @@ def invite(actor: User, playbook: Playbook, email: str, role: str) -> Invitation
         if pending.email == email:
             pending.revoked_at = now
     token = new_token()
-    invitation = Invitation(playbook_id=playbook.id, email=email, role=MemberRole(role), token_hash=hash_token(token),
-                            invited_by_id=actor.id, expires_at=now + timedelta(days=INVITATION_DAYS))
+    invitation = Invitation(
+        playbook_id=playbook.id,
+        email=email,
+        role=MemberRole(role),
+        token_hash=hash_token(token),
+        invited_by_id=actor.id,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+    )
     db.session.add(invitation)
     link = url_for("playbooks.invitation", token=token, _external=True)
     invitee = db.session.scalar(select(User).where(User.email == email))
     message = f"{actor.display_name} invited you to “{playbook.title}” as {invitation.role.label.lower()}."
     if invitee is not None:
-        notifications.notify(invitee, NotificationKind.INVITED, message, link=url_for("playbooks.invitations"),
-                             playbook_id=playbook.id)
+        notifications.notify(
+            invitee,
+            NotificationKind.INVITED,
+            message,
+            link=url_for("playbooks.invitations"),
+            playbook_id=playbook.id,
+        )
     else:
-        mail.queue_mail(email, f"Invitation to “{playbook.title}”", "invitation", message=message, link=link,
-                        days=INVITATION_DAYS)
+        mail.queue_mail(
+            email,
+            f"Invitation to “{playbook.title}”",
+            "invitation",
+            message=message,
+            link=link,
+            days=INVITATION_DAYS,
+        )
     _record(actor, playbook, f"Invited {email} as {invitation.role.label.lower()}")
     notifications.deliver()
     return invitation
@@ -146,32 +183,56 @@ def find_invitation(token: str) -> Invitation | None:
 
 def pending_invitations(playbook: Playbook) -> list[Invitation]:
     now = utcnow()
-    return list(db.session.scalars(select(Invitation).where(
-        Invitation.playbook_id == playbook.id, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
-        Invitation.expires_at > now).order_by(Invitation.created_at)))
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.playbook_id == playbook.id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .order_by(Invitation.created_at)
+        )
+    )
 
 
 def invitations_for(user: User) -> list[Invitation]:
     """Open invitations addressed to the person's e-mail, to playbooks still live."""
     now = utcnow()
-    return list(db.session.scalars(select(Invitation).join(Playbook).where(
-        Invitation.email == user.email, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
-        Invitation.expires_at > now, Playbook.deleted_at.is_(None)).options(
-        selectinload(Invitation.playbook), selectinload(Invitation.invited_by)).order_by(Invitation.created_at)))
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .join(Playbook)
+            .where(
+                Invitation.email == user.email,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+                Playbook.deleted_at.is_(None),
+            )
+            .options(selectinload(Invitation.playbook), selectinload(Invitation.invited_by))
+            .order_by(Invitation.created_at)
+        )
+    )
 
 
 def accept_invitation(actor: User, invitation: Invitation) -> Playbook:
     """Join with the invited role. Only the account with the invited address may
     accept, once, before it expires or is revoked."""
     if invitation.email != actor.email:
-        raise SharingError(f"This invitation is for {invitation.email}. Sign in with that address to accept it.")
+        raise SharingError(
+            f"This invitation is for {invitation.email}. Sign in with that address to accept it."
+        )
     if not invitation.is_pending or invitation.playbook.is_deleted:
         raise SharingError("This invitation has expired, was revoked or was already used.")
     playbook = services.load_playbook_for_change(invitation.playbook_id)
     invitation.accepted_at, invitation.accepted_by_id = utcnow(), actor.id
     if playbook.role_of(actor) is None:
         playbook.memberships.append(Membership(user_id=actor.id, role=invitation.role))
-    services._save(actor, playbook, f"{actor.display_name} joined as {invitation.role.label.lower()}")
+    services._save(
+        actor, playbook, f"{actor.display_name} joined as {invitation.role.label.lower()}"
+    )
     return playbook
 
 
@@ -184,6 +245,7 @@ def decline_invitation(actor: User, invitation: Invitation) -> None:
 
 
 # --- visibility and the secret link --------------------------------------------------
+
 
 def set_visibility(actor: User, playbook: Playbook, visibility: str) -> str | None:
     """Make the playbook private, link-shared or public. Returns a new secret link's
@@ -206,7 +268,11 @@ def set_visibility(actor: User, playbook: Playbook, visibility: str) -> str | No
 
 def _new_link(playbook: Playbook) -> str:
     token = new_token()
-    playbook.link_token_hash, playbook.link_created_at, playbook.link_last_used_at = hash_token(token), utcnow(), None
+    playbook.link_token_hash, playbook.link_created_at, playbook.link_last_used_at = (
+        hash_token(token),
+        utcnow(),
+        None,
+    )
     return token
 
 
@@ -230,14 +296,26 @@ def revoke_link(actor: User, playbook: Playbook) -> None:
 def use_link(playbook_id: int, token: str) -> Playbook | None:
     """The playbook this secret link opens (and note when it was last used), or None."""
     playbook = db.session.get(Playbook, playbook_id)
-    if (playbook is None or playbook.is_deleted or playbook.visibility is not Visibility.LINK
-            or not token or len(token) > 100 or playbook.link_token_hash != hash_token(token)):
+    if (
+        playbook is None
+        or playbook.is_deleted
+        or playbook.visibility is not Visibility.LINK
+        or not token
+        or len(token) > 100
+        or playbook.link_token_hash != hash_token(token)
+    ):
         return None
     now = utcnow()
     # A timestamp, not content: written at most once a minute, without a revision.
-    if playbook.link_last_used_at is None or now - playbook.link_last_used_at > timedelta(minutes=1):
-        db.session.execute(db.update(Playbook).where(Playbook.id == playbook.id).values(link_last_used_at=now)
-                           .execution_options(synchronize_session=False))
+    if playbook.link_last_used_at is None or now - playbook.link_last_used_at > timedelta(
+        minutes=1
+    ):
+        db.session.execute(
+            db.update(Playbook)
+            .where(Playbook.id == playbook.id)
+            .values(link_last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
     return playbook
 
@@ -253,5 +331,11 @@ def grant_link(session, playbook: Playbook) -> None:
 
 
 def member_count(playbook: Playbook) -> int:
-    return db.session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.playbook_id == playbook.id)) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.playbook_id == playbook.id)
+        )
+        or 0
+    )

@@ -1,5 +1,6 @@
 """Helpers shared by the playbook routes: loading with a permission check, form
 choices, and the conflict page."""
+
 from __future__ import annotations
 
 from flask import render_template
@@ -47,16 +48,28 @@ def item_gone_page(playbook: Playbook):
 
     from playbook.playbooks.forms import NoteForm
 
-    form = NoteForm(formdata=None, data={"title": (request.form.get("title") or "A removed item")[:200],
-                                         "notes": request.form.get("notes", "")})
+    form = NoteForm(
+        formdata=None,
+        data={
+            "title": (request.form.get("title") or "A removed item")[:200],
+            "notes": request.form.get("notes", ""),
+        },
+    )
     section = playbook.sections[0] if playbook.sections else None
-    return render_template("playbooks/item_gone.html", title="This item was removed", playbook=playbook,
-                           section=section, form=form), 409
+    return render_template(
+        "playbooks/item_gone.html",
+        title="This item was removed",
+        playbook=playbook,
+        section=section,
+        form=form,
+    ), 409
 
 
 def framework_choices() -> list[tuple[int, str]]:
-    return [(framework_id, f"{name} (edition {edition})" if edition else name)
-            for framework_id, name, edition in library_queries.framework_names()]
+    return [
+        (framework_id, f"{name} (edition {edition})" if edition else name)
+        for framework_id, name, edition in library_queries.framework_names()
+    ]
 
 
 def owner_choices(playbook: Playbook) -> list[tuple[int, str]]:
@@ -66,7 +79,9 @@ def owner_choices(playbook: Playbook) -> list[tuple[int, str]]:
 def element_choices(playbook: Playbook) -> list[tuple[int, str]]:
     if playbook.framework is None:
         return []
-    return [(e.id, f"{c.name}: {e.name}") for c in playbook.framework.components for e in c.elements]
+    return [
+        (e.id, f"{c.name}: {e.name}") for c in playbook.framework.components for e in c.elements
+    ]
 
 
 def conflict_page(playbook_id: int, base_version: int | None, form, template: str, **context):
@@ -78,6 +93,13 @@ def conflict_page(playbook_id: int, base_version: int | None, form, template: st
     diff = history.compare(base.snapshot, document.snapshot(playbook)) if base else []
     if form is not None and hasattr(form, "version"):
         form.version.data = playbook.version
-    return render_template("playbooks/conflict.html", title="Someone changed this playbook meanwhile",
-                           playbook=playbook, changes=changes, diff=diff, form=form, form_template=template,
-                           **context), 409
+    return render_template(
+        "playbooks/conflict.html",
+        title="Someone changed this playbook meanwhile",
+        playbook=playbook,
+        changes=changes,
+        diff=diff,
+        form=form,
+        form_template=template,
+        **context,
+    ), 409

@@ -1,6 +1,7 @@
 """Browser fixtures: a real gunicorn server on 127.0.0.1 over its own SQLite file,
 Debian's chromium driven by Playwright, and screenshots of every open page when a
 test fails (saved in tests/artifacts/)."""
+
 from __future__ import annotations
 
 import os
@@ -38,9 +39,12 @@ def pytest_collection_modifyitems(config, items):
             continue
         item.add_marker(pytest.mark.browser)
         if on_postgres:
-            item.add_marker(pytest.mark.skip(
-                reason="browser tests run in the SQLite pass only (TEST_DATABASE_URL is set); "
-                       "they start their own server on a temporary SQLite file"))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="browser tests run in the SQLite pass only (TEST_DATABASE_URL is set); "
+                    "they start their own server on a temporary SQLite file"
+                )
+            )
 
 
 @dataclass
@@ -64,37 +68,56 @@ def _free_port() -> int:
 
 
 def _server_env(database: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL" and not k.startswith("FLASK_")}
-    env.update({
-        "PLAYBOOK_CONFIG": "development",
-        "DATABASE_URL": f"sqlite:///{database}",
-        "SECRET_KEY": secrets.token_hex(32),
-        "FLASK_APP": "run:app",
-        # Cheaper password hashing keeps registering and signing in quick; the
-        # algorithm (argon2id) and every code path stay the same.
-        "PLAYBOOK_ARGON2_TIME_COST": "1",
-        "PLAYBOOK_ARGON2_MEMORY_KIB": "8192",
-        "PLAYBOOK_MAIL_SERVER": "",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "TEST_DATABASE_URL" and not k.startswith("FLASK_")
+    }
+    env.update(
+        {
+            "PLAYBOOK_CONFIG": "development",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "SECRET_KEY": secrets.token_hex(32),
+            "FLASK_APP": "run:app",
+            # Cheaper password hashing keeps registering and signing in quick; the
+            # algorithm (argon2id) and every code path stay the same.
+            "PLAYBOOK_ARGON2_TIME_COST": "1",
+            "PLAYBOOK_ARGON2_MEMORY_KIB": "8192",
+            "PLAYBOOK_MAIL_SERVER": "",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
     return env
 
 
 def _flask(env: dict, log, *args: str, input: str | None = None) -> None:
-    result = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, input=input, text=True,
-                            capture_output=True, timeout=COMMAND_SECONDS)
-    log.write(f"$ flask {' '.join(a if not a.startswith('--password=') else '--password=…' for a in args)}\n"
-              f"{result.stdout}{result.stderr}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", *args],
+        cwd=ROOT,
+        env=env,
+        input=input,
+        text=True,
+        capture_output=True,
+        timeout=COMMAND_SECONDS,
+    )
+    log.write(
+        f"$ flask {' '.join(a if not a.startswith('--password=') else '--password=…' for a in args)}\n"
+        f"{result.stdout}{result.stderr}\n"
+    )
     log.flush()
     if result.returncode != 0:
-        pytest.fail(f"`flask {args[0]}` failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        pytest.fail(
+            f"`flask {args[0]}` failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, server_log: Path) -> None:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{server_log.read_text(errors='replace')}")
+            pytest.fail(
+                f"gunicorn exited with {process.returncode}:\n{server_log.read_text(errors='replace')}"
+            )
         try:
             with urllib.request.urlopen(url + "/", timeout=2) as response:
                 if response.status == 200:
@@ -102,7 +125,9 @@ def _wait_until_up(url: str, process: subprocess.Popen, server_log: Path) -> Non
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass
         time.sleep(0.2)
-    pytest.fail(f"the server did not answer within {SERVER_START_SECONDS}s:\n{server_log.read_text(errors='replace')}")
+    pytest.fail(
+        f"the server did not answer within {SERVER_START_SECONDS}s:\n{server_log.read_text(errors='replace')}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -113,18 +138,45 @@ def live_server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("e2e-server")
     env = _server_env(workdir / "e2e.sqlite")
     server_log = workdir / "server.log"
-    admin_email, admin_password = "ada.admin@district.example.org", "admin passphrase for the browser tests"
+    admin_email, admin_password = (
+        "ada.admin@district.example.org",
+        "admin passphrase for the browser tests",
+    )
     with server_log.open("w") as log:
         _flask(env, log, "setup")
-        _flask(env, log, "create-user", admin_email, "--name", "Ada Admin", "--role", "admin",
-               f"--password={admin_password}")
+        _flask(
+            env,
+            log,
+            "create-user",
+            admin_email,
+            "--name",
+            "Ada Admin",
+            "--role",
+            "admin",
+            f"--password={admin_password}",
+        )
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     with server_log.open("a") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "--graceful-timeout", "5", "--no-control-socket", "run:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "5",
+                "--no-control-socket",
+                "run:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         _wait_until_up(url, process, server_log)
         yield LiveServer(url, admin_email, admin_password, server_log)
@@ -140,12 +192,17 @@ def live_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
-                    "(`apt-get install -y chromium`); .ci/run installs it.", pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+            "(`apt-get install -y chromium`); .ci/run installs it.",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--disable-dev-shm-usage"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--disable-dev-shm-usage"]
+        )
         yield browser
         browser.close()
 
@@ -205,7 +262,9 @@ def pytest_runtest_makereport(item, call):
     contexts = getattr(item, "funcargs", {}).get("new_context")
     if report.failed and report.when in ("setup", "call") and isinstance(contexts, Contexts):
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid.split("::", 1)[-1])[:120]
-        report.sections.append(("screenshots", "\n".join(contexts.screenshots(name)) or "no page was open"))
+        report.sections.append(
+            ("screenshots", "\n".join(contexts.screenshots(name)) or "no page was open")
+        )
         server = item.funcargs.get("live_server")
         if isinstance(server, LiveServer):
             report.sections.append(("server log (last lines)", server.log_tail()))

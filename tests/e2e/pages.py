@@ -2,6 +2,7 @@
 playbook, add library entries, edit items, share. Every step goes through the app's
 own pages and forms, by their visible labels, the way a person (or a screen reader)
 finds them."""
+
 from __future__ import annotations
 
 import itertools
@@ -60,8 +61,15 @@ def playbook_id(page: Page) -> int:
     return int(match.group(1))
 
 
-def create_playbook(page: Page, title: str, *, vision: str = "", organization: str = "",
-                    scope: str = "School", framework: bool = True) -> int:
+def create_playbook(
+    page: Page,
+    title: str,
+    *,
+    vision: str = "",
+    organization: str = "",
+    scope: str = "School",
+    framework: bool = True,
+) -> int:
     """Start a playbook through the form; returns its id."""
     page.goto("/playbooks/new")
     page.get_by_label("Title").fill(title)
@@ -103,11 +111,16 @@ def library_links(page: Page, index_url: str, count: int) -> list[str]:
 
 
 def section(page: Page, title: str):
-    return page.locator("section.pb-section").filter(has=page.get_by_role("heading", name=title, exact=True))
+    return page.locator("section.pb-section").filter(
+        has=page.get_by_role("heading", name=title, exact=True)
+    )
 
 
 def item_titles(page: Page, section_title: str) -> list[str]:
-    return [t.strip() for t in section(page, section_title).locator("li.item .item-title").all_inner_texts()]
+    return [
+        t.strip()
+        for t in section(page, section_title).locator("li.item .item-title").all_inner_texts()
+    ]
 
 
 def item_row(page: Page, title: str):
@@ -159,7 +172,9 @@ def add_note(page: Page, playbook: int, section_title: str, title: str, details:
 
 # --- comments and resource suggestions ----------------------------------------------
 
-COMMENT_POSTED = re.compile(r"Your comment is posted|Your comment will appear once a moderator approves it")
+COMMENT_POSTED = re.compile(
+    r"Your comment is posted|Your comment will appear once a moderator approves it"
+)
 SUGGESTION_SENT = "A moderator will look at your suggestion"
 
 

@@ -1,6 +1,7 @@
 """Accessibility in Chromium: axe-core finds no serious or critical violation on any
 main page (as a visitor, a member and an admin), and the keyboard alone reaches the
 main content with a visible focus indicator on every stop."""
+
 from __future__ import annotations
 
 import re
@@ -48,33 +49,61 @@ def world(browser, live_server) -> World:
         owner = pages.register(owner_page, pages.new_person("Alma Access"))
         pages.register(friend_page, pages.new_person("Felix Friend"))
         title = "Accessible district playbook"
-        playbook = pages.create_playbook(owner_page, title, vision="We **listen** to learners.",
-                                         organization="Lakeview District")
+        playbook = pages.create_playbook(
+            owner_page, title, vision="We **listen** to learners.", organization="Lakeview District"
+        )
         play = _first_href(owner_page, "/library/plays/", ".card-title a")
         resource = _first_href(owner_page, "/library/resources/", ".card-title a")
-        framework = _first_href(owner_page, "/library/frameworks/", "main a[href*='/library/frameworks/']")
+        framework = _first_href(
+            owner_page, "/library/frameworks/", "main a[href*='/library/frameworks/']"
+        )
         component = _first_href(owner_page, framework, "a[href*='/library/components/']")
         play_title = pages.add_to_playbook(owner_page, play, title, "Our plays")
         pages.add_to_playbook(owner_page, resource, title, "Resources")
         pages.add_to_playbook(owner_page, component, title, "Our definition")
-        pages.add_note(owner_page, playbook, "Team huddle", "Board meeting in May", "Bring *three* student voices.")
+        pages.add_note(
+            owner_page,
+            playbook,
+            "Team huddle",
+            "Board meeting in May",
+            "Bring *three* student voices.",
+        )
         pages.open_item_editor(owner_page, playbook, play_title)
         item_edit = owner_page.url
         pages.save_item(owner_page, twist="Start with grade 6.", status="Planned")
         pages.set_visibility(owner_page, playbook, "Public: listed in the gallery")
         pages.open_detail(owner_page, playbook)
-        section_edit = pages.section(owner_page, "Our plays").get_by_role("link", name=re.compile("^Rename")).get_attribute("href")
-        note_new = pages.section(owner_page, "Our plays").get_by_role("link", name=re.compile("^Add a note")).get_attribute("href")
+        section_edit = (
+            pages.section(owner_page, "Our plays")
+            .get_by_role("link", name=re.compile("^Rename"))
+            .get_attribute("href")
+        )
+        note_new = (
+            pages.section(owner_page, "Our plays")
+            .get_by_role("link", name=re.compile("^Add a note"))
+            .get_attribute("href")
+        )
 
         invited_to = pages.create_playbook(friend_page, "Felix's school playbook")
         pages.invite(friend_page, invited_to, owner.email, "Viewer")
         friend_page.goto(f"/comments/playbook/{playbook}/new")
-        friend_page.get_by_label("Your comment").fill("Could we add a **family night** to the huddle?")
+        friend_page.get_by_label("Your comment").fill(
+            "Could we add a **family night** to the huddle?"
+        )
         friend_page.get_by_role("button", name="Post comment").click()
         expect(friend_page.locator("main")).to_contain_text("family night")
         pages.sign_in(admin_page, live_server.admin_email, live_server.admin_password)
-        return World(*(context.storage_state() for context in contexts), playbook, item_edit, section_edit,
-                     note_new, play, resource, framework, component)
+        return World(
+            *(context.storage_state() for context in contexts),
+            playbook,
+            item_edit,
+            section_edit,
+            note_new,
+            play,
+            resource,
+            framework,
+            component,
+        )
     finally:
         for context in contexts:
             context.close()
@@ -109,7 +138,9 @@ MEMBER_PAGES = {
     "item editor": lambda w: w.item_edit,
     "section rename": lambda w: w.section_edit,
     "note form": lambda w: w.note_new,
-    "add to playbook": lambda w: w.play.replace("/library/plays/", "/playbooks/add?kind=play&ref_id="),
+    "add to playbook": lambda w: w.play.replace(
+        "/library/plays/", "/playbooks/add?kind=play&ref_id="
+    ),
     "share": lambda w: f"/playbooks/{w.playbook}/share",
     "history": lambda w: f"/playbooks/{w.playbook}/history",
     "revision": lambda w: f"/playbooks/{w.playbook}/history/2",
@@ -156,13 +187,17 @@ def _format(violations: list[dict]) -> str:
 def assert_no_serious_violations(page: Page) -> None:
     results = AXE.run(page)
     blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
-    assert not blocking, f"axe found serious or critical problems on {page.url}:\n{_format(blocking)}"
+    assert not blocking, (
+        f"axe found serious or critical problems on {page.url}:\n{_format(blocking)}"
+    )
 
 
 def _check(new_context, state, url: str) -> None:
     page = new_context(storage_state=state).new_page()
     response = page.goto(url)
-    assert response is not None and response.status < 500, f"{url} answered {response and response.status}"
+    assert response is not None and response.status < 500, (
+        f"{url} answered {response and response.status}"
+    )
     expect(page.locator("main h1").first).to_be_visible()
     assert_no_serious_violations(page)
 
@@ -187,7 +222,9 @@ def test_admin_pages_have_no_serious_accessibility_problems(new_context, world, 
     _check(new_context, world.admin_state, url_of(world))
 
 
-def test_forms_with_errors_and_the_conflict_page_have_no_serious_accessibility_problems(new_context, world):
+def test_forms_with_errors_and_the_conflict_page_have_no_serious_accessibility_problems(
+    new_context, world
+):
     page = new_context().new_page()
     page.goto("/auth/register")
     page.get_by_role("button", name="Create account").click()
@@ -200,7 +237,9 @@ def test_forms_with_errors_and_the_conflict_page_have_no_serious_accessibility_p
     fresh.goto(world.item_edit)
     pages.save_item(fresh, twist="Changed meanwhile.")
     pages.save_item(stale, twist="My stale change.")
-    expect(stale.get_by_role("heading", level=1)).to_have_text("Someone changed this playbook meanwhile")
+    expect(stale.get_by_role("heading", level=1)).to_have_text(
+        "Someone changed this playbook meanwhile"
+    )
     assert_no_serious_violations(stale)
 
 
@@ -268,8 +307,9 @@ def test_home_page_keyboard_focus_is_visible_and_the_skip_link_leads_to_main(pag
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
-    assert page.evaluate("() => !!document.activeElement.closest('main')"), \
+    assert page.evaluate("() => !!document.activeElement.closest('main')"), (
         "after the skip link, the next Tab stop is outside the main content"
+    )
 
 
 def test_playbook_page_works_with_the_keyboard_and_shows_focus(new_context, world):
@@ -285,9 +325,11 @@ def test_playbook_page_works_with_the_keyboard_and_shows_focus(new_context, worl
 
 def test_the_checks_catch_a_missing_label_and_a_hidden_focus(page):
     """The two checks above fail on a page that has these faults, so their passing means something."""
-    page.set_content("<html lang=en><head><title>t</title><style>:focus{outline:none}</style></head><body>"
-                     "<main><h1>Faulty</h1><input id=q><a href=#a>one</a> <a href=#b>two</a> "
-                     "<button>three</button> <button>four</button> <a href=#c>five</a></main></body></html>")
+    page.set_content(
+        "<html lang=en><head><title>t</title><style>:focus{outline:none}</style></head><body>"
+        "<main><h1>Faulty</h1><input id=q><a href=#a>one</a> <a href=#b>two</a> "
+        "<button>three</button> <button>four</button> <a href=#c>five</a></main></body></html>"
+    )
     with pytest.raises(AssertionError, match="label"):
         assert_no_serious_violations(page)
     with pytest.raises(AssertionError, match="focus is not visible"):

@@ -6,6 +6,7 @@ reaches the thread and the notifications reach the educator.
 
 The second test goes on from where the first left off (module state); run alone, it
 is skipped."""
+
 from __future__ import annotations
 
 import re
@@ -39,15 +40,21 @@ def story() -> Story:
 
 
 def _comment_text(token: str) -> str:
-    return (f"We ran **student-led conferences** in grade 6 this spring ({token}).\n\n"
-            "- families came *twice as often*\n- students chose their own evidence\n\n"
-            "The [planning kit](https://conferences.example.org/kit) we used is worth a look.")
+    return (
+        f"We ran **student-led conferences** in grade 6 this spring ({token}).\n\n"
+        "- families came *twice as often*\n- students chose their own evidence\n\n"
+        "The [planning kit](https://conferences.example.org/kit) we used is worth a look."
+    )
 
 
 def _public_playbook(page: Page, title: str) -> int:
     pages.register(page, pages.new_person("Priya Principal"))
-    playbook = pages.create_playbook(page, title, organization="Lakeside Middle School",
-                                     vision="Students lead their own learning conversations.")
+    playbook = pages.create_playbook(
+        page,
+        title,
+        organization="Lakeside Middle School",
+        vision="Students lead their own learning conversations.",
+    )
     pages.set_visibility(page, playbook, "Public: listed in the gallery")
     return playbook
 
@@ -56,7 +63,9 @@ def _expect_markdown(article, token: str) -> None:
     """The comment's Markdown, rendered: bold, a list and a safe link."""
     body = article.locator(".prose")
     expect(body.locator("strong")).to_have_text("student-led conferences")
-    expect(body.locator("li")).to_have_text(["families came twice as often", "students chose their own evidence"])
+    expect(body.locator("li")).to_have_text(
+        ["families came twice as often", "students chose their own evidence"]
+    )
     link = body.get_by_role("link", name="planning kit")
     expect(link).to_have_attribute("href", "https://conferences.example.org/kit")
     expect(link).to_have_attribute("rel", re.compile("nofollow"))
@@ -81,10 +90,14 @@ def test_an_educator_comments_on_a_public_playbook_and_suggests_a_resource(new_c
     expect(page.get_by_role("heading", level=1)).to_have_text("Suggest a resource")
     expect(page.locator("main")).to_contain_text("This suggestion will be linked to your comment")
     story.suggestion = pages.Suggestion(
-        title=f"Student-led conference planning kit {token}", url=f"https://conferences.example.org/kit/{token}",
-        organization="Conference Commons", resource_type="Toolkit", ideal_users=("Teachers", "Families"),
+        title=f"Student-led conference planning kit {token}",
+        url=f"https://conferences.example.org/kit/{token}",
+        organization="Conference Commons",
+        resource_type="Toolkit",
+        ideal_users=("Teachers", "Families"),
         description="Agendas, student scripts and family feedback forms for student-led conferences.",
-        why_use_it="Students prepare and run the meeting; families hear it from them first.")
+        why_use_it="Students prepare and run the meeting; families hear it from them first.",
+    )
     pages.send_suggestion(page, story.suggestion)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Your contributions")
@@ -105,8 +118,12 @@ def test_an_educator_comments_on_a_public_playbook_and_suggests_a_resource(new_c
     colleague_page = new_context().new_page()
     story.colleague = pages.register(colleague_page, pages.new_person("Cam Colleague"))
     pages.open_detail(colleague_page, story.playbook)
-    story.colleague_comment = pages.post_comment(colleague_page, f"Our families asked for evening slots ({token}).")
-    expect(pages.comment(colleague_page, story.colleague_comment).locator(".badge")).to_contain_text(WAITING)
+    story.colleague_comment = pages.post_comment(
+        colleague_page, f"Our families asked for evening slots ({token})."
+    )
+    expect(
+        pages.comment(colleague_page, story.colleague_comment).locator(".badge")
+    ).to_contain_text(WAITING)
     expect(pages.comment(colleague_page, story.comment)).to_have_count(0)
 
     reader = new_context().new_page()
@@ -124,13 +141,23 @@ def test_an_educator_comments_on_a_public_playbook_and_suggests_a_resource(new_c
 
 def _tab_counts(page: Page) -> dict[str, int]:
     tabs = page.get_by_role("navigation", name="Queue")
-    return {name: int(tabs.get_by_role("link", name=re.compile(f"^{name}")).locator(".count-badge").inner_text())
-            for name in ("Pending comments", "Flagged comments", "Resource suggestions")}
+    return {
+        name: int(
+            tabs.get_by_role("link", name=re.compile(f"^{name}"))
+            .locator(".count-badge")
+            .inner_text()
+        )
+        for name in ("Pending comments", "Flagged comments", "Resource suggestions")
+    }
 
 
 def _nav_waiting(page: Page) -> int:
-    badge = page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^Moderation"))
-    text = badge.locator(".count-badge").inner_text() if badge.locator(".count-badge").count() else "0"
+    badge = page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name=re.compile("^Moderation")
+    )
+    text = (
+        badge.locator(".count-badge").inner_text() if badge.locator(".count-badge").count() else "0"
+    )
     return int(re.match(r"\d+", text).group(0))
 
 
@@ -145,21 +172,29 @@ def _approve_selected(page: Page, *row_labels: str) -> None:
 
 def _moderate(page: Page, story: Story) -> None:
     page.goto("/moderation/")
-    expect(page.get_by_role("link", name="Pending comments")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("link", name="Pending comments")).to_have_attribute(
+        "aria-current", "page"
+    )
     before = _tab_counts(page)
     assert before["Pending comments"] >= 2 and before["Resource suggestions"] >= 1, before
-    assert _nav_waiting(page) == sum(before.values()), "the navigation's count differs from the tabs'"
+    assert _nav_waiting(page) == sum(before.values()), (
+        "the navigation's count differs from the tabs'"
+    )
 
     educator, colleague = story.educator.name, story.colleague.name
     queue = page.locator("table.queue tbody tr")
-    row = queue.filter(has=page.get_by_role("checkbox", name=f"Select comment by {educator}", exact=True))
+    row = queue.filter(
+        has=page.get_by_role("checkbox", name=f"Select comment by {educator}", exact=True)
+    )
     expect(row).to_contain_text(story.playbook_title)
     expect(row.locator("strong")).to_have_text("student-led conferences")
     _approve_selected(page, f"Select comment by {educator}", f"Select comment by {colleague}")
     flash = page.locator(".flashes")
     expect(flash).to_contain_text(f"Comment by {educator}: approved.")
     expect(flash).to_contain_text(f"Comment by {colleague}: approved.")
-    expect(page.get_by_role("checkbox", name=f"Select comment by {educator}", exact=True)).to_have_count(0)
+    expect(
+        page.get_by_role("checkbox", name=f"Select comment by {educator}", exact=True)
+    ).to_have_count(0)
     after = _tab_counts(page)
     assert after["Pending comments"] == before["Pending comments"] - 2, (before, after)
 
@@ -178,7 +213,9 @@ def _moderate(page: Page, story: Story) -> None:
 
     page.get_by_role("link", name="Decided").click()
     decided = page.locator("table.queue tbody tr")
-    expect(decided.filter(has_text=f"Resource suggestion: {suggestion.title}")).to_contain_text("Approve")
+    expect(decided.filter(has_text=f"Resource suggestion: {suggestion.title}")).to_contain_text(
+        "Approve"
+    )
     expect(decided.filter(has_text="student-led conferences")).to_contain_text(educator)
 
 
@@ -187,7 +224,9 @@ def _in_the_library(page: Page, story: Story) -> None:
     page.goto("/library/resources/")
     page.get_by_label("Type", exact=True).select_option(label=suggestion.resource_type)
     page.get_by_role("button", name="Filter").click()
-    card = page.locator("article.card").filter(has=page.get_by_role("link", name=suggestion.title, exact=True))
+    card = page.locator("article.card").filter(
+        has=page.get_by_role("link", name=suggestion.title, exact=True)
+    )
     expect(card).to_have_count(1)
     expect(card).to_contain_text(credit)
     expect(card).to_contain_text(suggestion.organization)
@@ -197,8 +236,12 @@ def _in_the_library(page: Page, story: Story) -> None:
     expect(detail.locator(".credit")).to_have_text(credit)
     expect(detail).to_contain_text(suggestion.description)
     expect(detail).to_contain_text(suggestion.why_use_it)
-    expect(detail.locator("dd")).to_contain_text([re.compile("^(Teachers, Families|Families, Teachers)$")])
-    expect(detail.get_by_role("link", name=re.compile("^Open the resource"))).to_have_attribute("href", suggestion.url)
+    expect(detail.locator("dd")).to_contain_text(
+        [re.compile("^(Teachers, Families|Families, Teachers)$")]
+    )
+    expect(detail.get_by_role("link", name=re.compile("^Open the resource"))).to_have_attribute(
+        "href", suggestion.url
+    )
 
     search = page.get_by_role("search").first
     search.get_by_label("Search the library").fill(suggestion.title)
@@ -219,29 +262,41 @@ def _thread_for_readers(page: Page, story: Story) -> None:
     replies = page.locator("li").filter(has=comment).locator("ol.comment-replies article.comment")
     expect(replies).to_have_count(1)
     expect(replies.locator(".comment-author")).to_have_text("Ada Admin")
-    expect(replies).to_contain_text(f"the suggested resource “{story.suggestion.title}” is now in the library, "
-                                    f"credited to {story.educator.name}")
+    expect(replies).to_contain_text(
+        f"the suggested resource “{story.suggestion.title}” is now in the library, "
+        f"credited to {story.educator.name}"
+    )
 
 
 def _educator_is_told(page: Page, live_server, story: Story) -> None:
     pages.sign_in(page, story.educator.email, story.educator.password)
-    link = page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^Notifications"))
+    link = page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name=re.compile("^Notifications")
+    )
     expect(link.locator(".count-badge")).to_have_text("2 unread")
     link.click()
     unread = page.locator("li.notification.is-unread")
     expect(unread).to_have_count(2)
     expect(unread.filter(has_text="A moderator approved your comment.")).to_have_count(1)
-    news = unread.filter(has_text=f"Your suggestion “{story.suggestion.title}” is now in the library.")
+    news = unread.filter(
+        has_text=f"Your suggestion “{story.suggestion.title}” is now in the library."
+    )
     expect(news).to_have_count(1)
     news.get_by_role("button", name="Open").click()
     expect(page.locator("h1")).to_have_text(story.suggestion.title)
     expect(link.locator(".count-badge")).to_have_text("1 unread")
     page.goto("/comments/mine")
-    expect(_contribution(page, story.suggestion.title).get_by_role("link", name="See it in the library")).to_be_visible()
+    expect(
+        _contribution(page, story.suggestion.title).get_by_role(
+            "link", name="See it in the library"
+        )
+    ).to_be_visible()
     expect(page.locator("li.contribution .badge", has_text=WAITING)).to_have_count(0)
 
 
-def test_a_moderator_approves_both_in_bulk_and_the_educator_is_told(new_context, live_server, story):
+def test_a_moderator_approves_both_in_bulk_and_the_educator_is_told(
+    new_context, live_server, story
+):
     if story.done != ["educator"]:
         pytest.skip("goes on from the educator's journey, which did not complete")
     moderator = new_context().new_page()

@@ -2,6 +2,7 @@
 builds a playbook from the library, reorders it by mouse and by keyboard, invites a
 second editor, both edit, one meets a conflict and loses nothing, then they share it
 by link, publish it to the gallery and export it."""
+
 from __future__ import annotations
 
 import json
@@ -22,10 +23,16 @@ def _wait_for_move(page: Page):
 
 
 def _build(page: Page, title: str) -> tuple[int, list[str], str]:
-    playbook = pages.create_playbook(page, title, organization="Jefferson County Schools",
-                                     vision="Every learner **owns** their path.")
-    plays = [pages.add_to_playbook(page, url, title, PLAYS)
-             for url in pages.library_links(page, "/library/plays/", 3)]
+    playbook = pages.create_playbook(
+        page,
+        title,
+        organization="Jefferson County Schools",
+        vision="Every learner **owns** their path.",
+    )
+    plays = [
+        pages.add_to_playbook(page, url, title, PLAYS)
+        for url in pages.library_links(page, "/library/plays/", 3)
+    ]
     resource_url = pages.library_links(page, "/library/resources/", 1)[0]
     resource = pages.add_to_playbook(page, resource_url, title, RESOURCES)
     return playbook, plays, resource
@@ -88,7 +95,9 @@ def _conflict(page_a: Page, page_b: Page, playbook: int, plays: list[str]) -> No
     expect(page_a.locator("h1")).not_to_have_text(re.compile("changed this playbook"))
     bens_words = "Ben: pair each advisory with a family conference in March."
     pages.save_item(page_b, twist=bens_words)
-    expect(page_b.get_by_role("heading", level=1)).to_have_text("Someone changed this playbook meanwhile")
+    expect(page_b.get_by_role("heading", level=1)).to_have_text(
+        "Someone changed this playbook meanwhile"
+    )
     expect(page_b.get_by_label("Our twist")).to_have_value(bens_words)
     expect(page_b.locator("body")).to_contain_text("not saved")
     page_b.get_by_role("button", name="Save item").click()
@@ -111,7 +120,10 @@ def _export(page: Page, title: str, plays: list[str], resource: str, twists: lis
     doc = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert doc["title"] == title
     sections = {s["title"]: s for s in doc["sections"]}
-    exported = [item.get("title") or (item.get("ref") or {}).get("title") for item in sections[PLAYS]["items"]]
+    exported = [
+        item.get("title") or (item.get("ref") or {}).get("title")
+        for item in sections[PLAYS]["items"]
+    ]
     assert len(exported) == 3 and all(exported), exported
     assert json.dumps(doc, ensure_ascii=False).count(twists[0]) == 1
 
@@ -132,7 +144,10 @@ def test_a_district_team_builds_shares_publishes_and_exports_a_playbook(new_cont
     pages.invite(ana_page, playbook, ben.email, "Editor")
     _accept_invitation_from_notification(ben_page, ana.name, title)
 
-    anas_twist, bens_twist = "Ana: start with two grade-6 classrooms.", "Ben: coaches model it first."
+    anas_twist, bens_twist = (
+        "Ana: start with two grade-6 classrooms.",
+        "Ben: coaches model it first.",
+    )
     pages.open_item_editor(ana_page, playbook, order[0])
     pages.save_item(ana_page, twist=anas_twist)
     pages.open_item_editor(ben_page, playbook, resource)
@@ -148,7 +163,9 @@ def test_a_district_team_builds_shares_publishes_and_exports_a_playbook(new_cont
     board_page = new_context().new_page()
     board_page.goto(secret_link)
     expect(board_page.locator("h1")).to_have_text(title)
-    expect(board_page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")).to_be_visible()
+    expect(
+        board_page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")
+    ).to_be_visible()
     expect(pages.item_row(board_page, order[0])).to_contain_text(anas_twist)
     expect(board_page.get_by_role("link", name="Edit details")).to_have_count(0)
 

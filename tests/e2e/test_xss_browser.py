@@ -8,11 +8,12 @@ reach the DOM.
 To cover a new place where user text is shown (comments, suggestions, ...), add one
 Place to PLACES: who writes, how one value is written, how long a value may be, and
 the views."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -36,7 +37,9 @@ class Stage:
 
 @pytest.fixture(scope="module")
 def stage(browser, live_server) -> Stage:
-    contexts = {who: browser.new_context(base_url=live_server.url) for who in ("owner", "friend", "admin")}
+    contexts = {
+        who: browser.new_context(base_url=live_server.url) for who in ("owner", "friend", "admin")
+    }
     try:
         owner_page, friend_page, admin_page = (c.new_page() for c in contexts.values())
         owner = pages.register(owner_page, pages.new_person("Olga Owner"))
@@ -55,13 +58,16 @@ def stage(browser, live_server) -> Stage:
         pages.set_visibility(owner_page, playbook, "Public: listed in the gallery")
         pages.sign_in(admin_page, live_server.admin_email, live_server.admin_password)
         states = {who: context.storage_state() for who, context in contexts.items()}
-        return Stage(states, playbook, item_edit, play, int(play.rstrip("/").rsplit("/", 1)[1]), owner.email)
+        return Stage(
+            states, playbook, item_edit, play, int(play.rstrip("/").rsplit("/", 1)[1]), owner.email
+        )
     finally:
         for context in contexts.values():
             context.close()
 
 
 # --- how text is written --------------------------------------------------------------
+
 
 def _edit_details(page: Page, s: Stage, **fields: str) -> None:
     page.goto(f"/playbooks/{s.playbook}/edit")
@@ -127,14 +133,25 @@ def write_suggestion(page: Page, s: Stage, value: str) -> None:
     into that thread."""
     if "suggestion_comment" not in s.notes:
         pages.open_detail(page, s.playbook)
-        s.notes["suggestion_comment"] = pages.post_comment(page, "Two resources our team relies on.", suggest=True)
+        s.notes["suggestion_comment"] = pages.post_comment(
+            page, "Two resources our team relies on.", suggest=True
+        )
     else:
         page.goto(f"/comments/suggest?comment_id={s.notes['suggestion_comment']}")
     expect(page.locator("main")).to_contain_text("This suggestion will be linked to your comment")
     number = s.notes["suggestions"] = s.notes.get("suggestions", 0) + 1
-    pages.send_suggestion(page, pages.Suggestion(
-        title=value, url=f"https://resources.example.org/xss/{number}", organization=value,
-        resource_type="Video", ideal_users=("Anyone",), description=value, why_use_it=value))
+    pages.send_suggestion(
+        page,
+        pages.Suggestion(
+            title=value,
+            url=f"https://resources.example.org/xss/{number}",
+            organization=value,
+            resource_type="Video",
+            ideal_users=("Anyone",),
+            description=value,
+            why_use_it=value,
+        ),
+    )
 
 
 def write_published_comment(page: Page, s: Stage, value: str) -> None:
@@ -147,6 +164,7 @@ def write_published_comment(page: Page, s: Stage, value: str) -> None:
 
 
 # --- where it is shown ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class View:
@@ -170,7 +188,9 @@ def conflict(page: Page, s: Stage) -> None:
     page.goto(s.item_edit)
     other = page.context.new_page()
     other.goto(s.item_edit)
-    pages.save_item(other, twist=other.get_by_label("Our twist").input_value() + "\n\nOne more line.")
+    pages.save_item(
+        other, twist=other.get_by_label("Our twist").input_value() + "\n\nOne more line."
+    )
     other.close()
     page.get_by_role("button", name="Save item").click()
     expect(page.locator("h1")).to_have_text("Someone changed this playbook meanwhile")
@@ -180,7 +200,8 @@ def suggestion_editor(page: Page, s: Stage) -> None:
     """A moderator corrects a suggestion: the edit form of the newest one."""
     page.goto("/moderation/?tab=suggestions")
     page.locator("table.queue tbody tr").filter(has_text=s.owner_email).last.get_by_role(
-        "link", name=re.compile("^Edit details")).click()
+        "link", name=re.compile("^Edit details")
+    ).click()
     expect(page.get_by_role("button", name="Save and approve")).to_be_visible()
 
 
@@ -202,20 +223,25 @@ def suggested_resource(page: Page, s: Stage) -> None:
     """The library page of the newest suggestion, reached from the resource list."""
     page.goto("/library/resources/?resource_type=Video")
     page.locator("article.card").filter(has_text="Suggested for the library by").last.locator(
-        ".card-title a").click()
+        ".card-title a"
+    ).click()
     expect(page.locator(".credit")).to_contain_text("Suggested for the library by")
 
 
 def reply_form(page: Page, s: Stage) -> None:
     """The reply form, which quotes the comment being answered."""
     page.goto(s.play)
-    pages.comment(page, s.notes["published_comment"]).get_by_role("link", name=re.compile("^Reply")).click()
+    pages.comment(page, s.notes["published_comment"]).get_by_role(
+        "link", name=re.compile("^Reply")
+    ).click()
     expect(page.locator("blockquote.comment-quote")).to_be_visible()
 
 
 def last_note_editor(page: Page, s: Stage) -> None:
     pages.open_detail(page, s.playbook)
-    pages.section(page, "Team huddle").locator("li.item").last.get_by_role("link", name=re.compile("^Edit")).click()
+    pages.section(page, "Team huddle").locator("li.item").last.get_by_role(
+        "link", name=re.compile("^Edit")
+    ).click()
 
 
 PLAYBOOK = View("owner", at("/playbooks/{playbook}"))
@@ -231,46 +257,162 @@ class Place:
     name: str
     writer: str
     write: Callable[[Page, Stage, str], None]
-    max_length: int | None  # a one-line field; None: a Markdown field that takes every payload at once
+    max_length: (
+        int | None
+    )  # a one-line field; None: a Markdown field that takes every payload at once
     views: tuple[View, ...]
     overwrites: bool = False  # each value replaces the last: look at the views after every write
 
 
 PLACES = (
-    Place("playbook title and organization", "owner", write_title_and_organization, 200, overwrites=True, views=(
-              PLAYBOOK, PUBLIC_PLAYBOOK, PRINT, COMPARE, REVISION, View("owner", at("/playbooks/{playbook}/history")),
-              View("owner", at("/playbooks/{playbook}/edit")), View("owner", at("/playbooks/{playbook}/share")),
-              View("owner", at("/playbooks/")), View("owner", at("/playbooks/add?kind=play&ref_id={play_id}")),
-              View("visitor", at("/gallery/")), View("visitor", at("{play}")))),
-    Place("vision statement", "owner", write_vision, None, views=(
-        PLAYBOOK, PUBLIC_PLAYBOOK, PRINT, COMPARE, REVISION, View("owner", at("/playbooks/{playbook}/edit")))),
-    Place("section names", "owner", write_section, 120, views=(
-        PLAYBOOK, PUBLIC_PLAYBOOK, PRINT, COMPARE, REVISION, HISTORY,
-        View("owner", at("/playbooks/add?kind=play&ref_id={play_id}")))),
-    Place("item twist", "owner", write_twist, None, views=(
-        PLAYBOOK, PUBLIC_PLAYBOOK, PRINT, COMPARE, REVISION, View("owner", at("{item_edit}")),
-        View("owner", conflict))),
-    Place("free-form note titles and details", "owner", write_note, 200,
-          views=(PLAYBOOK, PUBLIC_PLAYBOOK, PRINT, COMPARE, REVISION, HISTORY, View("owner", last_note_editor))),
-    Place("profile name, organization and role", "friend", write_profile, 80, overwrites=True, views=(
-              View("friend", at("/accounts/profile")), View("friend", at("/")), PLAYBOOK, PUBLIC_PLAYBOOK,
-              View("owner", at("/playbooks/{playbook}/share")), View("owner", at("{item_edit}")),
-              View("admin", at("/admin/users/")))),
-    Place("names in invitations and notifications", "friend", write_invitation, 80, views=(
-              View("owner", at("/notifications/")), View("owner", at("/playbooks/invitations")),
-              View("owner", at("/"), shows=False))),
-    Place("comment on a playbook (waiting for moderation)", "friend", write_comment, None, views=(
-        View("friend", at("/playbooks/{playbook}")), View("friend", at("/comments/mine")),
-        View("admin", at("/moderation/")), View("visitor", at("/playbooks/{playbook}"), shows=False))),
-    Place("resource suggestion fields, before and after approval", "owner", write_suggestion, 200, views=(
-        View("owner", at("/comments/mine")), View("admin", at("/moderation/?tab=suggestions")),
-        View("admin", suggestion_editor), View("admin", approve_suggestions),
-        View("visitor", at("/library/resources/?resource_type=Video")), View("visitor", suggested_resource),
-        View("owner", at("/playbooks/{playbook}")), View("owner", at("/notifications/")),
-        View("owner", at("/comments/mine")))),
-    Place("published comment and reply", "admin", write_published_comment, None, views=(
-        View("visitor", at("{play}")), View("admin", at("{play}")), View("admin", at("/comments/mine")),
-        View("admin", reply_form))),
+    Place(
+        "playbook title and organization",
+        "owner",
+        write_title_and_organization,
+        200,
+        overwrites=True,
+        views=(
+            PLAYBOOK,
+            PUBLIC_PLAYBOOK,
+            PRINT,
+            COMPARE,
+            REVISION,
+            View("owner", at("/playbooks/{playbook}/history")),
+            View("owner", at("/playbooks/{playbook}/edit")),
+            View("owner", at("/playbooks/{playbook}/share")),
+            View("owner", at("/playbooks/")),
+            View("owner", at("/playbooks/add?kind=play&ref_id={play_id}")),
+            View("visitor", at("/gallery/")),
+            View("visitor", at("{play}")),
+        ),
+    ),
+    Place(
+        "vision statement",
+        "owner",
+        write_vision,
+        None,
+        views=(
+            PLAYBOOK,
+            PUBLIC_PLAYBOOK,
+            PRINT,
+            COMPARE,
+            REVISION,
+            View("owner", at("/playbooks/{playbook}/edit")),
+        ),
+    ),
+    Place(
+        "section names",
+        "owner",
+        write_section,
+        120,
+        views=(
+            PLAYBOOK,
+            PUBLIC_PLAYBOOK,
+            PRINT,
+            COMPARE,
+            REVISION,
+            HISTORY,
+            View("owner", at("/playbooks/add?kind=play&ref_id={play_id}")),
+        ),
+    ),
+    Place(
+        "item twist",
+        "owner",
+        write_twist,
+        None,
+        views=(
+            PLAYBOOK,
+            PUBLIC_PLAYBOOK,
+            PRINT,
+            COMPARE,
+            REVISION,
+            View("owner", at("{item_edit}")),
+            View("owner", conflict),
+        ),
+    ),
+    Place(
+        "free-form note titles and details",
+        "owner",
+        write_note,
+        200,
+        views=(
+            PLAYBOOK,
+            PUBLIC_PLAYBOOK,
+            PRINT,
+            COMPARE,
+            REVISION,
+            HISTORY,
+            View("owner", last_note_editor),
+        ),
+    ),
+    Place(
+        "profile name, organization and role",
+        "friend",
+        write_profile,
+        80,
+        overwrites=True,
+        views=(
+            View("friend", at("/accounts/profile")),
+            View("friend", at("/")),
+            PLAYBOOK,
+            PUBLIC_PLAYBOOK,
+            View("owner", at("/playbooks/{playbook}/share")),
+            View("owner", at("{item_edit}")),
+            View("admin", at("/admin/users/")),
+        ),
+    ),
+    Place(
+        "names in invitations and notifications",
+        "friend",
+        write_invitation,
+        80,
+        views=(
+            View("owner", at("/notifications/")),
+            View("owner", at("/playbooks/invitations")),
+            View("owner", at("/"), shows=False),
+        ),
+    ),
+    Place(
+        "comment on a playbook (waiting for moderation)",
+        "friend",
+        write_comment,
+        None,
+        views=(
+            View("friend", at("/playbooks/{playbook}")),
+            View("friend", at("/comments/mine")),
+            View("admin", at("/moderation/")),
+            View("visitor", at("/playbooks/{playbook}"), shows=False),
+        ),
+    ),
+    Place(
+        "resource suggestion fields, before and after approval",
+        "owner",
+        write_suggestion,
+        200,
+        views=(
+            View("owner", at("/comments/mine")),
+            View("admin", at("/moderation/?tab=suggestions")),
+            View("admin", suggestion_editor),
+            View("admin", approve_suggestions),
+            View("visitor", at("/library/resources/?resource_type=Video")),
+            View("visitor", suggested_resource),
+            View("owner", at("/playbooks/{playbook}")),
+            View("owner", at("/notifications/")),
+            View("owner", at("/comments/mine")),
+        ),
+    ),
+    Place(
+        "published comment and reply",
+        "admin",
+        write_published_comment,
+        None,
+        views=(
+            View("visitor", at("{play}")),
+            View("admin", at("{play}")),
+            View("admin", at("/comments/mine")),
+            View("admin", reply_form),
+        ),
+    ),
 )
 
 
@@ -294,7 +436,9 @@ class Visit:
         if not page.url.startswith(base_url + "/"):
             problems.append(f"the page went off-site, to {page.url}")
         elif view.shows and marker not in page.content():
-            problems.append(f"the written text ({marker}…) does not appear on this page (was it written?)")
+            problems.append(
+                f"the written text ({marker}…) does not appear on this page (was it written?)"
+            )
         return [f"{view.who} at {page.url}: {problem}" for problem in problems]
 
 
@@ -332,10 +476,14 @@ def test_the_probe_sees_scripts_csp_violations_and_dangerous_markup(new_context,
         probe.watch(context)
         page = context.new_page()
         page.goto("/")
-        page.evaluate("() => document.querySelector('main').insertAdjacentHTML('beforeend',"
-                      " '<img src=/static/img/none.png onerror=xssProbe(99)><a href=\"javascript:x\">x</a>')")
+        page.evaluate(
+            "() => document.querySelector('main').insertAdjacentHTML('beforeend',"
+            " '<img src=/static/img/none.png onerror=xssProbe(99)><a href=\"javascript:x\">x</a>')"
+        )
         problems = xss.inspect(page)
         page.wait_for_timeout(100)
         events = probe.take()
         assert any(e.startswith(expected) for e in events), events
-        assert any("onerror" in p for p in problems) and any("javascript:x" in p for p in problems), problems
+        assert any("onerror" in p for p in problems) and any(
+            "javascript:x" in p for p in problems
+        ), problems

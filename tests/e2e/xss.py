@@ -1,6 +1,7 @@
 """Stored-XSS tooling for the browser suite: the payloads, a probe that records every
 script execution, CSP violation and dialog in a page, and a scan of the DOM for
 markup that should never come out of user text."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,48 +16,48 @@ PROBE = "xssProbe"  # no underscores: Markdown would read "__x__" as emphasis
 WORST_FROM_CORPUS = (
     "<script>alert(1)</script>",
     '"><script>alert(1)</script>',
-    "</TITLE><SCRIPT>alert(\"XSS\");</SCRIPT>",
-    "<IMG SRC=/ onerror=\"alert(String.fromCharCode(88,83,83))\"></img>",
+    '</TITLE><SCRIPT>alert("XSS");</SCRIPT>',
+    '<IMG SRC=/ onerror="alert(String.fromCharCode(88,83,83))"></img>',
     '<IMG """><SCRIPT>alert("XSS")</SCRIPT>"\\>',
     '<a href="javascript:alert(1)">x</a>',
     '<a href="jav&#x09;ascript:alert(1)">x</a>',
     '<a href="&#x00;javascript:alert(1)">x</a>',
     '<a href="javascript&colon;alert(1)">x</a>',
     '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
-    "<a href=\"https://example.com\"\" onmouseover=\"alert(1)\">x</a>",
+    '<a href="https://example.com"" onmouseover="alert(1)">x</a>',
     "<svg/onload=alert('XSS')>",
     "<BODY ONLOAD=alert('XSS')>",
     "<STYLE>li {list-style-image: url(\"javascript:alert('XSS')\");}</STYLE><UL><LI>XSS</br>",
-    "<META HTTP-EQUIV=\"refresh\" CONTENT=\"0;url=javascript:alert('XSS');\">",
+    '<META HTTP-EQUIV="refresh" CONTENT="0;url=javascript:alert(\'XSS\');">',
     "<BASE HREF=\"javascript:alert('XSS');//\">",
-    "<iframe srcdoc=\"<script>alert(1)</script>\"></iframe>",
-    "<object data=\"javascript:alert(1)\">",
+    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+    '<object data="javascript:alert(1)">',
     "<input autofocus onfocus=alert(1)>",
     "<details open ontoggle=alert(1)>",
     "<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
     "<video src=x onerror=alert(1)>",
     "<img src=1 onerror=alert(1)>",
-    "<svg><a xlink:href=\"javascript:alert(1)\"><text x=\"20\" y=\"20\">XSS</text></a></svg>",
+    '<svg><a xlink:href="javascript:alert(1)"><text x="20" y="20">XSS</text></a></svg>',
     "<form><button formaction=javascript:alert(1)>x</button></form>",
     "<!--><img src=x onerror=alert(1)>-->",
     "<![CDATA[><img src=x onerror=alert(1)>]]>",
     "<scr<script>ipt>alert(1)</scr</script>ipt>",
-    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
-    "<textarea><img title=\"</textarea><img src=x onerror=alert(1)>\"></textarea>",
-    "<title><img title=\"</title><img src=x onerror=alert(1)>\"></title>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    '<textarea><img title="</textarea><img src=x onerror=alert(1)>"></textarea>',
+    '<title><img title="</title><img src=x onerror=alert(1)>"></title>',
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
-    "<svg></p><style><a id=\"</style><img src=1 onerror=alert(1)>\">",
+    '<svg></p><style><a id="</style><img src=1 onerror=alert(1)>">',
     "[x](javascript:alert(1))",
     "[x](JaVaScRiPt:alert(1))",
     "[x](&#x6A;avascript:alert(1))",
     "[x](java&#10;script:alert(1))",
     "[x](%6Aavascript:alert(1))",
     "[x](<javascript:alert(1)>)",
-    "![x](x\" onerror=\"alert(1))",
+    '![x](x" onerror="alert(1))',
     "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
     "<javascript:alert(1)>",
-    "[x\"onmouseover=\"alert(1)](https://a.b)",
-    "[x](https://a.b \"\\\" onmouseover=\\\"alert(1)\")",
+    '[x"onmouseover="alert(1)](https://a.b)',
+    '[x](https://a.b "\\" onmouseover=\\"alert(1)")',
     "[r]: javascript:alert(1)",
     "example.com/?q=<img src=x onerror=alert(1)>",
 )
@@ -82,8 +83,8 @@ ATTRIBUTE_PAYLOADS = (
 MARKDOWN_PAYLOADS = (
     "[click](javascript:xssProbe(20))",
     "[click](jav\tascript:xssProbe(21))",
-    "[click](javascript:xssProbe(22) \"title\")",
-    "<a href=\"javascript:xssProbe(23)\">raw link</a>",
+    '[click](javascript:xssProbe(22) "title")',
+    '<a href="javascript:xssProbe(23)">raw link</a>',
     "[a][ref]\n\n[ref]: javascript:xssProbe(24)",
     "**[bold](vbscript:xssProbe(25))**",
     "| a | <img src=x onerror=xssProbe(26)> |\n|---|---|\n| [c](javascript:xssProbe(27)) | d |",
@@ -91,7 +92,11 @@ MARKDOWN_PAYLOADS = (
 
 
 def corpus_payloads() -> list[str]:
-    lines = {line for line in CORPUS.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")}
+    lines = {
+        line
+        for line in CORPUS.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    }
     missing = [p for p in WORST_FROM_CORPUS if p not in lines]
     assert not missing, f"these payloads are no longer in {CORPUS.name}: {missing}"
     return [p.replace("alert", PROBE).replace("msgbox", PROBE) for p in WORST_FROM_CORPUS]
@@ -114,12 +119,12 @@ def pack(payloads, max_length: int) -> list[str]:
 
 
 # Runs in every frame before the page's own scripts.
-_INIT_SCRIPT = """(() => {
-  const report = (kind, detail) => { try { window.__e2eReport(kind, String(detail)); } catch (e) {} };
-  window.%s = (...args) => report('script', 'xssProbe(' + args.join(',') + ')');
+_INIT_SCRIPT = f"""(() => {{
+  const report = (kind, detail) => {{ try {{ window.__e2eReport(kind, String(detail)); }} catch (e) {{}} }};
+  window.{PROBE} = (...args) => report('script', 'xssProbe(' + args.join(',') + ')');
   document.addEventListener('securitypolicyviolation',
-    (e) => report('csp', `${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} ${e.sample || ''}`), true);
-})();""" % PROBE
+    (e) => report('csp', `${{e.violatedDirective}} blocked ${{e.blockedURI || '(inline)'}} ${{e.sample || ''}}`), true);
+}})();"""
 
 # Markup that the sanitizer must never let through, wherever user text lands.
 _DOM_SCAN = """() => {
@@ -152,16 +157,25 @@ class Probe:
     events: list[str] = field(default_factory=list)
 
     def watch(self, context) -> None:
-        context.expose_binding("__e2eReport", lambda source, kind, detail: self.events.append(
-            f"{kind}: {detail} (on {source['frame'].url})"))
+        context.expose_binding(
+            "__e2eReport",
+            lambda source, kind, detail: self.events.append(
+                f"{kind}: {detail} (on {source['frame'].url})"
+            ),
+        )
         context.add_init_script(_INIT_SCRIPT)
         context.on("page", self._watch_page)
         for page in context.pages:
             self._watch_page(page)
 
     def _watch_page(self, page) -> None:
-        page.on("dialog", lambda dialog: (self.events.append(
-            f"dialog: {dialog.type} {dialog.message!r} (on {page.url})"), dialog.dismiss()))
+        page.on(
+            "dialog",
+            lambda dialog: (
+                self.events.append(f"dialog: {dialog.type} {dialog.message!r} (on {page.url})"),
+                dialog.dismiss(),
+            ),
+        )
         page.on("console", lambda message: self._console(page, message))
 
     def _console(self, page, message) -> None:

@@ -9,6 +9,7 @@ A load test needs little more than these, for example many people commenting at 
     with server.app_context():  # then count what arrived
         ...
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,7 +47,9 @@ def start_server(server_database, tmp_path):
     started: list[LiveServer] = []
 
     def _start(workers: int = 2, database_url: str | None = None, **options) -> LiveServer:
-        server = LiveServer(server_database, tmp_path, workers=workers, database_url=database_url, **options)
+        server = LiveServer(
+            server_database, tmp_path, workers=workers, database_url=database_url, **options
+        )
         started.append(server)
         return server.start()
 
@@ -66,4 +69,3 @@ def people():
             return [factories.make_user(**fields).email for _ in range(count)]
 
     return _people
-

@@ -1,7 +1,9 @@
 """A tiny TCP proxy on 127.0.0.1 that a test can cut and restore, to take the database
 away from a running server without stopping the database itself."""
+
 from __future__ import annotations
 
+import contextlib
 import selectors
 import socket
 import threading
@@ -65,7 +67,9 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._pairs.append((client, upstream))
-            thread = threading.Thread(target=self._pump, args=(client, upstream), name="proxy-pump", daemon=True)
+            thread = threading.Thread(
+                target=self._pump, args=(client, upstream), name="proxy-pump", daemon=True
+            )
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
             thread.start()
 
@@ -92,8 +96,6 @@ class TcpProxy:
 
 def _close(*sockets: socket.socket) -> None:
     for sock in sockets:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()

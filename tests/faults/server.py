@@ -4,6 +4,7 @@ PostgreSQL database when TEST_DATABASE_URL is set), prepared with `flask setup`.
 
 The test process reaches the same database directly (`server.app_context()`), to
 make test data with the app's own services and to check what the requests left."""
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,7 @@ def free_port() -> int:
 def _driver_url(url: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -59,7 +60,7 @@ class Database:
         return self.path is not None
 
     @classmethod
-    def create(cls, workdir: Path) -> "Database":
+    def create(cls, workdir: Path) -> Database:
         if not on_postgres():
             path = workdir / "server.sqlite"
             return cls(url=f"sqlite:///{path}", path=path)
@@ -71,38 +72,60 @@ class Database:
 
     def drop(self) -> None:
         if self.name:
-            _admin_sql(os.environ["TEST_DATABASE_URL"], f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            _admin_sql(
+                os.environ["TEST_DATABASE_URL"],
+                f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)',
+            )
 
 
 def _admin_sql(admin_url: str, sql: str) -> None:
     import psycopg
 
-    with closing(psycopg.connect(admin_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True,
-                                 connect_timeout=10)) as connection:
+    with closing(
+        psycopg.connect(
+            admin_url.replace("postgresql+psycopg://", "postgresql://"),
+            autocommit=True,
+            connect_timeout=10,
+        )
+    ) as connection:
         connection.execute(sql)
 
 
 def server_env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL" and not k.startswith("FLASK_")}
-    env.update({
-        "PLAYBOOK_CONFIG": "development",
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": secrets.token_hex(32),
-        "FLASK_APP": "run:app",
-        # Cheaper password hashing keeps signing in quick; the code path is the same.
-        "PLAYBOOK_ARGON2_TIME_COST": "1",
-        "PLAYBOOK_ARGON2_MEMORY_KIB": "8192",
-        "PLAYBOOK_MAIL_SERVER": "",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "TEST_DATABASE_URL" and not k.startswith("FLASK_")
+    }
+    env.update(
+        {
+            "PLAYBOOK_CONFIG": "development",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": secrets.token_hex(32),
+            "FLASK_APP": "run:app",
+            # Cheaper password hashing keeps signing in quick; the code path is the same.
+            "PLAYBOOK_ARGON2_TIME_COST": "1",
+            "PLAYBOOK_ARGON2_MEMORY_KIB": "8192",
+            "PLAYBOOK_MAIL_SERVER": "",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
     return env
 
 
 def flask_command(database: Database, *args: str) -> str:
     """Run a `flask` command against the database in a subprocess; its output."""
-    result = subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=server_env(database.url),
-                            capture_output=True, text=True, timeout=COMMAND_SECONDS)
-    assert result.returncode == 0, f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", *args],
+        cwd=ROOT,
+        env=server_env(database.url),
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_SECONDS,
+    )
+    assert result.returncode == 0, (
+        f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    )
     return result.stdout + result.stderr
 
 
@@ -127,13 +150,30 @@ class LiveServer:
     def log_path(self) -> Path:
         return self.workdir / f"gunicorn-{self.port}.log"
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         env = server_env(self.database_url or self.database.url)
         with self.log_path.open("a") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
-                 "--timeout", str(self.timeout), "--graceful-timeout", "3", "--no-control-socket", "run:app"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--workers",
+                    str(self.workers),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--timeout",
+                    str(self.timeout),
+                    "--graceful-timeout",
+                    "3",
+                    "--no-control-socket",
+                    "run:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.wait_until_up()
         return self
 
@@ -141,7 +181,9 @@ class LiveServer:
         """Until the site answers and every worker is running (after a start or a kill)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}"
+            assert self.process.poll() is None, (
+                f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}"
+            )
             try:
                 with urllib.request.urlopen(self.url + "/auth/login", timeout=5) as response:
                     if response.status == 200 and len(self.worker_pids()) == self.workers:
@@ -162,7 +204,7 @@ class LiveServer:
             except OSError:
                 continue
             # pid (comm) state ppid ...: comm may hold spaces, so split after its ')'.
-            fields = stat[stat.rindex(")") + 2:].split()
+            fields = stat[stat.rindex(")") + 2 :].split()
             if int(fields[1]) == self.process.pid and fields[0] != "Z":
                 children.append(int(entry.name))
         return sorted(children)

@@ -1,6 +1,7 @@
 """flask backup and flask restore next to a running server: the backup taken while
 people save is one consistent moment, and after a restore the same workers serve the
 restored data and keep saving on top of it."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -25,12 +26,16 @@ def _read(path, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
-@pytest.mark.skipif(on_postgres(), reason="backup and restore are for SQLite; PostgreSQL has pg_dump")
+@pytest.mark.skipif(
+    on_postgres(), reason="backup and restore are for SQLite; PostgreSQL has pg_dump"
+)
 def test_backup_while_saving_and_restore_under_a_running_server(start_server, people, tmp_path):
     server = start_server(workers=2)
-    owner, = people(server, 1)
+    (owner,) = people(server, 1)
     with server.app_context():
-        playbook = make_playbook(db.session.scalar(select(User).where(User.email == owner)), items=1)
+        playbook = make_playbook(
+            db.session.scalar(select(User).where(User.email == owner)), items=1
+        )
         playbook_id, item_id = playbook.id, playbook.sections[0].items[0].id
     page, edit = f"/playbooks/{playbook_id}", f"/playbooks/{playbook_id}/items/{item_id}/edit"
     browser = signed_in(server.url, owner)
@@ -67,9 +72,11 @@ def test_backup_while_saving_and_restore_under_a_running_server(start_server, pe
 
     # One consistent moment: the item holds one of the saved texts, and the playbook's
     # version is the number of its newest revision.
-    (version,), = _read(backup, f"SELECT version FROM playbook WHERE id = {playbook_id}")
-    (newest,), = _read(backup, f"SELECT max(number) FROM revision WHERE playbook_id = {playbook_id}")
-    (notes,), = _read(backup, f"SELECT notes FROM item WHERE id = {item_id}")
+    ((version,),) = _read(backup, f"SELECT version FROM playbook WHERE id = {playbook_id}")
+    ((newest,),) = _read(
+        backup, f"SELECT max(number) FROM revision WHERE playbook_id = {playbook_id}"
+    )
+    ((notes,),) = _read(backup, f"SELECT notes FROM item WHERE id = {item_id}")
     assert _read(backup, "PRAGMA integrity_check") == [("ok",)]
     assert version == newest and notes in saved
     assert browser.submit(edit, notes="saved after the backup").status == 302
@@ -79,7 +86,11 @@ def test_backup_while_saving_and_restore_under_a_running_server(start_server, pe
     # The same workers, without a restart, serve the restored data and save on top of it.
     assert "Restored" in output
     restored = browser.get(page)
-    assert restored.status == 200 and notes in restored.text and "saved after the backup" not in restored.text
+    assert (
+        restored.status == 200
+        and notes in restored.text
+        and "saved after the backup" not in restored.text
+    )
     assert browser.submit(edit, notes="saved after the restore").status == 302
     with server.app_context():
         assert db.session.get(Playbook, playbook_id).version == version + 1

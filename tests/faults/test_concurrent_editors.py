@@ -1,6 +1,7 @@
 """Sixteen people editing one playbook at the same moment, through the real forms of a
 gunicorn server with two workers, lose no update: whoever meets a conflict reloads the
 form and saves again, as a person would, and every save becomes exactly one revision."""
+
 from __future__ import annotations
 
 import threading
@@ -27,7 +28,15 @@ class Editor(threading.Thread):
     """One person: signs in, waits for everyone, then saves their item's notes
     SAVES_EACH times, reloading and trying again after each conflict (409)."""
 
-    def __init__(self, n: int, server_url: str, email: str, path: str, start: threading.Barrier, deadline: float):
+    def __init__(
+        self,
+        n: int,
+        server_url: str,
+        email: str,
+        path: str,
+        start: threading.Barrier,
+        deadline: float,
+    ):
         super().__init__(name=_tag(n))
         self.n, self.server_url, self.email, self.path = n, server_url, email, path
         self.start_together, self.deadline = start, deadline
@@ -42,7 +51,9 @@ class Editor(threading.Thread):
             for attempt in range(MAX_ATTEMPTS):
                 if len(self.saves) == SAVES_EACH:
                     return
-                assert time.monotonic() < self.deadline, f"{self.name} ran out of time after {attempt} attempts"
+                assert time.monotonic() < self.deadline, (
+                    f"{self.name} ran out of time after {attempt} attempts"
+                )
                 text = f"{_tag(self.n)} save {len(self.saves)}: our twist, take {attempt}"
                 response = browser.submit(self.path, notes=text)
                 if response.status == 302:
@@ -51,8 +62,12 @@ class Editor(threading.Thread):
                     assert "Someone changed this playbook meanwhile" in response.text
                     self.conflicts += 1
                 else:
-                    raise AssertionError(f"{self.name}: unexpected {response.status}: {response.text[:300]}")
-            raise AssertionError(f"{self.name} made only {len(self.saves)} saves in {MAX_ATTEMPTS} attempts")
+                    raise AssertionError(
+                        f"{self.name}: unexpected {response.status}: {response.text[:300]}"
+                    )
+            raise AssertionError(
+                f"{self.name} made only {len(self.saves)} saves in {MAX_ATTEMPTS} attempts"
+            )
         except BaseException as error:  # reported by the test
             self.error = error
             self.start_together.abort()
@@ -61,10 +76,15 @@ class Editor(threading.Thread):
 def _notes_history(playbook_id: int, base: int) -> dict[int, list[str]]:
     """For each editor, their item's notes in each revision after `base`, repeats removed."""
     history: dict[int, list[str]] = {n: [] for n in range(EDITORS)}
-    revisions = db.session.scalars(select(Revision).where(Revision.playbook_id == playbook_id,
-                                                          Revision.number > base).order_by(Revision.number))
+    revisions = db.session.scalars(
+        select(Revision)
+        .where(Revision.playbook_id == playbook_id, Revision.number > base)
+        .order_by(Revision.number)
+    )
     for revision in revisions:
-        notes = [item["notes"] for section in revision.snapshot["sections"] for item in section["items"]]
+        notes = [
+            item["notes"] for section in revision.snapshot["sections"] for item in section["items"]
+        ]
         for n in range(EDITORS):
             mine = [text for text in notes if text.startswith(_tag(n) + " ")]
             assert len(mine) <= 1
@@ -77,15 +97,26 @@ def test_sixteen_concurrent_editors_lose_no_update(start_server, people):
     server = start_server(workers=2)
     emails = people(server, EDITORS + 1)
     with server.app_context():
-        users = list(db.session.scalars(select(User).where(User.email.in_(emails)).order_by(User.id)))
+        users = list(
+            db.session.scalars(select(User).where(User.email.in_(emails)).order_by(User.id))
+        )
         playbook = make_playbook(users[0], items=EDITORS, members=tuple(users[1:]))
         playbook_id = playbook.id
         items = [item.id for section in playbook.sections for item in section.items]
         base_revisions, base_version = revision_count(playbook_id), playbook.version
     deadline = time.monotonic() + DEADLINE_SECONDS
     start = threading.Barrier(EDITORS, timeout=60)
-    editors = [Editor(n, server.url, emails[n + 1], f"/playbooks/{playbook_id}/items/{items[n]}/edit", start,
-                      deadline) for n in range(EDITORS)]
+    editors = [
+        Editor(
+            n,
+            server.url,
+            emails[n + 1],
+            f"/playbooks/{playbook_id}/items/{items[n]}/edit",
+            start,
+            deadline,
+        )
+        for n in range(EDITORS)
+    ]
     for editor in editors:
         editor.start()
     for editor in editors:
@@ -105,7 +136,9 @@ def test_sixteen_concurrent_editors_lose_no_update(start_server, people):
         assert revision_count(playbook_id) == base_revisions + saves
         assert playbook.version == base_version + saves
         history = _notes_history(playbook_id, base_version)
-        assert [history[e.n] for e in editors] == [e.saves for e in editors], "a save was lost or reordered"
+        assert [history[e.n] for e in editors] == [e.saves for e in editors], (
+            "a save was lost or reordered"
+        )
     page = signed_in(server.url, emails[0]).get(f"/playbooks/{playbook_id}")
     assert page.status == 200
     for editor in editors:

@@ -2,6 +2,7 @@
 or the network to PostgreSQL cut mid-load): requests that need it get a clear 503
 "try again" page within a bounded time, nothing is half-written, and once the
 database is back the same workers serve again, without a restart."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -17,10 +18,10 @@ from sqlalchemy.engine import make_url
 
 from playbook.extensions import db
 from playbook.models import Item, LoginSession, Playbook, Revision, User
+from tests.factories import PASSWORD
 from tests.faults.browser import Browser, Response, signed_in
 from tests.faults.proxy import TcpProxy
 from tests.faults.server import on_postgres
-from tests.factories import PASSWORD
 from tests.playbook_factories import make_playbook
 
 BUSY_TIMEOUT_SECONDS = 5  # playbook/database.py
@@ -42,9 +43,14 @@ def _state(server, playbook_id: int) -> dict:
         playbook = db.session.get(Playbook, playbook_id)
         return {
             "version": playbook.version,
-            "revisions": db.session.scalar(select(func.count()).select_from(Revision)
-                                           .where(Revision.playbook_id == playbook_id)),
-            "notes": sorted(db.session.scalars(select(Item.notes).where(Item.playbook_id == playbook_id))),
+            "revisions": db.session.scalar(
+                select(func.count())
+                .select_from(Revision)
+                .where(Revision.playbook_id == playbook_id)
+            ),
+            "notes": sorted(
+                db.session.scalars(select(Item.notes).where(Item.playbook_id == playbook_id))
+            ),
             "sessions": db.session.scalar(select(func.count()).select_from(LoginSession)),
         }
 
@@ -70,7 +76,9 @@ def test_locked_sqlite_gives_503_to_writes_then_recovers(start_server, people):
         locked_at = time.monotonic()
         with ThreadPoolExecutor(3) as pool:
             write = pool.submit(browser.submit, edit, notes="written while locked")
-            sign_in = pool.submit(Browser(server.url).submit, "/auth/login", email=newcomer, password=PASSWORD)
+            sign_in = pool.submit(
+                Browser(server.url).submit, "/auth/login", email=newcomer, password=PASSWORD
+            )
             read = pool.submit(browser.get, page)
             write, sign_in, read = write.result(30), sign_in.result(30), read.result(30)
         held = time.monotonic() - locked_at
@@ -87,9 +95,16 @@ def test_locked_sqlite_gives_503_to_writes_then_recovers(start_server, people):
     assert browser.submit(edit, notes="saved after the lock").status == 302
     assert Browser(server.url).sign_in(newcomer, PASSWORD)
     after = browser.get(page)
-    assert after.status == 200 and "saved after the lock" in after.text and "written while locked" not in after.text
+    assert (
+        after.status == 200
+        and "saved after the lock" in after.text
+        and "written while locked" not in after.text
+    )
     state = _state(server, playbook_id)
-    assert (state["version"], state["revisions"]) == (before["version"] + 1, before["revisions"] + 1)
+    assert (state["version"], state["revisions"]) == (
+        before["version"] + 1,
+        before["revisions"] + 1,
+    )
     assert server.worker_pids() == workers, "the workers recovered by themselves, without a restart"
 
 
@@ -140,28 +155,47 @@ def _history(server, playbook_id: int, base_version: int, prefix: str) -> list[s
     """The item's notes starting with `prefix` in each revision after `base_version`, repeats removed."""
     seen: list[str] = []
     with server.app_context():
-        for snapshot in db.session.scalars(select(Revision.snapshot).where(
-                Revision.playbook_id == playbook_id, Revision.number > base_version).order_by(Revision.number)):
-            notes = [i["notes"] for s in snapshot["sections"] for i in s["items"] if i["notes"].startswith(prefix)]
+        for snapshot in db.session.scalars(
+            select(Revision.snapshot)
+            .where(Revision.playbook_id == playbook_id, Revision.number > base_version)
+            .order_by(Revision.number)
+        ):
+            notes = [
+                i["notes"]
+                for s in snapshot["sections"]
+                for i in s["items"]
+                if i["notes"].startswith(prefix)
+            ]
             if notes and (not seen or seen[-1] != notes[0]):
                 seen.append(notes[0])
     return seen
 
 
-@pytest.mark.skipif(not on_postgres(), reason="needs PostgreSQL (TEST_DATABASE_URL); the SQLite twin locks the file")
+@pytest.mark.skipif(
+    not on_postgres(), reason="needs PostgreSQL (TEST_DATABASE_URL); the SQLite twin locks the file"
+)
 def test_cut_postgresql_connection_gives_503_then_recovers(start_server, server_database, people):
     target = make_url(server_database.url)
     proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
     try:
-        through_proxy = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        through_proxy = target.set(host="127.0.0.1", port=proxy.port).render_as_string(
+            hide_password=False
+        )
         server = start_server(workers=2, database_url=through_proxy)
         owner, _, playbook_id, items = _setup(server, people, items=3)
         with server.app_context():
             base_version = db.session.get(Playbook, playbook_id).version
         workers = server.worker_pids()
         stop = threading.Event()
-        loaders = [Loader(n, signed_in(server.url, owner), f"/playbooks/{playbook_id}/items/{items[n]}/edit", stop)
-                   for n in range(3)]
+        loaders = [
+            Loader(
+                n,
+                signed_in(server.url, owner),
+                f"/playbooks/{playbook_id}/items/{items[n]}/edit",
+                stop,
+            )
+            for n in range(3)
+        ]
         for loader in loaders:
             loader.start()
         time.sleep(1.5)
@@ -177,7 +211,7 @@ def test_cut_postgresql_connection_gives_503_then_recovers(start_server, server_
     finally:
         proxy.close()
 
-    assert not [l.name for l in loaders if l.is_alive() or l.error], [l.error for l in loaders]
+    assert not [t.name for t in loaders if t.is_alive() or t.error], [t.error for t in loaders]
     answers = [a for loader in loaders for a in loader.answers]
     assert {a.response.status for a in answers} <= {200, 302, 409, 503}, server.log_tail()
     during = [a for a in answers if a.start > cut_at + 0.2 and a.end < restored_at]
@@ -185,8 +219,12 @@ def test_cut_postgresql_connection_gives_503_then_recovers(start_server, server_
     assert {a.kind for a in during} == {"read", "write"} and len(after) >= 3, (during, len(after))
     for answer in during:
         assert_unavailable_page(answer.response)
-    assert all(a.response.status in (200, 302, 409) for a in after), [(a.kind, a.response.status) for a in after]
-    assert any(a.kind == "write" and a.response.status == 302 for a in after), "no write succeeded after the restore"
+    assert all(a.response.status in (200, 302, 409) for a in after), [
+        (a.kind, a.response.status) for a in after
+    ]
+    assert any(a.kind == "write" and a.response.status == 302 for a in after), (
+        "no write succeeded after the restore"
+    )
     assert server.worker_pids() == workers, "the workers recovered by themselves, without a restart"
 
     # All or nothing: every saved text is in the history in order, nothing else is,
@@ -202,5 +240,9 @@ def test_cut_postgresql_connection_gives_503_then_recovers(start_server, server_
     with server.app_context():
         playbook = db.session.get(Playbook, playbook_id)
         assert playbook.version == base_version + total
-        assert db.session.scalar(select(func.max(Revision.number)).where(Revision.playbook_id == playbook_id)) \
+        assert (
+            db.session.scalar(
+                select(func.max(Revision.number)).where(Revision.playbook_id == playbook_id)
+            )
             == playbook.version
+        )

@@ -1,6 +1,7 @@
 """A gunicorn worker killed with SIGKILL in the middle of importing a large playbook
 (hundreds of rows in one transaction) leaves all of it or nothing: never a playbook
 without its sections, a section without its items, or rows pointing nowhere."""
+
 from __future__ import annotations
 
 import http.client
@@ -14,7 +15,17 @@ import psycopg
 from sqlalchemy import func, select, text
 
 from playbook.extensions import db
-from playbook.models import Component, Framework, Item, Membership, Play, Playbook, Resource, Revision, Section
+from playbook.models import (
+    Component,
+    Framework,
+    Item,
+    Membership,
+    Play,
+    Playbook,
+    Resource,
+    Revision,
+    Section,
+)
 from playbook.playbooks import document
 from tests.faults.browser import signed_in
 
@@ -25,11 +36,11 @@ ORPHANS = {
     "sections without a playbook": "SELECT count(*) FROM section WHERE playbook_id NOT IN (SELECT id FROM playbook)",
     "items without a section": "SELECT count(*) FROM item WHERE section_id NOT IN (SELECT id FROM section)",
     "items in another playbook than their section": "SELECT count(*) FROM item JOIN section "
-                                                    "ON section.id = item.section_id "
-                                                    "WHERE section.playbook_id <> item.playbook_id",
+    "ON section.id = item.section_id "
+    "WHERE section.playbook_id <> item.playbook_id",
     "revisions without a playbook": "SELECT count(*) FROM revision WHERE playbook_id NOT IN (SELECT id FROM playbook)",
     "memberships without a playbook": "SELECT count(*) FROM membership "
-                                      "WHERE playbook_id NOT IN (SELECT id FROM playbook)",
+    "WHERE playbook_id NOT IN (SELECT id FROM playbook)",
 }
 
 
@@ -37,25 +48,48 @@ def _big_document(title: str) -> bytes:
     """An export of a team playbook with SECTIONS x ITEMS_PER_SECTION items that point
     at the starter library (or are notes), each with a paragraph of Markdown notes."""
     framework = db.session.scalar(select(Framework).order_by(Framework.id))
-    pools = {"play": list(db.session.scalars(select(Play).order_by(Play.id))),
-             "resource": list(db.session.scalars(select(Resource).order_by(Resource.id))),
-             "component": list(db.session.scalars(select(Component).where(Component.framework_id == framework.id)))}
+    pools = {
+        "play": list(db.session.scalars(select(Play).order_by(Play.id))),
+        "resource": list(db.session.scalars(select(Resource).order_by(Resource.id))),
+        "component": list(
+            db.session.scalars(select(Component).where(Component.framework_id == framework.id))
+        ),
+    }
     sections = []
     for s in range(SECTIONS):
         items = []
         for i in range(ITEMS_PER_SECTION):
             kind = ("play", "resource", "component", "note")[i % 4]
-            notes = f"**Step {i}** of section {s}: " + "what our team will try, and how we will know it works. " * 8
-            item = {"kind": kind, "title": f"Note {s}.{i}" if kind == "note" else "", "notes": notes,
-                    "status": "planned", "target_date": None, "element": None, "ref": None}
+            notes = (
+                f"**Step {i}** of section {s}: "
+                + "what our team will try, and how we will know it works. " * 8
+            )
+            item = {
+                "kind": kind,
+                "title": f"Note {s}.{i}" if kind == "note" else "",
+                "notes": notes,
+                "status": "planned",
+                "target_date": None,
+                "element": None,
+                "ref": None,
+            }
             if kind != "note":
                 target = pools[kind][i % len(pools[kind])]
-                item["ref"] = {"slug": target.slug, "title": getattr(target, "title", None) or target.name}
+                item["ref"] = {
+                    "slug": target.slug,
+                    "title": getattr(target, "title", None) or target.name,
+                }
             items.append(item)
         sections.append({"title": f"Section {s}", "items": items})
-    doc = {"format": document.FORMAT, "title": title, "scope": "district", "organization": "Fault District",
-           "vision": "Every learner, every day.", "framework": {"slug": framework.slug, "name": framework.name},
-           "sections": sections}
+    doc = {
+        "format": document.FORMAT,
+        "title": title,
+        "scope": "district",
+        "organization": "Fault District",
+        "vision": "Every learner, every day.",
+        "framework": {"slug": framework.slug, "name": framework.name},
+        "sections": sections,
+    }
     return json.dumps(doc).encode()
 
 
@@ -74,9 +108,13 @@ class WriteProbe:
 
     def writing(self) -> bool:
         if not self.database.is_sqlite:
-            return self.connection.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL").fetchone()[0] > 0
+            return (
+                self.connection.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+                ).fetchone()[0]
+                > 0
+            )
         try:
             self.connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:
@@ -104,8 +142,11 @@ class Upload(threading.Thread):
 
     def run(self) -> None:
         try:
-            response = self.browser.post("/playbooks/import", self.fields,
-                                         files={"file": ("playbook.json", self.body, "application/json")})
+            response = self.browser.post(
+                "/playbooks/import",
+                self.fields,
+                files={"file": ("playbook.json", self.body, "application/json")},
+            )
             self.status = response.status
         except (OSError, http.client.HTTPException) as error:  # the worker died under the request
             self.status = type(error).__name__
@@ -123,27 +164,50 @@ def _playbook_shape(title: str) -> list[dict]:
     """For every playbook with this title: its sections' item counts, revisions, members."""
     shapes = []
     for playbook in db.session.scalars(select(Playbook).where(Playbook.title == title)):
-        revisions = list(db.session.scalars(select(Revision).where(Revision.playbook_id == playbook.id)))
-        shapes.append({
-            "sections": [db.session.scalar(select(func.count()).select_from(Item).where(Item.section_id == s.id))
-                         for s in db.session.scalars(select(Section).where(Section.playbook_id == playbook.id)
-                                                     .order_by(Section.position))],
-            "items": db.session.scalar(select(func.count()).select_from(Item).where(Item.playbook_id == playbook.id)),
-            "revisions": len(revisions),
-            "snapshot items": [len(s["items"]) for r in revisions for s in r.snapshot["sections"]],
-            "members": db.session.scalar(select(func.count()).select_from(Membership)
-                                         .where(Membership.playbook_id == playbook.id)),
-        })
+        revisions = list(
+            db.session.scalars(select(Revision).where(Revision.playbook_id == playbook.id))
+        )
+        shapes.append(
+            {
+                "sections": [
+                    db.session.scalar(
+                        select(func.count()).select_from(Item).where(Item.section_id == s.id)
+                    )
+                    for s in db.session.scalars(
+                        select(Section)
+                        .where(Section.playbook_id == playbook.id)
+                        .order_by(Section.position)
+                    )
+                ],
+                "items": db.session.scalar(
+                    select(func.count()).select_from(Item).where(Item.playbook_id == playbook.id)
+                ),
+                "revisions": len(revisions),
+                "snapshot items": [
+                    len(s["items"]) for r in revisions for s in r.snapshot["sections"]
+                ],
+                "members": db.session.scalar(
+                    select(func.count())
+                    .select_from(Membership)
+                    .where(Membership.playbook_id == playbook.id)
+                ),
+            }
+        )
     return shapes
 
 
-WHOLE = {"sections": [ITEMS_PER_SECTION] * SECTIONS, "items": SECTIONS * ITEMS_PER_SECTION, "revisions": 1,
-         "snapshot items": [ITEMS_PER_SECTION] * SECTIONS, "members": 1}
+WHOLE = {
+    "sections": [ITEMS_PER_SECTION] * SECTIONS,
+    "items": SECTIONS * ITEMS_PER_SECTION,
+    "revisions": 1,
+    "snapshot items": [ITEMS_PER_SECTION] * SECTIONS,
+    "members": 1,
+}
 
 
 def test_worker_killed_mid_import_leaves_all_or_nothing(start_server, people):
     server = start_server(workers=1, timeout=60)
-    owner, = people(server, 1)
+    (owner,) = people(server, 1)
     with server.app_context():
         bodies = {k: _big_document(f"Big import {k}") for k in range(ROUNDS + 2)}
     browser = signed_in(server.url, owner)
@@ -161,7 +225,7 @@ def test_worker_killed_mid_import_leaves_all_or_nothing(start_server, people):
 
         outcomes = []
         for k in range(ROUNDS):
-            worker, = server.worker_pids()
+            (worker,) = server.worker_pids()
             upload = _import(browser, bodies[k])
             if k % 2 == 0:  # killed while the transaction is open
                 assert probe.wait_for_write(duration + 10), "the import never started writing"
@@ -188,7 +252,9 @@ def test_worker_killed_mid_import_leaves_all_or_nothing(start_server, people):
             shape = _playbook_shape(f"Big import {k}")
             assert shape in ([], [WHOLE]), (k, mid_write, status, shape)
             if mid_write:
-                assert shape == [], f"round {k}: killed with its transaction open, yet something was committed"
+                assert shape == [], (
+                    f"round {k}: killed with its transaction open, yet something was committed"
+                )
             if status == 302:
                 assert shape == [WHOLE], f"round {k}: answered as imported, yet not whole"
         assert _playbook_shape(f"Big import {ROUNDS}") == [WHOLE]

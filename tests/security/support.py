@@ -1,6 +1,7 @@
 """Shared pieces of the security suite: browsers with sessions of their own, a
 snapshot of every table, a world of real objects to aim requests at, and what a
 browser makes of a Location header."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,16 @@ from sqlalchemy import select
 
 from playbook.auth import sessions
 from playbook.extensions import db
-from playbook.models import Invitation, MemberRole, Membership, Notification, NotificationKind, \
-    PasswordResetToken, SiteRole, utcnow
+from playbook.models import (
+    Invitation,
+    MemberRole,
+    Membership,
+    Notification,
+    NotificationKind,
+    PasswordResetToken,
+    SiteRole,
+    utcnow,
+)
 from playbook.playbooks import services as playbook_services
 from playbook.tokens import hash_token, new_token
 from tests import factories
@@ -27,6 +36,7 @@ CSRF_MESSAGE = "Your form expired or was sent from somewhere else."
 
 
 # --- browsers ---------------------------------------------------------------------------
+
 
 def sign_in(client, user) -> None:
     """Give the browser a real server-side session for user (as the `login` fixture does)."""
@@ -54,6 +64,7 @@ def is_sign_in_redirect(response) -> bool:
 
 # --- the database, all of it ------------------------------------------------------------
 
+
 def database_snapshot() -> dict[str, tuple[int, str]]:
     """Every table of the models: its row count and a hash of all its rows, read
     straight from the database (tables added later are included automatically)."""
@@ -68,10 +79,13 @@ def database_snapshot() -> dict[str, tuple[int, str]]:
 
 
 def changed_tables(before: dict, after: dict) -> list[str]:
-    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    return sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
 
 
 # --- a world of real objects --------------------------------------------------------------
+
 
 class _SharedTemplateCache(BytecodeCache):
     """Compiled templates kept across the apps of this suite's tests (each test has an
@@ -123,7 +137,9 @@ def build_world(app) -> SimpleNamespace:
 
     playbook = factories.make_playbook(admin)
     section = playbook.sections[0]
-    item = playbook_services.add_item(admin, playbook, section, kind="note", title="A note", notes="Our *notes*.")
+    item = playbook_services.add_item(
+        admin, playbook, section, kind="note", title="A note", notes="Our *notes*."
+    )
     playbook = playbook_services.load_playbook_for_change(playbook.id)
     for role in ("editor", "viewer"):
         playbook.memberships.append(Membership(user_id=users[role].id, role=MemberRole(role)))
@@ -136,28 +152,49 @@ def build_world(app) -> SimpleNamespace:
 
     notifications = {}
     for name in ("owner", "admin"):
-        notification = Notification(user_id=users[name].id, kind=NotificationKind.INVITED,
-                                    message=f"A notification for {users[name].display_name}.",
-                                    link="/playbooks/invitations")
+        notification = Notification(
+            user_id=users[name].id,
+            kind=NotificationKind.INVITED,
+            message=f"A notification for {users[name].display_name}.",
+            link="/playbooks/invitations",
+        )
         db.session.add(notification)
         db.session.flush()
         notifications[name] = notification.id
     community = _community(users, play.id)
     reset_token = new_token()
-    db.session.add(PasswordResetToken(user_id=users["target"].id, token_hash=hash_token(reset_token),
-                                      expires_at=utcnow() + timedelta(hours=1)))
+    db.session.add(
+        PasswordResetToken(
+            user_id=users["target"].id,
+            token_hash=hash_token(reset_token),
+            expires_at=utcnow() + timedelta(hours=1),
+        )
+    )
     db.session.commit()
     playbook = playbook_services.load_playbook_for_change(playbook.id)
     return SimpleNamespace(
-        app=app, users=users,
-        framework_id=framework.id, component_id=framework.components[0].id, play_id=play.id,
-        resource_id=resource.id, retired_framework_id=retired_framework.id,
-        retired_component_id=retired_framework.components[0].id, retired_play_id=retired_play.id,
+        app=app,
+        users=users,
+        framework_id=framework.id,
+        component_id=framework.components[0].id,
+        play_id=play.id,
+        resource_id=resource.id,
+        retired_framework_id=retired_framework.id,
+        retired_component_id=retired_framework.components[0].id,
+        retired_play_id=retired_play.id,
         retired_resource_id=retired_resource.id,
-        playbook_id=playbook.id, section_id=section.id, item_id=item.id,
-        editor_membership_id=next(m.id for m in playbook.memberships if m.user_id == users["editor"].id),
-        invitation_id=invitation, binned_playbook_id=binned.id, their_playbook_id=theirs.id,
-        invitation_to_admin_id=invitation_to_admin, notification_ids=notifications, reset_token=reset_token,
+        playbook_id=playbook.id,
+        section_id=section.id,
+        item_id=item.id,
+        editor_membership_id=next(
+            m.id for m in playbook.memberships if m.user_id == users["editor"].id
+        ),
+        invitation_id=invitation,
+        binned_playbook_id=binned.id,
+        their_playbook_id=theirs.id,
+        invitation_to_admin_id=invitation_to_admin,
+        notification_ids=notifications,
+        reset_token=reset_token,
         **community,
     )
 
@@ -167,43 +204,86 @@ def _community(users, play_id: int) -> dict:
     published comment, a pending one, a rejected suggestion (theirs to revise) and a
     pending one; a moderator's decision on another comment; a reason template."""
     from playbook.models import (
-        Comment, CommentStatus, Decision, ModerationAction, ReasonTemplate, ResourceType, SubjectKind, Submission,
-        SubmissionStatus, TargetKind,
+        Comment,
+        CommentStatus,
+        Decision,
+        ModerationAction,
+        ReasonTemplate,
+        ResourceType,
+        SubjectKind,
+        Submission,
+        SubmissionStatus,
+        TargetKind,
     )
 
     def comment(status, body):
-        row = Comment(author_id=users["owner"].id, target_kind=TargetKind.PLAY, play_id=play_id, body=body,
-                      body_html=f"<p>{body}</p>", status=status)
+        row = Comment(
+            author_id=users["owner"].id,
+            target_kind=TargetKind.PLAY,
+            play_id=play_id,
+            body=body,
+            body_html=f"<p>{body}</p>",
+            status=status,
+        )
         db.session.add(row)
         db.session.flush()
         return row.id
 
     def submission(status, title):
-        row = Submission(author_id=users["owner"].id, title=title, url=f"https://example.org/{title}",
-                         normalized_url=f"example.org/{title}", resource_type=ResourceType.TOOLKIT, status=status,
-                         description="A toolkit.", ideal_users="Teachers")
+        row = Submission(
+            author_id=users["owner"].id,
+            title=title,
+            url=f"https://example.org/{title}",
+            normalized_url=f"example.org/{title}",
+            resource_type=ResourceType.TOOLKIT,
+            status=status,
+            description="A toolkit.",
+            ideal_users="Teachers",
+        )
         db.session.add(row)
         db.session.flush()
         return row.id
 
-    published, pending = comment(CommentStatus.PUBLISHED, "Published"), comment(CommentStatus.PENDING, "Pending")
+    published, pending = (
+        comment(CommentStatus.PUBLISHED, "Published"),
+        comment(CommentStatus.PENDING, "Pending"),
+    )
     decided = comment(CommentStatus.REJECTED, "Decided")
-    action = ModerationAction(moderator_id=users["moderator"].id, author_id=users["owner"].id,
-                              subject_kind=SubjectKind.COMMENT, subject_id=decided, decision=Decision.REJECT,
-                              from_status="pending", to_status="rejected", reason="No.", summary="Decided")
+    action = ModerationAction(
+        moderator_id=users["moderator"].id,
+        author_id=users["owner"].id,
+        subject_kind=SubjectKind.COMMENT,
+        subject_id=decided,
+        decision=Decision.REJECT,
+        from_status="pending",
+        to_status="rejected",
+        reason="No.",
+        summary="Decided",
+    )
     template = ReasonTemplate(title="Off topic", body="This is not about personalized learning.")
     db.session.add_all([action, template])
     rejected = submission(SubmissionStatus.REJECTED, "rejected-kit")
     waiting = submission(SubmissionStatus.PENDING, "waiting-kit")
     db.session.commit()
-    return {"comment_id": published, "pending_comment_id": pending, "submission_id": rejected,
-            "pending_submission_id": waiting, "action_id": action.id, "template_id": template.id}
+    return {
+        "comment_id": published,
+        "pending_comment_id": pending,
+        "submission_id": rejected,
+        "pending_submission_id": waiting,
+        "action_id": action.id,
+        "template_id": template.id,
+    }
 
 
 def _invitation(playbook_id: int, email: str, by) -> int:
-    invitation = Invitation(playbook_id=playbook_id, email=email, role=MemberRole.VIEWER,
-                            token_hash=hash_token(new_token()), invited_by_id=by.id,
-                            expires_at=utcnow() + timedelta(days=14))
+    invitation = Invitation(
+        playbook_id=playbook_id,
+        email=email,
+        role=MemberRole.VIEWER,
+        token_hash=hash_token(new_token()),
+        invited_by_id=by.id,
+        expires_at=utcnow() + timedelta(days=14),
+    )
     db.session.add(invitation)
     db.session.commit()
     return invitation.id
@@ -220,7 +300,9 @@ _SPECIAL = {"http", "https", "ws", "wss", "ftp", "file"}
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 
 
-def browser_destination(location: str, base: str = "http://localhost/auth/login") -> tuple[str, str | None, str]:
+def browser_destination(
+    location: str, base: str = "http://localhost/auth/login"
+) -> tuple[str, str | None, str]:
     """(scheme, host, path?query) of where a browser goes on a redirect to `location`
     from the page `base`, following the WHATWG URL standard's parser where it differs
     from urllib: leading and trailing C0 controls and spaces are trimmed, tabs and
@@ -232,7 +314,7 @@ def browser_destination(location: str, base: str = "http://localhost/auth/login"
     text = re.sub(r"[\t\n\r]", "", location.strip(_C0_AND_SPACE))
     match = _SCHEME.match(text)
     if match:
-        scheme, rest = match.group(1).lower(), text[match.end():]
+        scheme, rest = match.group(1).lower(), text[match.end() :]
         if scheme not in _SPECIAL:
             return scheme, None, rest
         rest = rest.replace("\\", "/")
@@ -241,22 +323,34 @@ def browser_destination(location: str, base: str = "http://localhost/auth/login"
         text = rest  # the base's own scheme and no "//": relative to the page
     text = text.replace("\\", "/")
     if text.startswith("//"):
-        return base_parts.scheme, _host_of(text.lstrip("/")), _path_of(text.lstrip("/"), authority=True)
+        return (
+            base_parts.scheme,
+            _host_of(text.lstrip("/")),
+            _path_of(text.lstrip("/"), authority=True),
+        )
     joined = urlsplit(urljoin(base, text))
-    return base_parts.scheme, base_parts.hostname, joined.path + (f"?{joined.query}" if joined.query else "")
+    return (
+        base_parts.scheme,
+        base_parts.hostname,
+        joined.path + (f"?{joined.query}" if joined.query else ""),
+    )
 
 
 def _host_of(authority_and_more: str) -> str:
     authority = re.split(r"[/?#]", authority_and_more, maxsplit=1)[0]
     host = authority.rpartition("@")[2]
-    host = host[: host.index("]") + 1] if host.startswith("[") and "]" in host else host.partition(":")[0]
+    host = (
+        host[: host.index("]") + 1]
+        if host.startswith("[") and "]" in host
+        else host.partition(":")[0]
+    )
     return unicodedata.normalize("NFKC", unquote(host)).translate(_DOTS).lower().rstrip(".")
 
 
 def _path_of(text: str, *, authority: bool = False) -> str:
     if authority:
         cut = re.search(r"[/?#]", text)
-        text = text[cut.start():] if cut else "/"
+        text = text[cut.start() :] if cut else "/"
     return text.split("#", 1)[0] or "/"
 
 
@@ -283,6 +377,11 @@ def follow_on_site(client, response, max_hops: int = 5) -> list[str]:
         _, _, path_and_query = browser_destination(location)
         path, _, query = path_and_query.partition("?")
         # PATH_INFO as a server would pass it: decoded, bytes as latin-1 (WSGI).
-        response = client.get("/", environ_overrides={
-            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"), "QUERY_STRING": query})
+        response = client.get(
+            "/",
+            environ_overrides={
+                "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+                "QUERY_STRING": query,
+            },
+        )
     return problems + [f"still redirecting after {max_hops} hops"]

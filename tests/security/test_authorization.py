@@ -9,6 +9,7 @@ MATRIX fails test_every_route_outside_playbooks_is_in_the_matrix, except those o
 PENDING_BLUEPRINTS. Refusals, redirects elsewhere and every GET must leave every
 table as it was; allowed POSTs send only the browser's CSRF token (the form may then
 be refused as incomplete, 422, which still shows the access check let it through)."""
+
 from __future__ import annotations
 
 import re
@@ -17,13 +18,19 @@ import pytest
 
 from playbook import create_app
 from tests.helpers import check_page
-from tests.security.support import browser, build_world, changed_tables, database_snapshot, is_sign_in_redirect
+from tests.security.support import (
+    browser,
+    build_world,
+    changed_tables,
+    database_snapshot,
+    is_sign_in_redirect,
+)
 
 # Blueprints whose routes are not in MATRIX yet (none).
 PENDING_BLUEPRINTS: set[str] = set()
 
 LOGIN = "login"  # 302 to the sign-in page
-OK = "ok"        # allowed: 200, 302 or 422, never 403/404/sign-in; the database may change
+OK = "ok"  # allowed: 200, 302 or 422, never 403/404/sign-in; the database may change
 MOVED = "moved"  # 302 somewhere other than sign-in, nothing changed (e.g. signed in on the sign-in page)
 REFUSALS = {LOGIN, MOVED, 403, 404}
 
@@ -34,45 +41,45 @@ PERSONAS = ("visitor", "member", "moderator", "owner", "admin")
 
 def _row(*outcomes) -> dict:
     assert len(outcomes) == len(PERSONAS)
-    return dict(zip(PERSONAS, outcomes))
+    return dict(zip(PERSONAS, outcomes, strict=True))
 
 
 RULES = {
     #                                 visitor  member  moderator owner  admin
-    "public":           _row(200,     200,    200,      200,   200),
+    "public": _row(200, 200, 200, 200, 200),
     # Retired library entries: only admins (who may restore them) still see them.
-    "retired_read":     _row(404,     404,    404,      404,   200),
-    "admin_page":       _row(LOGIN,   403,    403,      403,   200),
-    "admin":            _row(LOGIN,   403,    403,      403,   OK),
+    "retired_read": _row(404, 404, 404, 404, 200),
+    "admin_page": _row(LOGIN, 403, 403, 403, 200),
+    "admin": _row(LOGIN, 403, 403, 403, OK),
     # An admin changing their own site role: nobody (no self-lockout).
-    "nobody":           _row(LOGIN,   403,    403,      403,   403),
-    "signed_in_page":   _row(LOGIN,   200,    200,      200,   200),
-    "signed_in":        _row(LOGIN,   OK,     OK,       OK,    OK),
-    "signed_in_moved":  _row(LOGIN,   MOVED,  MOVED,    MOVED, MOVED),
+    "nobody": _row(LOGIN, 403, 403, 403, 403),
+    "signed_in_page": _row(LOGIN, 200, 200, 200, 200),
+    "signed_in": _row(LOGIN, OK, OK, OK, OK),
+    "signed_in_moved": _row(LOGIN, MOVED, MOVED, MOVED, MOVED),
     # Marking a notification read: its owner; for anyone else it changes nothing.
-    "owner_only":       _row(LOGIN,   MOVED,  MOVED,    OK,    MOVED),
+    "owner_only": _row(LOGIN, MOVED, MOVED, OK, MOVED),
     # Sign-in and register: for visitors; a signed-in person is sent on.
-    "visitor_page":     _row(200,     MOVED,  MOVED,    MOVED, MOVED),
-    "visitor_only":     _row(OK,      MOVED,  MOVED,    MOVED, MOVED),
+    "visitor_page": _row(200, MOVED, MOVED, MOVED, MOVED),
+    "visitor_only": _row(OK, MOVED, MOVED, MOVED, MOVED),
     # Signing out: a visitor has nothing to end and is sent home.
-    "sign_out":         _row(MOVED,   OK,     OK,       OK,    OK),
+    "sign_out": _row(MOVED, OK, OK, OK, OK),
     # Password reset: the token (or the e-mail address) is the key, whoever asks.
-    "anyone":           _row(OK,      OK,     OK,       OK,    OK),
+    "anyone": _row(OK, OK, OK, OK, OK),
     # Comments. "owner" wrote the world's comments and suggestions; the playbook
     # target is admin's private playbook.
-    "everyone_moved":   _row(MOVED,   MOVED,  MOVED,    MOVED, MOVED),
-    "author_or_mod_moved": _row(404,  404,    MOVED,    MOVED, MOVED),
-    "members_only_page": _row(LOGIN,  404,    404,      404,   200),
-    "members_only":     _row(LOGIN,   404,    404,      404,   OK),
-    "author_page":      _row(LOGIN,   403,    403,      200,   403),
-    "author":           _row(LOGIN,   403,    403,      OK,    403),
-    "not_author_page":  _row(LOGIN,   200,    200,      403,   200),
-    "not_author":       _row(LOGIN,   OK,     OK,       403,   OK),
+    "everyone_moved": _row(MOVED, MOVED, MOVED, MOVED, MOVED),
+    "author_or_mod_moved": _row(404, 404, MOVED, MOVED, MOVED),
+    "members_only_page": _row(LOGIN, 404, 404, 404, 200),
+    "members_only": _row(LOGIN, 404, 404, 404, OK),
+    "author_page": _row(LOGIN, 403, 403, 200, 403),
+    "author": _row(LOGIN, 403, 403, OK, 403),
+    "not_author_page": _row(LOGIN, 200, 200, 403, 200),
+    "not_author": _row(LOGIN, OK, OK, 403, OK),
     # A suggestion is the suggester's and the moderators' to know about.
-    "suggester_page":   _row(LOGIN,   404,    403,      200,   403),
-    "suggester":        _row(LOGIN,   404,    403,      OK,    403),
-    "moderator_page":   _row(LOGIN,   403,    200,      403,   200),
-    "moderator":        _row(LOGIN,   403,    OK,       403,   OK),
+    "suggester_page": _row(LOGIN, 404, 403, 200, 403),
+    "suggester": _row(LOGIN, 404, 403, OK, 403),
+    "moderator_page": _row(LOGIN, 403, 200, 403, 200),
+    "moderator": _row(LOGIN, 403, OK, 403, OK),
 }
 
 _EDIT = {"GET": "admin_page", "POST": "admin", "GET retired": "admin_page", "POST retired": "admin"}
@@ -121,8 +128,10 @@ MATRIX = {
     "auth.logout": {"POST": "sign_out"},
     "auth.reset_request": {"GET": "public", "POST": "anyone"},
     "auth.reset_password": {"GET": "public", "POST": "anyone"},
-    **{f"comments.new/{kind}": {"GET": "signed_in_page", "POST": "signed_in"}
-       for kind in ("component", "play", "resource")},
+    **{
+        f"comments.new/{kind}": {"GET": "signed_in_page", "POST": "signed_in"}
+        for kind in ("component", "play", "resource")
+    },
     "comments.new/playbook": {"GET": "members_only_page", "POST": "members_only"},
     "comments.detail": {"GET": "everyone_moved", "GET pending": "author_or_mod_moved"},
     "comments.edit": {"GET": "author_page", "POST": "author"},
@@ -155,27 +164,40 @@ PATHS = {
     "library.resource_index": lambda w, s: "/library/resources/",
     "library.framework_index": lambda w, s: "/library/frameworks/",
     "library.search": lambda w, s: "/library/search?q=play",
-    "library.play_detail": lambda w, s: f"/library/plays/{_pick(w, s, 'play_id', 'retired_play_id')}",
-    "library.resource_detail":
-        lambda w, s: f"/library/resources/{_pick(w, s, 'resource_id', 'retired_resource_id')}",
-    "library.framework_detail":
-        lambda w, s: f"/library/frameworks/{_pick(w, s, 'framework_id', 'retired_framework_id')}",
-    "library.component_detail":
-        lambda w, s: f"/library/components/{_pick(w, s, 'component_id', 'retired_component_id')}",
+    "library.play_detail": lambda w, s: (
+        f"/library/plays/{_pick(w, s, 'play_id', 'retired_play_id')}"
+    ),
+    "library.resource_detail": lambda w, s: (
+        f"/library/resources/{_pick(w, s, 'resource_id', 'retired_resource_id')}"
+    ),
+    "library.framework_detail": lambda w, s: (
+        f"/library/frameworks/{_pick(w, s, 'framework_id', 'retired_framework_id')}"
+    ),
+    "library.component_detail": lambda w, s: (
+        f"/library/components/{_pick(w, s, 'component_id', 'retired_component_id')}"
+    ),
     "library.play_new": lambda w, s: "/library/plays/new",
     "library.resource_new": lambda w, s: "/library/resources/new",
     "library.framework_new": lambda w, s: "/library/frameworks/new",
-    "library.component_new":
-        lambda w, s: f"/library/frameworks/{_pick(w, s, 'framework_id', 'retired_framework_id')}/components/new",
-    "library.play_edit": lambda w, s: f"/library/plays/{_pick(w, s, 'play_id', 'retired_play_id')}/edit",
-    "library.resource_edit":
-        lambda w, s: f"/library/resources/{_pick(w, s, 'resource_id', 'retired_resource_id')}/edit",
-    "library.framework_edit":
-        lambda w, s: f"/library/frameworks/{_pick(w, s, 'framework_id', 'retired_framework_id')}/edit",
-    "library.component_edit":
-        lambda w, s: f"/library/components/{_pick(w, s, 'component_id', 'retired_component_id')}/edit",
+    "library.component_new": lambda w, s: (
+        f"/library/frameworks/{_pick(w, s, 'framework_id', 'retired_framework_id')}/components/new"
+    ),
+    "library.play_edit": lambda w, s: (
+        f"/library/plays/{_pick(w, s, 'play_id', 'retired_play_id')}/edit"
+    ),
+    "library.resource_edit": lambda w, s: (
+        f"/library/resources/{_pick(w, s, 'resource_id', 'retired_resource_id')}/edit"
+    ),
+    "library.framework_edit": lambda w, s: (
+        f"/library/frameworks/{_pick(w, s, 'framework_id', 'retired_framework_id')}/edit"
+    ),
+    "library.component_edit": lambda w, s: (
+        f"/library/components/{_pick(w, s, 'component_id', 'retired_component_id')}/edit"
+    ),
     "admin.user_index": lambda w, s: "/admin/users/",
-    "admin.user_role": lambda w, s: f"/admin/users/{w.users['admin' if s == 'self' else 'member'].id}/role",
+    "admin.user_role": lambda w, s: (
+        f"/admin/users/{w.users['admin' if s == 'self' else 'member'].id}/role"
+    ),
     "accounts.profile": lambda w, s: "/accounts/profile",
     "accounts.password": lambda w, s: "/accounts/password",
     "notifications.index": lambda w, s: "/notifications/",
@@ -192,7 +214,9 @@ PATHS = {
     "comments.new/play": lambda w, s: f"/comments/play/{w.play_id}/new",
     "comments.new/resource": lambda w, s: f"/comments/resource/{w.resource_id}/new",
     "comments.new/playbook": lambda w, s: f"/comments/playbook/{w.playbook_id}/new",
-    "comments.detail": lambda w, s: f"/comments/{w.pending_comment_id if s == 'pending' else w.comment_id}",
+    "comments.detail": lambda w, s: (
+        f"/comments/{w.pending_comment_id if s == 'pending' else w.comment_id}"
+    ),
     "comments.edit": lambda w, s: f"/comments/{w.comment_id}/edit",
     "comments.delete": lambda w, s: f"/comments/{w.comment_id}/delete",
     "comments.flag": lambda w, s: f"/comments/{w.comment_id}/flag",
@@ -202,20 +226,27 @@ PATHS = {
     "moderation.index": lambda w, s: "/moderation/",
     "moderation.decide": lambda w, s: "/moderation/decide",
     "moderation.undo": lambda w, s: f"/moderation/actions/{w.action_id}/undo",
-    "moderation.edit_suggestion": lambda w, s: f"/moderation/suggestions/{w.pending_submission_id}/edit",
+    "moderation.edit_suggestion": lambda w, s: (
+        f"/moderation/suggestions/{w.pending_submission_id}/edit"
+    ),
     "moderation.reasons": lambda w, s: "/moderation/reasons",
     "moderation.edit_reason": lambda w, s: f"/moderation/reasons/{w.template_id}/edit",
     "moderation.delete_reason": lambda w, s: f"/moderation/reasons/{w.template_id}/delete",
 }
-for _kind, _live, _retired in (("plays", "play_id", "retired_play_id"),
-                               ("resources", "resource_id", "retired_resource_id"),
-                               ("frameworks", "framework_id", "retired_framework_id")):
+for _kind, _live, _retired in (
+    ("plays", "play_id", "retired_play_id"),
+    ("resources", "resource_id", "retired_resource_id"),
+    ("frameworks", "framework_id", "retired_framework_id"),
+):
     for _verb in ("retire", "restore"):
         PATHS[f"library.retire/{_kind}/{_verb}"] = (
-            lambda w, s, kind=_kind, verb=_verb, live=_live, retired=_retired:
-            f"/library/{kind}/{_pick(w, s, live, retired)}/{verb}")
+            lambda w, s, kind=_kind, verb=_verb, live=_live, retired=_retired: (
+                f"/library/{kind}/{_pick(w, s, live, retired)}/{verb}"
+            )
+        )
 
 # --- running a cell ------------------------------------------------------------------------
+
 
 def problem_with(response, expected) -> str | None:
     """None when the response is the expected outcome, else what is wrong."""
@@ -224,9 +255,15 @@ def problem_with(response, expected) -> str | None:
     if expected == LOGIN:
         return None if to_login else f"expected the sign-in redirect, got {got}"
     if expected == OK:
-        return None if status in (200, 302, 422) and not to_login else f"expected allowed, got {got}"
+        return (
+            None if status in (200, 302, 422) and not to_login else f"expected allowed, got {got}"
+        )
     if expected == MOVED:
-        return None if status == 302 and not to_login else f"expected a redirect (not to sign-in), got {got}"
+        return (
+            None
+            if status == 302 and not to_login
+            else f"expected a redirect (not to sign-in), got {got}"
+        )
     if status != expected:
         return f"expected {expected}, got {got}"
     if response.mimetype == "text/html":
@@ -256,7 +293,9 @@ def test_authorization_matrix(app, key):
 def run_cell(app, world, persona: str, method: str, path: str, expected) -> str | None:
     client, token = browser(app, None if persona == "visitor" else world.users[persona])
     before = database_snapshot()
-    response = client.get(path) if method == "GET" else client.post(path, data={"csrf_token": token})
+    response = (
+        client.get(path) if method == "GET" else client.post(path, data={"csrf_token": token})
+    )
     problem = problem_with(response, expected)
     response.close()  # static files are streamed from an open file
     if problem is None and (expected in REFUSALS or method == "GET"):
@@ -308,6 +347,7 @@ def test_the_matrix_tables_are_complete():
 
 # --- what list pages show each persona ----------------------------------------------------------
 
+
 def test_notification_list_shows_each_person_only_their_own(app):
     world = build_world(app)
     names = {persona: world.users[persona].display_name for persona in ("owner", "admin")}
@@ -326,8 +366,13 @@ def test_gallery_and_library_never_list_a_private_playbook(app):
     private_title = db.session.get(Playbook, world.playbook_id).title
     for persona in PERSONAS:
         client, _ = browser(app, None if persona == "visitor" else world.users[persona])
-        for path in ("/gallery/", f"/library/plays/{world.play_id}", f"/library/resources/{world.resource_id}",
-                     "/", "/library/search?q=note"):
+        for path in (
+            "/gallery/",
+            f"/library/plays/{world.play_id}",
+            f"/library/resources/{world.resource_id}",
+            "/",
+            "/library/search?q=note",
+        ):
             response = client.get(path)
             assert response.status_code == 200, (persona, path, response.status_code)
             assert private_title not in response.get_data(as_text=True), (persona, path)

@@ -7,6 +7,7 @@ POST-only routes also refuse GET with 405 and change nothing.
 
 URL_ARGUMENTS is the one table to extend: a route whose URL has an argument it does
 not name fails test_every_url_argument_has_a_value (and its own cases)."""
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,12 @@ from flask import url_for
 from playbook import create_app
 from tests.helpers import check_page
 from tests.security.support import (
-    CSRF_MESSAGE, browser, build_world, changed_tables, database_snapshot, is_sign_in_redirect,
+    CSRF_MESSAGE,
+    browser,
+    build_world,
+    changed_tables,
+    database_snapshot,
+    is_sign_in_redirect,
 )
 
 # URL argument name -> how to get a valid value: a function of the world
@@ -37,12 +43,19 @@ URL_ARGUMENTS = {
     "component_id": lambda w, args: w.component_id,
     "play_id": lambda w, args: w.play_id,
     "resource_id": lambda w, args: w.resource_id,
-    "entry_id": lambda w, args: {"plays": w.play_id, "resources": w.resource_id,
-                                 "frameworks": w.framework_id}[args["kind"]],
+    "entry_id": lambda w, args: {
+        "plays": w.play_id,
+        "resources": w.resource_id,
+        "frameworks": w.framework_id,
+    }[args["kind"]],
     "token": lambda w, args: w.reset_token,
     "comment_id": lambda w, args: w.comment_id,
-    "target_id": lambda w, args: {"play": w.play_id, "resource": w.resource_id, "component": w.component_id,
-                                  "playbook": w.playbook_id}[args["kind"]],
+    "target_id": lambda w, args: {
+        "play": w.play_id,
+        "resource": w.resource_id,
+        "component": w.component_id,
+        "playbook": w.playbook_id,
+    }[args["kind"]],
     "submission_id": lambda w, args: w.submission_id,
     "action_id": lambda w, args: w.action_id,
     "template_id": lambda w, args: w.template_id,
@@ -60,9 +73,15 @@ ROUTE_QUERY = {
 # Who sends the requests: someone the route would serve. By default the site admin,
 # who also owns the world's playbook; sign-in and friends are for visitors.
 DEFAULT_PERSONA = "admin"
-PERSONA = {"auth.login": "visitor", "auth.register": "visitor", "auth.reset_request": "visitor",
-           "auth.reset_password": "visitor", "comments.edit": "owner", "comments.delete": "owner",
-           "comments.revise": "owner"}
+PERSONA = {
+    "auth.login": "visitor",
+    "auth.register": "visitor",
+    "auth.reset_request": "visitor",
+    "auth.reset_password": "visitor",
+    "comments.edit": "owner",
+    "comments.delete": "owner",
+    "comments.revise": "owner",
+}
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 _ANY = re.compile(r"<any\(([^)]*)\):(\w+)>")
@@ -79,9 +98,16 @@ def _cases(app) -> list[SimpleNamespace]:
         for method in sorted(rule.methods & STATE_CHANGING):
             for chosen in choices:
                 suffix = "".join(f"/{chosen[k]}" for k in sorted(chosen))
-                cases.append(SimpleNamespace(endpoint=rule.endpoint, method=method, fixed=chosen,
-                                             arguments=set(rule.arguments), rule=rule.rule,
-                                             id=f"{method} {rule.endpoint}{suffix}"))
+                cases.append(
+                    SimpleNamespace(
+                        endpoint=rule.endpoint,
+                        method=method,
+                        fixed=chosen,
+                        arguments=set(rule.arguments),
+                        rule=rule.rule,
+                        id=f"{method} {rule.endpoint}{suffix}",
+                    )
+                )
     return sorted(cases, key=lambda case: case.id)
 
 
@@ -94,8 +120,10 @@ def url_of(case, world) -> str:
     for name in sorted(case.arguments - set(args)):
         value_of = overrides.get(name) or URL_ARGUMENTS.get(name)
         if value_of is None:
-            pytest.fail(f"{case.id}: the URL argument {name!r} of {case.rule} has no value; add it to "
-                        f"URL_ARGUMENTS (or ROUTE_ARGUMENTS) at the top of {__name__.replace('.', '/')}.py")
+            pytest.fail(
+                f"{case.id}: the URL argument {name!r} of {case.rule} has no value; add it to "
+                f"URL_ARGUMENTS (or ROUTE_ARGUMENTS) at the top of {__name__.replace('.', '/')}.py"
+            )
         args[name] = value_of(world, args)
     query = ROUTE_QUERY[case.endpoint](world) if case.endpoint in ROUTE_QUERY else {}
     return url_for(case.endpoint, **args, **query)
@@ -108,6 +136,7 @@ def sender(app, world, endpoint: str):
 
 # --- the tables are sound -------------------------------------------------------------------
 
+
 def test_csrf_protection_is_on_in_the_tests(app):
     assert app.config.get("WTF_CSRF_ENABLED", True) is True
     assert app.config.get("WTF_CSRF_CHECK_DEFAULT", True) is True
@@ -116,9 +145,16 @@ def test_csrf_protection_is_on_in_the_tests(app):
 
 
 def test_every_url_argument_has_a_value(app):
-    missing = sorted({f"{name} (in {case.rule})" for case in CASES
-                      for name in case.arguments - set(case.fixed) - set(URL_ARGUMENTS)
-                      - set(ROUTE_ARGUMENTS.get(case.endpoint, {}))})
+    missing = sorted(
+        {
+            f"{name} (in {case.rule})"
+            for case in CASES
+            for name in case.arguments
+            - set(case.fixed)
+            - set(URL_ARGUMENTS)
+            - set(ROUTE_ARGUMENTS.get(case.endpoint, {}))
+        }
+    )
     assert missing == [], f"add these URL arguments to URL_ARGUMENTS in {__file__}: {missing}"
 
 
@@ -130,6 +166,7 @@ def test_the_route_tables_name_only_existing_routes(app):
 
 
 # --- every state-changing route -------------------------------------------------------------
+
 
 def _refused(response) -> str | None:
     """None when the response is the CSRF refusal, else what it was."""
@@ -151,7 +188,10 @@ def test_state_change_without_this_sessions_token_is_refused_and_changes_nothing
     attempts = {
         "no token": ({}, {}),
         "an empty token": ({"csrf_token": ""}, {}),
-        "a made-up token": ({"csrf_token": "IjAwMDAwMDAwIg.aaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbb"}, {}),
+        "a made-up token": (
+            {"csrf_token": "IjAwMDAwMDAwIg.aaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbb"},
+            {},
+        ),
         "another person's token": ({"csrf_token": someone_elses}, {}),
         "a visitor's token": ({"csrf_token": a_visitors}, {}),
         "another person's token in the header": ({}, {"X-CSRFToken": someone_elses}),
@@ -159,7 +199,10 @@ def test_state_change_without_this_sessions_token_is_refused_and_changes_nothing
     }
     if persona != "visitor":
         _, same_person_other_browser = browser(app, world.users[persona])
-        attempts["the same person's token from another browser"] = ({"csrf_token": same_person_other_browser}, {})
+        attempts["the same person's token from another browser"] = (
+            {"csrf_token": same_person_other_browser},
+            {},
+        )
 
     before = database_snapshot()
     failures = []
@@ -173,9 +216,12 @@ def test_state_change_without_this_sessions_token_is_refused_and_changes_nothing
     # The browser's own token passes the check, and the sender is allowed: the
     # refusals above were the token's doing.
     response = client.open(url, method=case.method, data={"csrf_token": own_token})
-    assert _refused(response) is not None, f"{case.method} {url}: refused even with this browser's token"
-    assert response.status_code not in (403, 404, 405) and not is_sign_in_redirect(response), \
+    assert _refused(response) is not None, (
+        f"{case.method} {url}: refused even with this browser's token"
+    )
+    assert response.status_code not in (403, 404, 405) and not is_sign_in_redirect(response), (
         f"{case.method} {url} as {persona}: {response.status_code} {response.location}"
+    )
 
 
 def test_post_only_routes_refuse_get_and_nothing_changes_on_get(app):

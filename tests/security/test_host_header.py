@@ -2,6 +2,7 @@
 caused the mail carried (password-reset poisoning: an attacker asks for a reset of
 the victim's account with `Host: evil.example`, and the victim's mail then carries
 the secret reset token to the attacker's host)."""
+
 from __future__ import annotations
 
 import logging
@@ -24,7 +25,9 @@ def production_app(monkeypatch, tmp_path):
     """The production settings as a district runs them, plus mail bodies in the log
     (there is no SMTP server here) so the test can read the link."""
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "s" * 40)
-    monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/playbook.sqlite")
+    monkeypatch.setattr(
+        ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/playbook.sqlite"
+    )
     monkeypatch.setattr(ProductionConfig, "PLAYBOOK_LOG_MAIL_BODIES", True)
     monkeypatch.setattr(ProductionConfig, "PLAYBOOK_MAIL_SERVER", "")
     monkeypatch.setattr(ProductionConfig, "TRUSTED_HOSTS", [SITE])
@@ -45,8 +48,12 @@ def _ask_for_reset(app, host: str, email: str, caplog):
         return page, []
     token = csrf_token_from(page.get_data(as_text=True))
     with caplog.at_level(logging.WARNING, logger=app.logger.name):
-        response = client.post("/auth/reset", data={"csrf_token": token, "email": email},
-                               headers=headers, base_url="https://" + host)
+        response = client.post(
+            "/auth/reset",
+            data={"csrf_token": token, "email": email},
+            headers=headers,
+            base_url="https://" + host,
+        )
     return response, re.findall(r"https?://[^\s/]+/auth/reset/\S+", caplog.text)
 
 

@@ -6,6 +6,7 @@ tests/test_auth.py and tests/test_accounts.py cover a copy made after the fact a
 the browser that changes the password; these are the cases they leave out: a copy
 that is in use by a second browser, a change made from a third session, a copy
 restored from the remember cookie, signing in again, and a planted pre-sign-in cookie."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -48,8 +49,12 @@ def is_signed_in(client) -> bool:
 
 
 def change_password_with_form(client):
-    post_form(client, "/accounts/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
-                                             "confirm": NEW_PASSWORD}, expected=302)
+    post_form(
+        client,
+        "/accounts/password",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        expected=302,
+    )
 
 
 def sign_out_with_form(client):
@@ -59,8 +64,14 @@ def sign_out_with_form(client):
 def new_playbook_form(client) -> dict:
     page = client.get("/playbooks/new")
     assert page.status_code == 200
-    return {"csrf_token": csrf_token_from(page.get_data(as_text=True)), "title": "Made by the copy",
-            "scope": "school", "organization": "", "vision": "", "framework_id": ""}
+    return {
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        "title": "Made by the copy",
+        "scope": "school",
+        "organization": "",
+        "vision": "",
+        "framework_id": "",
+    }
 
 
 def test_copy_in_use_by_a_second_browser_stops_when_the_original_signs_out(app):
@@ -99,19 +110,30 @@ def test_password_changed_from_a_third_session_ends_the_original_and_every_copy(
     sign_in_with_form(original, member, remember=True)
     session_copy = copy_of(app, session=cookie(original, "session"))
     remember_copy = copy_of(app, remember_token=cookie(original, "remember_token"))
-    both_copy = copy_of(app, session=cookie(original, "session"), remember_token=cookie(original, "remember_token"))
+    both_copy = copy_of(
+        app, session=cookie(original, "session"), remember_token=cookie(original, "remember_token")
+    )
     assert is_signed_in(session_copy) and is_signed_in(remember_copy)
     third = app.test_client()
     sign_in_with_form(third, member)
 
     change_password_with_form(third)
 
-    for browser in (original, session_copy, remember_copy, both_copy,
-                    copy_of(app, remember_token=cookie(original, "remember_token"))):
+    for browser in (
+        original,
+        session_copy,
+        remember_copy,
+        both_copy,
+        copy_of(app, remember_token=cookie(original, "remember_token")),
+    ):
         assert not is_signed_in(browser)
     assert is_signed_in(third)  # the browser that made the change stays signed in
-    assert db.session.scalar(select(func.count()).select_from(LoginSession)
-                             .where(LoginSession.user_id == member.id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(LoginSession).where(LoginSession.user_id == member.id)
+        )
+        == 1
+    )
 
 
 def test_session_restored_from_a_copied_remember_cookie_ends_with_the_sign_in(app):
