@@ -204,10 +204,16 @@ def _values(obj, attr: str, change: str) -> tuple[Any, Any]:
     return before, after
 
 
+def _differs(before, after) -> bool:
+    return before is _UNKNOWN or after is _UNKNOWN or before != after
+
+
 def _maybe_public(visibility, deleted_at) -> bool:
     if visibility is None:  # not there before (new) or after (deleted)
         return False
-    return (visibility is _UNKNOWN or visibility == Visibility.PUBLIC) and deleted_at is None
+    return (visibility is _UNKNOWN or visibility == Visibility.PUBLIC) and (
+        deleted_at is None or deleted_at is _UNKNOWN
+    )
 
 
 def _playbook_is_public(session: Session, playbook_id: int | None) -> bool:
@@ -235,19 +241,19 @@ def _playbook(session: Session, playbook: Playbook, change: str) -> set[str]:
     deleted_at = _values(playbook, "deleted_at", change)
     was_public = _maybe_public(visibility[0], deleted_at[0])
     is_public = _maybe_public(visibility[1], deleted_at[1])
-    seen_by_visitors = visibility[0] != visibility[1] or deleted_at[0] != deleted_at[1]
+    seen_by_visitors = _differs(*visibility) or _differs(*deleted_at)
     scopes: set[str] = set()
     if was_public or is_public:
         scopes |= {playbook_scope(playbook.id), GALLERY}
         title = _values(playbook, "title", change)
-        if seen_by_visitors or title[0] != title[1]:
+        if seen_by_visitors or _differs(*title):
             forks = session.scalars(
                 select(Playbook.id).where(Playbook.forked_from_id == playbook.id)
             )
             scopes |= {playbook_scope(fork) for fork in forks}
         if seen_by_visitors and playbook.forked_from_id is not None:
             scopes.add(playbook_scope(playbook.forked_from_id))
-    if was_public or is_public or deleted_at[0] != deleted_at[1]:
+    if was_public or is_public or _differs(*deleted_at):
         scopes |= _usage_scopes(session, playbook.id)
     return scopes
 
@@ -263,7 +269,7 @@ def _item(session: Session, item: Item, change: str) -> set[str]:
     scopes = _playbook_part(session, item, change)
     for attr, scope in (("play_id", play_scope), ("resource_id", resource_scope)):
         before, after = _values(item, attr, change)
-        if before != after or change in (_NEW, _DELETED, _BULK):
+        if _differs(before, after) or change in (_NEW, _DELETED):
             current = getattr(item, attr)
             scopes |= {scope(value) for value in (before, after, current) if isinstance(value, int)}
     return scopes
@@ -284,7 +290,7 @@ def _flag(session: Session, flag: Flag, change: str) -> set[str]:
 
 def _user(session: Session, user: User, change: str) -> set[str]:
     name = _values(user, "display_name", change)
-    return {ALL} if change in (_DELETED, _BULK) or name[0] != name[1] else set()
+    return {ALL} if change == _DELETED or _differs(*name) else set()
 
 
 def _library(session: Session, entry, change: str) -> set[str]:
@@ -380,8 +386,13 @@ def _on_execute(state: ORMExecuteState):
         if cls not in RESOLVERS:
             _note(session, {ALL})
             return None
-        if cls is User and state.is_update and not _sets_display_name(state.statement):
+        if RESOLVERS[cls] is _library:
+            _note(session, {LIBRARY})
             return None
+        if state.is_update and cls is User and not _sets(state.statement, {"display_name"}):
+            return None
+        if state.is_update and cls is Item and _sets(state.statement, {"play_id", "resource_id"}):
+            _note(session, {ALL})  # which play's page it now counts on is not known
         where = state.statement.whereclause
         query = select(cls) if where is None else select(cls).where(where)
         rows = session.scalars(query.limit(BULK_ROWS + 1)).all()
@@ -402,11 +413,12 @@ def _on_execute(state: ORMExecuteState):
     return result
 
 
-def _sets_display_name(statement) -> bool:
+def _sets(statement, columns: set[str]) -> bool:
+    """Whether an update statement may set one of these columns."""
     values = getattr(statement, "_values", None)
     if not values:
-        return True  # values given some other way: assume the name may change
-    return any(getattr(key, "key", key) == "display_name" for key in values)
+        return True  # values given some other way (per row parameters): assume so
+    return any(getattr(key, "key", key) in columns for key in values)
 
 
 def _before_commit(session: Session) -> None:
