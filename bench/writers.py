@@ -4,8 +4,8 @@
 
 The database is emptied and rebuilt (drop_all, create_all, the starter library) for
 each run: give it a scratch database. Each writer is a thread with its own session
-and connection and its own member and public playbook; it commits edits through the
-playbook services for --seconds (adding a note, and every fourth time renaming the
+and connection and its own member and public playbook (with 8 library plays); it
+commits edits through the playbook services for --seconds (adding a note, and every fourth time renaming the
 playbook), so writers never touch the same playbook and any waiting among them comes
 from what all of them write. A sampler reads pg_stat_activity every 10 ms and counts
 the writers waiting on a lock (a row lock shows as "transactionid" or "tuple").
@@ -30,17 +30,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from playbook import create_app, pagecache  # noqa: E402
 from playbook.auth import services as auth_services  # noqa: E402
 from playbook.extensions import db  # noqa: E402
 from playbook.library.seed import seed_library  # noqa: E402
-from playbook.models import Scope, User  # noqa: E402
+from playbook.models import Play, Scope, User  # noqa: E402
 from playbook.playbooks import services, sharing  # noqa: E402
 
 PASSWORD = "bench writer passphrase 2026"
+PLAYS_EACH = 8  # library plays in each writer's playbook, as a team's playbook has
 
 
 def _app(url: str, writers: int, cache: bool):
@@ -85,6 +86,7 @@ def _prepare(app, writers: int) -> list[tuple[int, int]]:
         db.drop_all()
         db.create_all()
         seed_library()
+        plays = list(db.session.scalars(select(Play.id).order_by(Play.id)))
         people = []
         for n in range(writers):
             user = auth_services.register_user(
@@ -94,7 +96,10 @@ def _prepare(app, writers: int) -> list[tuple[int, int]]:
             playbook = services.create_playbook(
                 user, title=f"Writer {n}'s playbook", scope=Scope.SCHOOL.value
             )
-            sharing.set_visibility(user, playbook, "public")
+            for play_id in plays[n % len(plays) :][:PLAYS_EACH]:
+                playbook = services.load_playbook_for_change(playbook.id)
+                services.add_item(user, playbook, playbook.sections[0], kind="play", ref_id=play_id)
+            sharing.set_visibility(user, services.load_playbook_for_change(playbook.id), "public")
             people.append((user.id, playbook.id))
         return people
 

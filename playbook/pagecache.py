@@ -223,10 +223,28 @@ def _playbook_is_public(session: Session, playbook_id: int | None) -> bool:
     return playbook is None or _maybe_public(playbook.visibility, playbook.deleted_at)
 
 
-def _usage_scopes(session: Session, playbook_id: int) -> set[str]:
-    rows = session.execute(
-        select(Item.play_id, Item.resource_id).where(Item.playbook_id == playbook_id)
-    )
+def _loaded_items(playbook: Playbook) -> list[Item] | None:
+    """The playbook's items as the session holds them, if it holds all of them (an
+    item this flush adds or removes is seen by its own resolver)."""
+    if "sections" not in inspect(playbook).dict:
+        return None
+    items = []
+    for section in playbook.sections:
+        if "items" not in inspect(section).dict:
+            return None
+        items.extend(section.items)
+    return items
+
+
+def _usage_scopes(session: Session, playbook: Playbook) -> set[str]:
+    """The pages of the plays and resources the playbook uses."""
+    items = _loaded_items(playbook)
+    if items is not None:
+        rows = [(item.play_id, item.resource_id) for item in items]
+    else:
+        rows = session.execute(
+            select(Item.play_id, Item.resource_id).where(Item.playbook_id == playbook.id)
+        ).all()
     scopes = set()
     for play_id, resource_id in rows:
         if play_id is not None:
@@ -254,7 +272,7 @@ def _playbook(session: Session, playbook: Playbook, change: str) -> set[str]:
         if seen_by_visitors and playbook.forked_from_id is not None:
             scopes.add(playbook_scope(playbook.forked_from_id))
     if was_public or is_public or _differs(*deleted_at):
-        scopes |= _usage_scopes(session, playbook.id)
+        scopes |= _usage_scopes(session, playbook)
     return scopes
 
 
@@ -431,21 +449,21 @@ def _before_commit(session: Session) -> None:
         return
     if ALL in scopes:
         scopes = {ALL}
-    for scope in sorted(scopes):
-        if secrets.randbelow(PRUNE_ONE_IN) == 0:
-            _prune(session, scope)
+    _prune(session, [scope for scope in sorted(scopes) if secrets.randbelow(PRUNE_ONE_IN) == 0])
     session.execute(
         insert(PageInvalidation),
         [{"scope": scope, "token": secrets.randbits(TOKEN_BITS)} for scope in sorted(scopes)],
     )
 
 
-def _prune(session: Session, scope: str) -> None:
-    """Delete the scope's committed rows (its pages retire at this commit anyway); rows
-    another transaction is deleting are skipped rather than waited for."""
+def _prune(session: Session, scopes: list[str]) -> None:
+    """Delete these scopes' committed rows (their pages retire at this commit anyway);
+    rows another transaction is deleting are skipped rather than waited for."""
+    if not scopes:
+        return
     older = (
         select(PageInvalidation.id)
-        .where(PageInvalidation.scope == scope)
+        .where(PageInvalidation.scope.in_(scopes))
         .with_for_update(skip_locked=True)
     )
     session.execute(
