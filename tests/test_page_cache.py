@@ -688,3 +688,12 @@ def test_a_change_made_private_in_another_worker_is_seen_at_once(tmp_path):
         with second.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_playbook_made_public_shows_at_once_where_it_is_listed(visitor, member, library):
+    playbook = pf.make_playbook(member, 4, framework=pf.seeded_framework(), title="Newly public")
+    used = f"/library/plays/{_a_play_in(playbook)}"
+    _store(visitor, "/gallery/", used)
+    sharing.set_visibility(member, pf.reload(playbook.id), "public")
+    for url in ("/gallery/", used):
+        assert "Newly public" in visitor.get(url).get_data(as_text=True), url
