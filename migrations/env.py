@@ -18,7 +18,7 @@ config.set_main_option(
 )
 
 from playbook.models.search import include_in_schema_comparison as include_object  # noqa: E402
-from playbook.pagecache import new_generation, skip_generation  # noqa: E402
+from playbook.pagecache import new_generation  # noqa: E402
 
 
 def render_item(type_, obj, autogen_context):
@@ -53,7 +53,6 @@ def run_migrations_online():
     conf_args.setdefault("render_item", render_item)
     conf_args["render_as_batch"] = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
-        skip_generation(connection)
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # SQLite rebuilds a table to alter it (drop, then rename a copy). With

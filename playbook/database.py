@@ -31,8 +31,8 @@ def _postgres_settings(dbapi_connection, connection_record) -> None:
 
 def configure_engine_events(app: Flask) -> None:
     """Turn on foreign keys, WAL and a busy timeout for every SQLite connection; turn
-    off JIT compilation for every PostgreSQL one; bump the content generation when
-    a transaction that changed public content commits (playbook.pagecache)."""
+    off JIT compilation for every PostgreSQL one; record which cached visitors' pages
+    a committed transaction retires (playbook.pagecache)."""
     from playbook import pagecache
 
     with app.app_context():

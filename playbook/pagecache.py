@@ -2,206 +2,530 @@
 
 A visitor (not signed in, no session) sees the same public page as every other
 visitor, so a worker may keep the HTML it rendered and send it again, as long as
-nothing a visitor can see has changed since. "Changed" is decided in the database,
-so every worker and machine agrees:
+nothing that page shows has changed since. "Changed" is decided in the database, so
+every worker and machine agrees.
 
-- Every transaction that writes to a table visitors can see (anything but the
-  private bookkeeping in PRIVATE_TABLES; SQL it cannot classify counts as such a
-  write) sets site_state.content_generation to a new random value just before it
-  commits, as its last statement: the engine's cursor hook notices the write, its
-  commit hook does the bump on the same connection. Whatever path wrote (the ORM,
-  a Core statement, the CLI), the bump follows. Migrations and restores set a new
-  generation when they finish.
-- On PostgreSQL the bump takes the row lock of site_state last, right before
-  COMMIT, so content-writing commits pass that row one at a time (for the length
-  of a commit, not of the transaction) and it cannot close a deadlock cycle with
-  locks taken earlier. This relies on the app's defaults: READ COMMITTED, and no
-  deferred constraints or commit-time triggers.
-- A cached page is sent only if the generation it was rendered under is the one
-  the database holds now (one small SELECT per request), and only for
-  PLAYBOOK_PAGE_CACHE_SECONDS at most. The generation is read before the page is
-  rendered, so a page is never stored under a generation newer than its data.
+Scopes: what a page shows, and which writes retire it
+-----------------------------------------------------
+Every cached page shows one or more scopes; a committed write that changes a scope
+retires every page that shows it, in every worker, and nothing else.
+
+- ``all``: every page. A member's display name (on comments, items, credits), a
+  user deleted (their comments go), raw SQL through the session that returns no
+  rows, an insert statement into a visible table, a model the registry below does
+  not know.
+- ``library``: the front page, every /library page, the gallery (its framework and
+  component filters) and every playbook page (play, resource and component titles,
+  the framework's coverage). Frameworks, components, elements, plays, resources,
+  their audiences and ideal users, the search index, and comments on a play, a
+  resource or a component (their threads; a library edit is rare).
+- ``gallery``: the gallery. Any change to a public playbook (its row, sections,
+  items, team, revisions; a playbook made public or private, binned or restored).
+- ``playbook:<id>``: that playbook's page (/playbooks/<id>, the only playbook page
+  visitors get from the cache; print, export and history are not cached). The same
+  changes as for the gallery, and comments on it (its thread). A public playbook's
+  title or visibility also retires its forks' pages (they name it), and a fork made
+  public or private retires its parent's page (its count of public forks).
+- ``play:<id>`` / ``resource:<id>``: the "who is using it" part of that play's or
+  resource's page: the public playbooks using it (title, order by last change) and
+  how many other live playbooks do. An item added, removed or pointed elsewhere in
+  any playbook, even a private one (the count), a playbook binned, restored or
+  deleted, and any change to a public playbook using it.
+
+A private playbook's edits retire nothing visitors can see (but adding or removing a
+library entry changes the count on that entry's page). Where the resolvers below
+cannot know (a bulk statement's new values, an attribute not loaded), they assume
+the row was or becomes public: a needless retirement costs a render, a missed one
+would send a stale or no-longer-public page.
+
+How a change is recorded
+------------------------
+Session events see every ORM change: ``before_flush`` (rows about to be deleted,
+while what they point to is still there), ``after_flush`` (new and changed rows,
+with their keys and their attribute history) and ``do_orm_execute`` (bulk update()
+and delete() statements: the rows they match are read first). The scopes collect on
+the session; ``before_commit`` inserts one page_invalidation row per scope, with a
+random token, as part of the same transaction. Rows are only inserted, so writers
+never queue on one another; now and then a write also deletes the older rows of its
+scope (skipping rows another pruner holds), which keeps the table small.
+
+Writes outside the session (migrations, restores) set site_state's generation to a
+new random value when they finish (new_generation): a database restored from a
+backup can never come back to a value some worker still holds pages for.
+
+The check
+---------
+A page's fingerprint is (site generation, count of its scopes' rows, sum of their
+tokens), read in one small statement before the page is rendered, so a page is
+never stored under a fingerprint newer than its data. Any committed row added or
+deleted in a scope changes it, whatever order transactions commit in. A stored page
+is sent only while its fingerprint is the current one, and for
+PLAYBOOK_PAGE_CACHE_SECONDS at most.
 
 The cache only ever holds pages that a visitor was allowed to see when they were
 rendered; any change to who may see what (a playbook made private, a comment
-hidden) is a write, so it retires them. Requests with a session (a secret link, a
-flashed message, a CSRF token) or a signed-in person are never served from, nor
-stored in, the cache. Its size is bounded in bytes; the least recently used pages
-go first. PLAYBOOK_PAGE_CACHE_BYTES=0 turns it off."""
+hidden) retires them. Requests with a session (a secret link, a flashed message, a
+CSRF token) or a signed-in person are never served from, nor stored in, the cache.
+Its size is bounded in bytes; the least recently used pages go first.
+PLAYBOOK_PAGE_CACHE_BYTES=0 turns it off."""
 
 from __future__ import annotations
 
-import re
 import secrets
 import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from flask import Flask, Response, current_app, request, session
 from flask_login import current_user
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from playbook.extensions import db
-from playbook.models import SiteState
+from playbook.models import (
+    AuthAttempt,
+    Comment,
+    Component,
+    Element,
+    EmailOptOut,
+    Flag,
+    Framework,
+    Invitation,
+    Item,
+    LoginSession,
+    Membership,
+    ModerationAction,
+    Notification,
+    OutgoingMail,
+    PasswordResetToken,
+    Play,
+    PlayAudience,
+    Playbook,
+    ReasonTemplate,
+    Resource,
+    ResourceIdealUser,
+    Revision,
+    SearchDocument,
+    Section,
+    SiteState,
+    Submission,
+    TargetKind,
+    User,
+    Visibility,
+)
+from playbook.models.base import Base
+from playbook.models.site import PageInvalidation
 
-# Tables whose rows no visitor's page ever shows; writing them leaves cached pages valid.
-PRIVATE_TABLES = frozenset(
-    {
-        "login_session",
-        "auth_attempt",
-        "password_reset_token",
-        "notification",
-        "email_opt_out",
-        "outgoing_mail",
-        "invitation",
-        "site_state",
-        "alembic_version",
-    }
-)
-_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
-_TARGET = re.compile(
-    r"^(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)"
-    r'\s+"?(\w+)"?',
-    re.IGNORECASE,
-)
-_READ_ONLY = frozenset(
-    {
-        "select",
-        "pragma",
-        "set",
-        "show",
-        "explain",
-        "savepoint",
-        "release",
-        "rollback",
-        "begin",
-        "commit",
-        "values",
-        "analyze",
-    }
-)
-# Schema changes come from migrations (which end by setting a new generation) and tests.
-_SCHEMA = frozenset({"create", "drop", "alter"})
-_DML_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
-_BUMP = "UPDATE site_state SET content_generation = {value} WHERE id = 1"
-_WRITTEN = "playbook_content_written"
-_SKIP = "playbook_no_generation"  # an execution option of the migration connection
-_EXISTS = {
-    "sqlite": "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'site_state'",
-    "postgresql": "SELECT to_regclass('site_state')",
-}
-# Engines whose database is known to hold site_state (an app may write to a database
-# that is not migrated yet; once the table is there it stays, but for a downgrade).
+ALL, LIBRARY, GALLERY = "all", "library", "gallery"
+TOKEN_BITS = 48  # sums of a few thousand tokens stay within SQLite's 64-bit integers
+PRUNE_ONE_IN = 16  # a write deletes its scope's older rows once in this many, on average
+BULK_ROWS = 500  # a bulk statement matching more rows than this retires every page
+
+_SCOPES = "playbook_page_scopes"  # session.info: scopes changed by the open transaction
+_UNKNOWN: Any = object()
+_NEW, _CHANGED, _DELETED, _BULK = "new", "changed", "deleted", "bulk"
+# Engines whose database is known to hold page_invalidation (an app may write to a
+# database that is not migrated yet, or is mid-downgrade).
 _READY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def writes_content(statement: str) -> bool:
-    """Whether SQL text may change what visitors see. Anything not known to be a read,
-    or a write to a private table, counts: a needless new generation costs a render,
-    a missed one would serve a stale page."""
-    text = _LEADING_COMMENTS.sub("", statement, count=1)
-    first = text.split(None, 1)[0].lower() if text.strip() else ""
-    if first in _READ_ONLY or first in _SCHEMA:
+def playbook_scope(playbook_id: int) -> str:
+    return f"playbook:{playbook_id}"
+
+
+def play_scope(play_id: int) -> str:
+    return f"play:{play_id}"
+
+
+def resource_scope(resource_id: int) -> str:
+    return f"resource:{resource_id}"
+
+
+# --- which pages show which scopes ------------------------------------------------------
+
+_LIBRARY_PAGES = frozenset(
+    {
+        "home.index",
+        "library.index",
+        "library.play_index",
+        "library.resource_index",
+        "library.framework_index",
+        "library.framework_detail",
+        "library.component_detail",
+        "library.search",
+    }
+)
+
+
+def page_scopes(endpoint: str | None, view_args: dict) -> set[str] | None:
+    """The scopes the page at this endpoint shows; None for a page this module has
+    not been told about (it is then never cached: decide here what it shows first)."""
+    scopes = {ALL, LIBRARY}
+    if endpoint in _LIBRARY_PAGES:
+        return scopes
+    if endpoint == "library.play_detail":
+        return scopes | {play_scope(view_args["play_id"])}
+    if endpoint == "library.resource_detail":
+        return scopes | {resource_scope(view_args["resource_id"])}
+    if endpoint == "gallery.index":
+        return scopes | {GALLERY}
+    if endpoint == "playbooks.detail":
+        return scopes | {playbook_scope(view_args["playbook_id"])}
+    return None
+
+
+# --- which writes change which scopes ---------------------------------------------------
+
+
+def _values(obj, attr: str, change: str) -> tuple[Any, Any]:
+    """(before, after) of a column attribute in this flush; _UNKNOWN where the session
+    does not know (not loaded, or a bulk statement's new value)."""
+    history = inspect(obj).attrs[attr].history
+    now = history.added or history.unchanged
+    after = now[0] if now else _UNKNOWN
+    if change == _NEW:
+        return None, after
+    if history.deleted:
+        before = history.deleted[0]
+    elif history.unchanged:
+        before = history.unchanged[0]
+    else:
+        before = _UNKNOWN
+    if change == _DELETED:
+        return before, None
+    if change == _BULK:
+        return before, _UNKNOWN
+    return before, after
+
+
+def _differs(before, after) -> bool:
+    return before is _UNKNOWN or after is _UNKNOWN or before != after
+
+
+def _maybe_public(visibility, deleted_at) -> bool:
+    if visibility is None:  # not there before (new) or after (deleted)
         return False
-    if first == "with":  # a CTE in front of a SELECT, or of a write to an unnamed table
-        return bool(_DML_WORD.search(text))
-    target = _TARGET.match(text)
-    return target is None or target.group(1).lower() not in PRIVATE_TABLES
+    return (visibility is _UNKNOWN or visibility == Visibility.PUBLIC) and (
+        deleted_at is None or deleted_at is _UNKNOWN
+    )
 
 
-# --- the generation, kept in the database ------------------------------------------------
+def _playbook_is_public(session: Session, playbook_id: int | None) -> bool:
+    if playbook_id is None:
+        return True
+    playbook = session.get(Playbook, playbook_id)
+    return playbook is None or _maybe_public(playbook.visibility, playbook.deleted_at)
 
 
-def _forget_writes(conn) -> None:
-    """A transaction begins or rolls back: nothing it wrote will be seen."""
-    conn.info.pop(_WRITTEN, None)
+def _loaded_items(playbook: Playbook) -> list[Item] | None:
+    """The playbook's items as the session holds them, if it holds all of them (an
+    item this flush adds or removes is seen by its own resolver)."""
+    if "sections" not in inspect(playbook).dict:
+        return None
+    items = []
+    for section in playbook.sections:
+        if "items" not in inspect(section).dict:
+            return None
+        items.extend(section.items)
+    return items
 
 
-def _after_cursor_execute(conn, cursor, statement, parameters, context, executemany) -> None:
-    if not conn.info.get(_WRITTEN) and _changes_content(statement, context):
-        conn.info[_WRITTEN] = True
+def _usage_scopes(session: Session, playbook: Playbook) -> set[str]:
+    """The pages of the plays and resources the playbook uses."""
+    items = _loaded_items(playbook)
+    if items is not None:
+        rows = [(item.play_id, item.resource_id) for item in items]
+    else:
+        rows = session.execute(
+            select(Item.play_id, Item.resource_id).where(Item.playbook_id == playbook.id)
+        ).all()
+    scopes = set()
+    for play_id, resource_id in rows:
+        if play_id is not None:
+            scopes.add(play_scope(play_id))
+        if resource_id is not None:
+            scopes.add(resource_scope(resource_id))
+    return scopes
 
 
-def _changes_content(statement: str, context) -> bool:
-    compiled = getattr(context, "compiled", None)
-    if compiled is not None and getattr(context, "isddl", False):
-        return (
-            False  # schema changes: create_all, or migrations (which set a generation at the end)
-        )
-    if compiled is not None and isinstance(getattr(compiled, "statement", None), UpdateBase):
-        table = getattr(compiled.statement, "table", None)
-        return getattr(table, "name", "").lower() not in PRIVATE_TABLES
-    return writes_content(statement)
+def _playbook(session: Session, playbook: Playbook, change: str) -> set[str]:
+    visibility = _values(playbook, "visibility", change)
+    deleted_at = _values(playbook, "deleted_at", change)
+    was_public = _maybe_public(visibility[0], deleted_at[0])
+    is_public = _maybe_public(visibility[1], deleted_at[1])
+    seen_by_visitors = _differs(*visibility) or _differs(*deleted_at)
+    scopes: set[str] = set()
+    if was_public or is_public:
+        scopes |= {playbook_scope(playbook.id), GALLERY}
+        title = _values(playbook, "title", change)
+        if seen_by_visitors or _differs(*title):
+            forks = session.scalars(
+                select(Playbook.id).where(Playbook.forked_from_id == playbook.id)
+            )
+            scopes |= {playbook_scope(fork) for fork in forks}
+        if seen_by_visitors and playbook.forked_from_id is not None:
+            scopes.add(playbook_scope(playbook.forked_from_id))
+    if was_public or is_public or _differs(*deleted_at):
+        scopes |= _usage_scopes(session, playbook)
+    return scopes
 
 
-def _on_commit(conn) -> None:
-    if not conn.info.pop(_WRITTEN, False) or conn.get_execution_options().get(_SKIP):
+def _playbook_part(session: Session, part, change: str) -> set[str]:
+    """A section, membership or revision: what its playbook shows."""
+    if _playbook_is_public(session, part.playbook_id):
+        return {playbook_scope(part.playbook_id), GALLERY}
+    return set()
+
+
+def _item(session: Session, item: Item, change: str) -> set[str]:
+    scopes = _playbook_part(session, item, change)
+    for attr, scope in (("play_id", play_scope), ("resource_id", resource_scope)):
+        before, after = _values(item, attr, change)
+        if _differs(before, after) or change in (_NEW, _DELETED):
+            current = getattr(item, attr)
+            scopes |= {scope(value) for value in (before, after, current) if isinstance(value, int)}
+    return scopes
+
+
+def _comment(session: Session, comment: Comment, change: str) -> set[str]:
+    if comment.target_kind is TargetKind.PLAYBOOK:
+        # Its thread is on the playbook's page only; a private playbook's page is
+        # never cached, so retiring it costs nothing.
+        return {playbook_scope(comment.playbook_id)}
+    return {LIBRARY}
+
+
+def _flag(session: Session, flag: Flag, change: str) -> set[str]:
+    comment = session.get(Comment, flag.comment_id)
+    return {ALL} if comment is None else _comment(session, comment, change)
+
+
+def _user(session: Session, user: User, change: str) -> set[str]:
+    name = _values(user, "display_name", change)
+    return {ALL} if change == _DELETED or _differs(*name) else set()
+
+
+def _library(session: Session, entry, change: str) -> set[str]:
+    return {LIBRARY}
+
+
+Resolver = Callable[[Session, Any, str], set[str]]
+# What each mapped class visitors can see changes. Every other mapped class must be
+# in PRIVATE (no visitor's page shows it); a class in neither retires every page.
+RESOLVERS: dict[type, Resolver] = {
+    Playbook: _playbook,
+    Section: _playbook_part,
+    Membership: _playbook_part,
+    Revision: _playbook_part,
+    Item: _item,
+    Comment: _comment,
+    Flag: _flag,
+    User: _user,
+    Framework: _library,
+    Component: _library,
+    Element: _library,
+    Play: _library,
+    PlayAudience: _library,
+    Resource: _library,
+    ResourceIdealUser: _library,
+    SearchDocument: _library,
+}
+PRIVATE: frozenset[type] = frozenset(
+    {
+        AuthAttempt,
+        EmailOptOut,
+        Invitation,
+        LoginSession,
+        ModerationAction,
+        Notification,
+        OutgoingMail,
+        PageInvalidation,
+        PasswordResetToken,
+        ReasonTemplate,
+        SiteState,
+        Submission,  # what it becomes (a resource, a comment's status) is seen as such
+    }
+)
+
+
+def _scopes_of(session: Session, obj, change: str) -> set[str]:
+    cls = type(obj)
+    if cls in PRIVATE:
+        return set()
+    resolver = RESOLVERS.get(cls)
+    return {ALL} if resolver is None else resolver(session, obj, change)
+
+
+def _note(session: Session, scopes: Iterable[str]) -> None:
+    session.info.setdefault(_SCOPES, set()).update(scopes)
+
+
+def _before_flush(session: Session, flush_context, instances) -> None:
+    """Rows about to be deleted, while the rows they point to are still there."""
+    with session.no_autoflush:
+        for obj in list(session.deleted):
+            _note(session, _scopes_of(session, obj, _DELETED))
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    """New and changed rows: their keys are set and their history is still there."""
+    for obj in list(session.new):
+        _note(session, _scopes_of(session, obj, _NEW))
+    for obj in list(session.dirty):
+        if session.is_modified(obj):
+            _note(session, _scopes_of(session, obj, _CHANGED))
+
+
+def _mapped_class(state: ORMExecuteState) -> type | None:
+    if state.bind_mapper is not None:
+        return state.bind_mapper.class_
+    table = getattr(state.statement, "table", None)
+    for mapper in Base.registry.mappers:
+        if mapper.local_table is table:
+            return mapper.class_
+    return None
+
+
+def _on_execute(state: ORMExecuteState):
+    """Bulk statements through the session: read the rows they will change first."""
+    if state.is_select:
+        return None
+    session = state.session
+    if state.is_update or state.is_delete:
+        cls = _mapped_class(state)
+        if cls in PRIVATE:
+            return None
+        if cls not in RESOLVERS:
+            _note(session, {ALL})
+            return None
+        if RESOLVERS[cls] is _library:
+            _note(session, {LIBRARY})
+            return None
+        if state.is_update and cls is User and not _sets(state.statement, {"display_name"}):
+            return None
+        if state.is_update and cls is Item and _sets(state.statement, {"play_id", "resource_id"}):
+            _note(session, {ALL})  # which play's page it now counts on is not known
+        where = state.statement.whereclause
+        query = select(cls) if where is None else select(cls).where(where)
+        rows = session.scalars(query.limit(BULK_ROWS + 1)).all()
+        if len(rows) > BULK_ROWS:
+            _note(session, {ALL})
+        for row in rows[:BULK_ROWS]:
+            _note(session, _scopes_of(session, row, _BULK))
+        return None
+    if state.is_insert:
+        if _mapped_class(state) not in PRIVATE:
+            _note(session, {ALL})
+        return None
+    # Raw SQL (or anything else that is not a select): a statement that returned no
+    # rows may have written anything.
+    result = state.invoke_statement()
+    if not result.returns_rows:
+        _note(session, {ALL})
+    return result
+
+
+def _sets(statement, columns: set[str]) -> bool:
+    """Whether an update statement may set one of these columns."""
+    values = getattr(statement, "_values", None)
+    if not values:
+        return True  # values given some other way (per row parameters): assume so
+    return any(getattr(key, "key", key) in columns for key in values)
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()  # so that every change of the transaction has been seen
+    scopes = session.info.pop(_SCOPES, None)
+    if not scopes:
         return
-    _bump(conn)
+    connection = session.connection()
+    if not _ready(connection):
+        return
+    if ALL in scopes:
+        scopes = {ALL}
+    _prune(session, [scope for scope in sorted(scopes) if secrets.randbelow(PRUNE_ONE_IN) == 0])
+    session.execute(
+        insert(PageInvalidation),
+        [{"scope": scope, "token": secrets.randbits(TOKEN_BITS)} for scope in sorted(scopes)],
+    )
 
 
-def _bump(conn) -> None:
-    """Set a new generation on conn's open transaction, through the DBAPI cursor (this
-    runs inside the commit). A driver error is raised as SQLAlchemy's DBAPIError, as
-    the statement's own would be, so a lost database still answers 503."""
-    dbapi_connection = conn.connection.dbapi_connection
-    cursor = dbapi_connection.cursor()
-    statement = _EXISTS.get(conn.dialect.name, _EXISTS["postgresql"])
-    try:
-        if conn.engine not in _READY:
-            cursor.execute(statement)
-            row = cursor.fetchone()
-            if not row or row[0] is None:
-                return  # not migrated yet: nothing can be cached from this database
-            _READY[conn.engine] = True
-        # A fresh random value rather than +1: a database restored from a backup can
-        # never come back to a value some worker still holds pages for.
-        statement = _BUMP.format(value=secrets.randbits(62))
-        cursor.execute(statement)
-    except conn.dialect.loaded_dbapi.Error as error:
-        _READY.pop(
-            conn.engine, None
-        )  # look again next time (the table may be gone after a downgrade)
-        raise DBAPIError.instance(
-            statement,
-            None,
-            error,
-            conn.dialect.loaded_dbapi.Error,
-            dialect=conn.dialect,
-            connection_invalidated=conn.dialect.is_disconnect(error, dbapi_connection, cursor),
-        ) from error
-    finally:
-        cursor.close()
+def _prune(session: Session, scopes: list[str]) -> None:
+    """Delete these scopes' committed rows (their pages retire at this commit anyway);
+    rows another transaction is deleting are skipped rather than waited for."""
+    if not scopes:
+        return
+    older = (
+        select(PageInvalidation.id)
+        .where(PageInvalidation.scope.in_(scopes))
+        .with_for_update(skip_locked=True)
+    )
+    session.execute(
+        delete(PageInvalidation)
+        .where(PageInvalidation.id.in_(older))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _ready(connection) -> bool:
+    if connection.engine not in _READY:
+        if not inspect(connection).has_table(PageInvalidation.__tablename__):
+            return False  # not migrated yet: nothing can be cached from this database
+        _READY[connection.engine] = True
+    return True
+
+
+def _forget(session: Session, transaction) -> None:
+    """The outermost transaction ended (committed, or rolled back: its writes are gone)."""
+    if transaction.parent is None:
+        session.info.pop(_SCOPES, None)
+
+
+def _look_again(context) -> None:
+    """A statement failed: the table may be gone (a downgrade), look before the next write."""
+    _READY.pop(context.engine, None)
+
+
+def track_writes(engine: Engine) -> None:
+    """Record, at the commit of every session transaction, the scopes it changed."""
+    for name, listener in (
+        ("before_flush", _before_flush),
+        ("after_flush", _after_flush),
+        ("do_orm_execute", _on_execute),
+        ("before_commit", _before_commit),
+        ("after_transaction_end", _forget),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+    if not event.contains(engine, "handle_error", _look_again):
+        event.listen(engine, "handle_error", _look_again)
+
+
+def retire(scopes: Iterable[str]) -> None:
+    """Retire these scopes at the next commit of the current session, for a change the
+    session events cannot see."""
+    _note(db.session(), scopes)
 
 
 def new_generation(connection) -> None:
     """Retire every worker's stored pages now, on `connection`'s transaction (after
-    migrations and restores, which change data outside the app's write tracking)."""
+    migrations and restores, which change data outside the sessions): a new random
+    value rather than +1, so a database restored from a backup can never come back to
+    a value some worker still holds pages for."""
     _READY.pop(connection.engine, None)
-    _bump(connection)
-
-
-def track_writes(engine: Engine) -> None:
-    """Bump the content generation at the commit of every transaction on `engine`
-    that wrote to a table visitors can see."""
-    event.listen(engine, "begin", _forget_writes)
-    event.listen(engine, "after_cursor_execute", _after_cursor_execute)
-    event.listen(engine, "commit", _on_commit)
-    event.listen(engine, "rollback", _forget_writes)
-
-
-def skip_generation(connection) -> None:
-    """For the migration connection, whose writes may come before site_state exists
-    (or, downgrading, after it is gone). Only this Connection object is marked."""
-    connection.execution_options(**{_SKIP: True})
-    _READY.pop(connection.engine, None)  # a downgrade may drop the table
+    if not inspect(connection).has_table(SiteState.__tablename__):
+        return  # downgraded below the table
+    connection.execute(
+        update(SiteState.__table__)
+        .where(SiteState.__table__.c.id == 1)
+        .values(content_generation=secrets.randbits(62))
+    )
 
 
 def current_generation() -> int | None:
@@ -210,7 +534,26 @@ def current_generation() -> int | None:
     ).scalar()
 
 
+def fingerprint(scopes: Iterable[str]) -> tuple[int, int, int] | None:
+    """What a page showing these scopes is checked against, in one statement; None
+    while the database has no generation (not migrated)."""
+    row = db.session.execute(
+        select(
+            SiteState.content_generation,
+            func.count(PageInvalidation.id),
+            func.coalesce(func.sum(PageInvalidation.token), 0),
+        )
+        .select_from(SiteState)
+        .outerjoin(PageInvalidation, PageInvalidation.scope.in_(sorted(scopes)))
+        .where(SiteState.id == 1)
+        .group_by(SiteState.content_generation)
+    ).first()
+    return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
+
 # --- the pages, kept in each worker ----------------------------------------------------
+
+Fingerprint = Any  # what fingerprint() returns; the store only compares them
 
 
 @dataclass(frozen=True)
@@ -218,14 +561,15 @@ class CachedPage:
     body: bytes
     content_type: str
     stored_at: float
+    fingerprint: Fingerprint
 
 
 class PageCache:
-    """Pages of one generation, least recently used first, at most max_bytes of them."""
+    """Pages, each with the fingerprint it was rendered under, least recently used
+    first, at most max_bytes of them."""
 
     def __init__(self, max_bytes: int, max_age: float, clock: Callable[[], float] = time.monotonic):
         self.max_bytes, self.max_age, self.clock = max_bytes, max_age, clock
-        self.generation: int | None = None
         self.pages: OrderedDict[str, CachedPage] = OrderedDict()
         self.size = 0
         self.hits = self.misses = 0
@@ -235,17 +579,12 @@ class PageCache:
     def _cost(key: str, page: CachedPage) -> int:
         return len(page.body) + len(key) + 200
 
-    def _switch(self, generation: int) -> None:
-        if generation != self.generation:
-            self.pages.clear()
-            self.size = 0
-            self.generation = generation
-
-    def get(self, key: str, generation: int) -> CachedPage | None:
+    def get(self, key: str, fingerprint: Fingerprint) -> CachedPage | None:
         with self._lock:
-            self._switch(generation)
             page = self.pages.get(key)
-            if page is not None and self.clock() - page.stored_at > self.max_age:
+            if page is not None and (
+                page.fingerprint != fingerprint or self.clock() - page.stored_at > self.max_age
+            ):
                 self.size -= self._cost(key, self.pages.pop(key))
                 page = None
             if page is None:
@@ -255,12 +594,12 @@ class PageCache:
             self.hits += 1
             return page
 
-    def put(self, key: str, generation: int, body: bytes, content_type: str) -> None:
-        page = CachedPage(body, content_type, self.clock())
+    def put(self, key: str, fingerprint: Fingerprint, body: bytes, content_type: str) -> None:
+        page = CachedPage(body, content_type, self.clock(), fingerprint)
         cost = self._cost(key, page)
         with self._lock:
-            if generation != self.generation or cost > self.max_bytes:
-                return  # rendered under a generation this worker has already moved past
+            if cost > self.max_bytes:
+                return
             if key in self.pages:
                 self.size -= self._cost(key, self.pages.pop(key))
             self.pages[key] = page
@@ -296,24 +635,26 @@ def _storable(response: Response) -> bool:
 def cached_for_visitors(view: Callable) -> Callable:
     """Serve this GET view to visitors from the page cache while it is current. Put it
     above the view's access decorator: a page is stored only after the view (and its
-    permission checks) produced it for a visitor, and it is retired by any write that
-    could change what a visitor may see."""
+    permission checks) produced it for a visitor, and it is retired by any write to
+    the scopes page_scopes() says it shows."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         cache: PageCache | None = current_app.extensions.get("page_cache")
         if cache is None or request.method != "GET" or not _is_visitor():
             return view(*args, **kwargs)
-        generation = current_generation()
-        if generation is None:
+        scopes = page_scopes(request.endpoint, request.view_args or {})
+        current = fingerprint(scopes) if scopes is not None else None
+        if current is None:
             return view(*args, **kwargs)
         key = request.url
-        page = cache.get(key, generation)
+        page = cache.get(key, current)
         if page is not None:
             return Response(page.body, content_type=page.content_type)
         response = current_app.make_response(view(*args, **kwargs))
         if _storable(response):
-            cache.put(key, generation, response.get_data(), response.content_type)
+            cache.put(key, current, response.get_data(), response.content_type)
         return response
 
+    wrapper.cached_for_visitors = True  # type: ignore[attr-defined]
     return wrapper

@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from playbook import create_app
+from playbook import create_app, pagecache
 from playbook.comments import services as comments
 from playbook.database import count_statements
 from playbook.extensions import db
@@ -19,6 +19,7 @@ from playbook.models import (
     Component,
     FlagReason,
     Framework,
+    Item,
     Play,
     Playbook,
     Resource,
@@ -27,9 +28,11 @@ from playbook.models import (
     TargetKind,
     User,
 )
+from playbook.models.base import Base
 from playbook.models.moderation import Decision
+from playbook.models.site import PageInvalidation
 from playbook.moderation import services as moderation
-from playbook.pagecache import PageCache, current_generation, writes_content
+from playbook.pagecache import PageCache, current_generation
 from playbook.playbooks import sharing
 from tests import factories
 from tests import playbook_factories as pf
@@ -51,9 +54,16 @@ def public_playbook(app, library, member):
     return pf.reload(playbook.id)
 
 
-def _generation() -> int:
+def _generation() -> tuple:
+    """What every worker checks, over every scope: the site's generation and the
+    invalidations recorded so far."""
     db.session.rollback()
-    return db.session.scalar(select(SiteState.content_generation))
+    return (
+        db.session.scalar(select(SiteState.content_generation)),
+        *db.session.execute(
+            select(func.count(PageInvalidation.id), func.sum(PageInvalidation.token))
+        ).one(),
+    )
 
 
 def _statements(client, url: str) -> tuple[int, str]:
@@ -111,42 +121,6 @@ def test_store_stays_within_its_byte_budget_dropping_the_least_recently_used():
     assert cache.get("/huge", 1) is None and cache.size <= cache.max_bytes
 
 
-@pytest.mark.parametrize(
-    "statement, public",
-    [
-        ("INSERT INTO comment (body) VALUES (?)", True),
-        ("UPDATE playbook SET title=%(title)s WHERE playbook.id = %(id)s", True),
-        ("DELETE FROM item WHERE item.id = ?", True),
-        ('UPDATE "user" SET display_name=? WHERE "user".id = ?', True),
-        ("INSERT OR REPLACE INTO search_document (title) VALUES (?)", True),
-        ("  update Play set title = ?", True),
-        ("REPLACE INTO play (id, title) VALUES (?, ?)", True),
-        ("WITH picked AS (SELECT 1) INSERT INTO item (id) SELECT * FROM picked", True),
-        ("/* a hint */ UPDATE playbook SET title = ?", True),
-        ("-- a note\nDELETE FROM comment WHERE id = ?", True),
-        ("MERGE INTO play USING x ON true WHEN MATCHED THEN DELETE", True),
-        ("TRUNCATE play", True),
-        ("SOMETHING NEW", True),  # what it cannot classify counts as a write
-        ("UPDATE OR IGNORE login_session SET last_seen_at = ?", False),
-        ("SAVEPOINT sa_savepoint_1", False),
-        (
-            "CREATE INDEX ix_x ON play (title)",
-            False,
-        ),  # schema: migrations set a generation when done
-        ("RELEASE SAVEPOINT sa_savepoint_1", False),
-        ("INSERT INTO login_session (token_hash) VALUES (?)", False),
-        ("DELETE FROM auth_attempt WHERE created_at < ?", False),
-        ("INSERT INTO notification (user_id) VALUES (?)", False),
-        ("INSERT INTO outgoing_mail (recipient) VALUES (?)", False),
-        ("UPDATE site_state SET content_generation = 5", False),
-        ("SELECT * FROM playbook", False),
-        ("WITH x AS (SELECT 1) SELECT * FROM x", False),
-    ],
-)
-def test_which_statements_change_what_visitors_see(statement, public):
-    assert writes_content(statement) is public
-
-
 # --- the generation in the database ---------------------------------------------------------
 
 
@@ -172,13 +146,13 @@ def test_a_write_behind_a_common_table_expression_changes_the_generation(app, li
     assert _generation() != before
 
 
-def test_a_failed_bump_is_a_database_error_and_writes_go_on_without_the_table(app, library):
-    """The bump runs inside the commit: its failure must reach the app as SQLAlchemy's
-    DBAPIError (a lost database answers 503), and a database without site_state
-    (mid-downgrade) must still take writes."""
+def test_a_failed_record_is_a_database_error_and_writes_go_on_without_the_table(app, library):
+    """Recording the invalidation runs inside the commit: its failure must reach the app
+    as SQLAlchemy's DBAPIError (a lost database answers 503), and a database without
+    page_invalidation (mid-downgrade) must still take writes."""
     db.session.execute(update(Play).where(Play.id == 1).values(title="Seen the table"))
     db.session.commit()
-    db.session.execute(text("DROP TABLE site_state"))
+    db.session.connection().exec_driver_sql("DROP TABLE page_invalidation")  # as a downgrade
     db.session.commit()
     db.session.execute(update(Play).where(Play.id == 1).values(title="Table gone"))
     with pytest.raises(DBAPIError):
@@ -445,3 +419,281 @@ def test_another_worker_sees_a_change_at_once(tmp_path):
         with second.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+# --- what each write retires ------------------------------------------------------------
+
+
+def _served_from_store(client, url: str) -> bool:
+    return _statements(client, url)[0] == 1
+
+
+def _store(client, *urls: str) -> None:
+    for url in urls:
+        client.get(url)
+        assert _served_from_store(client, url), url
+
+
+@pytest.fixture
+def other_public(app, library, other_member):
+    playbook = pf.make_playbook(other_member, 2, title="Another team in public")
+    sharing.set_visibility(other_member, pf.reload(playbook.id), "public")
+    return pf.reload(playbook.id)
+
+
+def _a_play_in(playbook: Playbook) -> int:
+    return next(i.play_id for s in pf.reload(playbook.id).sections for i in s.items if i.play_id)
+
+
+def test_every_cached_page_says_which_scopes_it_shows(app):
+    """A page the module was not told about would never be cached; every page that
+    asks to be cached must be known to page_scopes."""
+    cached = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], "cached_for_visitors", False)
+    ]
+    assert len(cached) >= 12
+    for rule in cached:
+        args = dict.fromkeys(rule.arguments, 1)
+        assert pagecache.page_scopes(rule.endpoint, args) is not None, rule.endpoint
+
+
+def test_every_mapped_class_is_either_visible_or_private():
+    """A new model must be placed: what its writes retire, or that no visitor sees it."""
+    mapped = {mapper.class_ for mapper in Base.registry.mappers}
+    assert mapped == set(pagecache.RESOLVERS) | pagecache.PRIVATE
+    assert not set(pagecache.RESOLVERS) & pagecache.PRIVATE
+
+
+def test_a_playbook_edit_retires_its_page_and_the_gallery_only(
+    visitor, member, public_playbook, other_public
+):
+    mine, others = f"/playbooks/{public_playbook.id}", f"/playbooks/{other_public.id}"
+    unused = db.session.scalar(
+        select(Play.id).where(Play.id != _a_play_in(public_playbook)).order_by(Play.id.desc())
+    )
+    kept = ["/", "/library/plays/", "/library/frameworks/", f"/library/plays/{unused}", others]
+    _store(visitor, mine, "/gallery/", *kept)
+    pf.add_note(member, public_playbook.id, title="Added while cached")
+    for url in kept:
+        assert _served_from_store(visitor, url), url
+    assert not _served_from_store(visitor, "/gallery/")
+    count, page = _statements(visitor, mine)
+    assert count > 1 and "Added while cached" in page
+
+
+def test_a_public_playbooks_title_shows_on_the_pages_of_the_plays_it_uses(
+    visitor, member, public_playbook
+):
+    used = f"/library/plays/{_a_play_in(public_playbook)}"
+    assert "Cached in public" in visitor.get(used).get_data(as_text=True)
+    playbook = pf.reload(public_playbook.id)
+    from playbook.playbooks import services as playbooks
+
+    playbooks.update_playbook(
+        member,
+        playbook,
+        base_version=playbook.version,
+        title="Renamed in public",
+        scope=playbook.scope.value,
+        organization=playbook.organization,
+        vision=playbook.vision,
+        framework_id=playbook.framework_id,
+    )
+    assert "Renamed in public" in visitor.get(used).get_data(as_text=True)
+
+
+def test_a_private_playbooks_edit_retires_nothing(visitor, member, public_playbook):
+    private = pf.make_playbook(member, 3, title="Our private plans")
+    pages = ["/", "/library/plays/", "/gallery/", f"/playbooks/{public_playbook.id}"]
+    _store(visitor, *pages)
+    pf.add_note(member, private.id, title="Only for us")
+    playbook = pf.reload(private.id)
+    playbook.title = "Our renamed private plans"
+    playbook.version += 1
+    db.session.commit()
+    for url in pages:
+        assert _served_from_store(visitor, url), url
+
+
+def test_a_play_added_to_a_private_playbook_changes_only_that_plays_count(
+    visitor, member, public_playbook
+):
+    """A play's page counts the other live playbooks using it, private ones too."""
+    private = pf.make_playbook(member, 1, title="Our private plans")
+    plays = list(db.session.scalars(select(Play).order_by(Play.id.desc()).limit(2)))
+    added, other = (f"/library/plays/{play.id}" for play in plays)
+    _store(visitor, added, other, "/gallery/")
+    before = visitor.get(added).get_data(as_text=True)
+    pf.add_play(member, private.id, plays[0], section_index=0)
+    assert _served_from_store(visitor, other) and _served_from_store(visitor, "/gallery/")
+    count, after = _statements(visitor, added)
+    assert count > 1 and after != before
+
+
+def test_a_playbook_made_private_is_gone_at_once_from_every_page(visitor, member, public_playbook):
+    used = f"/library/plays/{_a_play_in(public_playbook)}"
+    url = f"/playbooks/{public_playbook.id}"
+    _store(visitor, url, used, "/gallery/")
+    sharing.set_visibility(member, pf.reload(public_playbook.id), "private")
+    assert visitor.get(url).status_code == 404
+    for page in (used, "/gallery/"):
+        assert "Cached in public" not in visitor.get(page).get_data(as_text=True), page
+
+
+def test_a_library_edit_retires_the_library_and_playbook_pages(
+    visitor, admin, public_playbook, other_public
+):
+    from playbook.library import services as library
+
+    play = db.session.get(Play, _a_play_in(public_playbook))
+    pages = [
+        "/",
+        "/library/plays/",
+        f"/library/plays/{play.id}",
+        f"/playbooks/{public_playbook.id}",
+    ]
+    _store(visitor, *pages)
+    library.update_play(
+        admin,
+        play,
+        title="A play renamed by the library team",
+        summary=play.summary,
+        body=play.body,
+        stage=play.stage.value,
+        grade_band=play.grade_band.value,
+        effort=play.effort.value,
+        audiences=[a.value for a in play.audiences],
+        component_ids=[c.id for c in play.components],
+    )
+    for url in pages[1:]:
+        assert "A play renamed by the library team" in visitor.get(url).get_data(as_text=True), url
+    assert not _served_from_store(visitor, "/")
+
+
+def test_an_approved_comment_on_a_play_shows_on_its_page(
+    visitor, make_user, moderator, public_playbook
+):
+    play = db.session.get(Play, _a_play_in(public_playbook))
+    url = f"/library/plays/{play.id}"
+    comment = comments.post_comment(
+        make_user(display_name="Nell Newcomer"), TargetKind.PLAY, play, "We ran it in **May**."
+    )
+    assert "Nell Newcomer" not in visitor.get(url).get_data(as_text=True)
+    _store(visitor, url)
+    moderation.decide(moderator, [(SubjectKind.COMMENT, comment.id)], Decision.APPROVE)
+    assert "Nell Newcomer" in visitor.get(url).get_data(as_text=True)
+
+
+def test_a_display_name_changed_on_the_user_shows_at_once(visitor, moderator, public_playbook):
+    comments.post_comment(
+        moderator, TargetKind.PLAYBOOK, pf.reload(public_playbook.id), "Moderators post at once."
+    )
+    url = f"/playbooks/{public_playbook.id}"
+    _store(visitor, url)
+    user = db.session.get(User, moderator.id)
+    user.display_name = "Mona Changed"
+    db.session.commit()
+    assert "Mona Changed" in visitor.get(url).get_data(as_text=True)
+
+
+def test_other_changes_to_a_user_retire_nothing(visitor, moderator, public_playbook):
+    url = f"/playbooks/{public_playbook.id}"
+    _store(visitor, url, "/gallery/")
+    user = db.session.get(User, moderator.id)
+    user.email = "mona.elsewhere@example.org"
+    db.session.commit()
+    assert _served_from_store(visitor, url) and _served_from_store(visitor, "/gallery/")
+
+
+def test_a_bulk_update_through_the_session_is_seen(visitor, public_playbook, other_public):
+    url, others = f"/playbooks/{public_playbook.id}", f"/playbooks/{other_public.id}"
+    _store(visitor, url, others, "/library/plays/")
+    db.session.execute(
+        update(Playbook).where(Playbook.id == public_playbook.id).values(title="Renamed in bulk")
+    )
+    db.session.commit()
+    assert "Renamed in bulk" in visitor.get(url).get_data(as_text=True)
+    assert "Renamed in bulk" in visitor.get("/gallery/").get_data(as_text=True)
+    assert _served_from_store(visitor, others) and _served_from_store(visitor, "/library/plays/")
+
+
+def test_a_bulk_delete_through_the_session_is_seen(visitor, member, public_playbook):
+    url = f"/playbooks/{public_playbook.id}"
+    note = pf.add_note(member, public_playbook.id, title="Soon gone")
+    assert "Soon gone" in visitor.get(url).get_data(as_text=True)
+    _store(visitor, url)
+    db.session.execute(delete(Item).where(Item.id == note.id))
+    db.session.commit()
+    assert "Soon gone" not in visitor.get(url).get_data(as_text=True)
+
+
+def test_a_page_rendered_before_a_concurrent_commit_is_not_kept(
+    app, visitor, member, public_playbook
+):
+    """Out of order: a transaction that recorded its row first may commit last; the
+    fingerprint counts rows, so it still changes when that one lands."""
+    url = f"/playbooks/{public_playbook.id}"
+    _store(visitor, url)
+    db.session.add(PageInvalidation(scope=pagecache.playbook_scope(public_playbook.id), token=0))
+    db.session.commit()  # a token of 0 leaves the sum alone: only the count tells
+    assert not _served_from_store(visitor, url)
+
+
+def test_invalidation_rows_stay_few(app, monkeypatch, member, public_playbook):
+    monkeypatch.setattr(pagecache, "PRUNE_ONE_IN", 1)
+    for n in range(4):
+        pf.add_note(member, public_playbook.id, title=f"Note {n}")
+    scope = pagecache.playbook_scope(public_playbook.id)
+    for name in (scope, pagecache.GALLERY):
+        rows = db.session.scalar(select(func.count()).where(PageInvalidation.scope == name))
+        assert rows == 1, name
+
+
+def test_a_change_made_private_in_another_worker_is_seen_at_once(tmp_path):
+    """As test_another_worker_sees_a_change_at_once, for a playbook made private."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    url = (
+        ("postgresql+psycopg://" + url.split("://", 1)[1])
+        if url
+        else f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    )
+    first, second = (create_app({"SQLALCHEMY_DATABASE_URI": url}) for _ in range(2))
+    with first.app_context():
+        db.drop_all()
+        db.create_all()
+        owner = factories.make_user(display_name="Wendy Worker")
+        playbook = pf.make_playbook(owner, 1, title="Public for now")
+        sharing.set_visibility(owner, pf.reload(playbook.id), "public")
+        playbook_id, owner_id = playbook.id, owner.id
+    try:
+        page = f"/playbooks/{playbook_id}"
+        with first.app_context():
+            reader = first.test_client(use_cookies=False)
+            for _ in range(2):
+                assert reader.get(page).status_code == 200
+            assert first.extensions["page_cache"].hits == 1
+        with second.app_context():
+            sharing.set_visibility(
+                db.session.get(User, owner_id), pf.reload(playbook_id), "private"
+            )
+        with first.app_context():
+            assert first.test_client(use_cookies=False).get(page).status_code == 404
+    finally:
+        with first.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+        with second.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_playbook_made_public_shows_at_once_where_it_is_listed(visitor, member, library):
+    playbook = pf.make_playbook(member, 4, framework=pf.seeded_framework(), title="Newly public")
+    used = f"/library/plays/{_a_play_in(playbook)}"
+    _store(visitor, "/gallery/", used)
+    sharing.set_visibility(member, pf.reload(playbook.id), "public")
+    for url in ("/gallery/", used):
+        assert "Newly public" in visitor.get(url).get_data(as_text=True), url
