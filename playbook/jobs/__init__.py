@@ -117,8 +117,9 @@ def build_huey(app: Flask) -> Huey:
 def _name_for(database_url: str) -> str:
     """A queue name of this database (its address without the password), so two
     databases that share a queue file or a Redis never run each other's jobs."""
-    url = make_url(database_url).set(password=None)
-    digest = hashlib.sha256(url.render_as_string(hide_password=False).encode()).hexdigest()
+    url = make_url(database_url)
+    where = f"{url.get_backend_name()}:{url.username}@{url.host}:{url.port}/{url.database}"
+    digest = hashlib.sha256(where.encode()).hexdigest()
     return f"playbook-{digest[:12]}"
 
 
@@ -129,12 +130,7 @@ def _bind(huey: Huey, app: Flask, registered: Job):
 
     run.__name__ = run.__qualname__ = registered.name
     if registered.schedule is not None:
-
-        def run_periodic() -> None:
-            run()
-
-        run_periodic.__name__ = run_periodic.__qualname__ = registered.name
-        return huey.periodic_task(registered.schedule, name=registered.name)(run_periodic)
+        return huey.periodic_task(registered.schedule, name=registered.name)(run)
     return huey.task(
         name=registered.name, retries=registered.retries, retry_delay=registered.retry_delay
     )(run)
@@ -165,7 +161,7 @@ class _Pending:
     task: Any
     args: tuple
     base_url: str | None
-    transaction: SessionTransaction | None
+    transaction: SessionTransaction
 
 
 def enqueue(name: str, *args) -> None:
@@ -175,7 +171,9 @@ def enqueue(name: str, *args) -> None:
     if name not in queue.tasks:
         raise LookupError(f"No job is called {name!r}")
     session = db.session()
-    transaction = session.get_nested_transaction() or session.get_transaction()
+    # Begin the transaction now if none is open, so that closing the session without
+    # a commit drops the job too.
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
     base_url = request.url_root if has_request_context() else None
     session.info.setdefault(_PENDING, []).append(
         _Pending(queue.tasks[name], args, base_url, transaction)
