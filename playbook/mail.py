@@ -123,13 +123,13 @@ def _claim(message_id: int) -> OutgoingMail | None:
 
 
 def _record_failure(message: OutgoingMail, error: Exception) -> None:
-    message.last_error = f"{type(error).__name__}: {error}"[:500]
+    message.last_error = one_line(f"{type(error).__name__}: {error}")[:500]
     if message.attempts >= MAX_ATTEMPTS:
         message.next_attempt_at = utcnow() + GIVEN_UP
         current_app.logger.error(
             "Gave up e-mail %s to %s after %d attempts: %s",
             message.id,
-            message.to,
+            one_line(message.to),
             message.attempts,
             message.last_error,
         )
@@ -140,7 +140,7 @@ def _record_failure(message: OutgoingMail, error: Exception) -> None:
         current_app.logger.warning(
             "E-mail %s to %s not sent yet (attempt %d of %d: %s); will retry",
             message.id,
-            message.to,
+            one_line(message.to),
             message.attempts,
             MAX_ATTEMPTS,
             message.last_error,
@@ -178,7 +178,6 @@ def build_message(message: OutgoingMail) -> EmailMessage:
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = message_id_for(message.idempotency_key, sender_address)
     email.set_content(message.body)
-    email.as_bytes()  # the whole message must encode (no stray surrogates in the body)
     return email
 
 
