@@ -21,9 +21,10 @@ from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import Any, cast
 
 from flask import current_app, render_template
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from playbook import jobs
 from playbook.extensions import db
@@ -35,7 +36,7 @@ GIVEN_UP = timedelta(days=36500)
 SMTP_TIMEOUT_SECONDS = 10
 
 
-def queue_mail(to: str, subject: str, template: str, *, key: str, **context) -> OutgoingMail:
+def queue_mail(to: str, subject: str, template: str, *, key: str, **context: Any) -> OutgoingMail:
     """Add a message to the outgoing queue (the caller commits) and have it delivered
     after the commit. `key` names what caused the message ("invitation:12"); the
     database refuses a second message with the same key, and a job that may run twice
@@ -106,7 +107,7 @@ def _claim(message_id: int) -> OutgoingMail | None:
     attempt can take; a worker that dies leaves the message due again after that."""
     now = utcnow()
     lease = timedelta(seconds=current_app.config["PLAYBOOK_MAIL_CLAIM_SECONDS"])
-    claimed = db.session.execute(
+    result = db.session.execute(
         update(OutgoingMail)
         .where(
             OutgoingMail.id == message_id,
@@ -115,7 +116,8 @@ def _claim(message_id: int) -> OutgoingMail | None:
         )
         .values(attempts=OutgoingMail.attempts + 1, next_attempt_at=now + lease)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    claimed = cast("CursorResult[Any]", result).rowcount
     db.session.commit()
     if claimed != 1:
         return None

@@ -4,6 +4,7 @@ killed in the middle of sending leaves a message that the next worker sends once
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -373,3 +374,38 @@ def test_a_worker_killed_while_sending_is_followed_by_exactly_one_message(
     assert delivered.attempts == 2
     assert mail.deliver_due() == (0, 0)
     assert len(mail_server.messages) == 1
+
+
+def test_a_queue_that_is_down_fails_no_request_and_loses_no_message(tmp_path, caplog):
+    from tests.fixtures_mail import free_port
+    from tests.helpers import post_form
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+            "PLAYBOOK_QUEUE_IMMEDIATE": False,
+            "PLAYBOOK_QUEUE_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens
+        }
+    )
+    server = SMTPServer()
+    app.config.update(PLAYBOOK_MAIL_SERVER="127.0.0.1", PLAYBOOK_MAIL_PORT=server.port)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        try:
+            user = factories.make_user(email="ana@example.org")
+            with caplog.at_level(logging.ERROR, logger="playbook.jobs"):
+                post_form(app.test_client(), "/auth/reset", {"email": user.email}, 302)
+                message_id = queue_one_message(user, key="test:queue-down")
+            logged = [r.getMessage() for r in caplog.records]
+            assert any("Could not enqueue job send_password_reset" in m for m in logged)
+            assert any("Could not enqueue job deliver_message" in m for m in logged)
+            # The message waits in its table; the next sweep sends it.
+            assert mail.deliver_due() == (1, 0)
+            assert [m["To"] for m in server.messages] == [user.email]
+            assert db.session.get(OutgoingMail, message_id).sent_at is not None
+        finally:
+            server.stop()
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()

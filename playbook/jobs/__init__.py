@@ -29,6 +29,7 @@ from typing import Any
 from flask import Flask, current_app, has_request_context, request
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
+from redis import ConnectionPool
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, SessionTransaction
@@ -52,24 +53,25 @@ class Job:
 
 
 _JOBS: dict[str, Job] = {}
+JobFunc = Callable[..., Any]
 
 
-def job(*, retries: int = 0, retry_delay: int = 0):
+def job(*, retries: int = 0, retry_delay: int = 0) -> Callable[[JobFunc], JobFunc]:
     """Make a function a job that services can enqueue by its name. `retries` are for
     errors worth another try (the database was briefly away); the function stays an
     ordinary function that can also be called directly."""
 
-    def register(func):
+    def register(func: JobFunc) -> JobFunc:
         _JOBS[func.__name__] = Job(func.__name__, func, retries=retries, retry_delay=retry_delay)
         return func
 
     return register
 
 
-def periodic(schedule: crontab):
+def periodic(schedule: crontab) -> Callable[[JobFunc], JobFunc]:
     """Make a function a job that the consumer runs on `schedule` (a huey crontab, in UTC)."""
 
-    def register(func):
+    def register(func: JobFunc) -> JobFunc:
         _JOBS[func.__name__] = Job(func.__name__, func, schedule=schedule)
         return func
 
@@ -106,7 +108,11 @@ def build_huey(app: Flask) -> Huey:
     if not url:
         return SqliteHuey(name, filename=os.path.join(app.instance_path, "jobs.sqlite"), **options)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=url, **options)
+        # Bounded waits: a Redis that does not answer must not hold a request up
+        # (the message waits in outgoing_mail for the next sweep). A worker's
+        # blocking read waits 1 second, well within the socket timeout.
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=5, socket_timeout=10)
+        return RedisHuey(name, connection_pool=pool, **options)
     if url.startswith("sqlite:///"):
         return SqliteHuey(name, filename=url[len("sqlite:///") :], **options)
     raise RuntimeError(
@@ -123,8 +129,8 @@ def _name_for(database_url: str) -> str:
     return f"playbook-{digest[:12]}"
 
 
-def _bind(huey: Huey, app: Flask, registered: Job):
-    def run(base_url: str | None = None, args: tuple = ()) -> None:
+def _bind(huey: Huey, app: Flask, registered: Job) -> Any:
+    def run(base_url: str | None = None, args: tuple[Any, ...] = ()) -> None:
         with _job_context(app, base_url):
             registered.func(*args)
 
@@ -150,7 +156,8 @@ def _job_context(app: Flask, base_url: str | None) -> Iterator[None]:
 
 
 def queue_of(app: Flask | None = None) -> Queue:
-    return (app or current_app).extensions[EXTENSION]
+    queue: Queue = (app or current_app).extensions[EXTENSION]
+    return queue
 
 
 # --- enqueue on commit --------------------------------------------------------------
@@ -159,12 +166,12 @@ def queue_of(app: Flask | None = None) -> Queue:
 @dataclass
 class _Pending:
     task: Any
-    args: tuple
+    args: tuple[Any, ...]
     base_url: str | None
     transaction: SessionTransaction
 
 
-def enqueue(name: str, *args) -> None:
+def enqueue(name: str, *args: Any) -> None:
     """Run job `name` with `args` (plain values: ids, strings) once the current
     database transaction commits. If it rolls back, the job is dropped."""
     queue = queue_of()
@@ -230,7 +237,7 @@ def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -
 # --- consumers ----------------------------------------------------------------------
 
 
-class _EmbeddedConsumer(Consumer):
+class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
     """A consumer that shares its process with the web server: it leaves the signal
     handlers (Ctrl+C) to the server."""
 
