@@ -1,10 +1,12 @@
-"""Entry point: `python run.py` prepares the database and serves the app locally;
-`flask` commands and gunicorn (`run:app`) use the same app object."""
+"""Entry point: `python run.py` prepares the database, starts the background jobs (in
+threads of this process) and serves the app locally; `flask` commands and gunicorn
+(`run:app`) use the same app object, and only enqueue jobs: production runs
+`flask worker` beside gunicorn."""
 
 import gc
 import os
 
-from playbook import create_app, models
+from playbook import create_app, jobs, models
 from playbook.extensions import db
 
 app = create_app()
@@ -28,5 +30,9 @@ if __name__ == "__main__":
         print(f"Database ready; starter library: {seed_library()}.")
     host = os.environ.get("PLAYBOOK_HOST", "127.0.0.1")
     port = int(os.environ.get("PLAYBOOK_PORT", "5000"))
+    consumer = jobs.start_embedded_consumer(app)
     print(f"Playbook is running at http://{host}:{port}/ (press Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False)
+    try:
+        app.run(host=host, port=port, debug=False)
+    finally:
+        consumer.stop(graceful=True)

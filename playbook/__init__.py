@@ -26,6 +26,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     init_request_class(app)
     init_url_converters(app)
     init_extensions(app)
+    init_jobs(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)
@@ -99,6 +100,13 @@ def init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user_from_session_token)
 
 
+def init_jobs(app: Flask) -> None:
+    """The background job queue; no consumer starts here (see run.py, `flask worker`)."""
+    from playbook import jobs
+
+    jobs.init_app(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from playbook import (
         accounts,
@@ -150,6 +158,7 @@ def register_cli(app: Flask) -> None:
         cli.purge_bin_command,
         cli.import_playbook_command,
         cli.deliver_mail_command,
+        cli.worker_command,
         cli.backup_command,
         cli.restore_command,
         cli.generate_data_command,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from playbook import backup, mail
+from playbook import backup, jobs, mail
 from playbook.admin import services as admin_services
 from playbook.auth import services as auth_services
 from playbook.auth.passwords import password_problem
@@ -82,8 +85,8 @@ def set_role_command(email, role):
 @click.command("purge-bin")
 @with_appcontext
 def purge_bin_command():
-    """Delete for good the playbooks that have been in the bin for over 30 days
-    (run it daily, for example from cron)."""
+    """Delete for good the playbooks that have been in the bin for over 30 days now
+    (the job queue does it every day on its own)."""
     count = playbook_services.purge_deleted_playbooks()
     click.echo(f"Purged {count} playbook{'s' if count != 1 else ''} from the bin.")
 
@@ -119,12 +122,41 @@ def import_playbook_command(path, owner_email):
 @click.command("deliver-mail")
 @with_appcontext
 def deliver_mail_command():
-    """Send queued e-mail that is due, retrying messages the mail server refused
-    before (run it every few minutes, for example from cron)."""
-    sent, failed = mail.deliver_due(limit=500)
+    """Send queued e-mail that is due now, retrying messages the mail server refused
+    before (the job queue does it every minute on its own)."""
+    sent, failed = mail.deliver_due(limit=500, seconds=600)
     click.echo(
         f"Sent {sent} message{'s' if sent != 1 else ''}; {failed} still waiting for a retry."
     )
+
+
+@click.command("worker")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Jobs run at once (threads); most jobs wait on the mail server or the database.",
+)
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Also run the scheduled jobs; turn off in every worker but one.",
+)
+@with_appcontext
+def worker_command(workers, periodic):
+    """Run background jobs (e-mail, the daily bin purge) until stopped. Production
+    runs one beside gunicorn; `python run.py` runs its own."""
+    if current_app.config.get("PLAYBOOK_QUEUE_IMMEDIATE"):
+        raise click.ClickException(
+            "PLAYBOOK_QUEUE_IMMEDIATE is on: jobs run where they are enqueued."
+        )
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    jobs.run_consumer(current_app._get_current_object(), workers=workers, periodic=periodic)
 
 
 @click.command("backup")

@@ -58,6 +58,19 @@ class Config:
     # Without an SMTP server, development writes whole messages (reset links included)
     # to the log so a developer can follow them; production never logs message bodies.
     PLAYBOOK_LOG_MAIL_BODIES = True
+    # How long one attempt to send a message may take: a sender that claimed it is
+    # presumed dead after this, and the message is due again.
+    PLAYBOOK_MAIL_CLAIM_SECONDS = _int("PLAYBOOK_MAIL_CLAIM_SECONDS", 300)
+
+    # Background jobs (playbook.jobs): unset, a SQLite file in the instance folder;
+    # redis://host:6379/0 in production; sqlite:////path/jobs.sqlite for another file.
+    PLAYBOOK_QUEUE_URL = os.environ.get("PLAYBOOK_QUEUE_URL", "")
+    # Jobs of different databases never mix: unset, the name comes from the database.
+    PLAYBOOK_QUEUE_NAME = os.environ.get("PLAYBOOK_QUEUE_NAME", "")
+    # Worker threads of the consumer `python run.py` starts beside the server.
+    PLAYBOOK_QUEUE_WORKERS = _int("PLAYBOOK_QUEUE_WORKERS", 2)
+    # Run each job at once, inside the commit that enqueued it (tests only).
+    PLAYBOOK_QUEUE_IMMEDIATE = False
 
     # The host names this site answers to (e.g. "playbook.district.org"); requests naming
     # another Host are refused, so links in e-mail can never point elsewhere.
@@ -119,6 +132,7 @@ class TestingConfig(Config):
     PLAYBOOK_ARGON2_TIME_COST = 1
     PLAYBOOK_ARGON2_MEMORY_KIB = 8192
     PLAYBOOK_MAIL_SERVER = ""
+    PLAYBOOK_QUEUE_IMMEDIATE = True
 
 
 class ProductionConfig(Config):

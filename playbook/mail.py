@@ -1,111 +1,209 @@
 """Outgoing e-mail: over SMTP when PLAYBOOK_MAIL_SERVER is set, otherwise to the log.
 
-send_mail() sends at once (password resets). queue_mail() keeps the message in the
-outgoing_mail table, in the same transaction as whatever caused it; deliver_due()
-then sends what is due, and a message the server refuses stays queued with its
-error and is tried again later (by the next delivery or `flask deliver-mail`)."""
+queue_mail() keeps a message in the outgoing_mail table, in the same transaction as
+whatever caused it, and asks for a `deliver_message` job once that commits. The job
+(or the sweep that runs every minute, for retries and lost jobs) claims the message,
+so no two workers send it, and sends it. A message that cannot be built or sent
+stays queued with its error and is retried with backoff, then given up after
+MAX_ATTEMPTS; it never holds up the other messages, nor the request that queued it.
+
+Headers are built so that no field can add a header: subjects and names are folded
+to one line, the recipient must be one plain address, and the message goes only to
+that address."""
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
+import time
+import unicodedata
 from datetime import timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any, cast
 
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 
+from playbook import jobs
 from playbook.extensions import db
 from playbook.models import OutgoingMail, utcnow
 
 MAX_BACKOFF = timedelta(hours=6)
 MAX_ATTEMPTS = 12  # about two days of retries; then the message is left for a person to look at
 GIVEN_UP = timedelta(days=36500)
+SMTP_TIMEOUT_SECONDS = 10
 
 
-def send_mail(to: str, subject: str, template: str, **context) -> bool:
-    """Render templates/emails/<template>.txt and send it. Returns False (and logs)
-    when sending fails, so the action that triggered the mail still succeeds."""
-    try:
-        _transmit(to, subject, render_template(f"emails/{template}.txt", **context))
-    except (OSError, smtplib.SMTPException):
-        current_app.logger.exception("Could not send e-mail to %s", to)
-        return False
-    return True
-
-
-def queue_mail(to: str, subject: str, template: str, **context) -> OutgoingMail:
-    """Add a message to the outgoing queue (the caller commits)."""
+def queue_mail(to: str, subject: str, template: str, *, key: str, **context: Any) -> OutgoingMail:
+    """Add a message to the outgoing queue (the caller commits) and have it delivered
+    after the commit. `key` names what caused the message ("invitation:12"); the
+    database refuses a second message with the same key, and a job that may run twice
+    checks is_queued(key) first."""
     message = OutgoingMail(
-        to=to, subject=subject[:300], body=render_template(f"emails/{template}.txt", **context)
+        idempotency_key=key,
+        to=to,
+        subject=subject[:300],
+        body=render_template(f"emails/{template}.txt", **context),
     )
     db.session.add(message)
+    db.session.flush()
+    jobs.enqueue("deliver_message", message.id)
     return message
 
 
-def deliver_due(limit: int = 50) -> tuple[int, int]:
-    """Send queued messages that are due; returns (sent, failed). Never raises for
-    a mail server problem: the message stays queued and is retried with backoff."""
-    now = utcnow()
+def is_queued(key: str) -> bool:
+    """Whether a message with this idempotency key was queued already."""
+    return (
+        db.session.scalar(select(OutgoingMail.id).where(OutgoingMail.idempotency_key == key))
+        is not None
+    )
+
+
+def deliver_due(limit: int = 50, seconds: float = 50.0) -> tuple[int, int]:
+    """Send queued messages that are due, oldest first, for at most about `seconds`;
+    returns (sent, failed). Never raises for a message that cannot be sent."""
+    deadline = time.monotonic() + seconds
     due = db.session.scalars(
-        select(OutgoingMail)
-        .where(OutgoingMail.sent_at.is_(None), OutgoingMail.next_attempt_at <= now)
+        select(OutgoingMail.id)
+        .where(OutgoingMail.sent_at.is_(None), OutgoingMail.next_attempt_at <= utcnow())
         .order_by(OutgoingMail.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     ).all()
-    sent = failed = 0
-    for message in due:
-        message.attempts += 1
-        try:
-            _transmit(message.to, message.subject, message.body)
-        except (OSError, smtplib.SMTPException) as error:
-            failed += 1
-            message.last_error = f"{type(error).__name__}: {error}"[:500]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.next_attempt_at = utcnow() + GIVEN_UP
-                current_app.logger.error(
-                    "Gave up e-mail %s to %s after %d attempts: %s",
-                    message.id,
-                    message.to,
-                    message.attempts,
-                    message.last_error,
-                )
-            else:
-                message.next_attempt_at = utcnow() + min(
-                    timedelta(minutes=2**message.attempts), MAX_BACKOFF
-                )
-                current_app.logger.warning(
-                    "E-mail to %s not sent yet (%s); will retry", message.to, message.last_error
-                )
-        else:
-            sent += 1
-            message.sent_at = utcnow()
     db.session.commit()
+    sent = failed = 0
+    for message_id in due:
+        if time.monotonic() > deadline:
+            break
+        outcome = deliver_message(message_id)
+        sent += outcome is True
+        failed += outcome is False
     return sent, failed
 
 
-def _transmit(to: str, subject: str, body: str) -> None:
+def deliver_message(message_id: int) -> bool | None:
+    """Claim one due message and send it. True when it was sent, False when it failed
+    (it is retried later, or given up), None when it was not ours to send: already
+    sent, not due, or claimed by another worker."""
+    message = _claim(message_id)
+    if message is None:
+        return None
+    try:
+        email = build_message(message)
+        _transmit(email, message.to)
+    except Exception as error:  # any one message's problem stays with that message
+        _record_failure(message, error)
+        return False
+    message.sent_at = utcnow()
+    message.last_error = ""
+    db.session.commit()
+    return True
+
+
+def _claim(message_id: int) -> OutgoingMail | None:
+    """Make the message ours for one attempt, in one statement, so that of two
+    workers only one gets it. The claim moves the next attempt past the time an
+    attempt can take; a worker that dies leaves the message due again after that."""
+    now = utcnow()
+    lease = timedelta(seconds=current_app.config["PLAYBOOK_MAIL_CLAIM_SECONDS"])
+    result = db.session.execute(
+        update(OutgoingMail)
+        .where(
+            OutgoingMail.id == message_id,
+            OutgoingMail.sent_at.is_(None),
+            OutgoingMail.next_attempt_at <= now,
+        )
+        .values(attempts=OutgoingMail.attempts + 1, next_attempt_at=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = cast("CursorResult[Any]", result).rowcount
+    db.session.commit()
+    if claimed != 1:
+        return None
+    return db.session.get(OutgoingMail, message_id, populate_existing=True)
+
+
+def _record_failure(message: OutgoingMail, error: Exception) -> None:
+    message.last_error = one_line(f"{type(error).__name__}: {error}")[:500]
+    if message.attempts >= MAX_ATTEMPTS:
+        message.next_attempt_at = utcnow() + GIVEN_UP
+        current_app.logger.error(
+            "Gave up e-mail %s to %s after %d attempts: %s",
+            message.id,
+            one_line(message.to),
+            message.attempts,
+            message.last_error,
+        )
+    else:
+        message.next_attempt_at = utcnow() + min(
+            timedelta(minutes=2**message.attempts), MAX_BACKOFF
+        )
+        current_app.logger.warning(
+            "E-mail %s to %s not sent yet (attempt %d of %d: %s); will retry",
+            message.id,
+            one_line(message.to),
+            message.attempts,
+            MAX_ATTEMPTS,
+            message.last_error,
+        )
+    db.session.commit()
+
+
+# --- building and sending ------------------------------------------------------------
+
+
+def one_line(text: str) -> str:
+    """The text on one line: line breaks, tabs and other control characters become
+    single spaces, so a title or a name can never end a header and start another."""
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text or "")
+    return " ".join(text.split())
+
+
+def message_id_for(key: str, sender: str) -> str:
+    """A Message-ID that stays the same on every attempt, so a receiving server can
+    tell a retry of a message it already took."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "playbook.invalid"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
+    return f"<{digest}@{one_line(domain).replace(' ', '')}>"
+
+
+def build_message(message: OutgoingMail) -> EmailMessage:
+    """The message as it goes out. Raises ValueError (or another error) when a field
+    cannot make a valid message, e.g. a recipient that is not one plain address."""
+    config = current_app.config
+    sender_name, sender_address = parseaddr(one_line(config["PLAYBOOK_MAIL_SENDER"]))
+    email = EmailMessage()
+    email["From"] = Address(display_name=one_line(sender_name), addr_spec=sender_address)
+    email["To"] = Address(addr_spec=message.to)
+    email["Subject"] = one_line(message.subject)
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = message_id_for(message.idempotency_key, sender_address)
+    email.set_content(message.body)
+    return email
+
+
+def _transmit(email: EmailMessage, to: str) -> None:
     config = current_app.config
     if not config.get("PLAYBOOK_MAIL_SERVER"):
         if config.get("PLAYBOOK_LOG_MAIL_BODIES"):
             current_app.logger.warning(
-                "E-mail (no SMTP server configured) to %s: %s\n%s", to, subject, body
+                "E-mail (no SMTP server configured) to %s: %s\n%s",
+                to,
+                email["Subject"],
+                email.get_content(),
             )
         else:
             current_app.logger.error(
-                "No SMTP server configured: e-mail to %s (%s) was not sent", to, subject
+                "No SMTP server configured: e-mail to %s (%s) was not sent", to, email["Subject"]
             )
         return
-    message = EmailMessage()
-    message["From"] = config["PLAYBOOK_MAIL_SENDER"]
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
     with smtplib.SMTP(
-        config["PLAYBOOK_MAIL_SERVER"], config["PLAYBOOK_MAIL_PORT"], timeout=10
+        config["PLAYBOOK_MAIL_SERVER"], config["PLAYBOOK_MAIL_PORT"], timeout=SMTP_TIMEOUT_SECONDS
     ) as smtp:
         if config.get("PLAYBOOK_MAIL_USE_TLS"):
             smtp.starttls()
         if config.get("PLAYBOOK_MAIL_USERNAME"):
             smtp.login(config["PLAYBOOK_MAIL_USERNAME"], config["PLAYBOOK_MAIL_PASSWORD"])
-        smtp.send_message(message)
+        # The envelope names the one recipient: no header can add another.
+        smtp.send_message(email, to_addrs=[to])

@@ -15,6 +15,14 @@ from playbook.models import SiteRole
 from tests import factories
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "timing: compares response times of requests (tests/test_jobs_timing.py); "
+        'deselect with -m "not timing"',
+    )
+
+
 class FreshContextClient(FlaskClient):
     """Runs every request in its own app context, as a real server does, so `g`, the
     loaded user and the database session never leak from the test into a request or

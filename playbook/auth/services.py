@@ -8,7 +8,7 @@ from flask import current_app, url_for
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from playbook import mail
+from playbook import jobs, mail
 from playbook.auth import passwords, sessions, throttle
 from playbook.auth.throttle import Limit
 from playbook.extensions import db
@@ -136,34 +136,42 @@ def _reset_limits(email: str, address: str) -> list[Limit]:
 
 
 def request_password_reset(email: str, address: str) -> None:
-    """E-mail a single-use reset link when the account exists; say nothing either way.
-    Raises Throttled when this address or account asked too often."""
+    """Have a single-use reset link e-mailed when the account exists; say nothing
+    either way. The request only enqueues a job, which looks the account up, so it
+    answers in the same time for any address. Raises Throttled when this address or
+    account asked too often."""
     limits = _reset_limits(email, address)
     minutes = throttle.retry_after_minutes(limits)
     if minutes:
         raise Throttled(minutes)
     throttle._record(limits)
-    user = find_user_by_email(email)
-    token = None
-    if user is not None and user.is_active:
-        token = new_token()
-        lifetime = timedelta(minutes=current_app.config["PLAYBOOK_PASSWORD_RESET_MINUTES"])
-        db.session.add(
-            PasswordResetToken(
-                user=user, token_hash=hash_token(token), expires_at=utcnow() + lifetime
-            )
-        )
+    jobs.enqueue("send_password_reset", normalize_email(email), new_token())
     db.session.commit()
-    if user is not None and token is not None:
-        link = url_for("auth.reset_password", token=token, _external=True)
-        mail.send_mail(
-            user.email,
-            "Reset your Playbook password",
-            "reset_password",
-            user=user,
-            link=link,
-            minutes=current_app.config["PLAYBOOK_PASSWORD_RESET_MINUTES"],
-        )
+
+
+def send_password_reset(email: str, request_key: str) -> None:
+    """The job of a reset request: a new reset token and its e-mail, when an active
+    account uses `email`. `request_key` names the request, so running the job again
+    sends nothing new."""
+    key = f"password-reset:{request_key}"
+    user = find_user_by_email(email)
+    if user is None or not user.is_active or mail.is_queued(key):
+        return
+    token = new_token()
+    lifetime = timedelta(minutes=current_app.config["PLAYBOOK_PASSWORD_RESET_MINUTES"])
+    db.session.add(
+        PasswordResetToken(user=user, token_hash=hash_token(token), expires_at=utcnow() + lifetime)
+    )
+    mail.queue_mail(
+        user.email,
+        "Reset your Playbook password",
+        "reset_password",
+        key=key,
+        user=user,
+        link=url_for("auth.reset_password", token=token, _external=True),
+        minutes=current_app.config["PLAYBOOK_PASSWORD_RESET_MINUTES"],
+    )
+    db.session.commit()
 
 
 def _spend_reset_tokens(user: User) -> None:

@@ -24,7 +24,7 @@ from playbook.models import (
     User,
     utcnow,
 )
-from playbook.notifications.services import deliver, notify
+from playbook.notifications.services import notify
 from playbook.permissions import Action, require
 
 BODY_MAX = 5000
@@ -206,7 +206,6 @@ def post_comment(
     if status is CommentStatus.PUBLISHED:
         announce_reply(comment, parent)
     db.session.commit()
-    deliver()
     return comment
 
 

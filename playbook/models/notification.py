@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -57,12 +58,24 @@ class EmailOptOut(Base):
     kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind), primary_key=True)
 
 
+def _unkeyed() -> str:
+    """The key of a message queued without naming its cause: unique, and says so."""
+    return f"unkeyed:{secrets.token_hex(16)}"
+
+
 class OutgoingMail(IdMixin, Base):
-    """A message waiting to go out; kept, with the error, until the SMTP server takes it."""
+    """A message waiting to go out; kept, with the error, until the SMTP server takes it.
+
+    `idempotency_key` names what caused the message (a notification, an invitation, a
+    password reset request), so the same cause never queues two messages. A sender
+    claims a message by moving `next_attempt_at` past the time its attempt can take:
+    no other sender picks it up meanwhile, and if the sender dies, the claim runs out
+    and the message is due again."""
 
     __tablename__ = "outgoing_mail"
     __table_args__ = (Index("ix_outgoing_mail_due", "sent_at", "next_attempt_at"),)
 
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True, default=_unkeyed)
     to: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)

@@ -30,7 +30,7 @@ from playbook.models import (
     User,
     utcnow,
 )
-from playbook.notifications.services import deliver, notify
+from playbook.notifications.services import notify
 from playbook.permissions import Action, require
 
 SPAM_REASON = "Marked as spam."
@@ -328,7 +328,6 @@ def decide(
                 continue
             _decide_submission(moderator, submission, decision, reason, outcome)
     db.session.commit()
-    deliver()
     return outcome
 
 

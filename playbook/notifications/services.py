@@ -1,11 +1,14 @@
-"""Telling people about things. Any feature calls notify() inside its own change and
-deliver() after its commit. Services commit; routes never do."""
+"""Telling people about things. Any feature calls notify() inside its own change; the
+e-mail goes out from a background job once that change commits. Services commit;
+routes never do."""
 
 from __future__ import annotations
 
+import secrets
+
 from flask import url_for
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 
 from playbook import mail
 from playbook.extensions import db
@@ -26,27 +29,65 @@ def notify(
         user_id=user.id, kind=kind, message=message[:500], link=link[:500], playbook_id=playbook_id
     )
     db.session.add(notification)
+    db.session.flush()
+    # The random part keeps the key unique should SQLite reuse a deleted notification's id.
+    email_notification(
+        user,
+        kind,
+        message,
+        link,
+        email_subject,
+        key=f"notification:{notification.id}.{secrets.token_hex(4)}",
+    )
+    return notification
+
+
+def email_notification(
+    user: User,
+    kind: NotificationKind,
+    message: str,
+    link: str = "",
+    email_subject: str | None = None,
+    *,
+    key: str,
+) -> None:
+    """Queue the e-mail of a notification, unless the person turned this kind off."""
     if wants_email(user, kind):
         mail.queue_mail(
             user.email,
             email_subject or message[:120],
             "notification",
+            key=key,
             user=user,
             message=message,
             link=url_for("notifications.open_link", _external=True, next=link) if link else "",
         )
-    return notification
 
 
-# A request sends at most this many queued messages (its own, normally); `flask
-# deliver-mail` works through any backlog, so a slow mail server cannot hold a
-# request up for long.
-DELIVER_PER_REQUEST = 5
-
-
-def deliver() -> None:
-    """Send queued e-mail now; a mail server problem leaves it queued for a retry."""
-    mail.deliver_due(limit=DELIVER_PER_REQUEST)
+def notify_address(
+    email: str,
+    kind: NotificationKind,
+    message: str,
+    link: str = "",
+    playbook_id: int | None = None,
+) -> None:
+    """Add an in-app notification for the account that uses `email`, if one does. One
+    statement whether or not it does, so that the request takes as long either way
+    and tells no one which addresses have an account. No e-mail: a job decides that."""
+    columns = Notification.__table__.c
+    db.session.execute(
+        insert(Notification).from_select(
+            ["user_id", "kind", "message", "link", "playbook_id", "created_at"],
+            select(
+                User.id,
+                literal(kind, columns.kind.type),
+                literal(message[:500], columns.message.type),
+                literal(link[:500], columns.link.type),
+                literal(playbook_id, columns.playbook_id.type),
+                literal(utcnow(), columns.created_at.type),
+            ).where(User.email == email),
+        )
+    )
 
 
 def wants_email(user: User, kind: NotificationKind) -> bool:

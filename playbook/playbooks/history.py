@@ -253,7 +253,6 @@ def fork_playbook(actor: User, original: Playbook) -> Playbook:
                 playbook_id=original.id,
             )
     db.session.commit()
-    notifications.deliver()
     return playbook
 
 

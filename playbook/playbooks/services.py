@@ -357,8 +357,6 @@ def update_item(
             playbook_id=playbook.id,
         )
     _save(actor, playbook, f"Edited “{item.display_title}”")
-    if assigned:
-        notifications.deliver()
 
 
 def _member(playbook: Playbook, user_id) -> User | None:

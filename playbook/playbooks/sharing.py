@@ -9,7 +9,7 @@ from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from playbook import mail
+from playbook import jobs, mail
 from playbook.extensions import db
 from playbook.models import (
     Invitation,
@@ -65,7 +65,6 @@ def change_role(actor: User, playbook: Playbook, membership: Membership, role: s
         playbook_id=playbook.id,
     )
     _record(actor, playbook, f"Made {membership.user.display_name} {role.label.lower()}")
-    notifications.deliver()
 
 
 def remove_member(actor: User, playbook: Playbook, membership: Membership) -> None:
@@ -111,7 +110,6 @@ def hand_over(actor: User, playbook: Playbook, membership: Membership) -> None:
         playbook_id=playbook.id,
     )
     _record(actor, playbook, f"Handed ownership to {membership.user.display_name}")
-    notifications.deliver()
 
 
 # --- invitations -------------------------------------------------------------------
@@ -139,29 +137,55 @@ def invite(actor: User, playbook: Playbook, email: str, role: str) -> Invitation
         expires_at=now + timedelta(days=INVITATION_DAYS),
     )
     db.session.add(invitation)
-    link = url_for("playbooks.invitation", token=token, _external=True)
-    invitee = db.session.scalar(select(User).where(User.email == email))
-    message = f"{actor.display_name} invited you to “{playbook.title}” as {invitation.role.label.lower()}."
+    # The same work whatever the address: an in-app notification if an account uses
+    # it (one statement either way) and a job that decides what to e-mail.
+    notifications.notify_address(
+        email,
+        NotificationKind.INVITED,
+        _invitation_message(actor.display_name, playbook, invitation),
+        link=url_for("playbooks.invitations"),
+        playbook_id=playbook.id,
+    )
+    jobs.enqueue("announce_invitation", token)
+    _record(actor, playbook, f"Invited {email} as {invitation.role.label.lower()}")
+    return invitation
+
+
+def _invitation_message(inviter: str, playbook: Playbook, invitation: Invitation) -> str:
+    return f"{inviter} invited you to “{playbook.title}” as {invitation.role.label.lower()}."
+
+
+def announce_invitation(token: str) -> None:
+    """The job of a new invitation: e-mail the person with an account (unless they
+    turned these e-mails off), or send anyone else the link to register and join.
+    Nothing when the invitation is no longer open or was announced already."""
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    )
+    if invitation is None or not invitation.is_pending:
+        return
+    key = f"invitation:{invitation.id}"
+    if mail.is_queued(key):
+        return
+    playbook = db.session.get(Playbook, invitation.playbook_id)
+    inviter = invitation.invited_by.display_name if invitation.invited_by else "Someone"
+    message = _invitation_message(inviter, playbook, invitation)
+    invitee = db.session.scalar(select(User).where(User.email == invitation.email))
     if invitee is not None:
-        notifications.notify(
-            invitee,
-            NotificationKind.INVITED,
-            message,
-            link=url_for("playbooks.invitations"),
-            playbook_id=playbook.id,
+        notifications.email_notification(
+            invitee, NotificationKind.INVITED, message, url_for("playbooks.invitations"), key=key
         )
     else:
         mail.queue_mail(
-            email,
+            invitation.email,
             f"Invitation to “{playbook.title}”",
             "invitation",
+            key=key,
             message=message,
-            link=link,
+            link=url_for("playbooks.invitation", token=token, _external=True),
             days=INVITATION_DAYS,
         )
-    _record(actor, playbook, f"Invited {email} as {invitation.role.label.lower()}")
-    notifications.deliver()
-    return invitation
+    db.session.commit()
 
 
 def revoke_invitation(actor: User, playbook: Playbook, invitation: Invitation) -> None:
