@@ -5,7 +5,7 @@ reset request), and no two messages may name the same cause, so a job that runs
 twice cannot queue a message twice. Messages already queued get a key of their own.
 
 Revision ID: 3f1c9b7d2e64
-Revises: 5ac1132d4a5c
+Revises: 7d3f0b9c2e41
 Create Date: 2026-12-03 11:10:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "3f1c9b7d2e64"
-down_revision = "5ac1132d4a5c"
+down_revision = "7d3f0b9c2e41"
 branch_labels = None
 depends_on = None
 
