@@ -20,6 +20,7 @@ from playbook.models import (
     FlagReason,
     ModerationAction,
     NotificationKind,
+    Playbook,
     TargetKind,
     User,
     utcnow,
@@ -73,7 +74,7 @@ def is_trusted(user: User) -> bool:
 def _initial_status(author: User, target) -> CommentStatus:
     """Team conversation on a playbook that is not public is the team's own and is
     never queued (moderators cannot read it); everything public follows the trust rule."""
-    if target.__class__.__name__ == "Playbook" and target.visibility.value != "public":
+    if isinstance(target, Playbook) and target.keeps_comments_in_team:
         return CommentStatus.PUBLISHED
     return CommentStatus.PUBLISHED if is_trusted(author) else CommentStatus.PENDING
 

@@ -25,7 +25,7 @@ from playbook.models import (
     User,
     utcnow,
 )
-from playbook.permissions import Action, require
+from playbook.permissions import Action, can, require
 
 TITLE_SIMILARITY = 0.8
 FIELDS = (
@@ -139,7 +139,7 @@ def _check_limit(author: User) -> None:
 def suggest_resource(author: User, fields: dict, comment: Comment | None = None) -> Submission:
     """Send a suggestion to the moderators, linked to the comment it came from."""
     require(author, Action.SUGGESTION_CREATE)
-    if comment is not None and comment.author_id != author.id:
+    if not can(author, Action.SUGGESTION_FROM_COMMENT, comment):
         comment = None  # only one's own comment carries one's suggestion
     _check_limit(author)
     submission = Submission(author_id=author.id, comment_id=comment.id if comment else None)

@@ -6,16 +6,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    exists,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, UTCDateTime, utcnow
 from playbook.models.library import LabelledEnum, _enum
+from playbook.models.playbook import Playbook, Visibility
 from playbook.models.user import User
 
 if TYPE_CHECKING:
     from playbook.models.library import Component, Play, Resource
-    from playbook.models.playbook import Playbook
 
 
 class CommentStatus(LabelledEnum):
@@ -106,6 +116,23 @@ class Comment(IdMixin, Base):
     @property
     def is_published(self) -> bool:
         return self.status is CommentStatus.PUBLISHED
+
+    @property
+    def is_team_only(self) -> bool:
+        """On a playbook that keeps its conversation in the team (see
+        Playbook.keeps_comments_in_team): never queued for, nor decided by, moderators."""
+        return self.playbook is not None and self.playbook.keeps_comments_in_team
+
+    @classmethod
+    def open_to_moderators_clause(cls) -> ColumnElement[bool]:
+        """`not is_team_only` in SQL: on a library entry, or on a playbook that is
+        public and not in the bin."""
+        public = exists().where(
+            Playbook.id == cls.playbook_id,
+            Playbook.visibility == Visibility.PUBLIC,
+            Playbook.deleted_at.is_(None),
+        )
+        return or_(cls.playbook_id.is_(None), public)
 
 
 class FlagReason(LabelledEnum):

@@ -123,6 +123,11 @@ class Component(IdMixin, Base):
         back_populates="component", order_by="Element.position", cascade="all, delete-orphan"
     )
 
+    @property
+    def is_retired(self) -> bool:
+        """A component has no retirement of its own: it goes with its framework."""
+        return self.framework.is_retired
+
 
 class Element(IdMixin, Base):
     __tablename__ = "element"
@@ -237,3 +242,8 @@ class Resource(IdMixin, TimestampMixin, Base):
     @property
     def is_retired(self) -> bool:
         return self.retired_at is not None
+
+
+# What the library offers: anything a comment or a playbook item may point at, and
+# frameworks. Each answers is_retired (a component through its framework).
+LibraryEntry = Framework | Component | Play | Resource

@@ -101,6 +101,15 @@ class ModerationAction(IdMixin, Base):
     undoes_id: Mapped[int | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
+    # Not a column: whether this is the latest decision on its subject, set by whoever
+    # read the subject's history with it (the decided tab, the undo service). A
+    # decision can be undone only while it is the latest word.
+    is_latest = False
+
+    @property
+    def is_undo(self) -> bool:
+        return self.decision is Decision.UNDO
+
 
 APPEND_ONLY_SQLITE = [
     "CREATE TRIGGER moderation_action_no_update BEFORE UPDATE ON moderation_action "

@@ -97,6 +97,13 @@ class Playbook(IdMixin, TimestampMixin, Base):
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
+    @property
+    def keeps_comments_in_team(self) -> bool:
+        """Conversation on a playbook is the team's own unless the playbook is public
+        (and not in the bin): moderators cannot read it, so it is never queued for
+        them. Comment.team_only_clause() is the same rule in SQL."""
+        return self.visibility is not Visibility.PUBLIC or self.is_deleted
+
     def role_of(self, user) -> MemberRole | None:
         """The user's role on this playbook, or None for non-members."""
         user_id = getattr(user, "id", None)

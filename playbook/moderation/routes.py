@@ -45,7 +45,7 @@ def index():
     if tab in ("pending", "flagged"):
         details["flags"] = queries.flags_for([c.id for c in page.items])
     elif tab == "decided":
-        details["names"], details["latest"] = queries.decided_details(page.items)
+        details["names"] = queries.decided_details(page.items)[0]
     return render_template(
         "moderation/index.html",
         title="Moderation",

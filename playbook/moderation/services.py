@@ -31,7 +31,7 @@ from playbook.models import (
     utcnow,
 )
 from playbook.notifications.services import deliver, notify
-from playbook.permissions import Action, require
+from playbook.permissions import Action, can, require
 
 SPAM_REASON = "Marked as spam."
 
@@ -119,7 +119,7 @@ def _decide_comment(
 ) -> None:
     label = f"Comment by {comment.author.display_name}"
     before = comment.status
-    if comment.playbook_id is not None and comment.playbook.visibility.value != "public":
+    if comment.is_team_only:
         outcome.skipped.append(f"{label}: it is on a playbook that is no longer public.")
         return
     after = _COMMENT_TARGETS[decision]
@@ -332,11 +332,6 @@ def decide(
     return outcome
 
 
-def undoable(action: ModerationAction, latest_ids: set[int]) -> bool:
-    """A decision can be undone while it is the latest word on its subject."""
-    return action.decision is not Decision.UNDO and action.id in latest_ids
-
-
 def _other_spam_stands(action: ModerationAction) -> bool:
     """Whether another spam decision on the same author is still in force (not
     undone): undoing one of two must not release the author's posts."""
@@ -402,7 +397,8 @@ def undo(moderator: User, action_id: int) -> str:
         raise ModerationError("That decision does not exist.")
     model = Comment if action.subject_kind is SubjectKind.COMMENT else Submission
     history = _latest_two(action, model)
-    if action.decision is Decision.UNDO or history[0].id != action.id:
+    action.is_latest = history[0].id == action.id
+    if not can(moderator, Action.MODERATION_UNDO, action):
         _refuse("Only the latest decision on an item can be undone, and only once.")
     changed = db.session.execute(
         update(model)

@@ -20,6 +20,7 @@ from playbook.models import (
     Item,
     ItemKind,
     ItemStatus,
+    MemberRole,
     Membership,
     Play,
     Playbook,
@@ -28,6 +29,7 @@ from playbook.models import (
     User,
     Visibility,
 )
+from playbook.permissions import EDITING_ROLES
 
 
 @cache
@@ -206,9 +208,9 @@ def list_my_playbooks(
         .options(selectinload(Playbook.framework))
     )
     if deleted:
-        query = query.where(Playbook.deleted_at.is_not(None), Membership.role == "owner").order_by(
-            Playbook.deleted_at.desc()
-        )
+        query = query.where(
+            Playbook.deleted_at.is_not(None), Membership.role == MemberRole.OWNER
+        ).order_by(Playbook.deleted_at.desc())
     else:
         query = query.where(Playbook.deleted_at.is_(None)).order_by(Playbook.updated_at.desc())
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
@@ -235,7 +237,7 @@ def editable_sections(user: User) -> list[tuple[Playbook, list[Section]]]:
         .join(Membership)
         .where(
             Membership.user_id == user.id,
-            Membership.role.in_(["owner", "editor"]),
+            Membership.role.in_(EDITING_ROLES),
             Playbook.deleted_at.is_(None),
         )
         .options(selectinload(Playbook.sections))

@@ -250,7 +250,7 @@ def item_delete(playbook_id: int, item_id: int):
 
 
 @bp.route("/add", methods=["GET", "POST"])
-@access(Action.PLAYBOOK_CREATE)
+@access(Action.ITEM_ADD)
 def item_add():
     kind, ref_id = request.values.get("kind", ""), request.values.get("ref_id", "")
     try:
@@ -265,7 +265,7 @@ def item_add():
     form = AddItemForm(options(choices), data={"kind": kind, "ref_id": ref_id})
     if form.validate_on_submit():
         section = services.section_for_add(int(form.section_id.data))
-        playbook = views.load(section.playbook_id)
+        playbook = views.load(section.playbook_id, Action.ITEM_ADD)
         try:
             item = services.add_item(
                 current_user,

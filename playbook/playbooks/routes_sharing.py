@@ -8,7 +8,7 @@ from flask_login import current_user
 from playbook.extensions import db
 from playbook.forms import ConfirmForm
 from playbook.models import Invitation, Visibility
-from playbook.permissions import Action, access, access_login, access_public
+from playbook.permissions import Action, access, access_login, access_public, load_or_404
 from playbook.playbooks import bp, sharing, views
 from playbook.playbooks.forms import InviteForm, RoleForm, VisibilityForm
 
@@ -201,11 +201,10 @@ def invitation(token: str):
 
 
 @bp.route("/invitations/<int:invitation_id>/<any(accept, decline):verb>", methods=["POST"])
-@access_login
+@access(Action.INVITATION_ANSWER)
 def invitation_answer(invitation_id: int, verb: str):
-    found = db.session.get(Invitation, invitation_id)
-    # Someone else's invitation is not revealed.
-    if found is None or found.email != current_user.email or not ConfirmForm().validate_on_submit():
+    found = load_or_404(Invitation, invitation_id, Action.INVITATION_ANSWER)
+    if not ConfirmForm().validate_on_submit():
         abort(404)
     try:
         if verb == "decline":

@@ -265,12 +265,7 @@ def load_target(kind: str, ref_id) -> Play | Resource | Component:
         target = db.session.get(model, number) if number is not None else None
     except (ValueError, KeyError, TypeError):
         target = None
-    framework = getattr(target, "framework", None)
-    if (
-        target is None
-        or getattr(target, "is_retired", False)
-        or (framework is not None and framework.is_retired)
-    ):
+    if target is None or target.is_retired:
         raise PlaybookError("That library entry does not exist.")
     return target
 

@@ -22,7 +22,7 @@ from playbook.models import (
     utcnow,
 )
 from playbook.notifications import services as notifications
-from playbook.permissions import Action, require
+from playbook.permissions import Action, can, require
 from playbook.playbooks import services
 from playbook.tokens import hash_token, new_token
 
@@ -98,7 +98,7 @@ def _remove(actor: User, playbook: Playbook, membership: Membership, summary: st
 def hand_over(actor: User, playbook: Playbook, membership: Membership) -> None:
     """Make another member the owner; the actor stays on as an editor."""
     require(actor, Action.PLAYBOOK_SHARE, playbook)
-    if membership.user_id == actor.id:
+    if not can(actor, Action.PLAYBOOK_HAND_OVER, membership):
         raise SharingError("You already own this playbook.")
     membership.role = MemberRole.OWNER
     mine = next(m for m in playbook.memberships if m.user_id == actor.id)
@@ -220,7 +220,7 @@ def invitations_for(user: User) -> list[Invitation]:
 def accept_invitation(actor: User, invitation: Invitation) -> Playbook:
     """Join with the invited role. Only the account with the invited address may
     accept, once, before it expires or is revoked."""
-    if invitation.email != actor.email:
+    if not can(actor, Action.INVITATION_ANSWER, invitation):
         raise SharingError(
             f"This invitation is for {invitation.email}. Sign in with that address to accept it."
         )
@@ -237,7 +237,7 @@ def accept_invitation(actor: User, invitation: Invitation) -> Playbook:
 
 
 def decline_invitation(actor: User, invitation: Invitation) -> None:
-    if invitation.email != actor.email or not invitation.is_pending:
+    if not can(actor, Action.INVITATION_ANSWER, invitation) or not invitation.is_pending:
         raise SharingError("This invitation is no longer open.")
     invitation.revoked_at = utcnow()
     notifications._forget(actor.id, invitation.playbook_id)
