@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 from flask import current_app, url_for
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Executable, select, update
 from sqlalchemy.exc import IntegrityError
 
 from playbook import mail
@@ -14,6 +15,11 @@ from playbook.auth.throttle import Limit
 from playbook.extensions import db
 from playbook.models import PasswordResetToken, User, utcnow
 from playbook.tokens import hash_token, new_token
+
+
+def _rowcount(statement: Executable) -> int:
+    """Run an UPDATE and say how many rows it changed."""
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
 class Throttled(Exception):
@@ -194,11 +200,11 @@ def reset_password(token: str, new_password: str) -> User | None:
         return None
     user = row.user
     # Claim the token atomically so two simultaneous uses cannot both succeed.
-    claimed = db.session.execute(
+    claimed = _rowcount(
         update(PasswordResetToken)
         .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=utcnow())
-    ).rowcount
+    )
     if claimed != 1:
         db.session.rollback()
         return None

@@ -4,7 +4,6 @@ playbook; replies one level deep; flags raised by readers."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -20,12 +19,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, UTCDateTime, utcnow
-from playbook.models.library import LabelledEnum, _enum
+from playbook.models.library import Component, LabelledEnum, Play, Resource, _enum
 from playbook.models.playbook import Playbook, Visibility
 from playbook.models.user import User
 
-if TYPE_CHECKING:
-    from playbook.models.library import Component, Play, Resource
+# What a comment hangs on.
+CommentTarget = Play | Resource | Component | Playbook
 
 
 class CommentStatus(LabelledEnum):
@@ -101,13 +100,20 @@ class Comment(IdMixin, Base):
     playbook: Mapped[Playbook | None] = relationship()
 
     @property
-    def target(self):
+    def target(self) -> CommentTarget | None:
         """The play, resource, component or playbook the comment hangs on."""
-        return getattr(self, self.target_kind.value)
+        if self.target_kind is TargetKind.PLAY:
+            return self.play
+        if self.target_kind is TargetKind.RESOURCE:
+            return self.resource
+        if self.target_kind is TargetKind.COMPONENT:
+            return self.component
+        return self.playbook
 
     @property
     def target_id(self) -> int:
-        return getattr(self, self.target_kind.column)
+        target_id: int = getattr(self, self.target_kind.column)
+        return target_id
 
     @property
     def is_deleted(self) -> bool:

@@ -23,11 +23,22 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 class LabelledEnum(str, enum.Enum):
     """A string enum whose members carry a human label as their second value."""
 
-    def __new__(cls, value: str, label: str):
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
+    _value_: str
+    label: str
+
+    if TYPE_CHECKING:
+
+        @property
+        def value(self) -> str: ...
+
+    else:
+        # Members are defined as (value, label) and looked up by value alone
+        # (Scope("school")); type checkers see only the lookup and a str value.
+        def __new__(cls, value, label):
+            member = str.__new__(cls, value)
+            member._value_ = value
+            member.label = label
+            return member
 
     def __str__(self) -> str:
         return self.value

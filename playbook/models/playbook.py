@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,7 +18,7 @@ from playbook.models.library import (
     Resource,
     _enum,
 )
-from playbook.models.user import User
+from playbook.models.user import AnonymousUser, User
 
 
 class Scope(LabelledEnum):
@@ -101,12 +102,12 @@ class Playbook(IdMixin, TimestampMixin, Base):
     def keeps_comments_in_team(self) -> bool:
         """Conversation on a playbook is the team's own unless the playbook is public
         (and not in the bin): moderators cannot read it, so it is never queued for
-        them. Comment.team_only_clause() is the same rule in SQL."""
+        them. Comment.open_to_moderators_clause() is its opposite in SQL."""
         return self.visibility is not Visibility.PUBLIC or self.is_deleted
 
-    def role_of(self, user) -> MemberRole | None:
+    def role_of(self, user: User | AnonymousUser) -> MemberRole | None:
         """The user's role on this playbook, or None for non-members."""
-        user_id = getattr(user, "id", None)
+        user_id = user.id
         if user_id is None:
             return None
         for membership in self.memberships:
@@ -172,9 +173,11 @@ class Item(IdMixin, TimestampMixin, Base):
         """The team's own title, else the title of what the item points at."""
         if self.title:
             return self.title
-        target = self.play or self.resource or self.component
+        target = self.play or self.resource
         if target is not None:
-            return getattr(target, "title", None) or target.name
+            return target.title
+        if self.component is not None:
+            return self.component.name
         return "Untitled note"
 
 
@@ -202,7 +205,7 @@ class Revision(IdMixin, Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     summary: Mapped[str] = mapped_column(String(300))
-    snapshot: Mapped[dict] = mapped_column(JSON)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     actor: Mapped[User | None] = relationship()
 

@@ -82,7 +82,7 @@ class User(IdMixin, TimestampMixin, UserMixin, Base):  # type: ignore[misc]
         return f"<User {self.id} {self.email}>"
 
 
-class AnonymousUser(AnonymousUserMixin):  # type: ignore[misc]  (Flask-Login is untyped)
+class AnonymousUser(AnonymousUserMixin):  # type: ignore[misc]  # Flask-Login is untyped
     """A visitor: answers the same questions as User, always with the least access."""
 
     id: int | None = None

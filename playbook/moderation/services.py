@@ -5,9 +5,10 @@ once produce one decision), one append-only log row and a notification."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from flask import url_for
-from sqlalchemy import exists, select, update
+from sqlalchemy import CursorResult, Executable, exists, select, update
 from sqlalchemy.orm import aliased
 
 from playbook import sanitize
@@ -34,6 +35,11 @@ from playbook.notifications.services import deliver, notify
 from playbook.permissions import Action, can, require
 
 SPAM_REASON = "Marked as spam."
+
+
+def _rowcount(statement: Executable) -> int:
+    """Run an UPDATE and say how many rows it changed."""
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
 class ModerationError(Exception):
@@ -134,11 +140,11 @@ def _decide_comment(
     }
     changed = 0
     if before in guards:
-        changed = db.session.execute(
+        changed = _rowcount(
             update(Comment)
             .where(Comment.id == comment.id, guards[before])
             .values(status=after, reason=reason[:1000])
-        ).rowcount
+        )
     if changed:
         db.session.execute(
             update(Flag)
@@ -231,11 +237,11 @@ def _decide_submission(
 ) -> None:
     label = f"Suggestion “{submission.title}”"
     before, after = submission.status, _SUBMISSION_TARGETS[decision]
-    changed = db.session.execute(
+    changed = _rowcount(
         update(Submission)
         .where(Submission.id == submission.id, Submission.status == SubmissionStatus.PENDING)
         .values(status=after, reason=reason[:1000], updated_at=utcnow())
-    ).rowcount
+    )
     if changed == 0:
         outcome.skipped.append(f"{label}: {_who_decided(SubjectKind.SUBMISSION, submission.id)}.")
         return
@@ -356,7 +362,9 @@ def _refuse(message: str) -> None:
     raise ModerationError(message)
 
 
-def _latest_two(action: ModerationAction, model) -> list[ModerationAction]:
+def _latest_two(
+    action: ModerationAction, model: type[Comment] | type[Submission]
+) -> list[ModerationAction]:
     """The subject's two latest decisions, read after locking the subject's row (a
     write both SQLite and PostgreSQL serialize), so two undos at once see each other."""
     db.session.execute(
@@ -400,11 +408,11 @@ def undo(moderator: User, action_id: int) -> str:
     action.is_latest = history[0].id == action.id
     if not can(moderator, Action.MODERATION_UNDO, action):
         _refuse("Only the latest decision on an item can be undone, and only once.")
-    changed = db.session.execute(
+    changed = _rowcount(
         update(model)
         .where(model.id == action.subject_id, model.status == action.to_status)
         .values(status=action.from_status, reason="")
-    ).rowcount
+    )
     if changed == 0:
         _refuse("That item changed since the decision, so it cannot be undone.")
     if model is Comment:
@@ -412,7 +420,9 @@ def undo(moderator: User, action_id: int) -> str:
     if action.subject_kind is SubjectKind.SUBMISSION and action.decision is Decision.APPROVE:
         submission = db.session.get(Submission, action.subject_id)
         resource = (
-            db.session.get(Resource, submission.resource_id) if submission.resource_id else None
+            db.session.get(Resource, submission.resource_id)
+            if submission is not None and submission.resource_id
+            else None
         )
         if resource is not None:
             resource.retired_at = utcnow()
@@ -437,7 +447,7 @@ def undo(moderator: User, action_id: int) -> str:
     return f"Undone: {action.summary}"
 
 
-def edit_submission(moderator: User, submission: Submission, fields: dict) -> None:
+def edit_submission(moderator: User, submission: Submission, fields: dict[str, Any]) -> None:
     """Correct a pending suggestion's details before approving it."""
     require(moderator, Action.MODERATE)
     if submission.status is not SubmissionStatus.PENDING:
