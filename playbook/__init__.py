@@ -54,7 +54,10 @@ def load_config(app: Flask, config: type[Config] | dict | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret_key(app)
     if app.config.get("PLAYBOOK_PROXY_COUNT"):
         count = app.config["PLAYBOOK_PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        # Flask's own recipe for middleware; Flask types wsgi_app as a plain method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count
+        )
 
 
 def _instance_secret_key(app: Flask) -> str:

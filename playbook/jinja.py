@@ -27,7 +27,9 @@ def url_with(**changes) -> str:
     # The query string is built here, not by url_for, so arguments named like
     # url_for's own options (_anchor, _external, ...) stay plain query arguments.
     query = urlencode([(key, value) for key, values in args.items() for value in values])
-    path = url_for(request.endpoint, **(request.view_args or {}))
+    path = (
+        url_for(request.endpoint, **(request.view_args or {})) if request.endpoint else request.path
+    )
     return f"{path}?{query}" if query else path
 
 

@@ -61,11 +61,11 @@ def _keeps_place(viewer):
     )
 
 
-def page_of(comment: Comment, viewer, per_page: int | None = None) -> int:
+def page_of(comment: Comment, viewer: Actor, per_page: int | None = None) -> int:
     """The page of its thread on which `viewer` finds the comment (a reply is on
     its parent's page), counted as load_thread pages the thread, in one statement."""
     per_page = per_page or current_app.config["PLAYBOOK_COMMENTS_PER_PAGE"]
-    top = comment.parent if comment.parent_id is not None else comment
+    top = comment.parent if comment.parent is not None else comment
     earlier = or_(
         Comment.created_at < top.created_at,
         and_(Comment.created_at == top.created_at, Comment.id < top.id),

@@ -22,12 +22,13 @@ def index():
     form = GalleryForm(framework_choices(), library_queries.component_choices(), request.args)
     form.validate()
     value = lambda name: form[name].data if form[name].data and not form[name].errors else None  # noqa: E731
+    framework, component = value("framework"), value("component")
     playbooks = queries.list_public(
         q=value("q") or "",
         scope=value("scope"),
         sort=value("sort") or "updated",
-        framework_id=int(value("framework")) if value("framework") else None,
-        component_id=int(value("component")) if value("component") else None,
+        framework_id=int(framework) if framework else None,
+        component_id=int(component) if component else None,
         page=page_arg(),
         per_page=per_page(),
     )

@@ -97,8 +97,8 @@ def framework_names() -> list[tuple[int, str, str]]:
     """(id, name, edition) of every live framework, by name: what a choice list needs
     (one query, no components or elements)."""
     return [
-        tuple(row)
-        for row in db.session.execute(
+        (framework_id, name, edition)
+        for framework_id, name, edition in db.session.execute(
             select(Framework.id, Framework.name, Framework.edition)
             .where(Framework.retired_at.is_(None))
             .order_by(Framework.name)

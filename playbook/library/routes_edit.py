@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -205,7 +207,8 @@ def component_edit(component_id: int):
 @access(Action.LIBRARY_EDIT)
 def retire(kind: str, entry_id: int, verb: str):
     model, endpoint, arg = ENTRY_KINDS[kind]
-    entry = load_or_404(model, entry_id, Action.LIBRARY_EDIT)
+    # ENTRY_KINDS holds only the library's retirable models.
+    entry = cast("Play | Resource | Framework", load_or_404(model, entry_id, Action.LIBRARY_EDIT))
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.set_retired(current_user, entry, verb == "retire")
@@ -215,4 +218,5 @@ def retire(kind: str, entry_id: int, verb: str):
         else "Restored to the library.",
         "info",
     )
-    return redirect(url_for(f"library.{endpoint}", **{arg: entry.id}))
+    values: dict[str, Any] = {arg: entry.id}
+    return redirect(url_for(f"library.{endpoint}", **values))

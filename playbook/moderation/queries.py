@@ -78,7 +78,8 @@ def counts() -> dict[str, int]:
     """Items waiting in each tab, in one statement (for the tabs and the navigation).
     Within a request the numbers are counted once: the queue page and the navigation
     badge ask for the same ones (every decision answers with a redirect)."""
-    current = request._get_current_object() if has_request_context() else None
+    # The request's environ is this request's own (g may outlive it in tests).
+    current = request.environ if has_request_context() else None
     cached = g.get("moderation_counts") if current is not None else None
     if cached is not None and cached[0] is current:
         return dict(cached[1])

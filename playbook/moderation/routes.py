@@ -10,7 +10,7 @@ from playbook.comments.forms import SuggestionForm
 from playbook.comments.suggestions import find_duplicates, submission_fields
 from playbook.extensions import db
 from playbook.forms import ConfirmForm
-from playbook.models import ReasonTemplate, SubjectKind, Submission
+from playbook.models import Decision, ReasonTemplate, SubjectKind, Submission
 from playbook.moderation import bp, queries, services
 from playbook.moderation.forms import DecisionForm, QueueFilterForm, ReasonTemplateForm
 from playbook.pagination import page_arg
@@ -41,7 +41,7 @@ def index():
     page = queries.queue_page(
         tab, filters, page_arg(), current_app.config["PLAYBOOK_QUEUE_PER_PAGE"]
     )
-    details = {}
+    details: dict[str, object] = {}
     if tab in ("pending", "flagged"):
         details["flags"] = queries.flags_for([c.id for c in page.items])
     elif tab == "decided":
@@ -123,7 +123,7 @@ def edit_suggestion(submission_id: int):
             services.edit_submission(current_user, submission, form.fields_dict())
             if request.form.get("then") == "approve":
                 outcome = services.decide(
-                    current_user, [(SubjectKind.SUBMISSION, submission.id)], "approve"
+                    current_user, [(SubjectKind.SUBMISSION, submission.id)], Decision.APPROVE
                 )
                 for message in outcome.done:
                     flash(message, "success")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, ScalarSelect, delete, func, select, update
+from sqlalchemy import ScalarSelect, SQLColumnExpression, delete, func, select, update
 
 from playbook import mail
 from playbook.extensions import db
@@ -62,7 +62,7 @@ def _forget(user_id: int, playbook_id: int) -> None:
     )
 
 
-def unread_count_subquery(user_id: int | ColumnElement[int]) -> ScalarSelect[int]:
+def unread_count_subquery(user_id: int | SQLColumnExpression[int]) -> ScalarSelect[int]:
     """The number of unread notifications of `user_id` (a value or a column) as a
     scalar subquery, so it can ride along another statement."""
     return (

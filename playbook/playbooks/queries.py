@@ -171,7 +171,7 @@ def coverage(playbook: Playbook) -> list[CoverageRow]:
                 served.add(item.component_id)
             if item.element is not None:
                 served.add(item.element.component_id)
-                by_element.setdefault(item.element_id, []).append(item)
+                by_element.setdefault(item.element.id, []).append(item)
             for component_id in served & rows.keys():
                 rows[component_id].items.append(item)
     for row in rows.values():

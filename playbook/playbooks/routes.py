@@ -49,8 +49,8 @@ def new():
 @cached_for_visitors
 @access(Action.PLAYBOOK_VIEW)
 def detail(playbook_id: int):
-    playbook, fork_count = queries.load_playbook_view(playbook_id, current_user)
-    checked_or_404(playbook, Action.PLAYBOOK_VIEW)
+    found, fork_count = queries.load_playbook_view(playbook_id, current_user)
+    playbook = checked_or_404(found, Action.PLAYBOOK_VIEW)
     items = queries.all_items(playbook)
     return render_template(
         "playbooks/detail.html",

@@ -227,6 +227,8 @@ def accept_invitation(actor: User, invitation: Invitation) -> Playbook:
     if not invitation.is_pending or invitation.playbook.is_deleted:
         raise SharingError("This invitation has expired, was revoked or was already used.")
     playbook = services.load_playbook_for_change(invitation.playbook_id)
+    if playbook is None:
+        raise SharingError("This invitation has expired, was revoked or was already used.")
     invitation.accepted_at, invitation.accepted_by_id = utcnow(), actor.id
     if playbook.role_of(actor) is None:
         playbook.memberships.append(Membership(user_id=actor.id, role=invitation.role))
