@@ -67,7 +67,7 @@ def _nav_counts() -> dict:
         count = unread_count(current_user)
         g.unread_notifications = (current_user.id, count)
     counts = {"unread_notifications": count}
-    if current_user.is_moderator:
+    if can(current_user, Action.MODERATE):
         # Moderators also see how many items wait in the queue (one more statement).
         from playbook.moderation.queries import counts as queue_counts
 

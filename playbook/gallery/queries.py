@@ -16,7 +16,7 @@ SORTS = ("updated", "forks")
 
 
 def _public():
-    return (Playbook.visibility == Visibility.PUBLIC, Playbook.deleted_at.is_(None))
+    return (Playbook.open_to_all_clause(),)
 
 
 @cache
@@ -26,11 +26,7 @@ def public_fork_counts():
     fork = aliased(Playbook)
     return (
         select(fork.forked_from_id.label("playbook_id"), func.count().label("forks"))
-        .where(
-            fork.visibility == Visibility.PUBLIC,
-            fork.deleted_at.is_(None),
-            fork.forked_from_id.is_not(None),
-        )
+        .where(Playbook.open_to_all_clause(fork), fork.forked_from_id.is_not(None))
         .group_by(fork.forked_from_id)
         .subquery()
     )

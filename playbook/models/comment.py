@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, UTCDateTime, utcnow
 from playbook.models.library import Component, LabelledEnum, Play, Resource, _enum
-from playbook.models.playbook import Playbook, Visibility
+from playbook.models.playbook import Playbook
 from playbook.models.user import User
 
 # What a comment hangs on.
@@ -132,12 +132,8 @@ class Comment(IdMixin, Base):
     @classmethod
     def open_to_moderators_clause(cls) -> ColumnElement[bool]:
         """`not is_team_only` in SQL: on a library entry, or on a playbook that is
-        public and not in the bin."""
-        public = exists().where(
-            Playbook.id == cls.playbook_id,
-            Playbook.visibility == Visibility.PUBLIC,
-            Playbook.deleted_at.is_(None),
-        )
+        open to all."""
+        public = exists().where(Playbook.id == cls.playbook_id, Playbook.open_to_all_clause())
         return or_(cls.playbook_id.is_(None), public)
 
 

@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.util import AliasedClass
 
 from playbook.models.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
 from playbook.models.library import (
@@ -99,11 +110,25 @@ class Playbook(IdMixin, TimestampMixin, Base):
         return self.deleted_at is not None
 
     @property
+    def is_open_to_all(self) -> bool:
+        """Public and not in the bin: anyone reads it and the gallery lists it.
+        open_to_all_clause() is the same in SQL."""
+        return self.visibility is Visibility.PUBLIC and not self.is_deleted
+
+    @classmethod
+    def open_to_all_clause(
+        cls, model: type[Playbook] | AliasedClass[Playbook] | None = None
+    ) -> ColumnElement[bool]:
+        """is_open_to_all in SQL, over `model` (Playbook or an alias of it)."""
+        table = cls if model is None else model
+        return and_(table.visibility == Visibility.PUBLIC, table.deleted_at.is_(None))
+
+    @property
     def keeps_comments_in_team(self) -> bool:
-        """Conversation on a playbook is the team's own unless the playbook is public
-        (and not in the bin): moderators cannot read it, so it is never queued for
-        them. Comment.open_to_moderators_clause() is its opposite in SQL."""
-        return self.visibility is not Visibility.PUBLIC or self.is_deleted
+        """Conversation on a playbook is the team's own unless the playbook is open to
+        all: moderators cannot read it, so it is never queued for them.
+        Comment.open_to_moderators_clause() is its opposite in SQL."""
+        return not self.is_open_to_all
 
     def role_of(self, user: User | AnonymousUser) -> MemberRole | None:
         """The user's role on this playbook, or None for non-members."""
