@@ -15,7 +15,8 @@ from typing import Any, Protocol, TypeGuard, TypeVar, cast
 from flask import abort, g
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import BindParameter, ColumnElement, or_, true
+from sqlalchemy import BindParameter, ColumnElement, and_, or_, select, true
+from sqlalchemy.orm.util import AliasedClass
 
 from playbook.extensions import db, login_manager
 from playbook.models import (
@@ -171,6 +172,20 @@ def _can_view_playbook(user: Actor, playbook: object) -> bool:
     if _role(user, live) is not None or live.visibility is Visibility.PUBLIC:
         return True
     return _holds_link(user, live)
+
+
+def playbook_readable_clause(
+    viewer_id: int | BindParameter[int] | None,
+    model: type[Playbook] | AliasedClass[Playbook] = Playbook,
+) -> ColumnElement[bool]:
+    """_can_view_playbook in SQL, for listing and counting: live, and public or one the
+    viewer (their id, or a bound parameter for it; None for visitors) is a member of.
+    Secret links are left out: a query cannot know which links a browser holds."""
+    readable = model.visibility == Visibility.PUBLIC
+    if viewer_id is not None:
+        memberships = select(Membership.playbook_id).where(Membership.user_id == viewer_id)
+        readable = or_(readable, model.id.in_(memberships))
+    return and_(model.deleted_at.is_(None), readable)
 
 
 def _can_edit_playbook(user: Actor, playbook: object) -> bool:

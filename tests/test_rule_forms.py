@@ -17,7 +17,14 @@ from playbook.models import (
     Visibility,
     utcnow,
 )
-from playbook.permissions import comment_audience, comment_is_visible, comment_visible_clause
+from playbook.permissions import (
+    Action,
+    can,
+    comment_audience,
+    comment_is_visible,
+    comment_visible_clause,
+    playbook_readable_clause,
+)
 from playbook.playbooks import services as playbook_services
 from tests import factories
 
@@ -103,3 +110,31 @@ def test_a_component_is_retired_with_its_framework(app):
     assert component.is_retired
     with pytest.raises(playbook_services.PlaybookError):
         playbook_services.load_target("component", component.id)
+
+
+@pytest.mark.parametrize("viewer", ["visitor", "member", "stranger"])
+def test_playbook_readability_is_the_same_in_python_and_in_sql(app, viewer):
+    owner, stranger = factories.make_user(), factories.make_user()
+    user = {"visitor": AnonymousUser(), "member": owner, "stranger": stranger}[viewer]
+    playbooks = []
+    for visibility in Visibility:
+        for binned in (False, True):
+            playbook = factories.make_playbook(owner)
+            playbook.visibility = visibility
+            playbook.deleted_at = utcnow() if binned else None
+            playbooks.append(playbook)
+    db.session.flush()
+    ids = [p.id for p in playbooks]
+    in_sql = set(
+        db.session.scalars(
+            select(Playbook.id).where(Playbook.id.in_(ids), playbook_readable_clause(user.id))
+        )
+    )
+    # Nobody here holds a secret link, so the SQL form (which cannot see links) and
+    # can() must agree on every playbook.
+    in_python = {p.id for p in playbooks if can(user, Action.PLAYBOOK_VIEW, p)}
+    assert in_sql == in_python
+    live_public = {p.id for p in playbooks if p.is_open_to_all}
+    assert in_python == (
+        {p.id for p in playbooks if not p.is_deleted} if viewer == "member" else live_public
+    )

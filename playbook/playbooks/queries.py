@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,9 +27,8 @@ from playbook.models import (
     Resource,
     Section,
     User,
-    Visibility,
 )
-from playbook.permissions import EDITING_ROLES
+from playbook.permissions import EDITING_ROLES, playbook_readable_clause
 
 
 @cache
@@ -73,15 +72,11 @@ def _visible_forks(member: bool):
     read because they are public, or (for a signed-in reader, bound as viewer_id) by
     membership. A private fork's existence is not revealed to anyone else."""
     fork = aliased(Playbook)
-    visible = fork.visibility == Visibility.PUBLIC
-    if member:
-        visible = visible | fork.id.in_(
-            select(Membership.playbook_id).where(Membership.user_id == bindparam("viewer_id"))
-        )
+    viewer_id = bindparam("viewer_id", type_=Integer) if member else None
     return (
         select(func.count())
         .select_from(fork)
-        .where(fork.forked_from_id == Playbook.id, fork.deleted_at.is_(None), visible)
+        .where(fork.forked_from_id == Playbook.id, playbook_readable_clause(viewer_id, fork))
         .scalar_subquery()
     )
 
