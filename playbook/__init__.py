@@ -130,7 +130,7 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(module.bp)
     if app.config.get("PLAYBOOK_BENCH_ROUTES"):
-        from playbook import benchpage
+        from playbook.devdata import benchpage
 
         app.register_blueprint(benchpage.bp)
 
