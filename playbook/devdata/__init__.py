@@ -367,7 +367,10 @@ class Run:
         self.insert(SearchDocument, search)
 
     def _plays(self) -> None:
-        plays, audiences, serves, search = [], [], [], []
+        plays: list[dict[str, object]] = []
+        audiences: list[dict[str, object]] = []
+        serves: list[dict[str, object]] = []
+        search: list[dict[str, object]] = []
         for n in range(self.scale.plays):
             play_id, title = self.next_id(Play), self.write.play_title()
             summary, body = self.write.paragraph(1, 2)[:400], self.write.play_body()
@@ -399,14 +402,16 @@ class Run:
             search.append(
                 self._search_row("play", play_id, title, f"{summary}\n{plain_text(body)}")
             )
-            self.plays[play_id] = (plays[-1]["slug"], title)
+            self.plays[play_id] = (str(plays[-1]["slug"]), title)
         self.insert(Play, plays)
         self.insert(PlayAudience, audiences)
         self.insert(play_component, serves, "play_component")
         self.insert(SearchDocument, search)
 
     def _resources(self) -> None:
-        resources, ideal, search = [], [], []
+        resources: list[dict[str, object]] = []
+        ideal: list[dict[str, object]] = []
+        search: list[dict[str, object]] = []
         for n in range(self.scale.resources):
             resource_id, title = self.next_id(Resource), self.write.resource_title()
             organization = self.write.publisher()
@@ -444,7 +449,7 @@ class Run:
                 [organization, fields["description"], fields["why_use_it"], fields["who_is_using"]]
             )
             search.append(self._search_row("resource", resource_id, title, body))
-            self.resources[resource_id] = (resources[-1]["slug"], title)
+            self.resources[resource_id] = (str(resources[-1]["slug"]), title)
         self.insert(Resource, resources)
         self.insert(ResourceIdealUser, ideal)
         self.insert(SearchDocument, search)

@@ -42,7 +42,9 @@ ROLE_WEIGHTS = {MemberRole.EDITOR: 50, MemberRole.COMMENTER: 25, MemberRole.VIEW
 
 def fill(run) -> None:
     pools = _Pools(run)
-    rows = {name: [] for name in ("playbook", "membership", "section", "item", "revision")}
+    rows: dict[str, list[dict[str, object]]] = {
+        name: [] for name in ("playbook", "membership", "section", "item", "revision")
+    }
     for n in range(run.scale.playbooks):
         benchmark = n == 0
         _playbook(
