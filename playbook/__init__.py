@@ -71,7 +71,7 @@ def _instance_secret_key(app: Flask) -> str:
 
 
 def init_request_class(app: Flask) -> None:
-    from playbook.requests import CleanRequest
+    from playbook.clean_request import CleanRequest
 
     app.request_class = CleanRequest
 

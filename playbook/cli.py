@@ -13,7 +13,7 @@ from playbook.auth.passwords import password_problem
 from playbook.library import services as library_services
 from playbook.library.seed import seed_library
 from playbook.models import SiteRole
-from playbook.playbooks import history, importer
+from playbook.playbooks import importer, imports
 from playbook.playbooks import services as playbook_services
 
 
@@ -110,7 +110,7 @@ def import_playbook_command(path, owner_email):
         raise click.ClickException(
             "The file cannot be imported: " + " ".join(error.problems)
         ) from None
-    playbook, warnings = history.import_playbook(owner, doc)
+    playbook, warnings = imports.import_playbook(owner, doc)
     for warning in warnings:
         click.echo(f"Warning: {warning}")
     click.echo(f"Imported “{playbook.title}” as playbook {playbook.id}, owned by {owner.email}.")

@@ -12,7 +12,7 @@ from playbook.pagecache import cached_for_visitors
 from playbook.pagination import page_arg, per_page
 from playbook.permissions import access_public
 from playbook.playbooks import queries as playbook_queries
-from playbook.playbooks.views import framework_choices
+from playbook.playbooks.route_helpers import framework_choices
 
 
 @bp.route("/")

@@ -17,7 +17,7 @@ def _conflict(conflict: Conflict):
     from flask import jsonify
 
     from playbook.errors import wants_json
-    from playbook.playbooks.views import conflict_page
+    from playbook.playbooks.route_helpers import conflict_page
 
     if wants_json():
         return jsonify(

@@ -11,7 +11,7 @@ from playbook.models import ItemStatus, Playbook, TargetKind
 from playbook.pagecache import cached_for_visitors
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access, access_login, can, checked_or_404, load_or_404
-from playbook.playbooks import bp, history, queries, services, views
+from playbook.playbooks import bp, forks, queries, route_helpers, services
 from playbook.playbooks.forms import NewPlaybookForm, PlaybookForm, SectionForm
 
 
@@ -28,7 +28,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @access(Action.PLAYBOOK_CREATE)
 def new():
-    form = NewPlaybookForm(views.framework_choices())
+    form = NewPlaybookForm(route_helpers.framework_choices())
     if form.validate_on_submit():
         fields = {
             k: form[k].data for k in ("title", "scope", "organization", "vision", "framework_id")
@@ -74,8 +74,10 @@ def detail(playbook_id: int):
 @bp.route("/<int:playbook_id>/edit", methods=["GET", "POST"])
 @access(Action.PLAYBOOK_EDIT)
 def edit(playbook_id: int):
-    playbook = views.load(playbook_id)
-    form = PlaybookForm(views.framework_choices(), obj=playbook, data={"version": playbook.version})
+    playbook = route_helpers.load(playbook_id)
+    form = PlaybookForm(
+        route_helpers.framework_choices(), obj=playbook, data={"version": playbook.version}
+    )
     if form.validate_on_submit():
         fields = {
             k: form[k].data for k in ("title", "scope", "organization", "vision", "framework_id")
@@ -85,7 +87,7 @@ def edit(playbook_id: int):
                 current_user, playbook, base_version=form.base_version(), **fields
             )
         except services.Conflict as conflict:
-            return views.conflict_page(
+            return route_helpers.conflict_page(
                 playbook.id,
                 conflict.base_version,
                 form,
@@ -144,7 +146,7 @@ def restore(playbook_id: int):
 @bp.route("/<int:playbook_id>/fork", methods=["POST"])
 @access(Action.PLAYBOOK_FORK)
 def fork(playbook_id: int):
-    original = views.load(playbook_id, Action.PLAYBOOK_FORK)
-    playbook = history.fork_playbook(current_user, original)
+    original = route_helpers.load(playbook_id, Action.PLAYBOOK_FORK)
+    playbook = forks.fork_playbook(current_user, original)
     flash("This is your own copy. Change anything; the original stays as it is.", "success")
     return redirect(url_for("playbooks.detail", playbook_id=playbook.id))

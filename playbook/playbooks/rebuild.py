@@ -1,15 +1,11 @@
-"""Revisions, comparison, restore, fork and import: everything that rebuilds a
-playbook from a document."""
+"""Rebuilding a playbook from a document (a revision's snapshot, a playbook being
+forked or an imported file): finding the library entries it points at and replacing
+the playbook's fields, sections and items. Used by revisions, forks and imports;
+nothing here commits."""
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
-
-from flask import url_for
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from playbook.extensions import db
 from playbook.models import (
@@ -21,75 +17,17 @@ from playbook.models import (
     ItemStatus,
     MemberRole,
     Membership,
-    NotificationKind,
     Play,
     Playbook,
     Resource,
-    Revision,
     Scope,
     Section,
     User,
 )
-from playbook.notifications import services as notifications
-from playbook.permissions import Action, require
-from playbook.playbooks import document, services
+from playbook.playbooks import document
 from playbook.sanitize import render_markdown
-from playbook.urls import database_id
 
 _MODELS = {"play": Play, "resource": Resource, "component": Component}
-
-
-def list_revisions(playbook: Playbook, page: int = 1, per_page: int = 30) -> Pagination:
-    query = (
-        select(Revision)
-        .where(Revision.playbook_id == playbook.id)
-        .options(selectinload(Revision.actor))
-        .order_by(Revision.number.desc())
-    )
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
-
-
-def get_revision(playbook: Playbook, number) -> Revision | None:
-    number = database_id(number)
-    if number is None:
-        return None
-    return db.session.scalar(
-        select(Revision).where(Revision.playbook_id == playbook.id, Revision.number == number)
-    )
-
-
-def revisions_since(playbook: Playbook, number: int | None) -> list[Revision]:
-    """The changes made after version `number`, oldest first."""
-    query = (
-        select(Revision)
-        .where(Revision.playbook_id == playbook.id)
-        .options(selectinload(Revision.actor))
-    )
-    if number is not None:
-        query = query.where(Revision.number > number)
-    return list(db.session.scalars(query.order_by(Revision.number).limit(50)))
-
-
-@dataclass(frozen=True)
-class DiffRow:
-    kind: str  # equal, insert, delete, replace
-    left: list[str]
-    right: list[str]
-
-
-def compare(old: dict, new: dict) -> list[DiffRow]:
-    """Side-by-side line differences between two documents' Markdown renderings."""
-    left = document.to_markdown(old).splitlines()
-    right = document.to_markdown(new).splitlines()
-    rows = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
-        a=left, b=right, autojunk=False
-    ).get_opcodes():
-        rows.append(DiffRow(tag, left[i1:i2], right[j1:j2]))
-    return rows
-
-
-# --- rebuilding a playbook from a document -----------------------------------------
 
 
 def _lookup(kind: str, ref: dict | None, by_id: bool, framework: Framework | None):
@@ -150,8 +88,9 @@ def _lookup_framework(data: dict | None, by_id: bool) -> Framework | None:
     return framework
 
 
-def _apply_details(playbook: Playbook, doc: dict, by_id: bool) -> list[str]:
-    """Set the playbook's own fields from the document (a warning if its framework is missing)."""
+def apply_details(playbook: Playbook, doc: dict, by_id: bool) -> list[str]:
+    """Set the playbook's own fields from the document (a warning if its framework is
+    missing). Sections and items are left alone; nothing is flushed."""
     playbook.title, playbook.scope = doc["title"], Scope(doc["scope"])
     playbook.organization, playbook.vision = doc.get("organization", ""), doc.get("vision", "")
     playbook.vision_html = render_markdown(playbook.vision)
@@ -161,9 +100,13 @@ def _apply_details(playbook: Playbook, doc: dict, by_id: bool) -> list[str]:
     return []
 
 
-def _apply(playbook: Playbook, doc: dict, *, by_id: bool, keep_owners: bool) -> list[str]:
+def apply_document(playbook: Playbook, doc: dict, *, by_id: bool, keep_owners: bool) -> list[str]:
     """Replace the playbook's fields, sections and items with the document's. Returns
-    warnings for library entries that no longer exist (kept as notes, nothing lost)."""
+    warnings for library entries that no longer exist (kept as notes, nothing lost).
+
+    `by_id` (restore, fork) finds library entries by id first, retired ones too; without
+    it (import) only by slug, among entries still offered. `keep_owners` keeps item
+    owners who are members. Neither flushes nor commits: the caller saves."""
     # The lookups below must not autoflush the half-applied playbook: every early
     # write of its row would bump the version once more than the one change this is.
     with db.session.no_autoflush:
@@ -171,7 +114,7 @@ def _apply(playbook: Playbook, doc: dict, *, by_id: bool, keep_owners: bool) -> 
 
 
 def _apply_unflushed(playbook: Playbook, doc: dict, *, by_id: bool, keep_owners: bool) -> list[str]:
-    warnings = _apply_details(playbook, doc, by_id)
+    warnings = apply_details(playbook, doc, by_id)
     members = {m.user_id for m in playbook.memberships}
     sections = []
     for s_pos, s_data in enumerate(doc["sections"]):
@@ -205,71 +148,15 @@ def _apply_unflushed(playbook: Playbook, doc: dict, *, by_id: bool, keep_owners:
     return warnings
 
 
-def restore_revision(
-    actor: User, playbook: Playbook, revision: Revision, *, base_version
-) -> Revision:
-    """Make the playbook look as it did at `revision`; the restore is a new revision."""
-    require(actor, Action.PLAYBOOK_EDIT, playbook)
-    services._check_version(playbook, base_version)
-    _apply(playbook, revision.snapshot, by_id=True, keep_owners=True)
-    return services._save(actor, playbook, f"Restored version {revision.number}")
-
-
-def _new_owned_playbook(
+def new_owned_playbook(
     actor: User, doc: dict, by_id: bool, forked_from: Playbook | None = None
 ) -> Playbook:
+    """A new playbook with the document's own fields, owned by `actor`, flushed (it has
+    an id) but without sections: apply_document() fills those. Not committed."""
     playbook = Playbook(created_by_id=actor.id, forked_from=forked_from)
-    # Written with its final fields at version 1, so _apply() leaves the row unchanged.
-    _apply_details(playbook, doc, by_id)
+    # Written with its final fields at version 1, so apply_document() leaves the row unchanged.
+    apply_details(playbook, doc, by_id)
     playbook.memberships.append(Membership(user_id=actor.id, role=MemberRole.OWNER))
     db.session.add(playbook)
     db.session.flush()
     return playbook
-
-
-def fork_playbook(actor: User, original: Playbook) -> Playbook:
-    """Copy a playbook the actor can read into a new one they own, linked to the original."""
-    require(actor, Action.PLAYBOOK_FORK, original)
-    doc = document.snapshot(original)
-    doc["title"] = f"{original.title} (copy)"[:200]
-    playbook = _new_owned_playbook(actor, doc, by_id=True, forked_from=original)
-    _apply(playbook, doc, by_id=True, keep_owners=False)
-    db.session.add(
-        Revision(
-            playbook_id=playbook.id,
-            number=playbook.version,
-            actor_id=actor.id,
-            summary=f"Forked from “{original.title}”",
-            snapshot=document.snapshot(playbook),
-        )
-    )
-    for membership in original.memberships:
-        if membership.role is MemberRole.OWNER and membership.user_id != actor.id:
-            notifications.notify(
-                membership.user,
-                NotificationKind.FORKED,
-                f"{actor.display_name} made a copy (fork) of “{original.title}”.",
-                link=url_for("playbooks.detail", playbook_id=original.id),
-                playbook_id=original.id,
-            )
-    db.session.commit()
-    notifications.deliver()
-    return playbook
-
-
-def import_playbook(actor: User, doc: dict) -> tuple[Playbook, list[str]]:
-    """Create a new playbook owned by the actor from a validated export document."""
-    require(actor, Action.PLAYBOOK_CREATE)
-    playbook = _new_owned_playbook(actor, doc, by_id=False)
-    warnings = _apply(playbook, doc, by_id=False, keep_owners=False)
-    db.session.add(
-        Revision(
-            playbook_id=playbook.id,
-            number=playbook.version,
-            actor_id=actor.id,
-            summary="Imported from a file",
-            snapshot=document.snapshot(playbook),
-        )
-    )
-    db.session.commit()
-    return playbook, warnings

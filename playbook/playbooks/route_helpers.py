@@ -1,4 +1,4 @@
-"""Helpers shared by the playbook routes: loading with a permission check, form
+"""Helpers shared by the playbook routes (not routes themselves): loading with a permission check, form
 choices, and the conflict page."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from playbook.extensions import db
 from playbook.library import queries as library_queries
 from playbook.models import Item, Playbook, Section
 from playbook.permissions import Action, checked_or_404
-from playbook.playbooks import document, history, queries, services
+from playbook.playbooks import document, queries, revisions, services
 
 
 def load(playbook_id: int, action: Action = Action.PLAYBOOK_EDIT) -> Playbook:
@@ -88,9 +88,9 @@ def conflict_page(playbook_id: int, base_version: int | None, form, template: st
     """Status 409: what changed since the version the user started from, and their
     unsaved input in the same form, now based on the current version."""
     playbook = queries.load_playbook_page(playbook_id, current_user)
-    base = history.get_revision(playbook, base_version) if base_version else None
-    changes = history.revisions_since(playbook, base_version)
-    diff = history.compare(base.snapshot, document.snapshot(playbook)) if base else []
+    base = revisions.get_revision(playbook, base_version) if base_version else None
+    changes = revisions.revisions_since(playbook, base_version)
+    diff = revisions.compare(base.snapshot, document.snapshot(playbook)) if base else []
     if form is not None and hasattr(form, "version"):
         form.version.data = playbook.version
     return render_template(
