@@ -5,6 +5,8 @@ nothing here commits."""
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from sqlalchemy import select
 
 from playbook.extensions import db
@@ -27,13 +29,27 @@ from playbook.models import (
 from playbook.playbooks import document
 from playbook.sanitize import render_markdown
 
-_MODELS = {"play": Play, "resource": Resource, "component": Component}
+# What an item may point at in the library.
+Target = TypeVar("Target", Play, Resource, Component)
 
 
-def _lookup(kind: str, ref: dict | None, by_id: bool, framework: Framework | None):
-    if not ref or kind not in _MODELS:
+def _lookup(
+    kind: str, ref: dict[str, Any] | None, by_id: bool, framework: Framework | None
+) -> Play | Resource | Component | None:
+    if not ref:
         return None
-    model = _MODELS[kind]
+    if kind == "play":
+        return _find(Play, ref, by_id, framework)
+    if kind == "resource":
+        return _find(Resource, ref, by_id, framework)
+    if kind == "component":
+        return _find(Component, ref, by_id, framework)
+    return None
+
+
+def _find(
+    model: type[Target], ref: dict[str, Any], by_id: bool, framework: Framework | None
+) -> Target | None:
     target = db.session.get(model, ref["ref_id"]) if by_id and ref.get("ref_id") else None
     if target is None and ref.get("slug"):
         query = select(model).where(model.slug == ref["slug"])
@@ -44,16 +60,9 @@ def _lookup(kind: str, ref: dict | None, by_id: bool, framework: Framework | Non
         target = db.session.scalar(query)
         # An import (matched by slug) offers only what the library offers today;
         # a restore (by id) may point at entries retired since.
-        if target is not None and not by_id and _retired(target):
+        if target is not None and not by_id and target.is_retired:
             target = None
     return target
-
-
-def _retired(target) -> bool:
-    framework = getattr(target, "framework", None)
-    return bool(
-        getattr(target, "is_retired", False) or (framework is not None and framework.is_retired)
-    )
 
 
 def _lookup_element(data: dict | None, by_id: bool, framework: Framework | None) -> Element | None:

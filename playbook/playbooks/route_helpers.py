@@ -3,7 +3,9 @@ choices, and the conflict page."""
 
 from __future__ import annotations
 
-from flask import render_template
+from typing import Literal, overload
+
+from flask import abort, render_template
 from flask_login import current_user
 
 from playbook.extensions import db
@@ -19,15 +21,15 @@ def load(playbook_id: int, action: Action = Action.PLAYBOOK_EDIT) -> Playbook:
 
 
 def section_of(playbook: Playbook, section_id: int) -> Section:
-    from flask import abort
-
     return playbook.section_by_id(section_id) or abort(404)
 
 
+@overload
+def item_of(playbook: Playbook, item_id: int, missing_ok: Literal[False] = False) -> Item: ...
+@overload
+def item_of(playbook: Playbook, item_id: int, missing_ok: bool) -> Item | None: ...
 def item_of(playbook: Playbook, item_id: int, missing_ok: bool = False) -> Item | None:
     """The playbook's item with this id; 404 when it has none (or None, if asked)."""
-    from flask import abort
-
     for section in playbook.sections:
         for item in section.items:
             if item.id == item_id:
@@ -84,10 +86,12 @@ def element_choices(playbook: Playbook) -> list[tuple[int, str]]:
     ]
 
 
-def conflict_page(playbook_id: int, base_version: int | None, form, template: str, **context):
+def conflict_page(
+    playbook_id: int, base_version: int | None, form, template: str | None, **context
+):
     """Status 409: what changed since the version the user started from, and their
     unsaved input in the same form, now based on the current version."""
-    playbook = queries.load_playbook_page(playbook_id, current_user)
+    playbook = queries.load_playbook_page(playbook_id, current_user) or abort(404)
     base = revisions.get_revision(playbook, base_version) if base_version else None
     changes = revisions.revisions_since(playbook, base_version)
     diff = revisions.compare(base.snapshot, document.snapshot(playbook)) if base else []
