@@ -83,16 +83,20 @@ def _update(actor, entry, apply, index, fields: dict):
 # --- plays -----------------------------------------------------------------
 
 
-def _index_play(play: Play) -> None:
+def index_play(play: Play) -> None:
+    """Bring the play's search row up to date: indexed while live, removed once
+    retired. Not committed."""
     if play.is_retired:
-        search._unindex("play", play.id)
+        search.unindex_entry("play", play.id)
     else:
-        search._index("play", play.id, play.title, f"{play.summary}\n{plain_text(play.body)}")
+        search.index_entry("play", play.id, play.title, f"{play.summary}\n{plain_text(play.body)}")
 
 
-def _apply_play(
+def apply_play(
     play: Play, *, title, summary, body, stage, grade_band, effort, audiences, component_ids
 ) -> None:
+    """Set a play's fields from checked form values (the body rendered through
+    sanitize). No permission check, not committed: callers check and save."""
     play.title, play.summary, play.body = title.strip(), summary.strip(), body
     play.body_html = render_markdown(body)
     play.stage, play.grade_band, play.effort = Stage(stage), GradeBand(grade_band), Effort(effort)
@@ -103,21 +107,23 @@ def _apply_play(
 def create_play(actor, **fields) -> Play:
     """Add a play to the library. Raises LibraryError for unknown component ids."""
     return _create(
-        actor, Play(slug=_unique_slug(Play, fields["title"])), _apply_play, _index_play, fields
+        actor, Play(slug=_unique_slug(Play, fields["title"])), apply_play, index_play, fields
     )
 
 
 def update_play(actor, play: Play, **fields) -> Play:
     """Change a play's fields. Raises LibraryError for unknown component ids."""
-    return _update(actor, play, _apply_play, _index_play, fields)
+    return _update(actor, play, apply_play, index_play, fields)
 
 
 # --- resources -------------------------------------------------------------
 
 
-def _index_resource(resource: Resource) -> None:
+def index_resource(resource: Resource) -> None:
+    """Bring the resource's search row up to date: indexed while live, removed
+    once retired. Not committed."""
     if resource.is_retired:
-        search._unindex("resource", resource.id)
+        search.unindex_entry("resource", resource.id)
     else:
         body = "\n".join(
             [
@@ -127,10 +133,10 @@ def _index_resource(resource: Resource) -> None:
                 resource.who_is_using,
             ]
         )
-        search._index("resource", resource.id, resource.title, body)
+        search.index_entry("resource", resource.id, resource.title, body)
 
 
-def _apply_resource(
+def apply_resource(
     resource: Resource,
     *,
     title,
@@ -142,6 +148,8 @@ def _apply_resource(
     why_use_it,
     who_is_using,
 ) -> None:
+    """Set a resource's fields from checked form values (the description rendered
+    through sanitize). No permission check, not committed: callers check and save."""
     resource.title, resource.organization, resource.url = (
         title.strip(),
         organization.strip(),
@@ -159,8 +167,8 @@ def create_resource(actor, **fields) -> Resource:
     return _create(
         actor,
         Resource(slug=_unique_slug(Resource, fields["title"])),
-        _apply_resource,
-        _index_resource,
+        apply_resource,
+        index_resource,
         fields,
     )
 
@@ -172,32 +180,34 @@ def add_suggested_resource(actor, suggested_by_id: int, **fields) -> Resource:
     resource = Resource(
         slug=_unique_slug(Resource, fields["title"]), suggested_by_id=suggested_by_id
     )
-    _apply_resource(resource, **fields)
+    apply_resource(resource, **fields)
     db.session.add(resource)
     db.session.flush()
-    _index_resource(resource)
+    index_resource(resource)
     return resource
 
 
 def update_resource(actor, resource: Resource, **fields) -> Resource:
-    return _update(actor, resource, _apply_resource, _index_resource, fields)
+    return _update(actor, resource, apply_resource, index_resource, fields)
 
 
 # --- frameworks ------------------------------------------------------------
 
 
-def _index_framework(framework: Framework) -> None:
+def index_framework(framework: Framework) -> None:
+    """Bring the search rows of a framework and its components up to date:
+    indexed while live, removed once retired. Not committed."""
     if framework.is_retired:
-        search._unindex("framework", framework.id)
+        search.unindex_entry("framework", framework.id)
         for component in framework.components:
-            search._unindex("component", component.id)
+            search.unindex_entry("component", component.id)
         return
-    search._index(
+    search.index_entry(
         "framework", framework.id, framework.name, f"{framework.publisher}\n{framework.summary}"
     )
     for component in framework.components:
         elements = "\n".join(f"{e.name}. {e.description}" for e in component.elements)
-        search._index(
+        search.index_entry(
             "component",
             component.id,
             f"{component.name} ({framework.name})",
@@ -205,7 +215,9 @@ def _index_framework(framework: Framework) -> None:
         )
 
 
-def _apply_framework(framework: Framework, *, name, edition, publisher, url, summary) -> None:
+def apply_framework(framework: Framework, *, name, edition, publisher, url, summary) -> None:
+    """Set a framework's own fields from checked form values. No permission
+    check, not committed: callers check and save."""
     framework.name, framework.edition, framework.publisher = (
         name.strip(),
         edition.strip(),
@@ -219,14 +231,14 @@ def create_framework(actor, **fields) -> Framework:
     return _create(
         actor,
         Framework(slug=_unique_slug(Framework, fields["name"])),
-        _apply_framework,
-        _index_framework,
+        apply_framework,
+        index_framework,
         fields,
     )
 
 
 def update_framework(actor, framework: Framework, **fields) -> Framework:
-    return _update(actor, framework, _apply_framework, _index_framework, fields)
+    return _update(actor, framework, apply_framework, index_framework, fields)
 
 
 def parse_elements(lines: str) -> list[tuple[str, str]]:
@@ -264,7 +276,7 @@ def add_component(actor, framework: Framework, **fields) -> Component:
     _apply_component(component, **fields)
     framework.components.append(component)
     db.session.flush()
-    _index_framework(framework)
+    index_framework(framework)
     db.session.commit()
     return component
 
@@ -272,14 +284,14 @@ def add_component(actor, framework: Framework, **fields) -> Component:
 def update_component(actor, component: Component, **fields) -> Component:
     require(actor, Action.LIBRARY_EDIT, component.framework)
     _apply_component(component, **fields)
-    _index_framework(component.framework)
+    index_framework(component.framework)
     db.session.commit()
     return component
 
 
 # --- retiring --------------------------------------------------------------
 
-_INDEXERS = {Play: _index_play, Resource: _index_resource, Framework: _index_framework}
+_INDEXERS = {Play: index_play, Resource: index_resource, Framework: index_framework}
 
 
 def set_retired(actor, entry: Play | Resource | Framework, retired: bool) -> None:
@@ -293,7 +305,7 @@ def set_retired(actor, entry: Play | Resource | Framework, retired: bool) -> Non
 
 def reindex_library() -> int:
     """Rebuild every search row from the library tables; returns the number indexed."""
-    search._clear()
+    search.clear_index()
     count = 0
     for model, indexer in _INDEXERS.items():
         for entry in db.session.scalars(select(model)):
