@@ -53,7 +53,7 @@ _SHARED_LINK = re.compile(r"http://localhost(/playbooks/(\d+)/s/([A-Za-z0-9_-]+)
 def signed_in(app, user: User):
     """A browser of its own, signed in as `user` through a real server-side session."""
     browser = app.test_client()
-    token = sessions._open_session(user)
+    token = sessions.open_session(user)
     db.session.commit()
     with browser.session_transaction() as session:
         session["_user_id"] = token

@@ -33,7 +33,7 @@ def load_user_from_session_token(token: str) -> User | None:
     return user
 
 
-def _open_session(user: User, user_agent: str = "") -> str:
+def open_session(user: User, user_agent: str = "") -> str:
     """Add a session row for user (not committed) and return its token."""
     token = new_token()
     db.session.add(
@@ -43,10 +43,12 @@ def _open_session(user: User, user_agent: str = "") -> str:
     return token
 
 
-def _close_session(token: str | None) -> None:
+def close_session(token: str | None) -> None:
+    """End the sign-in session whose token this is (none: nothing happens). Not committed."""
     if token:
         db.session.execute(delete(LoginSession).where(LoginSession.token_hash == hash_token(token)))
 
 
-def _close_all_sessions(user: User) -> None:
+def close_all_sessions(user: User) -> None:
+    """End every sign-in session of `user`, on every device. Not committed."""
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))

@@ -9,9 +9,7 @@ from typing import Any, cast
 from flask import current_app, url_for
 from sqlalchemy import CursorResult, exists, func, select, update
 
-from playbook import sanitize
-from playbook.auth import throttle
-from playbook.auth.throttle import Limit
+from playbook import sanitize, throttle
 from playbook.extensions import db
 from playbook.models import (
     Comment,
@@ -29,6 +27,7 @@ from playbook.models import (
 from playbook.models.comment import CommentTarget
 from playbook.notifications.services import deliver, notify
 from playbook.permissions import Action, require
+from playbook.throttle import Limit
 
 BODY_MAX = 5000
 
@@ -111,7 +110,7 @@ def check_limits(limits: list[Limit], what: str) -> None:
         )
     # One attempt is one row per scope and key, however many limits (a gap and an
     # hourly cap) read it; a row per limit would count every comment twice.
-    throttle._record(list({(limit.scope, limit.key): limit for limit in limits}.values()))
+    throttle.record_attempts(list({(limit.scope, limit.key): limit for limit in limits}.values()))
 
 
 def _describe(wait: timedelta) -> str:

@@ -104,14 +104,16 @@ def _update(
 # --- plays -----------------------------------------------------------------
 
 
-def _index_play(play: Play) -> None:
+def index_play(play: Play) -> None:
+    """Bring the play's search row up to date: indexed while live, removed once
+    retired. Not committed."""
     if play.is_retired:
-        search._unindex("play", play.id)
+        search.unindex_entry("play", play.id)
     else:
-        search._index("play", play.id, play.title, f"{play.summary}\n{plain_text(play.body)}")
+        search.index_entry("play", play.id, play.title, f"{play.summary}\n{plain_text(play.body)}")
 
 
-def _apply_play(
+def apply_play(
     play: Play,
     *,
     title: str,
@@ -123,6 +125,8 @@ def _apply_play(
     audiences: Iterable[str],
     component_ids: Iterable[int],
 ) -> None:
+    """Set a play's fields from checked form values (the body rendered through
+    sanitize). No permission check, not committed: callers check and save."""
     play.title, play.summary, play.body = title.strip(), summary.strip(), body
     play.body_html = render_markdown(body)
     play.stage, play.grade_band, play.effort = Stage(stage), GradeBand(grade_band), Effort(effort)
@@ -133,21 +137,23 @@ def _apply_play(
 def create_play(actor: User, **fields: Any) -> Play:
     """Add a play to the library. Raises LibraryError for unknown component ids."""
     return _create(
-        actor, Play(slug=_unique_slug(Play, fields["title"])), _apply_play, _index_play, fields
+        actor, Play(slug=_unique_slug(Play, fields["title"])), apply_play, index_play, fields
     )
 
 
 def update_play(actor: User, play: Play, **fields: Any) -> Play:
     """Change a play's fields. Raises LibraryError for unknown component ids."""
-    return _update(actor, play, _apply_play, _index_play, fields)
+    return _update(actor, play, apply_play, index_play, fields)
 
 
 # --- resources -------------------------------------------------------------
 
 
-def _index_resource(resource: Resource) -> None:
+def index_resource(resource: Resource) -> None:
+    """Bring the resource's search row up to date: indexed while live, removed
+    once retired. Not committed."""
     if resource.is_retired:
-        search._unindex("resource", resource.id)
+        search.unindex_entry("resource", resource.id)
     else:
         body = "\n".join(
             [
@@ -157,10 +163,10 @@ def _index_resource(resource: Resource) -> None:
                 resource.who_is_using,
             ]
         )
-        search._index("resource", resource.id, resource.title, body)
+        search.index_entry("resource", resource.id, resource.title, body)
 
 
-def _apply_resource(
+def apply_resource(
     resource: Resource,
     *,
     title: str,
@@ -172,6 +178,8 @@ def _apply_resource(
     why_use_it: str | None,
     who_is_using: str | None,
 ) -> None:
+    """Set a resource's fields from checked form values (the description rendered
+    through sanitize). No permission check, not committed: callers check and save."""
     resource.title, resource.organization, resource.url = (
         title.strip(),
         organization.strip(),
@@ -189,8 +197,8 @@ def create_resource(actor: User, **fields: Any) -> Resource:
     return _create(
         actor,
         Resource(slug=_unique_slug(Resource, fields["title"])),
-        _apply_resource,
-        _index_resource,
+        apply_resource,
+        index_resource,
         fields,
     )
 
@@ -202,32 +210,34 @@ def add_suggested_resource(actor: User, suggested_by_id: int, **fields: Any) -> 
     resource = Resource(
         slug=_unique_slug(Resource, fields["title"]), suggested_by_id=suggested_by_id
     )
-    _apply_resource(resource, **fields)
+    apply_resource(resource, **fields)
     db.session.add(resource)
     db.session.flush()
-    _index_resource(resource)
+    index_resource(resource)
     return resource
 
 
 def update_resource(actor: User, resource: Resource, **fields: Any) -> Resource:
-    return _update(actor, resource, _apply_resource, _index_resource, fields)
+    return _update(actor, resource, apply_resource, index_resource, fields)
 
 
 # --- frameworks ------------------------------------------------------------
 
 
-def _index_framework(framework: Framework) -> None:
+def index_framework(framework: Framework) -> None:
+    """Bring the search rows of a framework and its components up to date:
+    indexed while live, removed once retired. Not committed."""
     if framework.is_retired:
-        search._unindex("framework", framework.id)
+        search.unindex_entry("framework", framework.id)
         for component in framework.components:
-            search._unindex("component", component.id)
+            search.unindex_entry("component", component.id)
         return
-    search._index(
+    search.index_entry(
         "framework", framework.id, framework.name, f"{framework.publisher}\n{framework.summary}"
     )
     for component in framework.components:
         elements = "\n".join(f"{e.name}. {e.description}" for e in component.elements)
-        search._index(
+        search.index_entry(
             "component",
             component.id,
             f"{component.name} ({framework.name})",
@@ -235,9 +245,11 @@ def _index_framework(framework: Framework) -> None:
         )
 
 
-def _apply_framework(
+def apply_framework(
     framework: Framework, *, name: str, edition: str, publisher: str, url: str | None, summary: str
 ) -> None:
+    """Set a framework's own fields from checked form values. No permission
+    check, not committed: callers check and save."""
     framework.name, framework.edition, framework.publisher = (
         name.strip(),
         edition.strip(),
@@ -251,14 +263,14 @@ def create_framework(actor: User, **fields: Any) -> Framework:
     return _create(
         actor,
         Framework(slug=_unique_slug(Framework, fields["name"])),
-        _apply_framework,
-        _index_framework,
+        apply_framework,
+        index_framework,
         fields,
     )
 
 
 def update_framework(actor: User, framework: Framework, **fields: Any) -> Framework:
-    return _update(actor, framework, _apply_framework, _index_framework, fields)
+    return _update(actor, framework, apply_framework, index_framework, fields)
 
 
 def parse_elements(lines: str) -> list[tuple[str, str]]:
@@ -296,7 +308,7 @@ def add_component(actor: User, framework: Framework, **fields: Any) -> Component
     _apply_component(component, **fields)
     framework.components.append(component)
     db.session.flush()
-    _index_framework(framework)
+    index_framework(framework)
     db.session.commit()
     return component
 
@@ -304,7 +316,7 @@ def add_component(actor: User, framework: Framework, **fields: Any) -> Component
 def update_component(actor: User, component: Component, **fields: Any) -> Component:
     require(actor, Action.LIBRARY_EDIT, component.framework)
     _apply_component(component, **fields)
-    _index_framework(component.framework)
+    index_framework(component.framework)
     db.session.commit()
     return component
 
@@ -314,11 +326,11 @@ def update_component(actor: User, component: Component, **fields: Any) -> Compon
 
 def _index_entry(entry: Play | Resource | Framework) -> None:
     if isinstance(entry, Play):
-        _index_play(entry)
+        index_play(entry)
     elif isinstance(entry, Resource):
-        _index_resource(entry)
+        index_resource(entry)
     else:
-        _index_framework(entry)
+        index_framework(entry)
 
 
 def set_retired(actor: User, entry: Play | Resource | Framework, retired: bool) -> None:
@@ -332,7 +344,7 @@ def set_retired(actor: User, entry: Play | Resource | Framework, retired: bool) 
 
 def reindex_library() -> int:
     """Rebuild every search row from the library tables; returns the number indexed."""
-    search._clear()
+    search.clear_index()
     count = _reindex(Play) + _reindex(Resource) + _reindex(Framework)
     db.session.commit()
     return count

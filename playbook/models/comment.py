@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, UTCDateTime, utcnow
-from playbook.models.library import Component, LabelledEnum, Play, Resource, _enum
+from playbook.models.library import Component, LabelledEnum, Play, Resource, enum_column
 from playbook.models.playbook import Playbook
 from playbook.models.user import User
 
@@ -72,7 +72,7 @@ class Comment(IdMixin, Base):
     )
 
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    target_kind: Mapped[TargetKind] = mapped_column(_enum(TargetKind))
+    target_kind: Mapped[TargetKind] = mapped_column(enum_column(TargetKind))
     play_id: Mapped[int | None] = mapped_column(ForeignKey("play.id", ondelete="CASCADE"))
     resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"))
     component_id: Mapped[int | None] = mapped_column(ForeignKey("component.id", ondelete="CASCADE"))
@@ -85,7 +85,7 @@ class Comment(IdMixin, Base):
     # The sanitized HTML of body, rendered once when the text is saved.
     body_html: Mapped[str] = mapped_column(Text)
     status: Mapped[CommentStatus] = mapped_column(
-        _enum(CommentStatus), default=CommentStatus.PUBLISHED
+        enum_column(CommentStatus), default=CommentStatus.PUBLISHED
     )
     reason: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -154,7 +154,7 @@ class Flag(IdMixin, Base):
         ForeignKey("comment.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    reason: Mapped[FlagReason] = mapped_column(_enum(FlagReason))
+    reason: Mapped[FlagReason] = mapped_column(enum_column(FlagReason))
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Set when a moderator decides on the flagged comment; open flags have none.

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from playbook.models.user import User
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
+def enum_column(cls: type[enum.Enum]) -> Enum:
     """Store an enum by its value as a plain string column (portable, readable)."""
     return Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
 
@@ -168,7 +168,7 @@ class PlayAudience(Base):
     play_id: Mapped[int] = mapped_column(
         ForeignKey("play.id", ondelete="CASCADE"), primary_key=True
     )
-    audience: Mapped[Audience] = mapped_column(_enum(Audience), primary_key=True)
+    audience: Mapped[Audience] = mapped_column(enum_column(Audience), primary_key=True)
 
 
 class Play(IdMixin, TimestampMixin, Base):
@@ -179,9 +179,9 @@ class Play(IdMixin, TimestampMixin, Base):
     summary: Mapped[str] = mapped_column(String(400), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
-    stage: Mapped[Stage] = mapped_column(_enum(Stage), index=True)
-    grade_band: Mapped[GradeBand] = mapped_column(_enum(GradeBand), index=True)
-    effort: Mapped[Effort] = mapped_column(_enum(Effort))
+    stage: Mapped[Stage] = mapped_column(enum_column(Stage), index=True)
+    grade_band: Mapped[GradeBand] = mapped_column(enum_column(GradeBand), index=True)
+    effort: Mapped[Effort] = mapped_column(enum_column(Effort))
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     components: Mapped[list[Component]] = relationship(
@@ -212,7 +212,7 @@ class ResourceIdealUser(Base):
     resource_id: Mapped[int] = mapped_column(
         ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True
     )
-    ideal_user: Mapped[IdealUser] = mapped_column(_enum(IdealUser), primary_key=True)
+    ideal_user: Mapped[IdealUser] = mapped_column(enum_column(IdealUser), primary_key=True)
 
 
 class Resource(IdMixin, TimestampMixin, Base):
@@ -226,7 +226,7 @@ class Resource(IdMixin, TimestampMixin, Base):
     organization: Mapped[str] = mapped_column(String(200), default="")
     url: Mapped[str] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(Text, default="")
-    resource_type: Mapped[ResourceType] = mapped_column(_enum(ResourceType), index=True)
+    resource_type: Mapped[ResourceType] = mapped_column(enum_column(ResourceType), index=True)
     why_use_it: Mapped[str] = mapped_column(Text, default="")
     who_is_using: Mapped[str] = mapped_column(Text, default="")
     # The member whose suggestion became this resource (credited on its page).

@@ -27,7 +27,7 @@ from playbook.models.library import (
     LabelledEnum,
     Play,
     Resource,
-    _enum,
+    enum_column,
 )
 from playbook.models.user import AnonymousUser, User
 
@@ -74,14 +74,16 @@ class Playbook(IdMixin, TimestampMixin, Base):
     __tablename__ = "playbook"
 
     title: Mapped[str] = mapped_column(String(200))
-    scope: Mapped[Scope] = mapped_column(_enum(Scope))
+    scope: Mapped[Scope] = mapped_column(enum_column(Scope))
     organization: Mapped[str] = mapped_column(String(200), default="")
     vision: Mapped[str] = mapped_column(Text, default="")
     vision_html: Mapped[str] = mapped_column(Text, default="")
     framework_id: Mapped[int | None] = mapped_column(
         ForeignKey("framework.id", ondelete="SET NULL"), index=True
     )
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.PRIVATE)
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_column(Visibility), default=Visibility.PRIVATE
+    )
     # Bumped by every saved change; a save based on an older version is a conflict.
     version: Mapped[int] = mapped_column(default=1)
     forked_from_id: Mapped[int | None] = mapped_column(
@@ -168,7 +170,7 @@ class Item(IdMixin, TimestampMixin, Base):
     )
     section_id: Mapped[int] = mapped_column(ForeignKey("section.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind))
+    kind: Mapped[ItemKind] = mapped_column(enum_column(ItemKind))
     play_id: Mapped[int | None] = mapped_column(
         ForeignKey("play.id", ondelete="SET NULL"), index=True
     )
@@ -182,7 +184,7 @@ class Item(IdMixin, TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     notes_html: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus), default=ItemStatus.IDEA)
+    status: Mapped[ItemStatus] = mapped_column(enum_column(ItemStatus), default=ItemStatus.IDEA)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     target_date: Mapped[date | None] = mapped_column(Date)
 
@@ -212,7 +214,7 @@ class Membership(IdMixin, TimestampMixin, Base):
 
     playbook_id: Mapped[int] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole))
+    role: Mapped[MemberRole] = mapped_column(enum_column(MemberRole))
 
     playbook: Mapped[Playbook] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()
@@ -245,7 +247,7 @@ class Invitation(IdMixin, Base):
         ForeignKey("playbook.id", ondelete="CASCADE"), index=True
     )
     email: Mapped[str] = mapped_column(String(254), index=True)
-    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole))
+    role: Mapped[MemberRole] = mapped_column(enum_column(MemberRole))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

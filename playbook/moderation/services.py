@@ -12,8 +12,7 @@ from sqlalchemy import CursorResult, Executable, exists, select, update
 from sqlalchemy.orm import aliased
 
 from playbook import sanitize
-from playbook.comments.suggestions import _apply as apply_submission_fields
-from playbook.comments.suggestions import submission_fields
+from playbook.comments.suggestions import apply_submission_fields, submission_fields
 from playbook.extensions import db
 from playbook.library import services as library_services
 from playbook.models import (
@@ -205,8 +204,8 @@ def _add_to_library(moderator: User, submission: Submission) -> Resource:
         resource = db.session.get(Resource, submission.resource_id)
         if resource is not None:  # approved before, then undone: bring the same entry back
             resource.retired_at = None
-            library_services._apply_resource(resource, **fields)
-            library_services._index_resource(resource)
+            library_services.apply_resource(resource, **fields)
+            library_services.index_resource(resource)
             return resource
     resource = library_services.add_suggested_resource(moderator, submission.author_id, **fields)
     submission.resource_id = resource.id
@@ -426,7 +425,7 @@ def undo(moderator: User, action_id: int) -> str:
         )
         if resource is not None:
             resource.retired_at = utcnow()
-            library_services._index_resource(resource)
+            library_services.index_resource(resource)
     if action.decision is Decision.SPAM and not _other_spam_stands(action):
         author = db.session.get(User, action.author_id)
         if author is not None:

@@ -53,8 +53,9 @@ def wants_email(user: User, kind: NotificationKind) -> bool:
     return db.session.get(EmailOptOut, (user.id, kind)) is None
 
 
-def _forget(user_id: int, playbook_id: int) -> None:
-    """Drop someone's notifications about a playbook they can no longer read."""
+def forget_playbook_notifications(user_id: int, playbook_id: int) -> None:
+    """Drop someone's notifications about a playbook they can no longer read
+    (not committed: part of the caller's change)."""
     db.session.execute(
         delete(Notification).where(
             Notification.user_id == user_id, Notification.playbook_id == playbook_id

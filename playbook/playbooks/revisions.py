@@ -72,6 +72,6 @@ def restore_revision(
 ) -> Revision:
     """Make the playbook look as it did at `revision`; the restore is a new revision."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    services._check_version(playbook, base_version)
+    services.check_version(playbook, base_version)
     rebuild.apply_document(playbook, revision.snapshot, by_id=True, keep_owners=True)
-    return services._save(actor, playbook, f"Restored version {revision.number}")
+    return services.save_change(actor, playbook, f"Restored version {revision.number}")

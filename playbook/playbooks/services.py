@@ -1,6 +1,6 @@
 """Writes to playbooks: create, edit, sections, items, moves, bin, fork.
 
-Services commit; routes never do. Every change goes through _save(): it refuses a
+Services commit; routes never do. Every change goes through save_change(): it refuses a
 change based on a stale version (Conflict), bumps the version atomically (the
 UPDATE is guarded by the version the change was based on) and records a Revision
 holding the whole document, so nothing a team wrote is ever silently lost."""
@@ -63,13 +63,17 @@ class PlaybookError(ValueError):
 # --- the one path every change takes ------------------------------------------------
 
 
-def _check_version(playbook: Playbook, base_version: int | None) -> None:
+def check_version(playbook: Playbook, base_version: int | None) -> None:
+    """Raise Conflict unless the change was based on the playbook's current
+    version (`base_version` from the form). Call before changing anything."""
     if base_version is None or int(base_version) != playbook.version:
         raise Conflict(playbook.id, base_version)
 
 
-def _save(actor: User, playbook: Playbook, summary: str) -> Revision:
-    """Flush the change with the version guard, record the revision, commit."""
+def save_change(actor: User, playbook: Playbook, summary: str) -> Revision:
+    """Flush the change with the version guard, record the revision, commit. Every
+    change to a playbook's content ends here; raises Conflict (rolled back) when a
+    teammate saved first."""
     base_version = playbook.version  # what the change was checked against
     playbook.updated_at = utcnow()  # makes the row dirty, so the version is bumped
     try:
@@ -168,7 +172,7 @@ def update_playbook(
 ) -> Revision:
     """Change the playbook's title, scope, organization, vision and framework."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     # Look the framework up before changing the row: the lookup's autoflush would
     # otherwise write the other fields first and bump the version twice.
     framework = _framework(framework_id)
@@ -176,7 +180,7 @@ def update_playbook(
     playbook.organization = (organization or "").strip()
     playbook.vision, playbook.vision_html = vision or "", render_markdown(vision or "")
     playbook.framework = framework
-    return _save(actor, playbook, "Edited the title, vision and details")
+    return save_change(actor, playbook, "Edited the title, vision and details")
 
 
 def delete_playbook(actor: User, playbook: Playbook) -> None:
@@ -215,12 +219,12 @@ def add_section(
     actor: User, playbook: Playbook, *, base_version: int | None, title: str
 ) -> Section:
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     if len(playbook.sections) >= MAX_SECTIONS:
         raise PlaybookError(f"A playbook holds at most {MAX_SECTIONS} sections.")
     section = Section(title=title.strip(), position=len(playbook.sections))
     playbook.sections.append(section)
-    _save(actor, playbook, f"Added the section “{section.title}”")
+    save_change(actor, playbook, f"Added the section “{section.title}”")
     return section
 
 
@@ -228,9 +232,9 @@ def rename_section(
     actor: User, playbook: Playbook, section: Section, *, base_version: int | None, title: str
 ) -> None:
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     old, section.title = section.title, title.strip()
-    _save(actor, playbook, f"Renamed the section “{old}” to “{section.title}”")
+    save_change(actor, playbook, f"Renamed the section “{old}” to “{section.title}”")
 
 
 def remove_section(
@@ -238,24 +242,26 @@ def remove_section(
 ) -> None:
     """Remove a section and its items (the revision keeps them, so a restore brings them back)."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     playbook.sections.remove(section)
     _renumber(playbook.sections)
-    _save(actor, playbook, f"Removed the section “{section.title}” ({len(section.items)} items)")
+    save_change(
+        actor, playbook, f"Removed the section “{section.title}” ({len(section.items)} items)"
+    )
 
 
 def move_section(
     actor: User, playbook: Playbook, section: Section, *, base_version: int | None, position: object
 ) -> None:
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     sections = [s for s in playbook.sections if s is not section]
     sections.insert(_clamp(position, len(sections)), section)
     if sections == list(playbook.sections):
         return  # already there: nothing to save, no revision
     _renumber(sections)
     playbook.sections.sort(key=lambda s: s.position)
-    _save(actor, playbook, f"Moved the section “{section.title}”")
+    save_change(actor, playbook, f"Moved the section “{section.title}”")
 
 
 # --- items -------------------------------------------------------------------------
@@ -321,7 +327,7 @@ def add_item(
         target = load_target(kind, ref_id)
         setattr(item, item.kind.value, target)
     section.items.append(item)
-    _save(actor, playbook, f"Added “{item.display_title}” to “{section.title}”")
+    save_change(actor, playbook, f"Added “{item.display_title}” to “{section.title}”")
     return item
 
 
@@ -340,7 +346,7 @@ def update_item(
 ) -> None:
     """Change the team's own notes, status, owner, target date and element of an item."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     if item.kind is ItemKind.NOTE and not (title or "").strip():
         raise PlaybookError("A note needs a title.")
     item.title, item.notes = (title or "").strip(), notes or ""
@@ -364,7 +370,7 @@ def update_item(
             link=url_for("playbooks.detail", playbook_id=playbook.id, _anchor=f"item-{item.id}"),
             playbook_id=playbook.id,
         )
-    _save(actor, playbook, f"Edited “{item.display_title}”")
+    save_change(actor, playbook, f"Edited “{item.display_title}”")
     if assigned:
         notifications.deliver()
 
@@ -393,11 +399,11 @@ def _element(playbook: Playbook, element_id: int | str | None) -> Element | None
 
 def remove_item(actor: User, playbook: Playbook, item: Item, *, base_version: int | None) -> None:
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     section = item.section
     section.items.remove(item)
     _renumber(section.items)
-    _save(actor, playbook, f"Removed “{item.display_title}” from “{section.title}”")
+    save_change(actor, playbook, f"Removed “{item.display_title}” from “{section.title}”")
 
 
 def move_item(
@@ -411,7 +417,7 @@ def move_item(
 ) -> None:
     """Move an item to `position` in `section` (positions are clamped to the list)."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     if section.playbook_id != playbook.id:
         raise PlaybookError("That section belongs to another playbook.")
     source = item.section
@@ -431,7 +437,7 @@ def move_item(
         if section is source
         else f"from “{source.title}” to “{section.title}”"
     )
-    _save(actor, playbook, f"Moved “{item.display_title}” {where}")
+    save_change(actor, playbook, f"Moved “{item.display_title}” {where}")
 
 
 def section_for_add(section_id: int) -> Section:

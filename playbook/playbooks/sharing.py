@@ -42,7 +42,7 @@ def _owners(playbook: Playbook) -> list[Membership]:
 def _record(actor: User, playbook: Playbook, summary: str) -> None:
     """Sharing changes are part of the playbook's history (no base version: they
     overwrite no one's text)."""
-    services._save(actor, playbook, summary)
+    services.save_change(actor, playbook, summary)
 
 
 # --- members -----------------------------------------------------------------------
@@ -91,7 +91,7 @@ def _remove(actor: User, playbook: Playbook, membership: Membership, summary: st
         for item in section.items:
             if item.owner_id == membership.user_id:
                 item.owner = None  # the relationship, so the revision snapshot sees it too
-    notifications._forget(membership.user_id, playbook.id)
+    notifications.forget_playbook_notifications(membership.user_id, playbook.id)
     _record(actor, playbook, summary)
 
 
@@ -171,7 +171,7 @@ def revoke_invitation(actor: User, playbook: Playbook, invitation: Invitation) -
     invitation.revoked_at = utcnow()
     invitee = db.session.scalar(select(User).where(User.email == invitation.email))
     if invitee is not None and playbook.role_of(invitee) is None:
-        notifications._forget(invitee.id, playbook.id)
+        notifications.forget_playbook_notifications(invitee.id, playbook.id)
     _record(actor, playbook, f"Revoked the invitation of {invitation.email}")
 
 
@@ -232,7 +232,7 @@ def accept_invitation(actor: User, invitation: Invitation) -> Playbook:
     invitation.accepted_at, invitation.accepted_by_id = utcnow(), actor.id
     if playbook.role_of(actor) is None:
         playbook.memberships.append(Membership(user_id=actor.id, role=invitation.role))
-    services._save(
+    services.save_change(
         actor, playbook, f"{actor.display_name} joined as {invitation.role.label.lower()}"
     )
     return playbook
@@ -242,7 +242,7 @@ def decline_invitation(actor: User, invitation: Invitation) -> None:
     if not can(actor, Action.INVITATION_ANSWER, invitation) or not invitation.is_pending:
         raise SharingError("This invitation is no longer open.")
     invitation.revoked_at = utcnow()
-    notifications._forget(actor.id, invitation.playbook_id)
+    notifications.forget_playbook_notifications(actor.id, invitation.playbook_id)
     db.session.commit()
 
 
