@@ -3,8 +3,6 @@ search rows. Services commit; routes never do. Only admins may call them."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -27,16 +25,11 @@ from playbook.models import (
 )
 from playbook.permissions import Action, require
 from playbook.sanitize import plain_text, render_markdown
+from playbook.slugs import slugify
 
 
 class LibraryError(ValueError):
     """Input that a form cannot catch on its own (ids that do not exist, and so on)."""
-
-
-def slugify(value: str, max_length: int = 70) -> str:
-    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_length].strip("-") or "entry"
 
 
 def _unique_slug(model, title: str, current_id: int | None = None) -> str:
