@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from playbook import sanitize
-from playbook.comments import bp, services
+from playbook.comments import services
 from playbook.comments.forms import CommentForm, EditCommentForm, FlagForm
 from playbook.comments.queries import my_contributions, page_of
 from playbook.comments.services import CommentError, TooSoon, target_page
@@ -18,6 +18,9 @@ from playbook.models import Comment, CommentStatus, Component, Play, Playbook, R
 from playbook.models.comment import CommentTarget
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access, access_login, can, checked_or_404, load_or_404
+
+bp = Blueprint("comments", "playbook.comments", url_prefix="/comments")
+
 
 _MODELS = {
     TargetKind.PLAY: Play,

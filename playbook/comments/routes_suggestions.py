@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from playbook.comments import bp
 from playbook.comments.forms import SuggestionForm
+from playbook.comments.routes import bp
 from playbook.comments.services import CommentError, TooSoon
 from playbook.comments.suggestions import (
     find_duplicates,

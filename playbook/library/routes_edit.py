@@ -8,8 +8,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from playbook.forms import ConfirmForm
-from playbook.library import bp, queries, services
+from playbook.library import queries, services
 from playbook.library.forms import ComponentForm, FrameworkForm, PlayForm, ResourceForm
+from playbook.library.routes import bp
 from playbook.models import Component, Framework, Play, Resource
 from playbook.permissions import Action, access, load_or_404
 

@@ -3,8 +3,6 @@ search rows. Services commit; routes never do. Only admins may call them."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -29,6 +27,7 @@ from playbook.models import (
 )
 from playbook.permissions import Action, require
 from playbook.sanitize import plain_text, render_markdown
+from playbook.slugs import slugify
 
 # A library entry with a slug and a search row of its own.
 Entry = TypeVar("Entry", Play, Resource, Framework)
@@ -38,12 +37,6 @@ Fields = dict[str, Any]
 
 class LibraryError(ValueError):
     """Input that a form cannot catch on its own (ids that do not exist, and so on)."""
-
-
-def slugify(value: str, max_length: int = 70) -> str:
-    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_length].strip("-") or "entry"
 
 
 def _unique_slug(

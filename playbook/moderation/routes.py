@@ -3,7 +3,7 @@ edits and reason templates. Everything here needs the moderate permission."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from playbook.comments.forms import SuggestionForm
@@ -11,10 +11,12 @@ from playbook.comments.suggestions import find_duplicates, submission_fields
 from playbook.extensions import db
 from playbook.forms import ConfirmForm
 from playbook.models import Decision, ReasonTemplate, SubjectKind, Submission
-from playbook.moderation import bp, queries, services
+from playbook.moderation import queries, services
 from playbook.moderation.forms import DecisionForm, QueueFilterForm, ReasonTemplateForm
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access
+
+bp = Blueprint("moderation", "playbook.moderation", url_prefix="/moderation")
 
 
 def _queue_url(**args) -> str:

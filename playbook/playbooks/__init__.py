@@ -1,12 +1,11 @@
 """Build, edit, version, share and export a team's playbook."""
 
-from flask import Blueprint
+from playbook.playbooks import routes_history, routes_items, routes_sharing  # noqa: F401 (their routes join bp)
+from playbook.playbooks.routes import bp
 
-bp = Blueprint("playbooks", __name__, url_prefix="/playbooks")
-
-from playbook.playbooks import routes, routes_history, routes_items, routes_sharing  # noqa: E402,F401
-from playbook.playbooks.services import Conflict  # noqa: E402
-from playbook.playbooks.sharing import granted_links  # noqa: E402
+__all__ = ["bp"]
+from playbook.playbooks.services import Conflict
+from playbook.playbooks.sharing import granted_links
 
 
 @bp.errorhandler(Conflict)

@@ -9,7 +9,6 @@ from flask import abort, render_template
 from flask_login import current_user
 
 from playbook.extensions import db
-from playbook.library import queries as library_queries
 from playbook.models import Item, Playbook, Section
 from playbook.permissions import Action, checked_or_404
 from playbook.playbooks import document, queries, revisions, services
@@ -65,13 +64,6 @@ def item_gone_page(playbook: Playbook):
         section=section,
         form=form,
     ), 409
-
-
-def framework_choices() -> list[tuple[int, str]]:
-    return [
-        (framework_id, f"{name} (edition {edition})" if edition else name)
-        for framework_id, name, edition in library_queries.framework_names()
-    ]
 
 
 def owner_choices(playbook: Playbook) -> list[tuple[int, str]]:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from playbook.comments.queries import load_thread
 from playbook.forms import ConfirmForm
+from playbook.library import queries as library_queries
 from playbook.models import ItemStatus, Playbook, TargetKind
 from playbook.pagecache import cached_for_visitors
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access, access_login, can, checked_or_404, load_or_404
-from playbook.playbooks import bp, forks, queries, route_helpers, services
+from playbook.playbooks import forks, queries, route_helpers, services
 from playbook.playbooks.forms import NewPlaybookForm, PlaybookForm, SectionForm
+
+bp = Blueprint("playbooks", "playbook.playbooks", url_prefix="/playbooks")
 
 
 @bp.route("/")
@@ -28,7 +31,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @access(Action.PLAYBOOK_CREATE)
 def new():
-    form = NewPlaybookForm(route_helpers.framework_choices())
+    form = NewPlaybookForm(library_queries.framework_choices())
     if form.validate_on_submit():
         fields = {
             k: form[k].data for k in ("title", "scope", "organization", "vision", "framework_id")
@@ -76,7 +79,7 @@ def detail(playbook_id: int):
 def edit(playbook_id: int):
     playbook = route_helpers.load(playbook_id)
     form = PlaybookForm(
-        route_helpers.framework_choices(), obj=playbook, data={"version": playbook.version}
+        library_queries.framework_choices(), obj=playbook, data={"version": playbook.version}
     )
     if form.validate_on_submit():
         fields = {

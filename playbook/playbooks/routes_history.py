@@ -9,16 +9,10 @@ from flask_login import current_user
 
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access, checked_or_404
-from playbook.playbooks import (
-    bp,
-    document,
-    importer,
-    imports,
-    queries,
-    revisions,
-    route_helpers,
-)
+from playbook.playbooks import document, importer, imports, queries, revisions, route_helpers
 from playbook.playbooks.forms import ImportForm, RestoreForm
+from playbook.playbooks.routes import bp
+from playbook.slugs import slugify
 
 
 def _page_playbook(playbook_id: int):
@@ -98,8 +92,6 @@ def _download(body: str, filename: str, mimetype: str) -> Response:
 
 
 def _filename(playbook, extension: str) -> str:
-    from playbook.library.services import slugify
-
     return f"{slugify(playbook.title, 60)}.{extension}"
 
 

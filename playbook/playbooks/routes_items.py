@@ -8,7 +8,7 @@ from flask_login import current_user
 from playbook.errors import wants_json
 from playbook.forms import options
 from playbook.permissions import Action, access
-from playbook.playbooks import bp, queries, route_helpers, services
+from playbook.playbooks import queries, route_helpers, services
 from playbook.playbooks.forms import (
     AddItemForm,
     ItemForm,
@@ -17,6 +17,7 @@ from playbook.playbooks.forms import (
     SectionForm,
     VersionedForm,
 )
+from playbook.playbooks.routes import bp
 
 
 def _back(playbook, anchor: str = ""):

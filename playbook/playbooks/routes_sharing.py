@@ -9,8 +9,9 @@ from playbook.extensions import db
 from playbook.forms import ConfirmForm
 from playbook.models import Invitation, Visibility
 from playbook.permissions import Action, access, access_login, access_public, load_or_404
-from playbook.playbooks import bp, route_helpers, sharing
+from playbook.playbooks import route_helpers, sharing
 from playbook.playbooks.forms import InviteForm, RoleForm, VisibilityForm
+from playbook.playbooks.routes import bp
 
 
 def _share_page(playbook, invite_form=None, visibility_form=None, new_link=None, status=200):
