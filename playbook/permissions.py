@@ -15,7 +15,7 @@ from flask import abort, g
 from flask_login import current_user
 
 from playbook.extensions import db, login_manager
-from playbook.models import MemberRole, Visibility
+from playbook.models import CommentStatus, MemberRole, SubmissionStatus, Visibility
 
 
 class Action(str, enum.Enum):
@@ -192,8 +192,6 @@ def _can_view_comment(user, comment) -> bool:
 def _can_edit_comment(user, comment) -> bool:
     """Authors edit their own comment (not a deleted or rejected one) while they may
     still read where it is."""
-    from playbook.models import CommentStatus
-
     return (
         _signed_in(user)
         and comment is not None
@@ -234,8 +232,6 @@ def _can_create_suggestion(user, obj) -> bool:
 
 def _can_revise_suggestion(user, submission) -> bool:
     """The suggester revises a rejected suggestion and sends it again."""
-    from playbook.models import SubmissionStatus
-
     return (
         _signed_in(user)
         and submission is not None

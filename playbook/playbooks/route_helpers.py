@@ -3,13 +3,14 @@ choices, and the conflict page."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from playbook.extensions import db
 from playbook.models import Item, Playbook, Section
 from playbook.permissions import Action, checked_or_404
 from playbook.playbooks import document, queries, revisions, services
+from playbook.playbooks.forms import NoteForm
 
 
 def load(playbook_id: int, action: Action = Action.PLAYBOOK_EDIT) -> Playbook:
@@ -18,15 +19,11 @@ def load(playbook_id: int, action: Action = Action.PLAYBOOK_EDIT) -> Playbook:
 
 
 def section_of(playbook: Playbook, section_id: int) -> Section:
-    from flask import abort
-
     return playbook.section_by_id(section_id) or abort(404)
 
 
 def item_of(playbook: Playbook, item_id: int, missing_ok: bool = False) -> Item | None:
     """The playbook's item with this id; 404 when it has none (or None, if asked)."""
-    from flask import abort
-
     for section in playbook.sections:
         for item in section.items:
             if item.id == item_id:
@@ -43,10 +40,6 @@ def item_exists(item_id: int) -> bool:
 def item_gone_page(playbook: Playbook):
     """A teammate removed the item while this person was editing it: nothing they
     typed is lost. Their text comes back in a form that adds it as a note (409)."""
-    from flask import render_template, request
-
-    from playbook.playbooks.forms import NoteForm
-
     form = NoteForm(
         formdata=None,
         data={
