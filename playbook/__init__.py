@@ -1,4 +1,9 @@
-"""The application factory."""
+"""The application factory.
+
+Each step below imports what it sets up when it runs, not at the top: Python runs
+this file before any `playbook.<module>`, so imports here would load every feature
+(and the CLI, and the benchmark page) for each single module that is imported, as
+migrations, scripts and tests do."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from playbook.config import Config, config_from_env
+from playbook.config import Config, TestingConfig, config_from_env
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -35,8 +40,6 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 
 def load_config(app: Flask, config: type[Config] | dict | None) -> None:
-    from playbook.config import TestingConfig
-
     if isinstance(config, dict):
         app.config.from_object(TestingConfig)
         app.config.update(config)

@@ -228,6 +228,8 @@ def generate_data_command(
 ):
     """Fill a fresh database (after `flask setup`) with district-scale data for the
     benchmark or for trying the app. Refuses a database that already has accounts."""
+    # Imported when the command runs: the generator is for development and benchmarks,
+    # and the running site has no reason to load it.
     from playbook import devdata
 
     def scaled(n: int, least: int = 0) -> int:

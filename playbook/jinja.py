@@ -6,9 +6,12 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Flask, g, has_request_context, request, url_for
+from flask_login import current_user
 
 from playbook import sanitize
 from playbook.models import TargetKind
+from playbook.moderation.queries import counts as queue_counts
+from playbook.notifications.services import unread_count
 from playbook.permissions import Action, can
 
 
@@ -51,10 +54,6 @@ def field_attrs(field, **extra) -> dict:
 def _nav_counts() -> dict:
     """Counts the navigation shows: unread notifications of the signed-in person,
     as counted when their session was loaded for this request (no second query)."""
-    from flask_login import current_user
-
-    from playbook.notifications.services import unread_count
-
     if (
         not has_request_context()
         or request.endpoint in (None, "static")
@@ -69,8 +68,6 @@ def _nav_counts() -> dict:
     counts = {"unread_notifications": count}
     if can(current_user, Action.MODERATE):
         # Moderators also see how many items wait in the queue (one more statement).
-        from playbook.moderation.queries import counts as queue_counts
-
         counts["moderation_waiting"] = queue_counts()["total"]
     return counts
 

@@ -25,7 +25,6 @@ PACKAGE = "playbook"
 class Import:
     source: str  # the importing module
     target: str  # the imported module
-    name: str | None  # the name taken from it (`from target import name`), if not a module
     line: int
 
 
@@ -83,14 +82,14 @@ def imports_in(module: str, path: Path, modules: dict[str, Path]) -> list[Import
                 while name and name not in modules:
                     name = name.rpartition(".")[0]
                 if name:
-                    found.append(Import(module, name, None, node.lineno))
+                    found.append(Import(module, name, node.lineno))
             continue
         target = _absolute(module, path, node)
         for alias in node.names:
             if f"{target}.{alias.name}" in modules:
-                found.append(Import(module, f"{target}.{alias.name}", None, node.lineno))
+                found.append(Import(module, f"{target}.{alias.name}", node.lineno))
             elif target in modules:
-                found.append(Import(module, target, alias.name, node.lineno))
+                found.append(Import(module, target, node.lineno))
     return found
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from playbook.extensions import db
 from playbook.models import LoginSession, User
+from playbook.notifications.services import unread_count_subquery
 from playbook.tokens import hash_token, new_token
 
 
@@ -15,8 +16,6 @@ def load_user_from_session_token(token: str) -> User | None:
     """Flask-Login's user loader: the user of a live session row, or None. The
     navigation's unread-notification count comes in the same statement and is kept
     on flask.g for this request (see playbook.jinja)."""
-    from playbook.notifications.services import unread_count_subquery
-
     if not token or len(token) > 100:
         return None
     row = db.session.execute(

@@ -12,6 +12,7 @@ from sqlalchemy import CursorResult, Executable, exists, select, update
 from sqlalchemy.orm import aliased
 
 from playbook import sanitize
+from playbook.comments.services import announce_reply
 from playbook.comments.suggestions import apply_submission_fields, submission_fields
 from playbook.extensions import db
 from playbook.library import services as library_services
@@ -175,8 +176,6 @@ def _decide_comment(
             playbook_id=comment.playbook_id,
         )
         if comment.parent is not None:
-            from playbook.comments.services import announce_reply
-
             announce_reply(comment, comment.parent)
     elif decision is not Decision.APPROVE:
         notify(

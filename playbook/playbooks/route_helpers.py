@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
-from flask import abort, render_template
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from playbook.extensions import db
 from playbook.models import Item, Playbook, Section
 from playbook.permissions import Action, checked_or_404
 from playbook.playbooks import document, queries, revisions, services
+from playbook.playbooks.forms import NoteForm
 
 
 def load(playbook_id: int, action: Action = Action.PLAYBOOK_EDIT) -> Playbook:
@@ -45,10 +46,6 @@ def item_exists(item_id: int) -> bool:
 def item_gone_page(playbook: Playbook):
     """A teammate removed the item while this person was editing it: nothing they
     typed is lost. Their text comes back in a form that adds it as a note (409)."""
-    from flask import render_template, request
-
-    from playbook.playbooks.forms import NoteForm
-
     form = NoteForm(
         formdata=None,
         data={

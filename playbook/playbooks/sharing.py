@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from playbook import mail
@@ -330,14 +330,3 @@ def grant_link(session, playbook: Playbook) -> None:
     """Remember in this browser's session that it holds the playbook's current link."""
     links = [h for h in session.get(LINK_SESSION_KEY, []) if h != playbook.link_token_hash]
     session[LINK_SESSION_KEY] = (links + [playbook.link_token_hash])[-MAX_LINKS_IN_SESSION:]
-
-
-def member_count(playbook: Playbook) -> int:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Membership)
-            .where(Membership.playbook_id == playbook.id)
-        )
-        or 0
-    )
