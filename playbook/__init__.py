@@ -1,4 +1,9 @@
-"""The application factory."""
+"""The application factory.
+
+Each step below imports what it sets up when it runs, not at the top: Python runs
+this file before any `playbook.<module>`, so imports here would load every feature
+(and the CLI, and the benchmark page) for each single module that is imported, as
+migrations, scripts and tests do."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from playbook.config import Config, config_from_env
+from playbook.config import Config, TestingConfig, config_from_env
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -36,8 +41,6 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 
 def load_config(app: Flask, config: type[Config] | dict | None) -> None:
-    from playbook.config import TestingConfig
-
     if isinstance(config, dict):
         app.config.from_object(TestingConfig)
         app.config.update(config)
@@ -55,7 +58,10 @@ def load_config(app: Flask, config: type[Config] | dict | None) -> None:
         app.config["SECRET_KEY"] = _instance_secret_key(app)
     if app.config.get("PLAYBOOK_PROXY_COUNT"):
         count = app.config["PLAYBOOK_PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        # Flask's own recipe for middleware; Flask types wsgi_app as a plain method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count
+        )
 
 
 def _instance_secret_key(app: Flask) -> str:
@@ -69,7 +75,7 @@ def _instance_secret_key(app: Flask) -> str:
 
 
 def init_request_class(app: Flask) -> None:
-    from playbook.requests import CleanRequest
+    from playbook.clean_request import CleanRequest
 
     app.request_class = CleanRequest
 
@@ -135,7 +141,7 @@ def register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(module.bp)
     if app.config.get("PLAYBOOK_BENCH_ROUTES"):
-        from playbook import benchpage
+        from playbook.devdata import benchpage
 
         app.register_blueprint(benchpage.bp)
 

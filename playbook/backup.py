@@ -16,6 +16,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 from flask import current_app
+from sqlalchemy import Connection
 
 from playbook import pagecache
 from playbook.extensions import db
@@ -57,6 +58,14 @@ def expected_schema_version() -> str:
     config = current_app.extensions["migrate"].migrate.get_config()
     heads = ScriptDirectory.from_config(config).get_heads()
     return ",".join(sorted(heads))
+
+
+def _sqlite_connection(connection: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under SQLAlchemy's (backups are for SQLite only)."""
+    raw = connection.connection.driver_connection
+    if not isinstance(raw, sqlite3.Connection):
+        raise BackupError("Backups work on a SQLite database only.")
+    return raw
 
 
 def _integrity_problems(connection: sqlite3.Connection) -> list[str]:
@@ -118,7 +127,7 @@ def backup_database(destination: str | os.PathLike) -> DatabaseReport:
         with db.engine.connect() as connection, closing(sqlite3.connect(partial)) as copy:
             # pages=-1 copies everything in one step inside one read transaction: in WAL
             # mode writers carry on meanwhile, and the copy is the state of one moment.
-            connection.connection.driver_connection.backup(copy, pages=-1)
+            _sqlite_connection(connection).backup(copy, pages=-1)
             # A backup is one self-contained file: no write-ahead log beside it.
             copy.execute("PRAGMA journal_mode=DELETE").fetchall()
             problems = _integrity_problems(copy)
@@ -200,8 +209,8 @@ def restore_database(
             closing(sqlite3.connect(f"{report.path.as_uri()}?mode=ro", uri=True)) as backup,
             db.engine.connect() as connection,
         ):
-            backup.backup(connection.connection.driver_connection, pages=-1)
-            problems = _integrity_problems(connection.connection.driver_connection)
+            backup.backup(_sqlite_connection(connection), pages=-1)
+            problems = _integrity_problems(_sqlite_connection(connection))
     except sqlite3.Error as error:
         raise BackupError(f"The restore failed: {error}.") from None
     finally:

@@ -16,7 +16,7 @@ from playbook.auth.passwords import password_problem
 from playbook.library import services as library_services
 from playbook.library.seed import seed_library
 from playbook.models import SiteRole
-from playbook.playbooks import history, importer
+from playbook.playbooks import importer, imports
 from playbook.playbooks import services as playbook_services
 
 
@@ -113,7 +113,7 @@ def import_playbook_command(path, owner_email):
         raise click.ClickException(
             "The file cannot be imported: " + " ".join(error.problems)
         ) from None
-    playbook, warnings = history.import_playbook(owner, doc)
+    playbook, warnings = imports.import_playbook(owner, doc)
     for warning in warnings:
         click.echo(f"Warning: {warning}")
     click.echo(f"Imported “{playbook.title}” as playbook {playbook.id}, owned by {owner.email}.")
@@ -156,7 +156,8 @@ def worker_command(workers, periodic):
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-    jobs.run_consumer(current_app._get_current_object(), workers=workers, periodic=periodic)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the app, not its proxy
+    jobs.run_consumer(app, workers=workers, periodic=periodic)
 
 
 @click.command("backup")
@@ -260,6 +261,8 @@ def generate_data_command(
 ):
     """Fill a fresh database (after `flask setup`) with district-scale data for the
     benchmark or for trying the app. Refuses a database that already has accounts."""
+    # Imported when the command runs: the generator is for development and benchmarks,
+    # and the running site has no reason to load it.
     from playbook import devdata
 
     def scaled(n: int, least: int = 0) -> int:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from playbook.extensions import db
+from playbook.extensions import db, login_manager
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please go back and try again."),
@@ -93,7 +93,7 @@ def _forget_user() -> None:
     rollback or never loaded, would be read again on first use), the navigation counts
     nothing, and the no-store answer needs no per-person cache decision."""
     g.page_without_database = True
-    g._login_user = current_app.login_manager.anonymous_user()
+    g._login_user = login_manager.anonymous_user()
 
 
 def _http_error(error: HTTPException):

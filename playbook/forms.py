@@ -1,17 +1,37 @@
-"""Form building blocks shared by every feature: the confirm-button form, field
-filters and validators for URLs and passwords."""
+"""Form building blocks shared by every feature: the confirm-button form, the base
+of query-string filter forms, the checkbox-list field, field filters and validators
+for URLs and passwords."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but the CSRF token, for POST buttons."""
+
+
+ANY = [("", "Any")]  # the first option of every filter: no filter
+
+
+class FilterForm(FlaskForm):
+    """Filters arrive in the query string; a GET form has no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def options(pairs) -> list[SelectChoice]:

@@ -6,9 +6,12 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Flask, g, has_request_context, request, url_for
+from flask_login import current_user
 
 from playbook import sanitize
 from playbook.models import TargetKind
+from playbook.moderation.queries import counts as queue_counts
+from playbook.notifications.services import unread_count
 from playbook.permissions import Action, can
 
 
@@ -27,7 +30,9 @@ def url_with(**changes) -> str:
     # The query string is built here, not by url_for, so arguments named like
     # url_for's own options (_anchor, _external, ...) stay plain query arguments.
     query = urlencode([(key, value) for key, values in args.items() for value in values])
-    path = url_for(request.endpoint, **(request.view_args or {}))
+    path = (
+        url_for(request.endpoint, **(request.view_args or {})) if request.endpoint else request.path
+    )
     return f"{path}?{query}" if query else path
 
 
@@ -49,10 +54,6 @@ def field_attrs(field, **extra) -> dict:
 def _nav_counts() -> dict:
     """Counts the navigation shows: unread notifications of the signed-in person,
     as counted when their session was loaded for this request (no second query)."""
-    from flask_login import current_user
-
-    from playbook.notifications.services import unread_count
-
     if (
         not has_request_context()
         or request.endpoint in (None, "static")
@@ -65,10 +66,8 @@ def _nav_counts() -> dict:
         count = unread_count(current_user)
         g.unread_notifications = (current_user.id, count)
     counts = {"unread_notifications": count}
-    if current_user.is_moderator:
+    if can(current_user, Action.MODERATE):
         # Moderators also see how many items wait in the queue (one more statement).
-        from playbook.moderation.queries import counts as queue_counts
-
         counts["moderation_waiting"] = queue_counts()["total"]
     return counts
 

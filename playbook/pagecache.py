@@ -76,14 +76,14 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from flask import Flask, Response, current_app, request, session
 from flask_login import current_user
-from sqlalchemy import delete, event, func, insert, inspect, select, update
+from sqlalchemy import Select, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -239,12 +239,17 @@ def _loaded_items(playbook: Playbook) -> list[Item] | None:
 def _usage_scopes(session: Session, playbook: Playbook) -> set[str]:
     """The pages of the plays and resources the playbook uses."""
     items = _loaded_items(playbook)
+    rows: Sequence[tuple[int | None, int | None]]
     if items is not None:
         rows = [(item.play_id, item.resource_id) for item in items]
     else:
-        rows = session.execute(
-            select(Item.play_id, Item.resource_id).where(Item.playbook_id == playbook.id)
-        ).all()
+        rows = (
+            session.execute(
+                select(Item.play_id, Item.resource_id).where(Item.playbook_id == playbook.id)
+            )
+            .tuples()
+            .all()
+        )
     scopes = set()
     for play_id, resource_id in rows:
         if play_id is not None:
@@ -294,7 +299,7 @@ def _item(session: Session, item: Item, change: str) -> set[str]:
 
 
 def _comment(session: Session, comment: Comment, change: str) -> set[str]:
-    if comment.target_kind is TargetKind.PLAYBOOK:
+    if comment.target_kind is TargetKind.PLAYBOOK and comment.playbook_id is not None:
         # Its thread is on the playbook's page only; a private playbook's page is
         # never cached, so retiring it costs nothing.
         return {playbook_scope(comment.playbook_id)}
@@ -411,8 +416,8 @@ def _on_execute(state: ORMExecuteState):
             return None
         if state.is_update and cls is Item and _sets(state.statement, {"play_id", "resource_id"}):
             _note(session, {ALL})  # which play's page it now counts on is not known
-        where = state.statement.whereclause
-        query = select(cls) if where is None else select(cls).where(where)
+        where = getattr(state.statement, "whereclause", None)  # update() and delete() have one
+        query: Select[tuple[Any]] = select(cls) if where is None else select(cls).where(where)
         rows = session.scalars(query.limit(BULK_ROWS + 1)).all()
         if len(rows) > BULK_ROWS:
             _note(session, {ALL})
@@ -426,7 +431,7 @@ def _on_execute(state: ORMExecuteState):
     # Raw SQL (or anything else that is not a select): a statement that returned no
     # rows may have written anything.
     result = state.invoke_statement()
-    if not result.returns_rows:
+    if not getattr(result, "returns_rows", True):  # a CursorResult says; others return rows
         _note(session, {ALL})
     return result
 
@@ -522,9 +527,7 @@ def new_generation(connection) -> None:
     if not inspect(connection).has_table(SiteState.__tablename__):
         return  # downgraded below the table
     connection.execute(
-        update(SiteState.__table__)
-        .where(SiteState.__table__.c.id == 1)
-        .values(content_generation=secrets.randbits(62))
+        update(SiteState).where(SiteState.id == 1).values(content_generation=secrets.randbits(62))
     )
 
 

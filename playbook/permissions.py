@@ -2,20 +2,52 @@
 
 Views declare their rule with @access / @access_login / @access_public; objects are
 loaded and checked with load_or_404(); templates ask the same can() through a Jinja
-global. Every rule below is a small predicate with its contract in the docstring."""
+global. Every rule below is a small predicate with its contract in the docstring;
+where queries need a rule too, its SQL form sits beside it."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, Protocol, TypeGuard, TypeVar, cast
 
 from flask import abort, g
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import BindParameter, ColumnElement, and_, or_, select, true
+from sqlalchemy.orm.util import AliasedClass
 
 from playbook.extensions import db, login_manager
-from playbook.models import MemberRole, Visibility
+from playbook.models import (
+    AnonymousUser,
+    Base,
+    Comment,
+    CommentStatus,
+    Component,
+    Framework,
+    Invitation,
+    MemberRole,
+    Membership,
+    ModerationAction,
+    Play,
+    Playbook,
+    Resource,
+    Submission,
+    SubmissionStatus,
+    User,
+    Visibility,
+)
+
+# Who is asking: a signed-in person or a visitor (both answer the same questions).
+Actor = User | AnonymousUser
+ModelT = TypeVar("ModelT", bound=Base)
+ObjT = TypeVar("ObjT")
+
+LIBRARY_ENTRY_TYPES = (Framework, Component, Play, Resource)
+# The roles that change a playbook, and those that take part in its conversation.
+EDITING_ROLES = (MemberRole.OWNER, MemberRole.EDITOR)
+COMMENTING_ROLES = (*EDITING_ROLES, MemberRole.COMMENTER)
 
 
 class Action(str, enum.Enum):
@@ -32,194 +64,289 @@ class Action(str, enum.Enum):
     PLAYBOOK_FORK = "playbook.fork"
     PLAYBOOK_SHARE = "playbook.share"
     PLAYBOOK_LEAVE = "playbook.leave"
+    PLAYBOOK_HAND_OVER = "playbook.hand_over"
+    ITEM_ADD = "item.add"
+    INVITATION_ANSWER = "invitation.answer"
     COMMENT_POST = "comment.post"
     COMMENT_VIEW = "comment.view"
     COMMENT_EDIT = "comment.edit"
     COMMENT_DELETE = "comment.delete"
     COMMENT_FLAG = "comment.flag"
     SUGGESTION_CREATE = "suggestion.create"
+    SUGGESTION_FROM_COMMENT = "suggestion.from_comment"
     SUGGESTION_REVISE = "suggestion.revise"
     MODERATE = "moderate"
+    MODERATION_UNDO = "moderation.undo"
 
 
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False))
+def _signed_in(user: object) -> TypeGuard[User]:
+    return isinstance(user, User) and bool(user.is_authenticated)
 
 
-def _is_admin(user) -> bool:
-    return _signed_in(user) and bool(user.is_admin)
+def _is_admin(user: Actor) -> bool:
+    return _signed_in(user) and user.is_admin
 
 
-def _can_view_library_entry(user, entry) -> bool:
-    """Anyone, signed in or not, may read the library; retired entries only admins."""
+def _is_moderator(user: Actor) -> bool:
+    return _signed_in(user) and user.is_moderator
+
+
+def _is_author(user: Actor, author_id: int | None) -> bool:
+    return _signed_in(user) and author_id is not None and author_id == user.id
+
+
+# --- the library -------------------------------------------------------------------
+
+
+def _can_view_library_entry(user: Actor, entry: object) -> bool:
+    """Anyone, signed in or not, may read the library; retired entries (a component
+    goes with its framework) only admins."""
     if entry is None:
         return True
-    return not getattr(entry, "is_retired", False) or _is_admin(user)
+    if not isinstance(entry, LIBRARY_ENTRY_TYPES):
+        return False
+    return not entry.is_retired or _is_admin(user)
 
 
-def _can_edit_library(user, entry) -> bool:
+def _can_edit_library(user: Actor, entry: object) -> bool:
     """Only admins add, edit and retire frameworks, plays and resources."""
     return _is_admin(user)
 
 
-def _can_edit_account(user, account) -> bool:
+# --- accounts and the admin area -----------------------------------------------------
+
+
+def _can_edit_account(user: Actor, account: object) -> bool:
     """A signed-in person edits their own profile and password, nobody else's."""
     if not _signed_in(user):
         return False
-    return account is None or account.id == user.id
+    return account is None or (isinstance(account, User) and account.id == user.id)
 
 
-def _can_access_admin(user, obj) -> bool:
+def _can_access_admin(user: Actor, obj: object) -> bool:
     """The admin area is for admins."""
     return _is_admin(user)
 
 
-def _can_manage_user(user, target) -> bool:
+def _can_manage_user(user: Actor, target: object) -> bool:
     """Admins change other people's site roles; never their own (no self-lockout)."""
-    return _is_admin(user) and (target is None or target.id != user.id)
+    return _is_admin(user) and (
+        target is None or (isinstance(target, User) and target.id != user.id)
+    )
 
 
-def _role(user, playbook):
+# --- playbooks -----------------------------------------------------------------------
+
+
+def _role(user: Actor, playbook: Playbook) -> MemberRole | None:
     """The user's role on the playbook (None for visitors and non-members)."""
     return playbook.role_of(user) if _signed_in(user) else None
 
 
-def _can_create_playbook(user, obj) -> bool:
+def _live(playbook: object) -> Playbook | None:
+    """The playbook, unless it is missing or in the bin."""
+    return playbook if isinstance(playbook, Playbook) and not playbook.is_deleted else None
+
+
+def _can_create_playbook(user: Actor, obj: object) -> bool:
     """Any signed-in person may start a playbook (or import or fork one into their own)."""
     return _signed_in(user)
 
 
-def _holds_link(user, playbook) -> bool:
+def _holds_link(user: Actor, playbook: Playbook) -> bool:
     """The person opened the playbook's current secret link in this browser (the
     grants travel on the user object; a regenerated or revoked link matches none)."""
     return (
         playbook.visibility is Visibility.LINK
         and playbook.link_token_hash is not None
-        and playbook.link_token_hash in getattr(user, "link_grants", ())
+        and playbook.link_token_hash in user.link_grants
     )
 
 
-def _can_view_playbook(user, playbook) -> bool:
+def _can_view_playbook(user: Actor, playbook: object) -> bool:
     """Members in any role read a playbook; so does anyone when it is public, and
     anyone holding its secret link when it is shared by link. Nobody reads one in the bin."""
-    if playbook is None or playbook.is_deleted:
+    live = _live(playbook)
+    if live is None:
         return False
-    if _role(user, playbook) is not None or playbook.visibility is Visibility.PUBLIC:
+    if _role(user, live) is not None or live.visibility is Visibility.PUBLIC:
         return True
-    return _holds_link(user, playbook)
+    return _holds_link(user, live)
 
 
-def _can_edit_playbook(user, playbook) -> bool:
+def playbook_readable_clause(
+    viewer_id: int | BindParameter[int] | None,
+    model: type[Playbook] | AliasedClass[Playbook] = Playbook,
+) -> ColumnElement[bool]:
+    """_can_view_playbook in SQL, for listing and counting: live, and public or one the
+    viewer (their id, or a bound parameter for it; None for visitors) is a member of.
+    Secret links are left out: a query cannot know which links a browser holds."""
+    readable = model.visibility == Visibility.PUBLIC
+    if viewer_id is not None:
+        memberships = select(Membership.playbook_id).where(Membership.user_id == viewer_id)
+        readable = or_(readable, model.id.in_(memberships))
+    return and_(model.deleted_at.is_(None), readable)
+
+
+def _can_edit_playbook(user: Actor, playbook: object) -> bool:
     """Owners and editors change a playbook that is not in the bin."""
-    if playbook is None or playbook.is_deleted:
-        return False
-    return _role(user, playbook) in (MemberRole.OWNER, MemberRole.EDITOR)
+    live = _live(playbook)
+    return live is not None and _role(user, live) in EDITING_ROLES
 
 
-def _can_delete_playbook(user, playbook) -> bool:
+def _is_live_owner(user: Actor, playbook: object) -> bool:
+    live = _live(playbook)
+    return live is not None and _role(user, live) is MemberRole.OWNER
+
+
+def _can_delete_playbook(user: Actor, playbook: object) -> bool:
     """Only an owner moves a playbook to the bin."""
-    return (
-        playbook is not None
-        and not playbook.is_deleted
-        and _role(user, playbook) is MemberRole.OWNER
-    )
+    return _is_live_owner(user, playbook)
 
 
-def _can_restore_playbook(user, playbook) -> bool:
+def _can_restore_playbook(user: Actor, playbook: object) -> bool:
     """Only an owner takes a playbook back out of the bin."""
     return (
-        playbook is not None and playbook.is_deleted and _role(user, playbook) is MemberRole.OWNER
-    )
-
-
-def _can_share_playbook(user, playbook) -> bool:
-    """Owners invite, change roles, remove members, set visibility and manage the link."""
-    return (
-        playbook is not None
-        and not playbook.is_deleted
+        isinstance(playbook, Playbook)
+        and playbook.is_deleted
         and _role(user, playbook) is MemberRole.OWNER
     )
 
 
-def _can_leave_playbook(user, playbook) -> bool:
+def _can_share_playbook(user: Actor, playbook: object) -> bool:
+    """Owners invite, change roles, remove members, set visibility and manage the link."""
+    return _is_live_owner(user, playbook)
+
+
+def _can_hand_over(user: Actor, membership: object) -> bool:
+    """An owner hands the playbook over to another member; the share page offers it
+    (and removal) on other members' rows only, never on the owner's own."""
+    return (
+        isinstance(membership, Membership)
+        and _is_live_owner(user, membership.playbook)
+        and membership.user_id != user.id
+    )
+
+
+def _can_leave_playbook(user: Actor, playbook: object) -> bool:
     """Any member may leave (the service refuses to let the last owner go)."""
-    return playbook is not None and not playbook.is_deleted and _role(user, playbook) is not None
+    live = _live(playbook)
+    return live is not None and _role(user, live) is not None
 
 
-def _can_fork_playbook(user, playbook) -> bool:
+def _can_fork_playbook(user: Actor, playbook: object) -> bool:
     """A signed-in person copies any playbook they may read into their own."""
     return _signed_in(user) and _can_view_playbook(user, playbook)
 
 
-def _is_moderator(user) -> bool:
-    return _signed_in(user) and bool(user.is_moderator)
+def _can_add_item(user: Actor, playbook: object) -> bool:
+    """'Add to a playbook' is open to anyone signed in (it offers only the playbooks
+    they may edit); adding into one needs the right to edit that playbook."""
+    if playbook is None:
+        return _signed_in(user)
+    return _can_edit_playbook(user, playbook)
 
 
-def _can_view_target(user, target) -> bool:
+def _can_answer_invitation(user: Actor, invitation: object) -> bool:
+    """Only the account with the invited address accepts or declines an invitation;
+    to anyone else it does not exist."""
+    return (
+        _signed_in(user) and isinstance(invitation, Invitation) and invitation.email == user.email
+    )
+
+
+# --- comments ------------------------------------------------------------------------
+
+
+def _can_view_target(user: Actor, target: object) -> bool:
     """What a comment hangs on is readable: a playbook as above, a library entry
-    (or a component's framework) when it is not retired."""
-    if target is None:
-        return False
-    if hasattr(target, "role_of"):
+    when it is not retired."""
+    if isinstance(target, Playbook):
         return _can_view_playbook(user, target)
-    return _can_view_library_entry(user, getattr(target, "framework", target))
+    return target is not None and _can_view_library_entry(user, target)
 
 
-def _can_post_comment(user, target) -> bool:
+def _can_post_comment(user: Actor, target: object) -> bool:
     """Signed-in members comment on any library entry they can read. On a playbook:
     owners, editors and commenters always; anyone signed in when it is public."""
     if not _signed_in(user) or not _can_view_target(user, target):
         return False
-    if hasattr(target, "role_of"):
-        return target.visibility is Visibility.PUBLIC or _role(user, target) in (
-            MemberRole.OWNER,
-            MemberRole.EDITOR,
-            MemberRole.COMMENTER,
-        )
+    if isinstance(target, Playbook):
+        return target.visibility is Visibility.PUBLIC or _role(user, target) in COMMENTING_ROLES
     return True
 
 
-def _can_view_comment(user, comment) -> bool:
-    """A published comment is read by whoever reads what it hangs on; a pending,
-    hidden or rejected one only by its author and by moderators."""
-    if comment is None or not _can_view_target(user, comment.target):
-        return False
-    if comment.is_published:
-        return True
-    return _signed_in(user) and (comment.author_id == user.id or _is_moderator(user))
+class CommentAudience(enum.Enum):
+    """Who reads a thread, as far as which comments they see goes."""
+
+    VISITOR = "visitor"
+    MEMBER = "member"
+    MODERATOR = "moderator"
 
 
-def _can_edit_comment(user, comment) -> bool:
+def comment_audience(user: Actor) -> CommentAudience:
+    if _is_moderator(user):
+        return CommentAudience.MODERATOR
+    return CommentAudience.MEMBER if _signed_in(user) else CommentAudience.VISITOR
+
+
+def comment_is_visible(user: Actor, comment: Comment) -> bool:
+    """A published comment is for everyone; a pending, hidden or rejected one only
+    for its author and for moderators. comment_visible_clause() is the same rule in SQL."""
+    return comment.is_published or _is_author(user, comment.author_id) or _is_moderator(user)
+
+
+def comment_visible_clause(
+    audience: CommentAudience,
+    viewer_id: int | BindParameter[int] | None,
+    model: type[Comment] = Comment,
+) -> ColumnElement[bool]:
+    """comment_is_visible in SQL, for a viewer of `audience` (their id, or a bound
+    parameter standing for it, for members), over `model` (Comment or an alias)."""
+    if audience is CommentAudience.MODERATOR:
+        return true()
+    published = model.status == CommentStatus.PUBLISHED
+    if audience is CommentAudience.MEMBER:
+        return or_(published, model.author_id == viewer_id)
+    return published
+
+
+def _can_view_comment(user: Actor, comment: object) -> bool:
+    """A comment is read by whoever reads what it hangs on, as comment_is_visible says."""
+    return (
+        isinstance(comment, Comment)
+        and _can_view_target(user, comment.target)
+        and comment_is_visible(user, comment)
+    )
+
+
+def _can_edit_comment(user: Actor, comment: object) -> bool:
     """Authors edit their own comment (not a deleted or rejected one) while they may
     still read where it is."""
-    from playbook.models import CommentStatus
-
     return (
-        _signed_in(user)
-        and comment is not None
-        and comment.author_id == user.id
+        isinstance(comment, Comment)
+        and _is_author(user, comment.author_id)
         and not comment.is_deleted
         and comment.status is not CommentStatus.REJECTED
         and _can_view_target(user, comment.target)
     )
 
 
-def _can_delete_comment(user, comment) -> bool:
+def _can_delete_comment(user: Actor, comment: object) -> bool:
     """Authors delete their own comment."""
     return (
-        _signed_in(user)
-        and comment is not None
-        and comment.author_id == user.id
+        isinstance(comment, Comment)
+        and _is_author(user, comment.author_id)
         and not comment.is_deleted
         and _can_view_target(user, comment.target)
     )
 
 
-def _can_flag_comment(user, comment) -> bool:
+def _can_flag_comment(user: Actor, comment: object) -> bool:
     """Any signed-in member flags a published comment someone else wrote."""
     return (
         _signed_in(user)
-        and comment is not None
+        and isinstance(comment, Comment)
         and comment.author_id != user.id
         and comment.is_published
         and not comment.is_deleted
@@ -227,29 +354,51 @@ def _can_flag_comment(user, comment) -> bool:
     )
 
 
-def _can_create_suggestion(user, obj) -> bool:
+# --- resource suggestions and moderation ----------------------------------------------
+
+
+def _can_create_suggestion(user: Actor, obj: object) -> bool:
     """Any signed-in member suggests a resource."""
     return _signed_in(user)
 
 
-def _can_revise_suggestion(user, submission) -> bool:
-    """The suggester revises a rejected suggestion and sends it again."""
-    from playbook.models import SubmissionStatus
+def _can_suggest_from_comment(user: Actor, comment: object) -> bool:
+    """A suggestion is tied to the comment it came from (whose thread hears the
+    decision) only when the suggester wrote that comment."""
+    return isinstance(comment, Comment) and _is_author(user, comment.author_id)
 
+
+def _can_revise_suggestion(user: Actor, submission: object) -> bool:
+    """The suggester revises a rejected suggestion and sends it again."""
     return (
-        _signed_in(user)
-        and submission is not None
-        and submission.author_id == user.id
+        isinstance(submission, Submission)
+        and _is_author(user, submission.author_id)
         and submission.status is SubmissionStatus.REJECTED
     )
 
 
-def _can_moderate(user, obj) -> bool:
+def _can_see_submission(user: Actor, submission: Submission) -> bool:
+    """A suggestion is known to its author and to moderators."""
+    return _is_author(user, submission.author_id) or _is_moderator(user)
+
+
+def _can_moderate(user: Actor, obj: object) -> bool:
     """Moderators and admins work the queue."""
     return _is_moderator(user)
 
 
-_RULES: dict[Action, Callable[[Any, Any], bool]] = {
+def _can_undo_decision(user: Actor, decision: object) -> bool:
+    """Moderators undo a decision while it is the latest word on its subject (see
+    ModerationAction.is_latest); an undo is never undone itself."""
+    return (
+        _is_moderator(user)
+        and isinstance(decision, ModerationAction)
+        and not decision.is_undo
+        and decision.is_latest
+    )
+
+
+_RULES: dict[Action, Callable[[Actor, object], bool]] = {
     Action.LIBRARY_VIEW: _can_view_library_entry,
     Action.LIBRARY_EDIT: _can_edit_library,
     Action.ACCOUNT_EDIT: _can_edit_account,
@@ -263,14 +412,19 @@ _RULES: dict[Action, Callable[[Any, Any], bool]] = {
     Action.PLAYBOOK_FORK: _can_fork_playbook,
     Action.PLAYBOOK_SHARE: _can_share_playbook,
     Action.PLAYBOOK_LEAVE: _can_leave_playbook,
+    Action.PLAYBOOK_HAND_OVER: _can_hand_over,
+    Action.ITEM_ADD: _can_add_item,
+    Action.INVITATION_ANSWER: _can_answer_invitation,
     Action.COMMENT_POST: _can_post_comment,
     Action.COMMENT_VIEW: _can_view_comment,
     Action.COMMENT_EDIT: _can_edit_comment,
     Action.COMMENT_DELETE: _can_delete_comment,
     Action.COMMENT_FLAG: _can_flag_comment,
     Action.SUGGESTION_CREATE: _can_create_suggestion,
+    Action.SUGGESTION_FROM_COMMENT: _can_suggest_from_comment,
     Action.SUGGESTION_REVISE: _can_revise_suggestion,
     Action.MODERATE: _can_moderate,
+    Action.MODERATION_UNDO: _can_undo_decision,
 }
 
 # Actions decided on an object the view loads: @access checks them when the view calls
@@ -283,6 +437,7 @@ _OBJECT_ACTIONS = {
     Action.PLAYBOOK_FORK,
     Action.PLAYBOOK_SHARE,
     Action.PLAYBOOK_LEAVE,
+    Action.INVITATION_ANSWER,
     Action.COMMENT_POST,
     Action.COMMENT_VIEW,
     Action.COMMENT_EDIT,
@@ -298,12 +453,12 @@ _SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {Action.PLAYBOOK_VIEW, Action.COMMENT_VIE
 _VIEW_ACTIONS = {Action.LIBRARY_VIEW, Action.PLAYBOOK_VIEW, Action.COMMENT_VIEW}
 
 
-def can(user, action: Action | str, obj: Any = None) -> bool:
+def can(user: Actor, action: Action | str, obj: object = None) -> bool:
     """True when `user` (a User or the anonymous user) may perform `action` on `obj`."""
     return _RULES[Action(action)](user, obj)
 
 
-def require(user, action: Action | str, obj: Any = None) -> None:
+def require(user: Actor, action: Action | str, obj: object = None) -> None:
     """Abort unless can(user, action, obj): 404 when the user may not even view the
     object, a sign-in redirect for visitors, 403 otherwise."""
     action = Action(action)
@@ -317,26 +472,28 @@ def require(user, action: Action | str, obj: Any = None) -> None:
     abort(403)
 
 
-def _can_see(user, obj) -> bool:
+def _can_see(user: Actor, obj: object) -> bool:
     """Whether the user may know that obj exists: failing a check on something they
     cannot even see answers 404, never 403."""
-    if hasattr(obj, "role_of"):
+    if isinstance(obj, Playbook):
         return _can_view_playbook(user, obj)
-    if hasattr(obj, "target_kind"):
+    if isinstance(obj, Comment):
         return _can_view_comment(user, obj)
-    if hasattr(obj, "times_submitted"):
-        return _signed_in(user) and (obj.author_id == user.id or _is_moderator(user))
-    if hasattr(obj, "is_retired") or hasattr(obj, "framework"):
-        return _can_view_target(user, obj)
+    if isinstance(obj, Submission):
+        return _can_see_submission(user, obj)
+    if isinstance(obj, Invitation):
+        return _can_answer_invitation(user, obj)
+    if isinstance(obj, LIBRARY_ENTRY_TYPES):
+        return _can_view_library_entry(user, obj)
     return True
 
 
-def load_or_404(model: type, object_id: int, action: Action | str) -> Any:
+def load_or_404(model: type[ModelT], object_id: int, action: Action | str) -> ModelT:
     """Load model row `object_id` and check `action` on it for the current user."""
     return checked_or_404(db.session.get(model, object_id), action)
 
 
-def checked_or_404(obj: Any, action: Action | str) -> Any:
+def checked_or_404(obj: ObjT | None, action: Action | str) -> ObjT:
     """An object loaded by a feature's own query, checked like load_or_404."""
     if obj is None:
         abort(404)
@@ -344,25 +501,37 @@ def checked_or_404(obj: Any, action: Action | str) -> Any:
     return obj
 
 
-def _declare(view: Callable, rule: str, check: Callable[[], None]) -> Callable:
+class View(Protocol):
+    """A view function with the access rule it declared (read by the route audit)."""
+
+    access_rule: str
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ResponseReturnValue: ...
+
+
+ViewFunction = Callable[..., ResponseReturnValue]
+
+
+def _declare(view: ViewFunction, rule: str, check: Callable[[], None]) -> View:
     @wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         check()
         return view(*args, **kwargs)
 
-    wrapper.access_rule = rule
-    return wrapper
+    declared = cast(View, wrapper)
+    declared.access_rule = rule
+    return declared
 
 
-def access(action: Action) -> Callable:
+def access(action: Action) -> Callable[[ViewFunction], View]:
     """The view needs `action`. Actions on an object are checked when the view loads
     it with checked_or_404/load_or_404; a view that forgets to is an error."""
     if action not in _OBJECT_ACTIONS:
         return lambda view: _declare(view, action.value, lambda: require(current_user, action))
 
-    def decorate(view: Callable) -> Callable:
+    def decorate(view: ViewFunction) -> View:
         @wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             if action in _SIGNED_IN_ACTIONS and not _signed_in(current_user):
                 abort(login_manager.unauthorized())
             g.checked_actions = set()
@@ -373,13 +542,14 @@ def access(action: Action) -> Callable:
                 )
             return response
 
-        wrapper.access_rule = action.value
-        return wrapper
+        declared = cast(View, wrapper)
+        declared.access_rule = action.value
+        return declared
 
     return decorate
 
 
-def access_login(view: Callable) -> Callable:
+def access_login(view: ViewFunction) -> View:
     """The view is for any signed-in person; visitors are sent to sign in."""
 
     def check() -> None:
@@ -389,6 +559,6 @@ def access_login(view: Callable) -> Callable:
     return _declare(view, "login", check)
 
 
-def access_public(view: Callable) -> Callable:
+def access_public(view: ViewFunction) -> View:
     """The view is open to everyone, visitors included."""
     return _declare(view, "public", lambda: None)

@@ -16,11 +16,13 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-def database_id(value) -> int | None:
+def database_id(value: object) -> int | None:
     """`value` as an id that can exist in the database, or None."""
+    if not isinstance(value, (int, float, str, bytes)):
+        return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
     return number if 0 < number <= MAX_DATABASE_ID else None
 

@@ -15,7 +15,7 @@ from tests.helpers import csrf_token_from
 def client_for(app, user):
     """A test client of its own, signed in as `user` through a real server-side session."""
     client = app.test_client()
-    token = sessions._open_session(user)
+    token = sessions.open_session(user)
     db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = token

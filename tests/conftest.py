@@ -111,7 +111,7 @@ def login(client):
     """Sign `user` in on the test client by opening a real server-side session."""
 
     def _login(user):
-        token = sessions._open_session(user)
+        token = sessions.open_session(user)
         _db.session.commit()
         with client.session_transaction() as session:
             session["_user_id"] = token

@@ -50,7 +50,7 @@ def make_framework(components: int = 2, **overrides) -> Framework:
         )
     db.session.add(framework)
     db.session.flush()
-    library_services._index_framework(framework)
+    library_services.index_framework(framework)
     db.session.commit()
     return framework
 
@@ -71,14 +71,14 @@ def make_play(framework: Framework | None = None, **overrides) -> Play:
     retired = overrides.pop("retired", False)
     fields.update(overrides)
     play = Play(slug=f"play-{n}")
-    library_services._apply_play(play, **fields)
+    library_services.apply_play(play, **fields)
     if retired:
         from playbook.models import utcnow
 
         play.retired_at = utcnow()
     db.session.add(play)
     db.session.flush()
-    library_services._index_play(play)
+    library_services.index_play(play)
     db.session.commit()
     return play
 
@@ -98,14 +98,14 @@ def make_resource(**overrides) -> Resource:
     retired = overrides.pop("retired", False)
     fields.update(overrides)
     resource = Resource(slug=f"resource-{n}")
-    library_services._apply_resource(resource, **fields)
+    library_services.apply_resource(resource, **fields)
     if retired:
         from playbook.models import utcnow
 
         resource.retired_at = utcnow()
     db.session.add(resource)
     db.session.flush()
-    library_services._index_resource(resource)
+    library_services.index_resource(resource)
     db.session.commit()
     return resource
 

@@ -211,9 +211,9 @@ def race(monkeypatch, app, change) -> None:
     """Make the next request lose a race: right after it loads the playbook, `change`
     (called with the playbook id) is saved and committed from another session, as a
     teammate's request would be. Only the first request races; later ones run normally."""
-    from playbook.playbooks import views
+    from playbook.playbooks import route_helpers
 
-    load = views.load
+    load = route_helpers.load
     pending = [change]
 
     def racing_load(playbook_id, *args, **kwargs):
@@ -223,7 +223,7 @@ def race(monkeypatch, app, change) -> None:
                 pending.pop()(playbook_id)
         return playbook
 
-    monkeypatch.setattr(views, "load", racing_load)
+    monkeypatch.setattr(route_helpers, "load", racing_load)
 
 
 XSS_MARKDOWN = (

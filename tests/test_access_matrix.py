@@ -440,7 +440,7 @@ def people(app):
 
 
 def sign_in(client, user) -> None:
-    token = sessions._open_session(user)
+    token = sessions.open_session(user)
     db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = token

@@ -12,8 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select, update
 
-from playbook import create_app
-from playbook.auth import throttle
+from playbook import create_app, throttle
 from playbook.auth.routes import LOGIN_FAILED
 from playbook.config import normalize_database_url
 from playbook.extensions import db as _db

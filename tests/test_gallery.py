@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from playbook.extensions import db
 from playbook.models import Playbook, utcnow
-from playbook.playbooks import history, services
+from playbook.playbooks import forks, services
 from tests import factories
 from tests.helpers import check_page
 
@@ -76,7 +76,7 @@ def set_status(owner, playbook_id: int, item_id: int, status: str) -> None:
 
 def fork_of(actor, playbook_id: int, visibility: str = "private") -> int:
     original = services.load_playbook_for_change(playbook_id)
-    copy = history.fork_playbook(actor, original)
+    copy = forks.fork_playbook(actor, original)
     set_visibility(copy.id, visibility)
     return copy.id
 

@@ -145,7 +145,7 @@ def test_one_member_never_gets_another_members_page_as_not_modified(
     owners_page = client.get(url)
     assert "Share" in owners_page.get_data(as_text=True)
     other = app.test_client()
-    token = sessions._open_session(other_member)
+    token = sessions.open_session(other_member)
     db.session.commit()
     with other.session_transaction() as session:
         session["_user_id"] = token

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from playbook.extensions import db
@@ -9,7 +11,13 @@ from playbook.models import (
     AnonymousUser,
     Comment,
     CommentStatus,
+    Decision,
+    Invitation,
+    MemberRole,
+    Membership,
+    ModerationAction,
     ResourceType,
+    SubjectKind,
     Submission,
     SubmissionStatus,
     TargetKind,
@@ -95,12 +103,46 @@ MATRIX = {
     (Action.SUGGESTION_REVISE, "rejected_submission"): {"owner"},
     (Action.SUGGESTION_REVISE, "pending_submission"): set(),
     (Action.MODERATE, "none"): {"moderator", "admin"},
+    # Handing over: an owner, on another member's row, never on their own.
+    (Action.PLAYBOOK_HAND_OVER, "other_playbook_membership"): {"owner"},
+    (Action.PLAYBOOK_HAND_OVER, "own_playbook_membership"): set(),
+    (Action.PLAYBOOK_HAND_OVER, "binned_playbook_membership"): set(),
+    # "Add to a playbook": the page for anyone signed in, the playbook for its editors.
+    (Action.ITEM_ADD, "none"): {"member", "moderator", "admin", "owner"},
+    (Action.ITEM_ADD, "playbook"): {"owner"},
+    (Action.ITEM_ADD, "public_playbook"): {"owner"},
+    (Action.ITEM_ADD, "binned_playbook"): set(),
+    # An invitation addressed to the "owner" persona's e-mail address.
+    (Action.INVITATION_ANSWER, "playbook_invitation"): {"owner"},
+    (Action.SUGGESTION_FROM_COMMENT, "published_comment"): {"owner"},
+    (Action.SUGGESTION_FROM_COMMENT, "private_playbook_comment"): {"owner"},
+    (Action.SUGGESTION_FROM_COMMENT, "none"): set(),
+    # Undo: the latest decision on its subject only, and never an undo.
+    (Action.MODERATION_UNDO, "latest_decision"): {"moderator", "admin"},
+    (Action.MODERATION_UNDO, "earlier_decision"): set(),
+    (Action.MODERATION_UNDO, "undo_decision"): set(),
 }
 
 
 def _object(state, people, persona):
     if state == "none":
         return None
+    if state.endswith("_membership"):
+        return _membership(state, people)
+    if state == "playbook_invitation":
+        playbook = factories.make_playbook(factories.make_user())
+        invitation = Invitation(
+            playbook_id=playbook.id,
+            email=people["owner"].email,
+            role=MemberRole.EDITOR,
+            token_hash="1" * 64,
+            expires_at=utcnow() + timedelta(days=1),
+        )
+        db.session.add(invitation)
+        db.session.flush()
+        return invitation
+    if state.endswith("_decision"):
+        return _decision(state, people)
     if state in ("live", "retired"):
         return factories.make_play(retired=state == "retired")
     if state.endswith("playbook"):
@@ -135,6 +177,32 @@ def _object(state, people, persona):
     if state == "self":
         return people[persona] if persona != "visitor" else None
     return factories.make_user()
+
+
+def _membership(state, people):
+    playbook = factories.make_playbook(people["owner"])
+    if state == "own_playbook_membership":
+        return next(m for m in playbook.memberships if m.user_id == people["owner"].id)
+    membership = Membership(user_id=factories.make_user().id, role=MemberRole.EDITOR)
+    playbook.memberships.append(membership)
+    if state == "binned_playbook_membership":
+        playbook.deleted_at = utcnow()
+    db.session.flush()
+    return membership
+
+
+def _decision(state, people):
+    action = ModerationAction(
+        moderator_id=people["moderator"].id,
+        author_id=people["owner"].id,
+        subject_kind=SubjectKind.COMMENT,
+        subject_id=1,
+        decision=Decision.UNDO if state == "undo_decision" else Decision.APPROVE,
+        from_status="pending",
+        to_status="published",
+    )
+    action.is_latest = state != "earlier_decision"
+    return action
 
 
 def _comment(state, people):

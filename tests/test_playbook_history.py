@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from playbook.extensions import db
 from playbook.models import Item, MemberRole, Membership, Playbook, Revision, Section, utcnow
-from playbook.playbooks import history, services
+from playbook.playbooks import forks, services
 from tests.helpers import check_page, get_page
 from tests.playbook_factories import (
     add_members,
@@ -500,18 +500,18 @@ def test_owner_forks_a_playbook(client, login, member, library):
 
 def test_forks_in_the_bin_do_not_count(client, login, member):
     original = make_playbook(member)
-    forks = [history.fork_playbook(member, reload(original.id)) for _ in range(3)]
-    services.delete_playbook(member, reload(forks[0].id))
+    copies = [forks.fork_playbook(member, reload(original.id)) for _ in range(3)]
+    services.delete_playbook(member, reload(copies[0].id))
     login(member)
     html = _detail(client, original.id)
     assert re.search(r"·\s*2 forks\s", html)
-    services.delete_playbook(member, reload(forks[1].id))
+    services.delete_playbook(member, reload(copies[1].id))
     assert re.search(r"·\s*1 fork\s", _detail(client, original.id))
 
 
 def test_fork_of_a_binned_or_purged_original_still_opens(client, login, member):
     original = make_playbook(member, title="Gone soon")
-    fork = history.fork_playbook(member, reload(original.id))
+    fork = forks.fork_playbook(member, reload(original.id))
     services.delete_playbook(member, reload(original.id))
     login(member)
     html = _detail(client, fork.id)

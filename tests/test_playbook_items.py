@@ -949,9 +949,9 @@ def test_removing_a_section_removes_its_items_and_the_history_keeps_them(
     assert all(db.session.get(Item, ids[t]) is None for t in "ABC")
     revision = latest_revision(playbook.id)
     assert revision.summary == "Removed the section “Our definition” (3 items)"
-    from playbook.playbooks import history
+    from playbook.playbooks import revisions
 
-    before = history.get_revision(playbook, revision.number - 1)
+    before = revisions.get_revision(playbook, revision.number - 1)
     assert [i["title"] for i in before.snapshot["sections"][0]["items"]] == ["A", "B", "C"]
 
 

@@ -165,9 +165,9 @@ def test_creating_with_a_framework_retired_meanwhile_is_refused(
     framework.retired_at = utcnow()
     db.session.commit()
     # The choice list is built per request; keep offering it to stand in for the race.
-    from playbook.playbooks import views
+    from playbook.library import queries as library_queries
 
-    monkeypatch.setattr(views, "framework_choices", lambda: [(framework_id, "LEAP")])
+    monkeypatch.setattr(library_queries, "framework_choices", lambda: [(framework_id, "LEAP")])
     response = client.post(
         "/playbooks/new",
         data={

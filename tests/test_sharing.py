@@ -53,7 +53,7 @@ _SHARED_LINK = re.compile(r"http://localhost(/playbooks/(\d+)/s/([A-Za-z0-9_-]+)
 def signed_in(app, user: User):
     """A browser of its own, signed in as `user` through a real server-side session."""
     browser = app.test_client()
-    token = sessions._open_session(user)
+    token = sessions.open_session(user)
     db.session.commit()
     with browser.session_transaction() as session:
         session["_user_id"] = token
@@ -648,6 +648,22 @@ def test_hand_over_makes_the_other_member_owner_and_the_actor_editor(
     assert signed_in(app, other_member).get(share_url(team.id)).status_code == 200
     notes = notifications_of(other_member, NotificationKind.ROLE_CHANGED)
     assert len(notes) == 1 and "owner" in notes[0].message
+
+
+def test_share_page_offers_hand_over_and_removal_on_other_members_rows_only(
+    app, owner, team, member, other_member
+):
+    add_members(team.id, other_member, role=MemberRole.VIEWER)
+    html = share_page(owner, team.id)
+    theirs = membership_of(team.id, other_member).id
+    mine = membership_of(team.id, member).id
+    for verb in ("handover", "remove"):
+        assert f"/playbooks/{team.id}/members/{theirs}/{verb}" in html
+        assert f"/playbooks/{team.id}/members/{mine}/{verb}" not in html
+    # Handing over to oneself is refused by the service as well.
+    response = post_with_token(owner, f"/playbooks/{team.id}/members/{mine}/handover")
+    assert "You already own this playbook." in follow(owner, response)
+    assert role_of(team.id, member) is MemberRole.OWNER
 
 
 def test_a_member_can_leave(app, team, other_member):

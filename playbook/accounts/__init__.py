@@ -1,7 +1,5 @@
 """A member's own profile and password."""
 
-from flask import Blueprint
+from playbook.accounts.routes import bp
 
-bp = Blueprint("accounts", __name__, url_prefix="/accounts")
-
-from playbook.accounts import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, decode_cookie, login_user
 from flask_login.config import COOKIE_NAME
 
-from playbook.accounts import bp, services
+from playbook.accounts import services
 from playbook.accounts.forms import ChangePasswordForm, ProfileForm
 from playbook.auth import services as auth_services
 from playbook.permissions import Action, access
+
+bp = Blueprint("accounts", "playbook.accounts", url_prefix="/accounts")
 
 
 @bp.route("/profile", methods=["GET", "POST"])

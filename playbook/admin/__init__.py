@@ -1,7 +1,5 @@
 """Site administration: people and their site roles."""
 
-from flask import Blueprint
+from playbook.admin.routes import bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from playbook.admin import routes  # noqa: E402,F401
+__all__ = ["bp"]

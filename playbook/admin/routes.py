@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from playbook.admin import bp, services
+from playbook.admin import services
 from playbook.admin.forms import SiteRoleForm, UserSearchForm
 from playbook.models import User
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access, load_or_404
+
+bp = Blueprint("admin", "playbook.admin", url_prefix="/admin")
 
 
 @bp.route("/users/")

@@ -1,7 +1,5 @@
 """Registering, signing in and out, and resetting a forgotten password."""
 
-from flask import Blueprint
+from playbook.auth.routes import bp
 
-bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-from playbook.auth import routes  # noqa: E402,F401
+__all__ = ["bp"]

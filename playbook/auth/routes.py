@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from playbook.auth import bp, services
+from playbook.auth import services
 from playbook.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 from playbook.forms import ConfirmForm
 from playbook.permissions import access_public
 from playbook.urls import safe_next_path
+
+bp = Blueprint("auth", "playbook.auth", url_prefix="/auth")
+
 
 LOGIN_FAILED = "That e-mail address and password do not match an account."
 

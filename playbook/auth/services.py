@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 from flask import current_app, url_for
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Executable, select, update
 from sqlalchemy.exc import IntegrityError
 
-from playbook import jobs, mail
-from playbook.auth import passwords, sessions, throttle
-from playbook.auth.throttle import Limit
+from playbook import jobs, mail, throttle
+from playbook.auth import passwords, sessions
 from playbook.extensions import db
 from playbook.models import PasswordResetToken, User, utcnow
+from playbook.throttle import Limit
 from playbook.tokens import hash_token, new_token
+
+
+def _rowcount(statement: Executable) -> int:
+    """Run an UPDATE and say how many rows it changed."""
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
 class Throttled(Exception):
@@ -54,7 +60,7 @@ def register_user(
     )
     db.session.add(user)
     if open_session:
-        sessions._open_session(user, user_agent)
+        sessions.open_session(user, user_agent)
     try:
         db.session.commit()
     except IntegrityError:
@@ -93,19 +99,19 @@ def sign_in(email: str, password: str, address: str, user_agent: str = "") -> Us
         or not passwords.verify_password(user.password_hash, password)
         or not user.is_active
     ):
-        throttle._record(limits)
-        throttle._prune(max(limits[0].window, limits[1].window, timedelta(days=1)))
+        throttle.record_attempts(limits)
+        throttle.prune_attempts(max(limits[0].window, limits[1].window, timedelta(days=1)))
         db.session.commit()
         raise InvalidCredentials()
-    throttle._forget(limits[0])
-    sessions._open_session(user, user_agent)
+    throttle.forget_attempts(limits[0])
+    sessions.open_session(user, user_agent)
     db.session.commit()
     return user
 
 
 def sign_out(user: User) -> None:
     """End this browser's session: its session and remember cookies stop working."""
-    sessions._close_session(getattr(user, "current_session_token", None))
+    sessions.close_session(getattr(user, "current_session_token", None))
     db.session.commit()
 
 
@@ -116,8 +122,8 @@ def change_password(actor: User, new_password: str, user_agent: str = "") -> Non
     actor.password_hash = passwords.hash_password(new_password)
     actor.password_changed_at = utcnow()
     _spend_reset_tokens(actor)
-    sessions._close_all_sessions(actor)
-    sessions._open_session(actor, user_agent)
+    sessions.close_all_sessions(actor)
+    sessions.open_session(actor, user_agent)
     db.session.commit()
 
 
@@ -144,7 +150,7 @@ def request_password_reset(email: str, address: str) -> None:
     minutes = throttle.retry_after_minutes(limits)
     if minutes:
         raise Throttled(minutes)
-    throttle._record(limits)
+    throttle.record_attempts(limits)
     jobs.enqueue("send_password_reset", normalize_email(email), new_token())
     db.session.commit()
 
@@ -202,18 +208,18 @@ def reset_password(token: str, new_password: str) -> User | None:
         return None
     user = row.user
     # Claim the token atomically so two simultaneous uses cannot both succeed.
-    claimed = db.session.execute(
+    claimed = _rowcount(
         update(PasswordResetToken)
         .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=utcnow())
-    ).rowcount
+    )
     if claimed != 1:
         db.session.rollback()
         return None
     _spend_reset_tokens(user)
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = utcnow()
-    sessions._close_all_sessions(user)
-    throttle._forget(_login_limits(user.email, "")[0])
+    sessions.close_all_sessions(user)
+    throttle.forget_attempts(_login_limits(user.email, "")[0])
     db.session.commit()
     return user

@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from playbook.extensions import db
 from playbook.models import LoginSession, User
+from playbook.notifications.services import unread_count_subquery
 from playbook.tokens import hash_token, new_token
 
 
@@ -15,8 +16,6 @@ def load_user_from_session_token(token: str) -> User | None:
     """Flask-Login's user loader: the user of a live session row, or None. The
     navigation's unread-notification count comes in the same statement and is kept
     on flask.g for this request (see playbook.jinja)."""
-    from playbook.notifications.services import unread_count_subquery
-
     if not token or len(token) > 100:
         return None
     row = db.session.execute(
@@ -33,7 +32,7 @@ def load_user_from_session_token(token: str) -> User | None:
     return user
 
 
-def _open_session(user: User, user_agent: str = "") -> str:
+def open_session(user: User, user_agent: str = "") -> str:
     """Add a session row for user (not committed) and return its token."""
     token = new_token()
     db.session.add(
@@ -43,10 +42,12 @@ def _open_session(user: User, user_agent: str = "") -> str:
     return token
 
 
-def _close_session(token: str | None) -> None:
+def close_session(token: str | None) -> None:
+    """End the sign-in session whose token this is (none: nothing happens). Not committed."""
     if token:
         db.session.execute(delete(LoginSession).where(LoginSession.token_hash == hash_token(token)))
 
 
-def _close_all_sessions(user: User) -> None:
+def close_all_sessions(user: User) -> None:
+    """End every sign-in session of `user`, on every device. Not committed."""
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))

@@ -1,8 +1,7 @@
 """Comments on plays, resources, framework components and playbooks; flags; resource
 suggestions and each member's own contributions."""
 
-from flask import Blueprint
+from playbook.comments import routes_suggestions  # noqa: F401 (their routes join bp)
+from playbook.comments.routes import bp
 
-bp = Blueprint("comments", __name__, url_prefix="/comments")
-
-from playbook.comments import routes, routes_suggestions  # noqa: E402,F401
+__all__ = ["bp"]

@@ -16,8 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from playbook.comments.services import BODY_MAX
-from playbook.forms import WebURL, options, strip
-from playbook.library.forms import MultiCheckboxField
+from playbook.forms import MultiCheckboxField, WebURL, options, strip
 from playbook.models import FlagReason, IdealUser, ResourceType
 
 

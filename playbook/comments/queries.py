@@ -6,11 +6,23 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, func, literal, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from playbook.extensions import db
-from playbook.models import Comment, CommentStatus, Submission, TargetKind, User
+from playbook.models import Comment, Submission, TargetKind, User
+from playbook.permissions import Actor, CommentAudience, comment_audience, comment_visible_clause
 
 
 @dataclass
@@ -31,14 +43,10 @@ class Thread:
         return not self.comments
 
 
-def _visible_to(viewer, model=Comment):
-    """Published comments for everyone; the viewer's own in any state; all of them
-    for moderators."""
-    if getattr(viewer, "is_moderator", False):
-        return true()
-    if getattr(viewer, "is_authenticated", False):
-        return or_(model.status == CommentStatus.PUBLISHED, model.author_id == viewer.id)
-    return model.status == CommentStatus.PUBLISHED
+def _visible_to(viewer: Actor, model: type[Comment] = Comment) -> ColumnElement[bool]:
+    """The comments `viewer` may see (permissions.comment_is_visible, in SQL)."""
+    audience = comment_audience(viewer)
+    return comment_visible_clause(audience, viewer.id, model)
 
 
 def _keeps_place(viewer):
@@ -53,11 +61,11 @@ def _keeps_place(viewer):
     )
 
 
-def page_of(comment: Comment, viewer, per_page: int | None = None) -> int:
+def page_of(comment: Comment, viewer: Actor, per_page: int | None = None) -> int:
     """The page of its thread on which `viewer` finds the comment (a reply is on
     its parent's page), counted as load_thread pages the thread, in one statement."""
     per_page = per_page or current_app.config["PLAYBOOK_COMMENTS_PER_PAGE"]
-    top = comment.parent if comment.parent_id is not None else comment
+    top = comment.parent if comment.parent is not None else comment
     earlier = or_(
         Comment.created_at < top.created_at,
         and_(Comment.created_at == top.created_at, Comment.id < top.id),
@@ -79,25 +87,13 @@ def page_of(comment: Comment, viewer, per_page: int | None = None) -> int:
     return before // per_page + 1
 
 
-def _audience(viewer) -> str:
-    if getattr(viewer, "is_moderator", False):
-        return "moderator"
-    return "member" if getattr(viewer, "is_authenticated", False) else "visitor"
-
-
-def _visible_for(audience: str, model=Comment):
+def _visible_for(audience: CommentAudience, model: type[Comment] = Comment) -> ColumnElement[bool]:
     """_visible_to with the viewer's id as the bound parameter viewer_id."""
-    if audience == "moderator":
-        return true()
-    if audience == "member":
-        return or_(
-            model.status == CommentStatus.PUBLISHED, model.author_id == bindparam("viewer_id")
-        )
-    return model.status == CommentStatus.PUBLISHED
+    return comment_visible_clause(audience, bindparam("viewer_id", type_=Integer), model)
 
 
 @cache
-def _thread_statement(kind: TargetKind, audience: str):
+def _thread_statement(kind: TargetKind, audience: CommentAudience):
     """The statement behind load_thread for one kind of target and one audience,
     built once per process (building it costs more than running it); the target,
     viewer, limit and offset are bound parameters."""
@@ -144,9 +140,9 @@ def load_thread(
     replies someone can still see."""
     per_page = per_page or current_app.config["PLAYBOOK_COMMENTS_PER_PAGE"]
     page = max(1, page)
-    audience = _audience(viewer)
+    audience = comment_audience(viewer)
     params = {"target_id": target_id, "limit": per_page + 1, "offset": (page - 1) * per_page}
-    if audience == "member":
+    if audience is CommentAudience.MEMBER:
         params["viewer_id"] = viewer.id
     rows = db.session.scalars(_thread_statement(kind, audience), params).unique().all()
     tops = [c for c in rows if c.parent_id is None]

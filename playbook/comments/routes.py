@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from typing import cast
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from playbook import sanitize
-from playbook.comments import bp, services
+from playbook.comments import services
 from playbook.comments.forms import CommentForm, EditCommentForm, FlagForm
 from playbook.comments.queries import my_contributions, page_of
 from playbook.comments.services import CommentError, TooSoon, target_page
 from playbook.extensions import db
 from playbook.forms import ConfirmForm
 from playbook.models import Comment, CommentStatus, Component, Play, Playbook, Resource, TargetKind
+from playbook.models.comment import CommentTarget
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access, access_login, can, checked_or_404, load_or_404
+
+bp = Blueprint("comments", "playbook.comments", url_prefix="/comments")
+
 
 _MODELS = {
     TargetKind.PLAY: Play,
@@ -25,9 +31,11 @@ _MODELS = {
 KINDS = "any(play, resource, component, playbook)"
 
 
-def _target(kind: str, target_id: int):
-    kind = TargetKind(kind)
-    return kind, checked_or_404(db.session.get(_MODELS[kind], target_id), Action.COMMENT_POST)
+def _target(kind_value: str, target_id: int) -> tuple[TargetKind, CommentTarget]:
+    kind = TargetKind(kind_value)
+    target = checked_or_404(db.session.get(_MODELS[kind], target_id), Action.COMMENT_POST)
+    # _MODELS maps each kind to the model of its targets.
+    return kind, cast("CommentTarget", target)
 
 
 def _quoted(kind, target, parent_id):
@@ -63,21 +71,24 @@ def _compose(kind, target, form, error=None, status=200):
 @bp.route(f"/<{KINDS}:kind>/<int:target_id>/new", methods=["GET", "POST"])
 @access(Action.COMMENT_POST)
 def new(kind: str, target_id: int):
-    kind, target = _target(kind, target_id)
+    target_kind, target = _target(kind, target_id)
     form = CommentForm()
-    if request.method == "GET" and request.args.get("reply_to", type=int):
-        form.parent_id.data = request.args.get("reply_to", type=int)
+    reply_to = request.args.get("reply_to", type=int)
+    if request.method == "GET" and reply_to:
+        form.parent_id.data = reply_to
     if not form.validate_on_submit() or form.preview.data:
-        return _compose(kind, target, form, status=422 if form.errors else 200)
+        return _compose(target_kind, target, form, status=422 if form.errors else 200)
     parent = db.session.get(Comment, form.parent_id.data) if form.parent_id.data else None
     if form.parent_id.data and parent is None:
-        return _compose(kind, target, form, "The comment you replied to no longer exists.", 422)
+        return _compose(
+            target_kind, target, form, "The comment you replied to no longer exists.", 422
+        )
     try:
-        comment = services.post_comment(current_user, kind, target, form.body.data, parent)
+        comment = services.post_comment(current_user, target_kind, target, form.body.data, parent)
     except TooSoon as error:
-        return _compose(kind, target, form, str(error), 429)
+        return _compose(target_kind, target, form, str(error), 429)
     except CommentError as error:
-        return _compose(kind, target, form, str(error), 422)
+        return _compose(target_kind, target, form, str(error), 422)
     if comment.status is CommentStatus.PENDING:
         flash(
             "Thanks! Your comment will appear once a moderator approves it. Until then only you can see it.",

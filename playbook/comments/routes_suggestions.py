@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from playbook.comments import bp
 from playbook.comments.forms import SuggestionForm
+from playbook.comments.routes import bp
 from playbook.comments.services import CommentError, TooSoon
 from playbook.comments.suggestions import (
     find_duplicates,
@@ -16,12 +16,13 @@ from playbook.comments.suggestions import (
 )
 from playbook.extensions import db
 from playbook.models import Comment, Submission
-from playbook.permissions import Action, access, load_or_404
+from playbook.permissions import Action, access, can, load_or_404
 
 
 def _own_comment(comment_id: int | None) -> Comment | None:
+    """The comment a suggestion comes from, when the suggester may tie it to it."""
     comment = db.session.get(Comment, comment_id) if comment_id else None
-    return comment if comment is not None and comment.author_id == current_user.id else None
+    return comment if can(current_user, Action.SUGGESTION_FROM_COMMENT, comment) else None
 
 
 def _render(form, comment, duplicates, error=None, status=200, submission=None):

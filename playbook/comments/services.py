@@ -4,13 +4,12 @@ commit; routes never do."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 from flask import current_app, url_for
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import CursorResult, exists, func, select, update
 
-from playbook import sanitize
-from playbook.auth import throttle
-from playbook.auth.throttle import Limit
+from playbook import sanitize, throttle
 from playbook.extensions import db
 from playbook.models import (
     Comment,
@@ -20,12 +19,15 @@ from playbook.models import (
     FlagReason,
     ModerationAction,
     NotificationKind,
+    Playbook,
     TargetKind,
     User,
     utcnow,
 )
+from playbook.models.comment import CommentTarget
 from playbook.notifications.services import notify
 from playbook.permissions import Action, require
+from playbook.throttle import Limit
 
 BODY_MAX = 5000
 
@@ -67,13 +69,14 @@ def is_trusted(user: User) -> bool:
         return True
     if user.posts_held:
         return False
-    return approved_contributions(user) >= current_app.config["PLAYBOOK_TRUST_AFTER_APPROVALS"]
+    needed: int = current_app.config["PLAYBOOK_TRUST_AFTER_APPROVALS"]
+    return approved_contributions(user) >= needed
 
 
-def _initial_status(author: User, target) -> CommentStatus:
+def _initial_status(author: User, target: CommentTarget | None) -> CommentStatus:
     """Team conversation on a playbook that is not public is the team's own and is
     never queued (moderators cannot read it); everything public follows the trust rule."""
-    if target.__class__.__name__ == "Playbook" and target.visibility.value != "public":
+    if isinstance(target, Playbook) and target.keeps_comments_in_team:
         return CommentStatus.PUBLISHED
     return CommentStatus.PUBLISHED if is_trusted(author) else CommentStatus.PENDING
 
@@ -107,7 +110,7 @@ def check_limits(limits: list[Limit], what: str) -> None:
         )
     # One attempt is one row per scope and key, however many limits (a gap and an
     # hourly cap) read it; a row per limit would count every comment twice.
-    throttle._record(list({(limit.scope, limit.key): limit for limit in limits}.values()))
+    throttle.record_attempts(list({(limit.scope, limit.key): limit for limit in limits}.values()))
 
 
 def _describe(wait: timedelta) -> str:
@@ -163,16 +166,12 @@ def target_page(comment: Comment, page: int = 1) -> str:
         TargetKind.PLAYBOOK: ("playbooks.detail", "playbook_id"),
     }
     endpoint, arg = endpoints[comment.target_kind]
-    return url_for(
-        endpoint,
-        **{arg: comment.target_id},
-        comments=page if page > 1 else None,
-        _anchor=f"comment-{comment.id}",
-    )
+    values: dict[str, Any] = {arg: comment.target_id, "comments": page if page > 1 else None}
+    return url_for(endpoint, _anchor=f"comment-{comment.id}", **values)
 
 
 def post_comment(
-    author: User, kind: TargetKind, target, body: str, parent: Comment | None = None
+    author: User, kind: TargetKind, target: CommentTarget, body: str, parent: Comment | None = None
 ) -> Comment:
     """Post a comment (or a reply to a top-level comment) on `target`. New members'
     comments wait for a moderator; the status of the returned comment says which."""
@@ -214,11 +213,10 @@ def announce_reply(comment: Comment, parent: Comment | None) -> None:
     never while the reply still waits for a moderator)."""
     if parent is None or parent.author_id == comment.author_id or parent.is_deleted:
         return
-    author = db.session.get(User, comment.author_id)
     notify(
         parent.author,
         NotificationKind.REPLY,
-        f"{author.display_name} replied to your comment.",
+        f"{comment.author.display_name} replied to your comment.",
         link=url_for("comments.detail", comment_id=comment.id),
         playbook_id=comment.playbook_id,
     )
@@ -289,10 +287,13 @@ def flag_comment(user: User, comment: Comment, reason: FlagReason, note: str = "
     hidden = False
     if open_flags >= current_app.config["PLAYBOOK_FLAGS_TO_HIDE"]:
         # Guarded, so that two last flags at once hide it once.
-        result = db.session.execute(
-            update(Comment)
-            .where(Comment.id == comment.id, Comment.status == CommentStatus.PUBLISHED)
-            .values(status=CommentStatus.HIDDEN)
+        result = cast(
+            "CursorResult[Any]",
+            db.session.execute(
+                update(Comment)
+                .where(Comment.id == comment.id, Comment.status == CommentStatus.PUBLISHED)
+                .values(status=CommentStatus.HIDDEN)
+            ),
         )
         hidden = result.rowcount == 1
     db.session.commit()

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from playbook.auth.throttle import Limit
 from playbook.comments.services import check_limits
 from playbook.extensions import db
 from playbook.models import (
@@ -25,7 +24,8 @@ from playbook.models import (
     User,
     utcnow,
 )
-from playbook.permissions import Action, require
+from playbook.permissions import Action, can, require
+from playbook.throttle import Limit
 
 TITLE_SIMILARITY = 0.8
 FIELDS = (
@@ -113,7 +113,9 @@ def find_duplicates(
     return found[:limit]
 
 
-def _apply(submission: Submission, fields: dict) -> None:
+def apply_submission_fields(submission: Submission, fields: dict) -> None:
+    """Copy a suggestion's checked form fields onto the submission, trimmed to the
+    columns' lengths (the URL normalized for duplicate checks). Not committed."""
     submission.title = fields["title"].strip()[:200]
     submission.url = fields["url"].strip()[:500]
     submission.normalized_url = normalize_url(submission.url)
@@ -139,11 +141,11 @@ def _check_limit(author: User) -> None:
 def suggest_resource(author: User, fields: dict, comment: Comment | None = None) -> Submission:
     """Send a suggestion to the moderators, linked to the comment it came from."""
     require(author, Action.SUGGESTION_CREATE)
-    if comment is not None and comment.author_id != author.id:
+    if not can(author, Action.SUGGESTION_FROM_COMMENT, comment):
         comment = None  # only one's own comment carries one's suggestion
     _check_limit(author)
     submission = Submission(author_id=author.id, comment_id=comment.id if comment else None)
-    _apply(submission, fields)
+    apply_submission_fields(submission, fields)
     db.session.add(submission)
     db.session.commit()
     return submission
@@ -153,7 +155,7 @@ def revise_suggestion(author: User, submission: Submission, fields: dict) -> Sub
     """Change a rejected suggestion and send it to the moderators again."""
     require(author, Action.SUGGESTION_REVISE, submission)
     _check_limit(author)
-    _apply(submission, fields)
+    apply_submission_fields(submission, fields)
     submission.status, submission.reason = SubmissionStatus.PENDING, ""
     submission.times_submitted += 1
     db.session.commit()

@@ -1,7 +1,5 @@
 """The gallery of public playbooks."""
 
-from flask import Blueprint
+from playbook.gallery.routes import bp
 
-bp = Blueprint("gallery", __name__, url_prefix="/gallery")
-
-from playbook.gallery import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -3,8 +3,7 @@
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from playbook.forms import options, strip
-from playbook.library.forms import ANY, FilterForm
+from playbook.forms import ANY, FilterForm, options, strip
 from playbook.models import Scope
 
 

@@ -1,22 +1,21 @@
-"""Reads for the gallery and for "who's using it": only public playbooks are ever
-named; private ones appear at most as a count."""
+"""Reads for the gallery: only public playbooks are ever named."""
 
 from __future__ import annotations
 
 from functools import cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from playbook.extensions import db
-from playbook.models import Item, Playbook, Visibility, play_component
+from playbook.models import Item, Playbook, play_component
 
 SORTS = ("updated", "forks")
 
 
 def _public():
-    return (Playbook.visibility == Visibility.PUBLIC, Playbook.deleted_at.is_(None))
+    return (Playbook.open_to_all_clause(),)
 
 
 @cache
@@ -26,11 +25,7 @@ def public_fork_counts():
     fork = aliased(Playbook)
     return (
         select(fork.forked_from_id.label("playbook_id"), func.count().label("forks"))
-        .where(
-            fork.visibility == Visibility.PUBLIC,
-            fork.deleted_at.is_(None),
-            fork.forked_from_id.is_not(None),
-        )
+        .where(Playbook.open_to_all_clause(fork), fork.forked_from_id.is_not(None))
         .group_by(fork.forked_from_id)
         .subquery()
     )
@@ -97,25 +92,3 @@ def fork_counts(playbook_ids: list[int]) -> dict[int, int]:
             select(forks.c.playbook_id, forks.c.forks).where(forks.c.playbook_id.in_(playbook_ids))
         ).all()
     )
-
-
-def who_is_using(*, play_id: int | None = None, resource_id: int | None = None, limit: int = 20):
-    """(public playbooks that include the entry, how many other live playbooks do)."""
-    column = Item.play_id if play_id is not None else Item.resource_id
-    target = play_id if play_id is not None else resource_id
-    using = select(Item.playbook_id).where(column == target)
-    public = list(
-        db.session.scalars(
-            select(Playbook)
-            .where(Playbook.id.in_(using), *_public())
-            .order_by(Playbook.updated_at.desc())
-            .limit(limit)
-        )
-    )
-    is_public = case((Playbook.visibility == Visibility.PUBLIC, 1), else_=0)
-    everyone, public_total = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(is_public), 0))
-        .select_from(Playbook)
-        .where(Playbook.id.in_(using), Playbook.deleted_at.is_(None))
-    ).one()
-    return public, public_total, everyone - public_total

@@ -1,7 +1,5 @@
 """The home page."""
 
-from flask import Blueprint
+from playbook.home.routes import bp
 
-bp = Blueprint("home", __name__)
-
-from playbook.home import routes  # noqa: E402,F401
+__all__ = ["bp"]

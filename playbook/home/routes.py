@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import Blueprint, render_template
 
-from playbook.home import bp
 from playbook.library import queries
 from playbook.library.forms import SearchForm
 from playbook.models import Stage
 from playbook.pagecache import cached_for_visitors
 from playbook.permissions import access_public
+
+bp = Blueprint("home", "playbook.home")
 
 
 @bp.route("/")

@@ -237,7 +237,7 @@ def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -
 # --- consumers ----------------------------------------------------------------------
 
 
-class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
+class _EmbeddedConsumer(Consumer):
     """A consumer that shares its process with the web server: it leaves the signal
     handlers (Ctrl+C) to the server."""
 

@@ -1,7 +1,6 @@
 """The shared library: browse and search frameworks, plays and resources; admins edit it."""
 
-from flask import Blueprint
+from playbook.library import routes_edit  # noqa: F401 (their routes join bp)
+from playbook.library.routes import bp
 
-bp = Blueprint("library", __name__, url_prefix="/library")
-
-from playbook.library import routes, routes_edit  # noqa: E402,F401
+__all__ = ["bp"]

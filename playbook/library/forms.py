@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, URLField
+from wtforms import SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from playbook.forms import WebURL, options, strip
+from playbook.forms import ANY, FilterForm, MultiCheckboxField, WebURL, options, strip
 from playbook.models import Audience, Effort, GradeBand, IdealUser, ResourceType, Stage
-
-ANY = [("", "Any")]  # the first option of every filter: no filter
-
-
-class FilterForm(FlaskForm):
-    """Filters arrive in the query string; a GET form has no CSRF token."""
-
-    class Meta:
-        csrf = False
 
 
 class PlayFilterForm(FilterForm):
@@ -60,11 +50,6 @@ class SearchForm(FilterForm):
         ),
         validators=[Optional()],
     )
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class PlayForm(FlaskForm):

@@ -1,22 +1,26 @@
-"""Reusable reads of the library: filtered, paginated lists and detail loads.
-Each list issues a fixed number of queries whatever the page holds."""
+"""Reusable reads of the library: filtered, paginated lists, detail loads, choice
+lists and who is using an entry. Each list issues a fixed number of queries whatever
+the page holds."""
 
 from __future__ import annotations
 
 from functools import cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from playbook.extensions import db
 from playbook.models import (
     Component,
     Framework,
+    Item,
     Play,
     PlayAudience,
+    Playbook,
     Resource,
     ResourceIdealUser,
+    Visibility,
     play_component,
 )
 
@@ -97,12 +101,20 @@ def framework_names() -> list[tuple[int, str, str]]:
     """(id, name, edition) of every live framework, by name: what a choice list needs
     (one query, no components or elements)."""
     return [
-        tuple(row)
-        for row in db.session.execute(
+        (framework_id, name, edition)
+        for framework_id, name, edition in db.session.execute(
             select(Framework.id, Framework.name, Framework.edition)
             .where(Framework.retired_at.is_(None))
             .order_by(Framework.name)
         )
+    ]
+
+
+def framework_choices() -> list[tuple[int, str]]:
+    """(id, 'Name (edition N)') of every live framework, for a choice list."""
+    return [
+        (framework_id, f"{name} (edition {edition})" if edition else name)
+        for framework_id, name, edition in framework_names()
     ]
 
 
@@ -202,3 +214,31 @@ def library_counts() -> dict[str, int]:
     """How many live frameworks, plays and resources there are (one query)."""
     row = db.session.execute(_counts_statement()).one()
     return {"frameworks": row[0], "plays": row[1], "resources": row[2]}
+
+
+def who_is_using(*, play_id: int | None = None, resource_id: int | None = None, limit: int = 20):
+    """Who uses a play or resource: (public playbooks that include it, newest first,
+    how many public playbooks do, how many other live ones do). Private playbooks
+    are only counted, never named."""
+    column = Item.play_id if play_id is not None else Item.resource_id
+    target = play_id if play_id is not None else resource_id
+    using = select(Item.playbook_id).where(column == target)
+    public = list(
+        db.session.scalars(
+            select(Playbook)
+            .where(
+                Playbook.id.in_(using),
+                Playbook.visibility == Visibility.PUBLIC,
+                Playbook.deleted_at.is_(None),
+            )
+            .order_by(Playbook.updated_at.desc())
+            .limit(limit)
+        )
+    )
+    is_public = case((Playbook.visibility == Visibility.PUBLIC, 1), else_=0)
+    everyone, public_total = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(is_public), 0))
+        .select_from(Playbook)
+        .where(Playbook.id.in_(using), Playbook.deleted_at.is_(None))
+    ).one()
+    return public, public_total, everyone - public_total

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from playbook.comments.queries import load_thread
-from playbook.gallery.queries import who_is_using
-from playbook.library import bp, queries
+from playbook.library import queries
 from playbook.library.forms import PlayFilterForm, ResourceFilterForm, SearchForm
 from playbook.library.search import search_library
 from playbook.models import TargetKind
 from playbook.pagecache import cached_for_visitors
 from playbook.pagination import page_arg, per_page
 from playbook.permissions import Action, access_public, can, require
+
+bp = Blueprint("library", "playbook.library", url_prefix="/library")
 
 
 def _thread(kind: TargetKind, target_id: int):
@@ -63,7 +64,7 @@ def play_index():
 def play_detail(play_id: int):
     play = queries.load_play(play_id) or abort(404)
     require(current_user, Action.LIBRARY_VIEW, play)
-    public, public_total, others = who_is_using(play_id=play.id)
+    public, public_total, others = queries.who_is_using(play_id=play.id)
     return render_template(
         "library/play_detail.html",
         title=play.title,
@@ -97,7 +98,7 @@ def resource_index():
 def resource_detail(resource_id: int):
     resource = queries.load_resource(resource_id) or abort(404)
     require(current_user, Action.LIBRARY_VIEW, resource)
-    public, public_total, others = who_is_using(resource_id=resource.id)
+    public, public_total, others = queries.who_is_using(resource_id=resource.id)
     return render_template(
         "library/resource_detail.html",
         title=resource.title,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from playbook.forms import ConfirmForm
-from playbook.library import bp, queries, services
+from playbook.library import queries, services
 from playbook.library.forms import ComponentForm, FrameworkForm, PlayForm, ResourceForm
+from playbook.library.routes import bp
 from playbook.models import Component, Framework, Play, Resource
 from playbook.permissions import Action, access, load_or_404
 
@@ -205,7 +208,8 @@ def component_edit(component_id: int):
 @access(Action.LIBRARY_EDIT)
 def retire(kind: str, entry_id: int, verb: str):
     model, endpoint, arg = ENTRY_KINDS[kind]
-    entry = load_or_404(model, entry_id, Action.LIBRARY_EDIT)
+    # ENTRY_KINDS holds only the library's retirable models.
+    entry = cast("Play | Resource | Framework", load_or_404(model, entry_id, Action.LIBRARY_EDIT))
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.set_retired(current_user, entry, verb == "retire")
@@ -215,4 +219,5 @@ def retire(kind: str, entry_id: int, verb: str):
         else "Restored to the library.",
         "info",
     )
-    return redirect(url_for(f"library.{endpoint}", **{arg: entry.id}))
+    values: dict[str, Any] = {arg: entry.id}
+    return redirect(url_for(f"library.{endpoint}", **values))

@@ -121,7 +121,7 @@ def _search_postgres(terms, kinds, limit, offset):
     return [SearchHit(*row) for row in rows], total
 
 
-def _index(kind: str, ref_id: int, title: str, body: str) -> None:
+def index_entry(kind: str, ref_id: int, title: str, body: str) -> None:
     """Insert or refresh the search row for one library entry (not committed)."""
     row = db.session.scalar(
         select(SearchDocument).where(SearchDocument.kind == kind, SearchDocument.ref_id == ref_id)
@@ -132,11 +132,13 @@ def _index(kind: str, ref_id: int, title: str, body: str) -> None:
         row.title, row.body = title[:300], body
 
 
-def _unindex(kind: str, ref_id: int) -> None:
+def unindex_entry(kind: str, ref_id: int) -> None:
+    """Remove one library entry from the search index (not committed)."""
     db.session.execute(
         delete(SearchDocument).where(SearchDocument.kind == kind, SearchDocument.ref_id == ref_id)
     )
 
 
-def _clear() -> None:
+def clear_index() -> None:
+    """Empty the search index, before it is rebuilt (not committed)."""
     db.session.execute(delete(SearchDocument))

@@ -37,7 +37,7 @@ def _seed_framework(data: dict, report: SeedReport) -> None:
     framework = db.session.scalar(select(Framework).where(Framework.slug == data["slug"]))
     if framework is None:
         framework = Framework(slug=data["slug"])
-        services._apply_framework(
+        services.apply_framework(
             framework,
             name=data["name"],
             edition=str(data.get("edition", "")),
@@ -61,7 +61,7 @@ def _seed_framework(data: dict, report: SeedReport) -> None:
         framework.components.append(component)
         report.added["components"] += 1
     db.session.flush()
-    services._index_framework(framework)
+    services.index_framework(framework)
 
 
 def _seed_plays(items: list[dict], framework_slug: str, report: SeedReport) -> None:
@@ -76,7 +76,7 @@ def _seed_plays(items: list[dict], framework_slug: str, report: SeedReport) -> N
         if item["slug"] in existing:
             continue
         play = Play(slug=item["slug"])
-        services._apply_play(
+        services.apply_play(
             play,
             title=item["title"],
             summary=item["summary"],
@@ -89,7 +89,7 @@ def _seed_plays(items: list[dict], framework_slug: str, report: SeedReport) -> N
         )
         db.session.add(play)
         db.session.flush()
-        services._index_play(play)
+        services.index_play(play)
         report.added["plays"] += 1
 
 
@@ -102,7 +102,7 @@ def _seed_resources(items: list[dict], report: SeedReport) -> None:
         if problem:
             raise ValueError(f"Seed resource {item['slug']}: {problem}")
         resource = Resource(slug=item["slug"])
-        services._apply_resource(
+        services.apply_resource(
             resource,
             title=item["title"],
             organization=item["organization"],
@@ -115,7 +115,7 @@ def _seed_resources(items: list[dict], report: SeedReport) -> None:
         )
         db.session.add(resource)
         db.session.flush()
-        services._index_resource(resource)
+        services.index_resource(resource)
         report.added["resources"] += 1
 
 

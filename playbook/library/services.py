@@ -3,9 +3,8 @@ search rows. Services commit; routes never do. Only admins may call them."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -23,23 +22,26 @@ from playbook.models import (
     Resource,
     ResourceType,
     Stage,
+    User,
     utcnow,
 )
 from playbook.permissions import Action, require
 from playbook.sanitize import plain_text, render_markdown
+from playbook.slugs import slugify
+
+# A library entry with a slug and a search row of its own.
+Entry = TypeVar("Entry", Play, Resource, Framework)
+# Form data for an entry's fields, keyword by keyword (each form checks its own).
+Fields = dict[str, Any]
 
 
 class LibraryError(ValueError):
     """Input that a form cannot catch on its own (ids that do not exist, and so on)."""
 
 
-def slugify(value: str, max_length: int = 70) -> str:
-    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_length].strip("-") or "entry"
-
-
-def _unique_slug(model, title: str, current_id: int | None = None) -> str:
+def _unique_slug(
+    model: type[Play] | type[Resource] | type[Framework], title: str, current_id: int | None = None
+) -> str:
     base = slugify(title)
     taken = set(
         db.session.scalars(
@@ -61,7 +63,13 @@ def _components_by_id(component_ids: Iterable[int]) -> list[Component]:
     return [by_id[i] for i in ids]
 
 
-def _create(actor, entry, apply, index, fields: dict):
+def _create(
+    actor: User,
+    entry: Entry,
+    apply: Callable[..., None],
+    index: Callable[[Entry], None],
+    fields: Fields,
+) -> Entry:
     """The one way an entry enters the library: check, fill, save, index, commit."""
     require(actor, Action.LIBRARY_EDIT)
     apply(entry, **fields)
@@ -72,7 +80,13 @@ def _create(actor, entry, apply, index, fields: dict):
     return entry
 
 
-def _update(actor, entry, apply, index, fields: dict):
+def _update(
+    actor: User,
+    entry: Entry,
+    apply: Callable[..., None],
+    index: Callable[[Entry], None],
+    fields: Fields,
+) -> Entry:
     require(actor, Action.LIBRARY_EDIT, entry)
     apply(entry, **fields)
     index(entry)
@@ -83,16 +97,29 @@ def _update(actor, entry, apply, index, fields: dict):
 # --- plays -----------------------------------------------------------------
 
 
-def _index_play(play: Play) -> None:
+def index_play(play: Play) -> None:
+    """Bring the play's search row up to date: indexed while live, removed once
+    retired. Not committed."""
     if play.is_retired:
-        search._unindex("play", play.id)
+        search.unindex_entry("play", play.id)
     else:
-        search._index("play", play.id, play.title, f"{play.summary}\n{plain_text(play.body)}")
+        search.index_entry("play", play.id, play.title, f"{play.summary}\n{plain_text(play.body)}")
 
 
-def _apply_play(
-    play: Play, *, title, summary, body, stage, grade_band, effort, audiences, component_ids
+def apply_play(
+    play: Play,
+    *,
+    title: str,
+    summary: str,
+    body: str,
+    stage: str,
+    grade_band: str,
+    effort: str,
+    audiences: Iterable[str],
+    component_ids: Iterable[int],
 ) -> None:
+    """Set a play's fields from checked form values (the body rendered through
+    sanitize). No permission check, not committed: callers check and save."""
     play.title, play.summary, play.body = title.strip(), summary.strip(), body
     play.body_html = render_markdown(body)
     play.stage, play.grade_band, play.effort = Stage(stage), GradeBand(grade_band), Effort(effort)
@@ -100,24 +127,26 @@ def _apply_play(
     play.components = _components_by_id(component_ids)
 
 
-def create_play(actor, **fields) -> Play:
+def create_play(actor: User, **fields: Any) -> Play:
     """Add a play to the library. Raises LibraryError for unknown component ids."""
     return _create(
-        actor, Play(slug=_unique_slug(Play, fields["title"])), _apply_play, _index_play, fields
+        actor, Play(slug=_unique_slug(Play, fields["title"])), apply_play, index_play, fields
     )
 
 
-def update_play(actor, play: Play, **fields) -> Play:
+def update_play(actor: User, play: Play, **fields: Any) -> Play:
     """Change a play's fields. Raises LibraryError for unknown component ids."""
-    return _update(actor, play, _apply_play, _index_play, fields)
+    return _update(actor, play, apply_play, index_play, fields)
 
 
 # --- resources -------------------------------------------------------------
 
 
-def _index_resource(resource: Resource) -> None:
+def index_resource(resource: Resource) -> None:
+    """Bring the resource's search row up to date: indexed while live, removed
+    once retired. Not committed."""
     if resource.is_retired:
-        search._unindex("resource", resource.id)
+        search.unindex_entry("resource", resource.id)
     else:
         body = "\n".join(
             [
@@ -127,21 +156,23 @@ def _index_resource(resource: Resource) -> None:
                 resource.who_is_using,
             ]
         )
-        search._index("resource", resource.id, resource.title, body)
+        search.index_entry("resource", resource.id, resource.title, body)
 
 
-def _apply_resource(
+def apply_resource(
     resource: Resource,
     *,
-    title,
-    organization,
-    url,
-    description,
-    resource_type,
-    ideal_users,
-    why_use_it,
-    who_is_using,
+    title: str,
+    organization: str,
+    url: str,
+    description: str,
+    resource_type: str,
+    ideal_users: Iterable[str],
+    why_use_it: str | None,
+    who_is_using: str | None,
 ) -> None:
+    """Set a resource's fields from checked form values (the description rendered
+    through sanitize). No permission check, not committed: callers check and save."""
     resource.title, resource.organization, resource.url = (
         title.strip(),
         organization.strip(),
@@ -154,50 +185,52 @@ def _apply_resource(
     resource.set_ideal_users([IdealUser(u) for u in ideal_users])
 
 
-def create_resource(actor, **fields) -> Resource:
+def create_resource(actor: User, **fields: Any) -> Resource:
     """Add a resource to the library (its URL was checked by the form)."""
     return _create(
         actor,
         Resource(slug=_unique_slug(Resource, fields["title"])),
-        _apply_resource,
-        _index_resource,
+        apply_resource,
+        index_resource,
         fields,
     )
 
 
-def add_suggested_resource(actor, suggested_by_id: int, **fields) -> Resource:
+def add_suggested_resource(actor: User, suggested_by_id: int, **fields: Any) -> Resource:
     """A moderator approving a member's suggestion adds it to the library, crediting
     the member. Not committed: it is part of the moderator's decision."""
     require(actor, Action.MODERATE)
     resource = Resource(
         slug=_unique_slug(Resource, fields["title"]), suggested_by_id=suggested_by_id
     )
-    _apply_resource(resource, **fields)
+    apply_resource(resource, **fields)
     db.session.add(resource)
     db.session.flush()
-    _index_resource(resource)
+    index_resource(resource)
     return resource
 
 
-def update_resource(actor, resource: Resource, **fields) -> Resource:
-    return _update(actor, resource, _apply_resource, _index_resource, fields)
+def update_resource(actor: User, resource: Resource, **fields: Any) -> Resource:
+    return _update(actor, resource, apply_resource, index_resource, fields)
 
 
 # --- frameworks ------------------------------------------------------------
 
 
-def _index_framework(framework: Framework) -> None:
+def index_framework(framework: Framework) -> None:
+    """Bring the search rows of a framework and its components up to date:
+    indexed while live, removed once retired. Not committed."""
     if framework.is_retired:
-        search._unindex("framework", framework.id)
+        search.unindex_entry("framework", framework.id)
         for component in framework.components:
-            search._unindex("component", component.id)
+            search.unindex_entry("component", component.id)
         return
-    search._index(
+    search.index_entry(
         "framework", framework.id, framework.name, f"{framework.publisher}\n{framework.summary}"
     )
     for component in framework.components:
         elements = "\n".join(f"{e.name}. {e.description}" for e in component.elements)
-        search._index(
+        search.index_entry(
             "component",
             component.id,
             f"{component.name} ({framework.name})",
@@ -205,7 +238,11 @@ def _index_framework(framework: Framework) -> None:
         )
 
 
-def _apply_framework(framework: Framework, *, name, edition, publisher, url, summary) -> None:
+def apply_framework(
+    framework: Framework, *, name: str, edition: str, publisher: str, url: str | None, summary: str
+) -> None:
+    """Set a framework's own fields from checked form values. No permission
+    check, not committed: callers check and save."""
     framework.name, framework.edition, framework.publisher = (
         name.strip(),
         edition.strip(),
@@ -214,19 +251,19 @@ def _apply_framework(framework: Framework, *, name, edition, publisher, url, sum
     framework.url, framework.summary = (url or "").strip(), summary.strip()
 
 
-def create_framework(actor, **fields) -> Framework:
+def create_framework(actor: User, **fields: Any) -> Framework:
     """Add a framework; its components are added one by one afterwards."""
     return _create(
         actor,
         Framework(slug=_unique_slug(Framework, fields["name"])),
-        _apply_framework,
-        _index_framework,
+        apply_framework,
+        index_framework,
         fields,
     )
 
 
-def update_framework(actor, framework: Framework, **fields) -> Framework:
-    return _update(actor, framework, _apply_framework, _index_framework, fields)
+def update_framework(actor: User, framework: Framework, **fields: Any) -> Framework:
+    return _update(actor, framework, apply_framework, index_framework, fields)
 
 
 def parse_elements(lines: str) -> list[tuple[str, str]]:
@@ -241,7 +278,7 @@ def parse_elements(lines: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _apply_component(component: Component, *, name, summary, elements) -> None:
+def _apply_component(component: Component, *, name: str, summary: str, elements: str) -> None:
     component.name, component.summary = name.strip(), summary.strip()
     pairs = parse_elements(elements)
     existing = list(component.elements)
@@ -253,7 +290,7 @@ def _apply_component(component: Component, *, name, summary, elements) -> None:
         component.elements.append(element)
 
 
-def add_component(actor, framework: Framework, **fields) -> Component:
+def add_component(actor: User, framework: Framework, **fields: Any) -> Component:
     """Append a component (with its elements) to a framework."""
     require(actor, Action.LIBRARY_EDIT, framework)
     taken = {c.slug for c in framework.components}
@@ -264,40 +301,51 @@ def add_component(actor, framework: Framework, **fields) -> Component:
     _apply_component(component, **fields)
     framework.components.append(component)
     db.session.flush()
-    _index_framework(framework)
+    index_framework(framework)
     db.session.commit()
     return component
 
 
-def update_component(actor, component: Component, **fields) -> Component:
+def update_component(actor: User, component: Component, **fields: Any) -> Component:
     require(actor, Action.LIBRARY_EDIT, component.framework)
     _apply_component(component, **fields)
-    _index_framework(component.framework)
+    index_framework(component.framework)
     db.session.commit()
     return component
 
 
 # --- retiring --------------------------------------------------------------
 
-_INDEXERS = {Play: _index_play, Resource: _index_resource, Framework: _index_framework}
+
+def _index_entry(entry: Play | Resource | Framework) -> None:
+    if isinstance(entry, Play):
+        index_play(entry)
+    elif isinstance(entry, Resource):
+        index_resource(entry)
+    else:
+        index_framework(entry)
 
 
-def set_retired(actor, entry: Play | Resource | Framework, retired: bool) -> None:
+def set_retired(actor: User, entry: Play | Resource | Framework, retired: bool) -> None:
     """Retire an entry (hidden from lists and search, kept for what refers to it) or
     bring it back."""
     require(actor, Action.LIBRARY_EDIT, entry)
     entry.retired_at = utcnow() if retired else None
-    _INDEXERS[type(entry)](entry)
+    _index_entry(entry)
     db.session.commit()
 
 
 def reindex_library() -> int:
     """Rebuild every search row from the library tables; returns the number indexed."""
-    search._clear()
-    count = 0
-    for model, indexer in _INDEXERS.items():
-        for entry in db.session.scalars(select(model)):
-            indexer(entry)
-            count += 1
+    search.clear_index()
+    count = _reindex(Play) + _reindex(Resource) + _reindex(Framework)
     db.session.commit()
+    return count
+
+
+def _reindex(model: type[Entry]) -> int:
+    count = 0
+    for entry in db.session.scalars(select(model)):
+        _index_entry(entry)
+        count += 1
     return count

@@ -4,18 +4,27 @@ playbook; replies one level deep; flags raised by readers."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    exists,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, UTCDateTime, utcnow
-from playbook.models.library import LabelledEnum, _enum
+from playbook.models.library import Component, LabelledEnum, Play, Resource, enum_column
+from playbook.models.playbook import Playbook
 from playbook.models.user import User
 
-if TYPE_CHECKING:
-    from playbook.models.library import Component, Play, Resource
-    from playbook.models.playbook import Playbook
+# What a comment hangs on.
+CommentTarget = Play | Resource | Component | Playbook
 
 
 class CommentStatus(LabelledEnum):
@@ -63,7 +72,7 @@ class Comment(IdMixin, Base):
     )
 
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    target_kind: Mapped[TargetKind] = mapped_column(_enum(TargetKind))
+    target_kind: Mapped[TargetKind] = mapped_column(enum_column(TargetKind))
     play_id: Mapped[int | None] = mapped_column(ForeignKey("play.id", ondelete="CASCADE"))
     resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"))
     component_id: Mapped[int | None] = mapped_column(ForeignKey("component.id", ondelete="CASCADE"))
@@ -76,7 +85,7 @@ class Comment(IdMixin, Base):
     # The sanitized HTML of body, rendered once when the text is saved.
     body_html: Mapped[str] = mapped_column(Text)
     status: Mapped[CommentStatus] = mapped_column(
-        _enum(CommentStatus), default=CommentStatus.PUBLISHED
+        enum_column(CommentStatus), default=CommentStatus.PUBLISHED
     )
     reason: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -91,13 +100,20 @@ class Comment(IdMixin, Base):
     playbook: Mapped[Playbook | None] = relationship()
 
     @property
-    def target(self):
+    def target(self) -> CommentTarget | None:
         """The play, resource, component or playbook the comment hangs on."""
-        return getattr(self, self.target_kind.value)
+        if self.target_kind is TargetKind.PLAY:
+            return self.play
+        if self.target_kind is TargetKind.RESOURCE:
+            return self.resource
+        if self.target_kind is TargetKind.COMPONENT:
+            return self.component
+        return self.playbook
 
     @property
     def target_id(self) -> int:
-        return getattr(self, self.target_kind.column)
+        target_id: int = getattr(self, self.target_kind.column)
+        return target_id
 
     @property
     def is_deleted(self) -> bool:
@@ -106,6 +122,19 @@ class Comment(IdMixin, Base):
     @property
     def is_published(self) -> bool:
         return self.status is CommentStatus.PUBLISHED
+
+    @property
+    def is_team_only(self) -> bool:
+        """On a playbook that keeps its conversation in the team (see
+        Playbook.keeps_comments_in_team): never queued for, nor decided by, moderators."""
+        return self.playbook is not None and self.playbook.keeps_comments_in_team
+
+    @classmethod
+    def open_to_moderators_clause(cls) -> ColumnElement[bool]:
+        """`not is_team_only` in SQL: on a library entry, or on a playbook that is
+        open to all."""
+        public = exists().where(Playbook.id == cls.playbook_id, Playbook.open_to_all_clause())
+        return or_(cls.playbook_id.is_(None), public)
 
 
 class FlagReason(LabelledEnum):
@@ -125,7 +154,7 @@ class Flag(IdMixin, Base):
         ForeignKey("comment.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    reason: Mapped[FlagReason] = mapped_column(_enum(FlagReason))
+    reason: Mapped[FlagReason] = mapped_column(enum_column(FlagReason))
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Set when a moderator decides on the flagged comment; open flags have none.

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from playbook.models.user import User
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
+def enum_column(cls: type[enum.Enum]) -> Enum:
     """Store an enum by its value as a plain string column (portable, readable)."""
     return Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
 
@@ -23,11 +23,22 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 class LabelledEnum(str, enum.Enum):
     """A string enum whose members carry a human label as their second value."""
 
-    def __new__(cls, value: str, label: str):
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
+    _value_: str
+    label: str
+
+    if TYPE_CHECKING:
+
+        @property
+        def value(self) -> str: ...
+
+    else:
+        # Members are defined as (value, label) and looked up by value alone
+        # (Scope("school")); type checkers see only the lookup and a str value.
+        def __new__(cls, value, label):
+            member = str.__new__(cls, value)
+            member._value_ = value
+            member.label = label
+            return member
 
     def __str__(self) -> str:
         return self.value
@@ -123,6 +134,11 @@ class Component(IdMixin, Base):
         back_populates="component", order_by="Element.position", cascade="all, delete-orphan"
     )
 
+    @property
+    def is_retired(self) -> bool:
+        """A component has no retirement of its own: it goes with its framework."""
+        return self.framework.is_retired
+
 
 class Element(IdMixin, Base):
     __tablename__ = "element"
@@ -152,7 +168,7 @@ class PlayAudience(Base):
     play_id: Mapped[int] = mapped_column(
         ForeignKey("play.id", ondelete="CASCADE"), primary_key=True
     )
-    audience: Mapped[Audience] = mapped_column(_enum(Audience), primary_key=True)
+    audience: Mapped[Audience] = mapped_column(enum_column(Audience), primary_key=True)
 
 
 class Play(IdMixin, TimestampMixin, Base):
@@ -163,9 +179,9 @@ class Play(IdMixin, TimestampMixin, Base):
     summary: Mapped[str] = mapped_column(String(400), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
-    stage: Mapped[Stage] = mapped_column(_enum(Stage), index=True)
-    grade_band: Mapped[GradeBand] = mapped_column(_enum(GradeBand), index=True)
-    effort: Mapped[Effort] = mapped_column(_enum(Effort))
+    stage: Mapped[Stage] = mapped_column(enum_column(Stage), index=True)
+    grade_band: Mapped[GradeBand] = mapped_column(enum_column(GradeBand), index=True)
+    effort: Mapped[Effort] = mapped_column(enum_column(Effort))
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     components: Mapped[list[Component]] = relationship(
@@ -196,7 +212,7 @@ class ResourceIdealUser(Base):
     resource_id: Mapped[int] = mapped_column(
         ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True
     )
-    ideal_user: Mapped[IdealUser] = mapped_column(_enum(IdealUser), primary_key=True)
+    ideal_user: Mapped[IdealUser] = mapped_column(enum_column(IdealUser), primary_key=True)
 
 
 class Resource(IdMixin, TimestampMixin, Base):
@@ -210,7 +226,7 @@ class Resource(IdMixin, TimestampMixin, Base):
     organization: Mapped[str] = mapped_column(String(200), default="")
     url: Mapped[str] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(Text, default="")
-    resource_type: Mapped[ResourceType] = mapped_column(_enum(ResourceType), index=True)
+    resource_type: Mapped[ResourceType] = mapped_column(enum_column(ResourceType), index=True)
     why_use_it: Mapped[str] = mapped_column(Text, default="")
     who_is_using: Mapped[str] = mapped_column(Text, default="")
     # The member whose suggestion became this resource (credited on its page).
@@ -237,3 +253,8 @@ class Resource(IdMixin, TimestampMixin, Base):
     @property
     def is_retired(self) -> bool:
         return self.retired_at is not None
+
+
+# What the library offers: anything a comment or a playbook item may point at, and
+# frameworks. Each answers is_retired (a component through its framework).
+LibraryEntry = Framework | Component | Play | Resource

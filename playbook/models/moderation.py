@@ -8,7 +8,7 @@ from sqlalchemy import DDL, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, UTCDateTime, utcnow
-from playbook.models.library import IdealUser, LabelledEnum, ResourceType, _enum
+from playbook.models.library import IdealUser, LabelledEnum, ResourceType, enum_column
 from playbook.models.user import User
 
 
@@ -34,14 +34,14 @@ class Submission(IdMixin, Base):
     # The URL reduced for duplicate checks: no scheme, "www.", fragment or trailing slash.
     normalized_url: Mapped[str] = mapped_column(String(500), index=True)
     organization: Mapped[str] = mapped_column(String(200), default="")
-    resource_type: Mapped[ResourceType] = mapped_column(_enum(ResourceType))
+    resource_type: Mapped[ResourceType] = mapped_column(enum_column(ResourceType))
     ideal_users: Mapped[str] = mapped_column(
         String(300), default=""
     )  # comma-separated IdealUser values
     description: Mapped[str] = mapped_column(Text, default="")
     why_use_it: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[SubmissionStatus] = mapped_column(
-        _enum(SubmissionStatus), default=SubmissionStatus.PENDING
+        enum_column(SubmissionStatus), default=SubmissionStatus.PENDING
     )
     reason: Mapped[str] = mapped_column(String(1000), default="")
     resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id", ondelete="SET NULL"))
@@ -90,9 +90,9 @@ class ModerationAction(IdMixin, Base):
 
     moderator_id: Mapped[int] = mapped_column(index=True)
     author_id: Mapped[int]
-    subject_kind: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind))
+    subject_kind: Mapped[SubjectKind] = mapped_column(enum_column(SubjectKind))
     subject_id: Mapped[int]
-    decision: Mapped[Decision] = mapped_column(_enum(Decision))
+    decision: Mapped[Decision] = mapped_column(enum_column(Decision))
     from_status: Mapped[str] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(String(1000), default="")
@@ -100,6 +100,15 @@ class ModerationAction(IdMixin, Base):
     summary: Mapped[str] = mapped_column(String(300), default="")
     undoes_id: Mapped[int | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    # Not a column: whether this is the latest decision on its subject, set by whoever
+    # read the subject's history with it (the decided tab, the undo service). A
+    # decision can be undone only while it is the latest word.
+    is_latest = False
+
+    @property
+    def is_undo(self) -> bool:
+        return self.decision is Decision.UNDO
 
 
 APPEND_ONLY_SQLITE = [

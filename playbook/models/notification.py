@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, UTCDateTime, utcnow
-from playbook.models.library import LabelledEnum, _enum
+from playbook.models.library import LabelledEnum, enum_column
 from playbook.models.user import User
 
 
@@ -34,7 +34,7 @@ class Notification(IdMixin, Base):
     __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind))
+    kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind))
     message: Mapped[str] = mapped_column(String(500))
     link: Mapped[str] = mapped_column(String(500), default="")
     # The playbook it is about: shown only while the person may still read it.
@@ -55,7 +55,7 @@ class EmailOptOut(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
-    kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind), primary_key=True)
+    kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind), primary_key=True)
 
 
 def _unkeyed() -> str:

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.util import AliasedClass
 
 from playbook.models.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
 from playbook.models.library import (
@@ -15,9 +27,9 @@ from playbook.models.library import (
     LabelledEnum,
     Play,
     Resource,
-    _enum,
+    enum_column,
 )
-from playbook.models.user import User
+from playbook.models.user import AnonymousUser, User
 
 
 class Scope(LabelledEnum):
@@ -62,14 +74,16 @@ class Playbook(IdMixin, TimestampMixin, Base):
     __tablename__ = "playbook"
 
     title: Mapped[str] = mapped_column(String(200))
-    scope: Mapped[Scope] = mapped_column(_enum(Scope))
+    scope: Mapped[Scope] = mapped_column(enum_column(Scope))
     organization: Mapped[str] = mapped_column(String(200), default="")
     vision: Mapped[str] = mapped_column(Text, default="")
     vision_html: Mapped[str] = mapped_column(Text, default="")
     framework_id: Mapped[int | None] = mapped_column(
         ForeignKey("framework.id", ondelete="SET NULL"), index=True
     )
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.PRIVATE)
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_column(Visibility), default=Visibility.PRIVATE
+    )
     # Bumped by every saved change; a save based on an older version is a conflict.
     version: Mapped[int] = mapped_column(default=1)
     forked_from_id: Mapped[int | None] = mapped_column(
@@ -97,9 +111,30 @@ class Playbook(IdMixin, TimestampMixin, Base):
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
-    def role_of(self, user) -> MemberRole | None:
+    @property
+    def is_open_to_all(self) -> bool:
+        """Public and not in the bin: anyone reads it and the gallery lists it.
+        open_to_all_clause() is the same in SQL."""
+        return self.visibility is Visibility.PUBLIC and not self.is_deleted
+
+    @classmethod
+    def open_to_all_clause(
+        cls, model: type[Playbook] | AliasedClass[Playbook] | None = None
+    ) -> ColumnElement[bool]:
+        """is_open_to_all in SQL, over `model` (Playbook or an alias of it)."""
+        table = cls if model is None else model
+        return and_(table.visibility == Visibility.PUBLIC, table.deleted_at.is_(None))
+
+    @property
+    def keeps_comments_in_team(self) -> bool:
+        """Conversation on a playbook is the team's own unless the playbook is open to
+        all: moderators cannot read it, so it is never queued for them.
+        Comment.open_to_moderators_clause() is its opposite in SQL."""
+        return not self.is_open_to_all
+
+    def role_of(self, user: User | AnonymousUser) -> MemberRole | None:
         """The user's role on this playbook, or None for non-members."""
-        user_id = getattr(user, "id", None)
+        user_id = user.id
         if user_id is None:
             return None
         for membership in self.memberships:
@@ -135,7 +170,7 @@ class Item(IdMixin, TimestampMixin, Base):
     )
     section_id: Mapped[int] = mapped_column(ForeignKey("section.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind))
+    kind: Mapped[ItemKind] = mapped_column(enum_column(ItemKind))
     play_id: Mapped[int | None] = mapped_column(
         ForeignKey("play.id", ondelete="SET NULL"), index=True
     )
@@ -149,7 +184,7 @@ class Item(IdMixin, TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     notes_html: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus), default=ItemStatus.IDEA)
+    status: Mapped[ItemStatus] = mapped_column(enum_column(ItemStatus), default=ItemStatus.IDEA)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     target_date: Mapped[date | None] = mapped_column(Date)
 
@@ -165,9 +200,11 @@ class Item(IdMixin, TimestampMixin, Base):
         """The team's own title, else the title of what the item points at."""
         if self.title:
             return self.title
-        target = self.play or self.resource or self.component
+        target = self.play or self.resource
         if target is not None:
-            return getattr(target, "title", None) or target.name
+            return target.title
+        if self.component is not None:
+            return self.component.name
         return "Untitled note"
 
 
@@ -177,7 +214,7 @@ class Membership(IdMixin, TimestampMixin, Base):
 
     playbook_id: Mapped[int] = mapped_column(ForeignKey("playbook.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole))
+    role: Mapped[MemberRole] = mapped_column(enum_column(MemberRole))
 
     playbook: Mapped[Playbook] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()
@@ -195,7 +232,7 @@ class Revision(IdMixin, Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     summary: Mapped[str] = mapped_column(String(300))
-    snapshot: Mapped[dict] = mapped_column(JSON)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     actor: Mapped[User | None] = relationship()
 
@@ -210,7 +247,7 @@ class Invitation(IdMixin, Base):
         ForeignKey("playbook.id", ondelete="CASCADE"), index=True
     )
     email: Mapped[str] = mapped_column(String(254), index=True)
-    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole))
+    role: Mapped[MemberRole] = mapped_column(enum_column(MemberRole))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

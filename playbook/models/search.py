@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import DDL, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.schema import SchemaItem
 
 from playbook.models.base import Base, IdMixin
 
@@ -30,7 +31,9 @@ POSTGRES_FTS_DDL = [
 FTS_OBJECT_NAMES = {"search_fts", "ix_search_document_tsv"}
 
 
-def include_in_schema_comparison(obj, name, type_, reflected, compare_to) -> bool:
+def include_in_schema_comparison(
+    obj: SchemaItem, name: str | None, type_: str, reflected: bool, compare_to: SchemaItem | None
+) -> bool:
     """Alembic's include_object hook: skip the full-text objects (and FTS5's shadow
     tables), which raw DDL creates and the models do not describe."""
     return not (

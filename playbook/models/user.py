@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import AnonymousUserMixin, UserMixin
 from sqlalchemy import Enum, ForeignKey, Index, String
@@ -26,7 +27,8 @@ class SiteRole(str, enum.Enum):
         return self.value.capitalize()
 
 
-class User(IdMixin, TimestampMixin, UserMixin, Base):
+# Flask-Login ships no type information, so its mixins are untyped base classes.
+class User(IdMixin, TimestampMixin, UserMixin, Base):  # type: ignore[misc]
     __tablename__ = "user"
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -50,9 +52,14 @@ class User(IdMixin, TimestampMixin, UserMixin, Base):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    # Not a column: set by the user loader / sign-in to the token of the session this
-    # request belongs to.
+    # Not columns: the token of the session this request belongs to (set by the user
+    # loader and by sign-in), and the hashes of the secret playbook links opened in
+    # this browser (set for each request; the permission rules read them).
+    if TYPE_CHECKING:
+        current_session_token: str | None
+        link_grants: frozenset[str]
     current_session_token = None
+    link_grants = frozenset()
 
     def get_id(self) -> str | None:
         """Flask-Login stores the session token, not the user id, so deleting the
@@ -75,14 +82,15 @@ class User(IdMixin, TimestampMixin, UserMixin, Base):
         return f"<User {self.id} {self.email}>"
 
 
-class AnonymousUser(AnonymousUserMixin):
+class AnonymousUser(AnonymousUserMixin):  # type: ignore[misc]  # Flask-Login is untyped
     """A visitor: answers the same questions as User, always with the least access."""
 
-    id = None
+    id: int | None = None
     display_name = "Visitor"
-    site_role = None
+    site_role: SiteRole | None = None
     is_moderator = False
     is_admin = False
+    link_grants: frozenset[str] = frozenset()
 
 
 class LoginSession(IdMixin, Base):

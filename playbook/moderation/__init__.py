@@ -1,8 +1,6 @@
 """The moderators' queue: pending and flagged comments, resource suggestions,
 decisions (one or many at a time), undo, and reusable reasons."""
 
-from flask import Blueprint
+from playbook.moderation.routes import bp
 
-bp = Blueprint("moderation", __name__, url_prefix="/moderation")
-
-from playbook.moderation import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import g, has_request_context, request
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import exists, func, or_, select, union
+from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import aliased, selectinload
 
 from playbook.extensions import db
@@ -17,13 +17,11 @@ from playbook.models import (
     CommentStatus,
     Flag,
     ModerationAction,
-    Playbook,
     ReasonTemplate,
     Submission,
     SubmissionStatus,
     TargetKind,
     User,
-    Visibility,
     utcnow,
 )
 
@@ -43,16 +41,6 @@ class QueueFilters:
     author: str = ""  # part of the author's name or e-mail
 
 
-def _public_or_library():
-    """Comments on library entries, or on playbooks that are public and not in the bin."""
-    public = exists().where(
-        Playbook.id == Comment.playbook_id,
-        Playbook.visibility == Visibility.PUBLIC,
-        Playbook.deleted_at.is_(None),
-    )
-    return or_(Comment.playbook_id.is_(None), public)
-
-
 def _hidden_or_openly_flagged():
     """Hidden comments and comments with an open flag, found from the status index and
     the (small) flag table rather than by checking every published comment for a flag."""
@@ -66,7 +54,9 @@ def _hidden_or_openly_flagged():
 
 def _pending_comments():
     return select(Comment).where(
-        Comment.status == CommentStatus.PENDING, Comment.deleted_at.is_(None), _public_or_library()
+        Comment.status == CommentStatus.PENDING,
+        Comment.deleted_at.is_(None),
+        Comment.open_to_moderators_clause(),
     )
 
 
@@ -74,7 +64,7 @@ def _flagged_comments():
     """Hidden comments, and published ones with an open flag."""
     return select(Comment).where(
         Comment.deleted_at.is_(None),
-        _public_or_library(),
+        Comment.open_to_moderators_clause(),
         Comment.status.in_([CommentStatus.HIDDEN, CommentStatus.PUBLISHED]),
         _hidden_or_openly_flagged(),
     )
@@ -88,7 +78,8 @@ def counts() -> dict[str, int]:
     """Items waiting in each tab, in one statement (for the tabs and the navigation).
     Within a request the numbers are counted once: the queue page and the navigation
     badge ask for the same ones (every decision answers with a redirect)."""
-    current = request._get_current_object() if has_request_context() else None
+    # The request's environ is this request's own (g may outlive it in tests).
+    current = request.environ if has_request_context() else None
     cached = g.get("moderation_counts") if current is not None else None
     if cached is not None and cached[0] is current:
         return dict(cached[1])
@@ -174,7 +165,8 @@ def flags_for(comment_ids: list[int]) -> dict[int, list[Flag]]:
 
 def decided_details(actions: list[ModerationAction]) -> tuple[dict[int, str], set[int]]:
     """Names of the moderators and authors in a page of the log, and which of its
-    decisions are still the latest word on their subject (those can be undone)."""
+    decisions are still the latest word on their subject (each action's is_latest is
+    set to match, for the undo rule)."""
     ids = {a.moderator_id for a in actions} | {a.author_id for a in actions}
     names = (
         dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
@@ -197,6 +189,8 @@ def decided_details(actions: list[ModerationAction]) -> tuple[dict[int, str], se
             .group_by(ModerationAction.subject_kind, ModerationAction.subject_id)
         )
         latest = set(db.session.scalars(newest))
+    for action in actions:
+        action.is_latest = action.id in latest
     return names, latest
 
 

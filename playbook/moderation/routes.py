@@ -3,18 +3,20 @@ edits and reason templates. Everything here needs the moderate permission."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from playbook.comments.forms import SuggestionForm
 from playbook.comments.suggestions import find_duplicates, submission_fields
 from playbook.extensions import db
 from playbook.forms import ConfirmForm
-from playbook.models import ReasonTemplate, SubjectKind, Submission
-from playbook.moderation import bp, queries, services
+from playbook.models import Decision, ReasonTemplate, SubjectKind, Submission
+from playbook.moderation import queries, services
 from playbook.moderation.forms import DecisionForm, QueueFilterForm, ReasonTemplateForm
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access
+
+bp = Blueprint("moderation", "playbook.moderation", url_prefix="/moderation")
 
 
 def _queue_url(**args) -> str:
@@ -41,11 +43,11 @@ def index():
     page = queries.queue_page(
         tab, filters, page_arg(), current_app.config["PLAYBOOK_QUEUE_PER_PAGE"]
     )
-    details = {}
+    details: dict[str, object] = {}
     if tab in ("pending", "flagged"):
         details["flags"] = queries.flags_for([c.id for c in page.items])
     elif tab == "decided":
-        details["names"], details["latest"] = queries.decided_details(page.items)
+        details["names"] = queries.decided_details(page.items)[0]
     return render_template(
         "moderation/index.html",
         title="Moderation",
@@ -123,7 +125,7 @@ def edit_suggestion(submission_id: int):
             services.edit_submission(current_user, submission, form.fields_dict())
             if request.form.get("then") == "approve":
                 outcome = services.decide(
-                    current_user, [(SubjectKind.SUBMISSION, submission.id)], "approve"
+                    current_user, [(SubjectKind.SUBMISSION, submission.id)], Decision.APPROVE
                 )
                 for message in outcome.done:
                     flash(message, "success")

@@ -5,14 +5,15 @@ once produce one decision), one append-only log row and a notification."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from flask import url_for
-from sqlalchemy import exists, select, update
+from sqlalchemy import CursorResult, Executable, exists, select, update
 from sqlalchemy.orm import aliased
 
 from playbook import sanitize
-from playbook.comments.suggestions import _apply as apply_submission_fields
-from playbook.comments.suggestions import submission_fields
+from playbook.comments.services import announce_reply
+from playbook.comments.suggestions import apply_submission_fields, submission_fields
 from playbook.extensions import db
 from playbook.library import services as library_services
 from playbook.models import (
@@ -31,9 +32,14 @@ from playbook.models import (
     utcnow,
 )
 from playbook.notifications.services import notify
-from playbook.permissions import Action, require
+from playbook.permissions import Action, can, require
 
 SPAM_REASON = "Marked as spam."
+
+
+def _rowcount(statement: Executable) -> int:
+    """Run an UPDATE and say how many rows it changed."""
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
 class ModerationError(Exception):
@@ -119,7 +125,7 @@ def _decide_comment(
 ) -> None:
     label = f"Comment by {comment.author.display_name}"
     before = comment.status
-    if comment.playbook_id is not None and comment.playbook.visibility.value != "public":
+    if comment.is_team_only:
         outcome.skipped.append(f"{label}: it is on a playbook that is no longer public.")
         return
     after = _COMMENT_TARGETS[decision]
@@ -134,11 +140,11 @@ def _decide_comment(
     }
     changed = 0
     if before in guards:
-        changed = db.session.execute(
+        changed = _rowcount(
             update(Comment)
             .where(Comment.id == comment.id, guards[before])
             .values(status=after, reason=reason[:1000])
-        ).rowcount
+        )
     if changed:
         db.session.execute(
             update(Flag)
@@ -170,8 +176,6 @@ def _decide_comment(
             playbook_id=comment.playbook_id,
         )
         if comment.parent is not None:
-            from playbook.comments.services import announce_reply
-
             announce_reply(comment, comment.parent)
     elif decision is not Decision.APPROVE:
         notify(
@@ -199,8 +203,8 @@ def _add_to_library(moderator: User, submission: Submission) -> Resource:
         resource = db.session.get(Resource, submission.resource_id)
         if resource is not None:  # approved before, then undone: bring the same entry back
             resource.retired_at = None
-            library_services._apply_resource(resource, **fields)
-            library_services._index_resource(resource)
+            library_services.apply_resource(resource, **fields)
+            library_services.index_resource(resource)
             return resource
     resource = library_services.add_suggested_resource(moderator, submission.author_id, **fields)
     submission.resource_id = resource.id
@@ -231,11 +235,11 @@ def _decide_submission(
 ) -> None:
     label = f"Suggestion “{submission.title}”"
     before, after = submission.status, _SUBMISSION_TARGETS[decision]
-    changed = db.session.execute(
+    changed = _rowcount(
         update(Submission)
         .where(Submission.id == submission.id, Submission.status == SubmissionStatus.PENDING)
         .values(status=after, reason=reason[:1000], updated_at=utcnow())
-    ).rowcount
+    )
     if changed == 0:
         outcome.skipped.append(f"{label}: {_who_decided(SubjectKind.SUBMISSION, submission.id)}.")
         return
@@ -331,11 +335,6 @@ def decide(
     return outcome
 
 
-def undoable(action: ModerationAction, latest_ids: set[int]) -> bool:
-    """A decision can be undone while it is the latest word on its subject."""
-    return action.decision is not Decision.UNDO and action.id in latest_ids
-
-
 def _other_spam_stands(action: ModerationAction) -> bool:
     """Whether another spam decision on the same author is still in force (not
     undone): undoing one of two must not release the author's posts."""
@@ -360,7 +359,9 @@ def _refuse(message: str) -> None:
     raise ModerationError(message)
 
 
-def _latest_two(action: ModerationAction, model) -> list[ModerationAction]:
+def _latest_two(
+    action: ModerationAction, model: type[Comment] | type[Submission]
+) -> list[ModerationAction]:
     """The subject's two latest decisions, read after locking the subject's row (a
     write both SQLite and PostgreSQL serialize), so two undos at once see each other."""
     db.session.execute(
@@ -401,13 +402,14 @@ def undo(moderator: User, action_id: int) -> str:
         raise ModerationError("That decision does not exist.")
     model = Comment if action.subject_kind is SubjectKind.COMMENT else Submission
     history = _latest_two(action, model)
-    if action.decision is Decision.UNDO or history[0].id != action.id:
+    action.is_latest = history[0].id == action.id
+    if not can(moderator, Action.MODERATION_UNDO, action):
         _refuse("Only the latest decision on an item can be undone, and only once.")
-    changed = db.session.execute(
+    changed = _rowcount(
         update(model)
         .where(model.id == action.subject_id, model.status == action.to_status)
         .values(status=action.from_status, reason="")
-    ).rowcount
+    )
     if changed == 0:
         _refuse("That item changed since the decision, so it cannot be undone.")
     if model is Comment:
@@ -415,11 +417,13 @@ def undo(moderator: User, action_id: int) -> str:
     if action.subject_kind is SubjectKind.SUBMISSION and action.decision is Decision.APPROVE:
         submission = db.session.get(Submission, action.subject_id)
         resource = (
-            db.session.get(Resource, submission.resource_id) if submission.resource_id else None
+            db.session.get(Resource, submission.resource_id)
+            if submission is not None and submission.resource_id
+            else None
         )
         if resource is not None:
             resource.retired_at = utcnow()
-            library_services._index_resource(resource)
+            library_services.index_resource(resource)
     if action.decision is Decision.SPAM and not _other_spam_stands(action):
         author = db.session.get(User, action.author_id)
         if author is not None:
@@ -440,7 +444,7 @@ def undo(moderator: User, action_id: int) -> str:
     return f"Undone: {action.summary}"
 
 
-def edit_submission(moderator: User, submission: Submission, fields: dict) -> None:
+def edit_submission(moderator: User, submission: Submission, fields: dict[str, Any]) -> None:
     """Correct a pending suggestion's details before approving it."""
     require(moderator, Action.MODERATE)
     if submission.status is not SubmissionStatus.PENDING:

@@ -1,7 +1,5 @@
 """In-app notifications, their e-mail copies and each person's e-mail choices."""
 
-from flask import Blueprint
+from playbook.notifications.routes import bp
 
-bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-
-from playbook.notifications import routes  # noqa: E402,F401
+__all__ = ["bp"]

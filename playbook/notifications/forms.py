@@ -2,8 +2,7 @@
 
 from flask_wtf import FlaskForm
 
-from playbook.forms import options
-from playbook.library.forms import MultiCheckboxField
+from playbook.forms import MultiCheckboxField, options
 from playbook.models import NotificationKind
 
 

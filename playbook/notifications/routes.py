@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from playbook.forms import ConfirmForm
-from playbook.notifications import bp, services
+from playbook.notifications import services
 from playbook.notifications.forms import EmailChoicesForm
 from playbook.pagination import page_arg
 from playbook.permissions import access_login
 from playbook.urls import safe_next_path
+
+bp = Blueprint("notifications", "playbook.notifications", url_prefix="/notifications")
 
 
 @bp.route("/")

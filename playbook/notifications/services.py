@@ -8,7 +8,16 @@ import secrets
 
 from flask import url_for
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import (
+    ScalarSelect,
+    SQLColumnExpression,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from playbook import mail
 from playbook.extensions import db
@@ -94,8 +103,9 @@ def wants_email(user: User, kind: NotificationKind) -> bool:
     return db.session.get(EmailOptOut, (user.id, kind)) is None
 
 
-def _forget(user_id: int, playbook_id: int) -> None:
-    """Drop someone's notifications about a playbook they can no longer read."""
+def forget_playbook_notifications(user_id: int, playbook_id: int) -> None:
+    """Drop someone's notifications about a playbook they can no longer read
+    (not committed: part of the caller's change)."""
     db.session.execute(
         delete(Notification).where(
             Notification.user_id == user_id, Notification.playbook_id == playbook_id
@@ -103,7 +113,7 @@ def _forget(user_id: int, playbook_id: int) -> None:
     )
 
 
-def unread_count_subquery(user_id):
+def unread_count_subquery(user_id: int | SQLColumnExpression[int]) -> ScalarSelect[int]:
     """The number of unread notifications of `user_id` (a value or a column) as a
     scalar subquery, so it can ride along another statement."""
     return (

@@ -1,12 +1,16 @@
 """Build, edit, version, share and export a team's playbook."""
 
-from flask import Blueprint
+from flask import jsonify, request, session
+from flask_login import current_user
 
-bp = Blueprint("playbooks", __name__, url_prefix="/playbooks")
+from playbook.errors import wants_json
+from playbook.playbooks import routes_history, routes_items, routes_sharing  # noqa: F401 (their routes join bp)
+from playbook.playbooks.route_helpers import conflict_page
+from playbook.playbooks.routes import bp
 
-from playbook.playbooks import routes, routes_history, routes_items, routes_sharing  # noqa: E402,F401
-from playbook.playbooks.services import Conflict  # noqa: E402
-from playbook.playbooks.sharing import granted_links  # noqa: E402
+__all__ = ["bp"]
+from playbook.playbooks.services import Conflict
+from playbook.playbooks.sharing import granted_links
 
 
 @bp.errorhandler(Conflict)
@@ -14,11 +18,6 @@ def _conflict(conflict: Conflict):
     """A change based on a stale version, or one that lost a race with a teammate's
     save: nothing was applied; show what changed (409). Routes whose forms hold
     typed text catch Conflict themselves, to give that text back."""
-    from flask import jsonify
-
-    from playbook.errors import wants_json
-    from playbook.playbooks.views import conflict_page
-
     if wants_json():
         return jsonify(
             ok=False,
@@ -32,9 +31,6 @@ def _conflict(conflict: Conflict):
 def _load_link_grants():
     """Secret links opened in this browser travel on the user object, where the
     permission rules read them."""
-    from flask import request, session
-    from flask_login import current_user
-
     if request.endpoint == "static":
         return
     current_user.link_grants = granted_links(session)

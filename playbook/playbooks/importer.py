@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 from playbook.models import ItemKind, ItemStatus, Scope
 from playbook.playbooks import document
@@ -117,7 +118,7 @@ def parse_document(raw: bytes | str) -> dict:
         raise DocumentError(problems + ["The file has no sections."])
     if len(sections) > MAX_SECTIONS:
         raise DocumentError(problems + [f"A playbook holds at most {MAX_SECTIONS} sections."])
-    doc = {
+    doc: dict[str, Any] = {
         "format": document.FORMAT,
         "title": _text(
             data.get("title"), "The title", LIMITS["title"], problems, required=True

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -20,14 +20,15 @@ from playbook.models import (
     Item,
     ItemKind,
     ItemStatus,
+    MemberRole,
     Membership,
     Play,
     Playbook,
     Resource,
     Section,
     User,
-    Visibility,
 )
+from playbook.permissions import EDITING_ROLES, playbook_readable_clause
 
 
 @cache
@@ -71,15 +72,11 @@ def _visible_forks(member: bool):
     read because they are public, or (for a signed-in reader, bound as viewer_id) by
     membership. A private fork's existence is not revealed to anyone else."""
     fork = aliased(Playbook)
-    visible = fork.visibility == Visibility.PUBLIC
-    if member:
-        visible = visible | fork.id.in_(
-            select(Membership.playbook_id).where(Membership.user_id == bindparam("viewer_id"))
-        )
+    viewer_id = bindparam("viewer_id", type_=Integer) if member else None
     return (
         select(func.count())
         .select_from(fork)
-        .where(fork.forked_from_id == Playbook.id, fork.deleted_at.is_(None), visible)
+        .where(fork.forked_from_id == Playbook.id, playbook_readable_clause(viewer_id, fork))
         .scalar_subquery()
     )
 
@@ -169,7 +166,7 @@ def coverage(playbook: Playbook) -> list[CoverageRow]:
                 served.add(item.component_id)
             if item.element is not None:
                 served.add(item.element.component_id)
-                by_element.setdefault(item.element_id, []).append(item)
+                by_element.setdefault(item.element.id, []).append(item)
             for component_id in served & rows.keys():
                 rows[component_id].items.append(item)
     for row in rows.values():
@@ -206,9 +203,9 @@ def list_my_playbooks(
         .options(selectinload(Playbook.framework))
     )
     if deleted:
-        query = query.where(Playbook.deleted_at.is_not(None), Membership.role == "owner").order_by(
-            Playbook.deleted_at.desc()
-        )
+        query = query.where(
+            Playbook.deleted_at.is_not(None), Membership.role == MemberRole.OWNER
+        ).order_by(Playbook.deleted_at.desc())
     else:
         query = query.where(Playbook.deleted_at.is_(None)).order_by(Playbook.updated_at.desc())
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
@@ -235,7 +232,7 @@ def editable_sections(user: User) -> list[tuple[Playbook, list[Section]]]:
         .join(Membership)
         .where(
             Membership.user_id == user.id,
-            Membership.role.in_(["owner", "editor"]),
+            Membership.role.in_(EDITING_ROLES),
             Playbook.deleted_at.is_(None),
         )
         .options(selectinload(Playbook.sections))

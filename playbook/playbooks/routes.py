@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from playbook.comments.queries import load_thread
 from playbook.forms import ConfirmForm
+from playbook.library import queries as library_queries
 from playbook.models import ItemStatus, Playbook, TargetKind
 from playbook.pagecache import cached_for_visitors
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access, access_login, can, checked_or_404, load_or_404
-from playbook.playbooks import bp, history, queries, services, views
+from playbook.playbooks import forks, queries, route_helpers, services
 from playbook.playbooks.forms import NewPlaybookForm, PlaybookForm, SectionForm
+
+bp = Blueprint("playbooks", "playbook.playbooks", url_prefix="/playbooks")
 
 
 @bp.route("/")
@@ -28,7 +31,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @access(Action.PLAYBOOK_CREATE)
 def new():
-    form = NewPlaybookForm(views.framework_choices())
+    form = NewPlaybookForm(library_queries.framework_choices())
     if form.validate_on_submit():
         fields = {
             k: form[k].data for k in ("title", "scope", "organization", "vision", "framework_id")
@@ -49,8 +52,8 @@ def new():
 @cached_for_visitors
 @access(Action.PLAYBOOK_VIEW)
 def detail(playbook_id: int):
-    playbook, fork_count = queries.load_playbook_view(playbook_id, current_user)
-    checked_or_404(playbook, Action.PLAYBOOK_VIEW)
+    found, fork_count = queries.load_playbook_view(playbook_id, current_user)
+    playbook = checked_or_404(found, Action.PLAYBOOK_VIEW)
     items = queries.all_items(playbook)
     return render_template(
         "playbooks/detail.html",
@@ -74,8 +77,10 @@ def detail(playbook_id: int):
 @bp.route("/<int:playbook_id>/edit", methods=["GET", "POST"])
 @access(Action.PLAYBOOK_EDIT)
 def edit(playbook_id: int):
-    playbook = views.load(playbook_id)
-    form = PlaybookForm(views.framework_choices(), obj=playbook, data={"version": playbook.version})
+    playbook = route_helpers.load(playbook_id)
+    form = PlaybookForm(
+        library_queries.framework_choices(), obj=playbook, data={"version": playbook.version}
+    )
     if form.validate_on_submit():
         fields = {
             k: form[k].data for k in ("title", "scope", "organization", "vision", "framework_id")
@@ -85,7 +90,7 @@ def edit(playbook_id: int):
                 current_user, playbook, base_version=form.base_version(), **fields
             )
         except services.Conflict as conflict:
-            return views.conflict_page(
+            return route_helpers.conflict_page(
                 playbook.id,
                 conflict.base_version,
                 form,
@@ -144,7 +149,7 @@ def restore(playbook_id: int):
 @bp.route("/<int:playbook_id>/fork", methods=["POST"])
 @access(Action.PLAYBOOK_FORK)
 def fork(playbook_id: int):
-    original = views.load(playbook_id, Action.PLAYBOOK_FORK)
-    playbook = history.fork_playbook(current_user, original)
+    original = route_helpers.load(playbook_id, Action.PLAYBOOK_FORK)
+    playbook = forks.fork_playbook(current_user, original)
     flash("This is your own copy. Change anything; the original stays as it is.", "success")
     return redirect(url_for("playbooks.detail", playbook_id=playbook.id))

@@ -9,8 +9,10 @@ from flask_login import current_user
 
 from playbook.pagination import page_arg
 from playbook.permissions import Action, access, checked_or_404
-from playbook.playbooks import bp, document, history, importer, queries, views
+from playbook.playbooks import document, importer, imports, queries, revisions, route_helpers
 from playbook.playbooks.forms import ImportForm, RestoreForm
+from playbook.playbooks.routes import bp
+from playbook.slugs import slugify
 
 
 def _page_playbook(playbook_id: int):
@@ -23,12 +25,12 @@ def _page_playbook(playbook_id: int):
 @access(Action.PLAYBOOK_VIEW)
 def history_index(playbook_id: int):
     playbook = _page_playbook(playbook_id)
-    revisions = history.list_revisions(playbook, page=page_arg())
+    page_of_revisions = revisions.list_revisions(playbook, page=page_arg())
     return render_template(
         "playbooks/history_index.html",
         title=f"History of {playbook.title}",
         playbook=playbook,
-        revisions=revisions,
+        revisions=page_of_revisions,
     )
 
 
@@ -36,7 +38,7 @@ def history_index(playbook_id: int):
 @access(Action.PLAYBOOK_VIEW)
 def revision(playbook_id: int, number: int):
     playbook = _page_playbook(playbook_id)
-    revision = history.get_revision(playbook, number) or abort(404)
+    revision = revisions.get_revision(playbook, number) or abort(404)
     return render_template(
         "playbooks/revision.html",
         title=f"Version {number} of {playbook.title}",
@@ -53,8 +55,8 @@ def compare(playbook_id: int):
     playbook = _page_playbook(playbook_id)
     old_number = request.args.get("from", type=int)
     new_number = request.args.get("to", type=int) or playbook.version
-    old = history.get_revision(playbook, old_number) if old_number else None
-    new = history.get_revision(playbook, new_number)
+    old = revisions.get_revision(playbook, old_number) if old_number else None
+    new = revisions.get_revision(playbook, new_number)
     if old is None or new is None:
         abort(404)
     return render_template(
@@ -63,21 +65,21 @@ def compare(playbook_id: int):
         playbook=playbook,
         old=old,
         new=new,
-        diff=history.compare(old.snapshot, new.snapshot),
+        diff=revisions.compare(old.snapshot, new.snapshot),
     )
 
 
 @bp.route("/<int:playbook_id>/history/<int:number>/restore", methods=["POST"])
 @access(Action.PLAYBOOK_EDIT)
 def revision_restore(playbook_id: int, number: int):
-    playbook = views.load(playbook_id)
-    revision = history.get_revision(playbook, number) or abort(404)
+    playbook = route_helpers.load(playbook_id)
+    revision = revisions.get_revision(playbook, number) or abort(404)
     form = RestoreForm()
     if not form.validate_on_submit():
         abort(400)
-    history.restore_revision(current_user, playbook, revision, base_version=form.base_version())
+    revisions.restore_revision(current_user, playbook, revision, base_version=form.base_version())
     flash(
-        f"Restored version {number}. The version before the restore is still in the history.",
+        f"Restored version {number}. The version before the restore is still in the revisions.",
         "success",
     )
     return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
@@ -90,8 +92,6 @@ def _download(body: str, filename: str, mimetype: str) -> Response:
 
 
 def _filename(playbook, extension: str) -> str:
-    from playbook.library.services import slugify
-
     return f"{slugify(playbook.title, 60)}.{extension}"
 
 
@@ -140,7 +140,7 @@ def import_file():
         except importer.DocumentError as error:
             form.file.errors.extend(error.problems)
         else:
-            playbook, warnings = history.import_playbook(current_user, doc)
+            playbook, warnings = imports.import_playbook(current_user, doc)
             for warning in warnings:
                 flash(warning, "warning")
             flash(f"Imported “{playbook.title}”.", "success")

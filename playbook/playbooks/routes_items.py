@@ -8,7 +8,7 @@ from flask_login import current_user
 from playbook.errors import wants_json
 from playbook.forms import options
 from playbook.permissions import Action, access
-from playbook.playbooks import bp, queries, services, views
+from playbook.playbooks import queries, route_helpers, services
 from playbook.playbooks.forms import (
     AddItemForm,
     ItemForm,
@@ -17,6 +17,7 @@ from playbook.playbooks.forms import (
     SectionForm,
     VersionedForm,
 )
+from playbook.playbooks.routes import bp
 
 
 def _back(playbook, anchor: str = ""):
@@ -26,7 +27,7 @@ def _back(playbook, anchor: str = ""):
 @bp.route("/<int:playbook_id>/sections", methods=["POST"])
 @access(Action.PLAYBOOK_EDIT)
 def section_new(playbook_id: int):
-    playbook = views.load(playbook_id)
+    playbook = route_helpers.load(playbook_id)
     form = SectionForm()
     if not form.validate_on_submit():
         flash("A section needs a title of up to 120 characters.", "error")
@@ -36,7 +37,7 @@ def section_new(playbook_id: int):
             current_user, playbook, base_version=form.base_version(), title=form.title.data
         )
     except services.Conflict as conflict:
-        return views.conflict_page(
+        return route_helpers.conflict_page(
             playbook.id,
             conflict.base_version,
             form,
@@ -52,8 +53,8 @@ def section_new(playbook_id: int):
 @bp.route("/<int:playbook_id>/sections/<int:section_id>/edit", methods=["GET", "POST"])
 @access(Action.PLAYBOOK_EDIT)
 def section_edit(playbook_id: int, section_id: int):
-    playbook = views.load(playbook_id)
-    section = views.section_of(playbook, section_id)
+    playbook = route_helpers.load(playbook_id)
+    section = route_helpers.section_of(playbook, section_id)
     form = SectionForm(obj=section, data={"version": playbook.version})
     action = url_for("playbooks.section_edit", playbook_id=playbook.id, section_id=section.id)
     if form.validate_on_submit():
@@ -66,7 +67,7 @@ def section_edit(playbook_id: int, section_id: int):
                 title=form.title.data,
             )
         except services.Conflict as conflict:
-            return views.conflict_page(
+            return route_helpers.conflict_page(
                 playbook.id,
                 conflict.base_version,
                 form,
@@ -87,8 +88,8 @@ def section_edit(playbook_id: int, section_id: int):
 @bp.route("/<int:playbook_id>/sections/<int:section_id>/delete", methods=["POST"])
 @access(Action.PLAYBOOK_EDIT)
 def section_delete(playbook_id: int, section_id: int):
-    playbook = views.load(playbook_id)
-    section = views.section_of(playbook, section_id)
+    playbook = route_helpers.load(playbook_id)
+    section = route_helpers.section_of(playbook, section_id)
     form = VersionedForm()
     if not form.validate_on_submit():
         abort(400)
@@ -103,8 +104,8 @@ def section_delete(playbook_id: int, section_id: int):
 @bp.route("/<int:playbook_id>/sections/<int:section_id>/move", methods=["POST"])
 @access(Action.PLAYBOOK_EDIT)
 def section_move(playbook_id: int, section_id: int):
-    playbook = views.load(playbook_id)
-    section = views.section_of(playbook, section_id)
+    playbook = route_helpers.load(playbook_id)
+    section = route_helpers.section_of(playbook, section_id)
     form = MoveForm()
     if not form.validate_on_submit():
         return _move_refused(playbook, form)
@@ -121,13 +122,15 @@ def section_move(playbook_id: int, section_id: int):
 @bp.route("/<int:playbook_id>/items/<int:item_id>/move", methods=["POST"])
 @access(Action.PLAYBOOK_EDIT)
 def item_move(playbook_id: int, item_id: int):
-    playbook = views.load(playbook_id)
-    item = views.item_of(playbook, item_id)
+    playbook = route_helpers.load(playbook_id)
+    item = route_helpers.item_of(playbook, item_id)
     form = MoveForm()
     if not form.validate_on_submit():
         return _move_refused(playbook, form)
     target = (
-        views.section_of(playbook, form.section_id.data) if form.section_id.data else item.section
+        route_helpers.section_of(playbook, form.section_id.data)
+        if form.section_id.data
+        else item.section
     )
     services.move_item(
         current_user,
@@ -156,8 +159,8 @@ def _move_refused(playbook, form):
 @bp.route("/<int:playbook_id>/sections/<int:section_id>/notes/new", methods=["GET", "POST"])
 @access(Action.PLAYBOOK_EDIT)
 def note_new(playbook_id: int, section_id: int):
-    playbook = views.load(playbook_id)
-    section = views.section_of(playbook, section_id)
+    playbook = route_helpers.load(playbook_id)
+    section = route_helpers.section_of(playbook, section_id)
     form = NoteForm()
     if form.validate_on_submit():
         try:
@@ -170,7 +173,7 @@ def note_new(playbook_id: int, section_id: int):
                 notes=form.notes.data,
             )
         except services.Conflict as conflict:
-            return views.conflict_page(
+            return route_helpers.conflict_page(
                 playbook.id,
                 conflict.base_version,
                 form,
@@ -189,17 +192,19 @@ def note_new(playbook_id: int, section_id: int):
 @bp.route("/<int:playbook_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
 @access(Action.PLAYBOOK_EDIT)
 def item_edit(playbook_id: int, item_id: int):
-    playbook = views.load(playbook_id)
+    playbook = route_helpers.load(playbook_id)
     # A save for an item that no longer exists at all was most likely typed while a
     # teammate removed it: keep the text (an item of another playbook is still a 404).
-    item = views.item_of(
-        playbook, item_id, missing_ok=request.method == "POST" and not views.item_exists(item_id)
+    item = route_helpers.item_of(
+        playbook,
+        item_id,
+        missing_ok=request.method == "POST" and not route_helpers.item_exists(item_id),
     )
     if item is None:
-        return views.item_gone_page(playbook)
+        return route_helpers.item_gone_page(playbook)
     form = ItemForm(
-        views.owner_choices(playbook),
-        views.element_choices(playbook),
+        route_helpers.owner_choices(playbook),
+        route_helpers.element_choices(playbook),
         obj=item,
         data={"version": playbook.version},
     )
@@ -214,7 +219,7 @@ def item_edit(playbook_id: int, item_id: int):
                 current_user, playbook, item, base_version=form.base_version(), **fields
             )
         except services.Conflict as conflict:
-            return views.conflict_page(
+            return route_helpers.conflict_page(
                 playbook.id,
                 conflict.base_version,
                 form,
@@ -239,8 +244,8 @@ def item_edit(playbook_id: int, item_id: int):
 @bp.route("/<int:playbook_id>/items/<int:item_id>/delete", methods=["POST"])
 @access(Action.PLAYBOOK_EDIT)
 def item_delete(playbook_id: int, item_id: int):
-    playbook = views.load(playbook_id)
-    item = views.item_of(playbook, item_id)
+    playbook = route_helpers.load(playbook_id)
+    item = route_helpers.item_of(playbook, item_id)
     form = VersionedForm()
     if not form.validate_on_submit():
         abort(400)
@@ -250,7 +255,7 @@ def item_delete(playbook_id: int, item_id: int):
 
 
 @bp.route("/add", methods=["GET", "POST"])
-@access(Action.PLAYBOOK_CREATE)
+@access(Action.ITEM_ADD)
 def item_add():
     kind, ref_id = request.values.get("kind", ""), request.values.get("ref_id", "")
     try:
@@ -265,17 +270,17 @@ def item_add():
     form = AddItemForm(options(choices), data={"kind": kind, "ref_id": ref_id})
     if form.validate_on_submit():
         section = services.section_for_add(int(form.section_id.data))
-        playbook = views.load(section.playbook_id)
+        playbook = route_helpers.load(section.playbook_id, Action.ITEM_ADD)
         try:
             item = services.add_item(
                 current_user,
                 playbook,
-                views.section_of(playbook, section.id),
+                route_helpers.section_of(playbook, section.id),
                 kind=kind,
                 ref_id=target.id,
             )
         except services.Conflict as conflict:
-            return views.conflict_page(playbook.id, conflict.base_version, None, None)
+            return route_helpers.conflict_page(playbook.id, conflict.base_version, None, None)
         except services.PlaybookError as error:
             form.section_id.errors.append(str(error))
         else:

@@ -8,9 +8,10 @@ from flask_login import current_user
 from playbook.extensions import db
 from playbook.forms import ConfirmForm
 from playbook.models import Invitation, Visibility
-from playbook.permissions import Action, access, access_login, access_public
-from playbook.playbooks import bp, sharing, views
+from playbook.permissions import Action, access, access_login, access_public, load_or_404
+from playbook.playbooks import route_helpers, sharing
 from playbook.playbooks.forms import InviteForm, RoleForm, VisibilityForm
+from playbook.playbooks.routes import bp
 
 
 def _share_page(playbook, invite_form=None, visibility_form=None, new_link=None, status=200):
@@ -38,14 +39,14 @@ def _back(playbook):
 @bp.route("/<int:playbook_id>/share")
 @access(Action.PLAYBOOK_SHARE)
 def share(playbook_id: int):
-    playbook = views.load(playbook_id, Action.PLAYBOOK_SHARE)
+    playbook = route_helpers.load(playbook_id, Action.PLAYBOOK_SHARE)
     return _share_page(playbook, new_link=session.pop("new_playbook_link", None))
 
 
 @bp.route("/<int:playbook_id>/invitations", methods=["POST"])
 @access(Action.PLAYBOOK_SHARE)
 def invite(playbook_id: int):
-    playbook = views.load(playbook_id, Action.PLAYBOOK_SHARE)
+    playbook = route_helpers.load(playbook_id, Action.PLAYBOOK_SHARE)
     form = InviteForm()
     if form.validate_on_submit():
         try:
@@ -61,7 +62,7 @@ def invite(playbook_id: int):
 @bp.route("/<int:playbook_id>/invitations/<int:invitation_id>/revoke", methods=["POST"])
 @access(Action.PLAYBOOK_SHARE)
 def invitation_revoke(playbook_id: int, invitation_id: int):
-    playbook = views.load(playbook_id, Action.PLAYBOOK_SHARE)
+    playbook = route_helpers.load(playbook_id, Action.PLAYBOOK_SHARE)
     invitation = db.session.get(Invitation, invitation_id)
     if (
         invitation is None
@@ -84,7 +85,7 @@ def invitation_revoke(playbook_id: int, invitation_id: int):
 )
 @access(Action.PLAYBOOK_SHARE)
 def member(playbook_id: int, membership_id: int, verb: str):
-    playbook = views.load(playbook_id, Action.PLAYBOOK_SHARE)
+    playbook = route_helpers.load(playbook_id, Action.PLAYBOOK_SHARE)
     membership = _membership(playbook, membership_id)
     form = RoleForm() if verb == "role" else ConfirmForm()
     if not form.validate_on_submit():
@@ -108,7 +109,7 @@ def member(playbook_id: int, membership_id: int, verb: str):
 @bp.route("/<int:playbook_id>/leave", methods=["POST"])
 @access(Action.PLAYBOOK_LEAVE)
 def leave(playbook_id: int):
-    playbook = views.load(playbook_id, Action.PLAYBOOK_LEAVE)
+    playbook = route_helpers.load(playbook_id, Action.PLAYBOOK_LEAVE)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -123,7 +124,7 @@ def leave(playbook_id: int):
 @bp.route("/<int:playbook_id>/visibility", methods=["POST"])
 @access(Action.PLAYBOOK_SHARE)
 def visibility(playbook_id: int):
-    playbook = views.load(playbook_id, Action.PLAYBOOK_SHARE)
+    playbook = route_helpers.load(playbook_id, Action.PLAYBOOK_SHARE)
     form = VisibilityForm()
     if not form.validate_on_submit():
         return _share_page(playbook, visibility_form=form, status=422)
@@ -147,7 +148,7 @@ def visibility(playbook_id: int):
 @bp.route("/<int:playbook_id>/link/<any(regenerate, revoke):verb>", methods=["POST"])
 @access(Action.PLAYBOOK_SHARE)
 def link(playbook_id: int, verb: str):
-    playbook = views.load(playbook_id, Action.PLAYBOOK_SHARE)
+    playbook = route_helpers.load(playbook_id, Action.PLAYBOOK_SHARE)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if verb == "revoke":
@@ -201,11 +202,10 @@ def invitation(token: str):
 
 
 @bp.route("/invitations/<int:invitation_id>/<any(accept, decline):verb>", methods=["POST"])
-@access_login
+@access(Action.INVITATION_ANSWER)
 def invitation_answer(invitation_id: int, verb: str):
-    found = db.session.get(Invitation, invitation_id)
-    # Someone else's invitation is not revealed.
-    if found is None or found.email != current_user.email or not ConfirmForm().validate_on_submit():
+    found = load_or_404(Invitation, invitation_id, Action.INVITATION_ANSWER)
+    if not ConfirmForm().validate_on_submit():
         abort(404)
     try:
         if verb == "decline":

@@ -1,13 +1,14 @@
 """Writes to playbooks: create, edit, sections, items, moves, bin, fork.
 
-Services commit; routes never do. Every change goes through _save(): it refuses a
+Services commit; routes never do. Every change goes through save_change(): it refuses a
 change based on a stale version (Conflict), bumps the version atomically (the
 UPDATE is guarded by the version the change was based on) and records a Revision
 holding the whole document, so nothing a team wrote is ever silently lost."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 
 from flask import url_for
 from sqlalchemy import func, select, update
@@ -62,13 +63,17 @@ class PlaybookError(ValueError):
 # --- the one path every change takes ------------------------------------------------
 
 
-def _check_version(playbook: Playbook, base_version: int | None) -> None:
+def check_version(playbook: Playbook, base_version: int | None) -> None:
+    """Raise Conflict unless the change was based on the playbook's current
+    version (`base_version` from the form). Call before changing anything."""
     if base_version is None or int(base_version) != playbook.version:
         raise Conflict(playbook.id, base_version)
 
 
-def _save(actor: User, playbook: Playbook, summary: str) -> Revision:
-    """Flush the change with the version guard, record the revision, commit."""
+def save_change(actor: User, playbook: Playbook, summary: str) -> Revision:
+    """Flush the change with the version guard, record the revision, commit. Every
+    change to a playbook's content ends here; raises Conflict (rolled back) when a
+    teammate saved first."""
     base_version = playbook.version  # what the change was checked against
     playbook.updated_at = utcnow()  # makes the row dirty, so the version is bumped
     try:
@@ -89,23 +94,25 @@ def _save(actor: User, playbook: Playbook, summary: str) -> Revision:
     return revision
 
 
-def _renumber(rows) -> None:
+def _renumber(rows: Iterable[Section | Item]) -> None:
     for position, row in enumerate(rows):
         row.position = position
 
 
-def _clamp(position, length: int) -> int:
-    try:
-        position = int(position)
-    except (TypeError, ValueError):
+def _clamp(position: object, length: int) -> int:
+    if not isinstance(position, (int, float, str)):
         return length
-    return max(0, min(position, length))
+    try:
+        number = int(position)
+    except ValueError:
+        return length
+    return max(0, min(number, length))
 
 
 # --- playbooks ---------------------------------------------------------------------
 
 
-def _framework(framework_id) -> Framework | None:
+def _framework(framework_id: int | str | None) -> Framework | None:
     if not framework_id:
         return None
     framework = db.session.get(Framework, int(framework_id))
@@ -121,8 +128,8 @@ def create_playbook(
     scope: str,
     organization: str = "",
     vision: str = "",
-    framework_id=None,
-    sections=DEFAULT_SECTIONS,
+    framework_id: int | str | None = None,
+    sections: Iterable[str] = DEFAULT_SECTIONS,
 ) -> Playbook:
     """Start a playbook owned by `actor`, with the default sections."""
     require(actor, Action.PLAYBOOK_CREATE)
@@ -156,16 +163,16 @@ def update_playbook(
     actor: User,
     playbook: Playbook,
     *,
-    base_version,
+    base_version: int | None,
     title: str,
     scope: str,
     organization: str,
     vision: str,
-    framework_id=None,
+    framework_id: int | str | None = None,
 ) -> Revision:
     """Change the playbook's title, scope, organization, vision and framework."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     # Look the framework up before changing the row: the lookup's autoflush would
     # otherwise write the other fields first and bump the version twice.
     framework = _framework(framework_id)
@@ -173,7 +180,7 @@ def update_playbook(
     playbook.organization = (organization or "").strip()
     playbook.vision, playbook.vision_html = vision or "", render_markdown(vision or "")
     playbook.framework = framework
-    return _save(actor, playbook, "Edited the title, vision and details")
+    return save_change(actor, playbook, "Edited the title, vision and details")
 
 
 def delete_playbook(actor: User, playbook: Playbook) -> None:
@@ -188,14 +195,14 @@ def restore_playbook(actor: User, playbook: Playbook) -> None:
     _set_deleted_at(playbook, None)
 
 
-def _set_deleted_at(playbook: Playbook, when) -> None:
+def _set_deleted_at(playbook: Playbook, when: datetime | None) -> None:
     # A plain UPDATE, not a flush of the object: the bin is not part of the document,
     # so it must not bump the version (a version without a revision breaks the history).
     db.session.execute(update(Playbook).where(Playbook.id == playbook.id).values(deleted_at=when))
     db.session.commit()
 
 
-def purge_deleted_playbooks(now=None) -> int:
+def purge_deleted_playbooks(now: datetime | None = None) -> int:
     """Delete for good every playbook that has been in the bin for over BIN_DAYS days."""
     cutoff = (now or utcnow()) - timedelta(days=BIN_DAYS)
     ids = list(db.session.scalars(select(Playbook.id).where(Playbook.deleted_at < cutoff)))
@@ -208,69 +215,73 @@ def purge_deleted_playbooks(now=None) -> int:
 # --- sections ----------------------------------------------------------------------
 
 
-def add_section(actor: User, playbook: Playbook, *, base_version, title: str) -> Section:
+def add_section(
+    actor: User, playbook: Playbook, *, base_version: int | None, title: str
+) -> Section:
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     if len(playbook.sections) >= MAX_SECTIONS:
         raise PlaybookError(f"A playbook holds at most {MAX_SECTIONS} sections.")
     section = Section(title=title.strip(), position=len(playbook.sections))
     playbook.sections.append(section)
-    _save(actor, playbook, f"Added the section “{section.title}”")
+    save_change(actor, playbook, f"Added the section “{section.title}”")
     return section
 
 
 def rename_section(
-    actor: User, playbook: Playbook, section: Section, *, base_version, title: str
+    actor: User, playbook: Playbook, section: Section, *, base_version: int | None, title: str
 ) -> None:
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     old, section.title = section.title, title.strip()
-    _save(actor, playbook, f"Renamed the section “{old}” to “{section.title}”")
+    save_change(actor, playbook, f"Renamed the section “{old}” to “{section.title}”")
 
 
-def remove_section(actor: User, playbook: Playbook, section: Section, *, base_version) -> None:
+def remove_section(
+    actor: User, playbook: Playbook, section: Section, *, base_version: int | None
+) -> None:
     """Remove a section and its items (the revision keeps them, so a restore brings them back)."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     playbook.sections.remove(section)
     _renumber(playbook.sections)
-    _save(actor, playbook, f"Removed the section “{section.title}” ({len(section.items)} items)")
+    save_change(
+        actor, playbook, f"Removed the section “{section.title}” ({len(section.items)} items)"
+    )
 
 
 def move_section(
-    actor: User, playbook: Playbook, section: Section, *, base_version, position
+    actor: User, playbook: Playbook, section: Section, *, base_version: int | None, position: object
 ) -> None:
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     sections = [s for s in playbook.sections if s is not section]
     sections.insert(_clamp(position, len(sections)), section)
     if sections == list(playbook.sections):
         return  # already there: nothing to save, no revision
     _renumber(sections)
     playbook.sections.sort(key=lambda s: s.position)
-    _save(actor, playbook, f"Moved the section “{section.title}”")
+    save_change(actor, playbook, f"Moved the section “{section.title}”")
 
 
 # --- items -------------------------------------------------------------------------
 
-_TARGETS = {ItemKind.PLAY: Play, ItemKind.RESOURCE: Resource, ItemKind.COMPONENT: Component}
+
+def _get_target(kind: str, number: int) -> Play | Resource | Component | None:
+    if kind == ItemKind.PLAY:
+        return db.session.get(Play, number)
+    if kind == ItemKind.RESOURCE:
+        return db.session.get(Resource, number)
+    if kind == ItemKind.COMPONENT:
+        return db.session.get(Component, number)
+    return None
 
 
-def load_target(kind: str, ref_id) -> Play | Resource | Component:
+def load_target(kind: str, ref_id: object) -> Play | Resource | Component:
     """The live library entry an item is about to point at (PlaybookError otherwise)."""
-    try:
-        kind_ = ItemKind(kind)
-        model = _TARGETS[kind_]
-        number = database_id(ref_id)
-        target = db.session.get(model, number) if number is not None else None
-    except (ValueError, KeyError, TypeError):
-        target = None
-    framework = getattr(target, "framework", None)
-    if (
-        target is None
-        or getattr(target, "is_retired", False)
-        or (framework is not None and framework.is_retired)
-    ):
+    number = database_id(ref_id)
+    target = _get_target(kind, number) if number is not None else None
+    if target is None or target.is_retired:
         raise PlaybookError("That library entry does not exist.")
     return target
 
@@ -290,7 +301,7 @@ def add_item(
     section: Section,
     *,
     kind: str,
-    ref_id=None,
+    ref_id: object = None,
     title: str = "",
     notes: str = "",
 ) -> Item:
@@ -316,7 +327,7 @@ def add_item(
         target = load_target(kind, ref_id)
         setattr(item, item.kind.value, target)
     section.items.append(item)
-    _save(actor, playbook, f"Added “{item.display_title}” to “{section.title}”")
+    save_change(actor, playbook, f"Added “{item.display_title}” to “{section.title}”")
     return item
 
 
@@ -325,17 +336,17 @@ def update_item(
     playbook: Playbook,
     item: Item,
     *,
-    base_version,
+    base_version: int | None,
     title: str,
     notes: str,
     status: str,
-    owner_id=None,
-    target_date=None,
-    element_id=None,
+    owner_id: int | str | None = None,
+    target_date: date | None = None,
+    element_id: int | str | None = None,
 ) -> None:
     """Change the team's own notes, status, owner, target date and element of an item."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     if item.kind is ItemKind.NOTE and not (title or "").strip():
         raise PlaybookError("A note needs a title.")
     item.title, item.notes = (title or "").strip(), notes or ""
@@ -347,19 +358,22 @@ def update_item(
     item.owner = _member(playbook, owner_id)
     item.target_date = target_date
     item.element = _element(playbook, element_id)
-    assigned = item.owner is not None and item.owner.id not in (previous_owner_id, actor.id)
+    owner = item.owner
+    assigned = (
+        owner if owner is not None and owner.id not in (previous_owner_id, actor.id) else None
+    )
     if assigned:
         notifications.notify(
-            item.owner,
+            assigned,
             NotificationKind.ITEM_ASSIGNED,
             f"{actor.display_name} made you the owner of “{item.display_title}” in “{playbook.title}”.",
             link=url_for("playbooks.detail", playbook_id=playbook.id, _anchor=f"item-{item.id}"),
             playbook_id=playbook.id,
         )
-    _save(actor, playbook, f"Edited “{item.display_title}”")
+    save_change(actor, playbook, f"Edited “{item.display_title}”")
 
 
-def _member(playbook: Playbook, user_id) -> User | None:
+def _member(playbook: Playbook, user_id: int | str | None) -> User | None:
     if not user_id:
         return None
     membership = next((m for m in playbook.memberships if m.user_id == int(user_id)), None)
@@ -368,7 +382,7 @@ def _member(playbook: Playbook, user_id) -> User | None:
     return membership.user
 
 
-def _element(playbook: Playbook, element_id) -> Element | None:
+def _element(playbook: Playbook, element_id: int | str | None) -> Element | None:
     if not element_id:
         return None
     element = db.session.get(Element, int(element_id))
@@ -381,21 +395,27 @@ def _element(playbook: Playbook, element_id) -> Element | None:
     return element
 
 
-def remove_item(actor: User, playbook: Playbook, item: Item, *, base_version) -> None:
+def remove_item(actor: User, playbook: Playbook, item: Item, *, base_version: int | None) -> None:
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     section = item.section
     section.items.remove(item)
     _renumber(section.items)
-    _save(actor, playbook, f"Removed “{item.display_title}” from “{section.title}”")
+    save_change(actor, playbook, f"Removed “{item.display_title}” from “{section.title}”")
 
 
 def move_item(
-    actor: User, playbook: Playbook, item: Item, *, base_version, section: Section, position
+    actor: User,
+    playbook: Playbook,
+    item: Item,
+    *,
+    base_version: int | None,
+    section: Section,
+    position: object,
 ) -> None:
     """Move an item to `position` in `section` (positions are clamped to the list)."""
     require(actor, Action.PLAYBOOK_EDIT, playbook)
-    _check_version(playbook, base_version)
+    check_version(playbook, base_version)
     if section.playbook_id != playbook.id:
         raise PlaybookError("That section belongs to another playbook.")
     source = item.section
@@ -415,7 +435,7 @@ def move_item(
         if section is source
         else f"from “{source.title}” to “{section.title}”"
     )
-    _save(actor, playbook, f"Moved “{item.display_title}” {where}")
+    save_change(actor, playbook, f"Moved “{item.display_title}” {where}")
 
 
 def section_for_add(section_id: int) -> Section:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from playbook import jobs, mail
@@ -22,7 +22,7 @@ from playbook.models import (
     utcnow,
 )
 from playbook.notifications import services as notifications
-from playbook.permissions import Action, require
+from playbook.permissions import Action, can, require
 from playbook.playbooks import services
 from playbook.tokens import hash_token, new_token
 
@@ -42,7 +42,7 @@ def _owners(playbook: Playbook) -> list[Membership]:
 def _record(actor: User, playbook: Playbook, summary: str) -> None:
     """Sharing changes are part of the playbook's history (no base version: they
     overwrite no one's text)."""
-    services._save(actor, playbook, summary)
+    services.save_change(actor, playbook, summary)
 
 
 # --- members -----------------------------------------------------------------------
@@ -90,14 +90,14 @@ def _remove(actor: User, playbook: Playbook, membership: Membership, summary: st
         for item in section.items:
             if item.owner_id == membership.user_id:
                 item.owner = None  # the relationship, so the revision snapshot sees it too
-    notifications._forget(membership.user_id, playbook.id)
+    notifications.forget_playbook_notifications(membership.user_id, playbook.id)
     _record(actor, playbook, summary)
 
 
 def hand_over(actor: User, playbook: Playbook, membership: Membership) -> None:
     """Make another member the owner; the actor stays on as an editor."""
     require(actor, Action.PLAYBOOK_SHARE, playbook)
-    if membership.user_id == actor.id:
+    if not can(actor, Action.PLAYBOOK_HAND_OVER, membership):
         raise SharingError("You already own this playbook.")
     membership.role = MemberRole.OWNER
     mine = next(m for m in playbook.memberships if m.user_id == actor.id)
@@ -168,6 +168,8 @@ def announce_invitation(token: str) -> None:
     if mail.is_queued(key):
         return
     playbook = db.session.get(Playbook, invitation.playbook_id)
+    if playbook is None:
+        return
     inviter = invitation.invited_by.display_name if invitation.invited_by else "Someone"
     message = _invitation_message(inviter, playbook, invitation)
     invitee = db.session.scalar(select(User).where(User.email == invitation.email))
@@ -195,7 +197,7 @@ def revoke_invitation(actor: User, playbook: Playbook, invitation: Invitation) -
     invitation.revoked_at = utcnow()
     invitee = db.session.scalar(select(User).where(User.email == invitation.email))
     if invitee is not None and playbook.role_of(invitee) is None:
-        notifications._forget(invitee.id, playbook.id)
+        notifications.forget_playbook_notifications(invitee.id, playbook.id)
     _record(actor, playbook, f"Revoked the invitation of {invitation.email}")
 
 
@@ -244,27 +246,29 @@ def invitations_for(user: User) -> list[Invitation]:
 def accept_invitation(actor: User, invitation: Invitation) -> Playbook:
     """Join with the invited role. Only the account with the invited address may
     accept, once, before it expires or is revoked."""
-    if invitation.email != actor.email:
+    if not can(actor, Action.INVITATION_ANSWER, invitation):
         raise SharingError(
             f"This invitation is for {invitation.email}. Sign in with that address to accept it."
         )
     if not invitation.is_pending or invitation.playbook.is_deleted:
         raise SharingError("This invitation has expired, was revoked or was already used.")
     playbook = services.load_playbook_for_change(invitation.playbook_id)
+    if playbook is None:
+        raise SharingError("This invitation has expired, was revoked or was already used.")
     invitation.accepted_at, invitation.accepted_by_id = utcnow(), actor.id
     if playbook.role_of(actor) is None:
         playbook.memberships.append(Membership(user_id=actor.id, role=invitation.role))
-    services._save(
+    services.save_change(
         actor, playbook, f"{actor.display_name} joined as {invitation.role.label.lower()}"
     )
     return playbook
 
 
 def decline_invitation(actor: User, invitation: Invitation) -> None:
-    if invitation.email != actor.email or not invitation.is_pending:
+    if not can(actor, Action.INVITATION_ANSWER, invitation) or not invitation.is_pending:
         raise SharingError("This invitation is no longer open.")
     invitation.revoked_at = utcnow()
-    notifications._forget(actor.id, invitation.playbook_id)
+    notifications.forget_playbook_notifications(actor.id, invitation.playbook_id)
     db.session.commit()
 
 
@@ -352,14 +356,3 @@ def grant_link(session, playbook: Playbook) -> None:
     """Remember in this browser's session that it holds the playbook's current link."""
     links = [h for h in session.get(LINK_SESSION_KEY, []) if h != playbook.link_token_hash]
     session[LINK_SESSION_KEY] = (links + [playbook.link_token_hash])[-MAX_LINKS_IN_SESSION:]
-
-
-def member_count(playbook: Playbook) -> int:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Membership)
-            .where(Membership.playbook_id == playbook.id)
-        )
-        or 0
-    )

@@ -40,7 +40,7 @@ CSRF_MESSAGE = "Your form expired or was sent from somewhere else."
 
 def sign_in(client, user) -> None:
     """Give the browser a real server-side session for user (as the `login` fixture does)."""
-    token = sessions._open_session(user)
+    token = sessions.open_session(user)
     db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = token

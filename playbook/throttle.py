@@ -1,5 +1,5 @@
-"""Throttling of sign-in and reset attempts, stored in the database so that every
-worker and machine counts the same attempts."""
+"""Throttling of attempts (signing in, password resets, comments, suggestions),
+stored in the database so that every worker and machine counts the same attempts."""
 
 from __future__ import annotations
 
@@ -52,18 +52,22 @@ def retry_after(limits: list[Limit]) -> timedelta | None:
     return wait if wait > timedelta(0) else None
 
 
-def _record(limits: list[Limit]) -> None:
+def record_attempts(limits: list[Limit]) -> None:
+    """Count one attempt against each limit (for example a failed sign-in). Not
+    committed: the caller commits with the rest of its change."""
     for limit in limits:
         db.session.add(AuthAttempt(scope=limit.scope, key=limit.key))
 
 
-def _forget(limit: Limit) -> None:
+def forget_attempts(limit: Limit) -> None:
+    """Drop the attempts counted against one limit (after a success). Not committed."""
     db.session.execute(
         delete(AuthAttempt).where(AuthAttempt.scope == limit.scope, AuthAttempt.key == limit.key)
     )
 
 
-def _prune(older_than: timedelta) -> None:
+def prune_attempts(older_than: timedelta) -> None:
+    """Drop attempts older than `older_than`, past every window. Not committed."""
     db.session.execute(delete(AuthAttempt).where(AuthAttempt.created_at < utcnow() - older_than))
 
 

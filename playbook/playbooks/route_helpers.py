@@ -1,16 +1,18 @@
-"""Helpers shared by the playbook routes: loading with a permission check, form
+"""Helpers shared by the playbook routes (not routes themselves): loading with a permission check, form
 choices, and the conflict page."""
 
 from __future__ import annotations
 
-from flask import render_template
+from typing import Literal, overload
+
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from playbook.extensions import db
-from playbook.library import queries as library_queries
 from playbook.models import Item, Playbook, Section
 from playbook.permissions import Action, checked_or_404
-from playbook.playbooks import document, history, queries, services
+from playbook.playbooks import document, queries, revisions, services
+from playbook.playbooks.forms import NoteForm
 
 
 def load(playbook_id: int, action: Action = Action.PLAYBOOK_EDIT) -> Playbook:
@@ -19,15 +21,15 @@ def load(playbook_id: int, action: Action = Action.PLAYBOOK_EDIT) -> Playbook:
 
 
 def section_of(playbook: Playbook, section_id: int) -> Section:
-    from flask import abort
-
     return playbook.section_by_id(section_id) or abort(404)
 
 
+@overload
+def item_of(playbook: Playbook, item_id: int, missing_ok: Literal[False] = False) -> Item: ...
+@overload
+def item_of(playbook: Playbook, item_id: int, missing_ok: bool) -> Item | None: ...
 def item_of(playbook: Playbook, item_id: int, missing_ok: bool = False) -> Item | None:
     """The playbook's item with this id; 404 when it has none (or None, if asked)."""
-    from flask import abort
-
     for section in playbook.sections:
         for item in section.items:
             if item.id == item_id:
@@ -44,10 +46,6 @@ def item_exists(item_id: int) -> bool:
 def item_gone_page(playbook: Playbook):
     """A teammate removed the item while this person was editing it: nothing they
     typed is lost. Their text comes back in a form that adds it as a note (409)."""
-    from flask import render_template, request
-
-    from playbook.playbooks.forms import NoteForm
-
     form = NoteForm(
         formdata=None,
         data={
@@ -65,13 +63,6 @@ def item_gone_page(playbook: Playbook):
     ), 409
 
 
-def framework_choices() -> list[tuple[int, str]]:
-    return [
-        (framework_id, f"{name} (edition {edition})" if edition else name)
-        for framework_id, name, edition in library_queries.framework_names()
-    ]
-
-
 def owner_choices(playbook: Playbook) -> list[tuple[int, str]]:
     return [(m.user_id, m.user.display_name) for m in playbook.memberships]
 
@@ -84,13 +75,15 @@ def element_choices(playbook: Playbook) -> list[tuple[int, str]]:
     ]
 
 
-def conflict_page(playbook_id: int, base_version: int | None, form, template: str, **context):
+def conflict_page(
+    playbook_id: int, base_version: int | None, form, template: str | None, **context
+):
     """Status 409: what changed since the version the user started from, and their
     unsaved input in the same form, now based on the current version."""
-    playbook = queries.load_playbook_page(playbook_id, current_user)
-    base = history.get_revision(playbook, base_version) if base_version else None
-    changes = history.revisions_since(playbook, base_version)
-    diff = history.compare(base.snapshot, document.snapshot(playbook)) if base else []
+    playbook = queries.load_playbook_page(playbook_id, current_user) or abort(404)
+    base = revisions.get_revision(playbook, base_version) if base_version else None
+    changes = revisions.revisions_since(playbook, base_version)
+    diff = revisions.compare(base.snapshot, document.snapshot(playbook)) if base else []
     if form is not None and hasattr(form, "version"):
         form.version.data = playbook.version
     return render_template(

@@ -5,7 +5,10 @@ items, comments, flags, suggestions and moderation decisions.
 Rows go in with SQLAlchemy core inserts (lists of dicts, in batches), never one ORM
 object at a time; ids are assigned here so rows can refer to each other without a
 round trip. Everything comes from random.Random(seed): the same seed gives the
-same data (timestamps count back from `now`). Used by `flask generate-data`."""
+same data (timestamps count back from `now`). Used by `flask generate-data`.
+
+The parts: scale (sizes and fixed values), text (word lists and the writer),
+playbooks and comments (those rows), benchpage (the benchmark's in-memory page)."""
 
 from __future__ import annotations
 
@@ -15,10 +18,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
+from sqlalchemy import text as sql_text  # `text` here is the sibling module playbook.devdata.text
 
 from playbook.auth.passwords import hash_password
-from playbook.devdata_text import ROLE_TITLES, Writer, slug
+from playbook.devdata import comments as generated_comments
+from playbook.devdata import playbooks as generated_playbooks
+from playbook.devdata.scale import (
+    BATCH,
+    BENCHMARK_COMMENTS,
+    BENCHMARK_ITEMS,
+    BENCHMARK_TITLE,
+    PASSWORD,
+    Scale,
+)
+from playbook.devdata.text import ROLE_TITLES, Writer, slug
 from playbook.extensions import db
 from playbook.models import (
     Audience,
@@ -43,26 +57,17 @@ from playbook.models import (
 )
 from playbook.sanitize import plain_text, render_markdown
 
-BENCHMARK_TITLE = "Benchmark playbook"
-BENCHMARK_ITEMS = 50
-BENCHMARK_COMMENTS = 100
-# Every generated account signs in with this password (generated data is for
-# development and benchmarks only; never load it into a real site).
-PASSWORD = "generated data only"
-BATCH = 2000
-
-
-@dataclass
-class Scale:
-    users: int = 2000
-    resources: int = 10000
-    plays: int = 300
-    frameworks: int = 3
-    playbooks: int = 1000
-    items_per_playbook: int = 50
-    comments: int = 100000
-    distinct_comments: int = 3000
-    seed: int = 1
+__all__ = [
+    "BENCHMARK_COMMENTS",
+    "BENCHMARK_ITEMS",
+    "BENCHMARK_TITLE",
+    "PASSWORD",
+    "DatabaseNotEmpty",
+    "Report",
+    "Run",
+    "Scale",
+    "generate",
+]
 
 
 @dataclass
@@ -81,8 +86,6 @@ def generate(
 ) -> Report:
     """Fill the database (after `flask setup`) at `scale`. Refuses a database that
     already has accounts, playbooks or comments: run it on a fresh one."""
-    from playbook import devdata_comments
-
     people = db.session.scalar(select(func.count()).select_from(User))
     playbooks = db.session.scalar(select(func.count()).select_from(Playbook))
     comments = db.session.scalar(select(func.count()).select_from(Comment))
@@ -102,13 +105,13 @@ def generate(
         run.add_people,
         run.add_library,
         run.add_playbooks,
-        lambda: devdata_comments.fill(run),
+        lambda: generated_comments.fill(run),
     ):
         step()
         db.session.commit()
     run.reset_sequences()
     # Fresh statistics after a bulk load, so the query planner knows the tables' sizes.
-    db.session.execute(text("ANALYZE"))
+    db.session.execute(sql_text("ANALYZE"))
     db.session.commit()
     run.report.seconds = round(time.monotonic() - started, 1)
     return run.report
@@ -364,7 +367,10 @@ class Run:
         self.insert(SearchDocument, search)
 
     def _plays(self) -> None:
-        plays, audiences, serves, search = [], [], [], []
+        plays: list[dict[str, object]] = []
+        audiences: list[dict[str, object]] = []
+        serves: list[dict[str, object]] = []
+        search: list[dict[str, object]] = []
         for n in range(self.scale.plays):
             play_id, title = self.next_id(Play), self.write.play_title()
             summary, body = self.write.paragraph(1, 2)[:400], self.write.play_body()
@@ -396,14 +402,16 @@ class Run:
             search.append(
                 self._search_row("play", play_id, title, f"{summary}\n{plain_text(body)}")
             )
-            self.plays[play_id] = (plays[-1]["slug"], title)
+            self.plays[play_id] = (str(plays[-1]["slug"]), title)
         self.insert(Play, plays)
         self.insert(PlayAudience, audiences)
         self.insert(play_component, serves, "play_component")
         self.insert(SearchDocument, search)
 
     def _resources(self) -> None:
-        resources, ideal, search = [], [], []
+        resources: list[dict[str, object]] = []
+        ideal: list[dict[str, object]] = []
+        search: list[dict[str, object]] = []
         for n in range(self.scale.resources):
             resource_id, title = self.next_id(Resource), self.write.resource_title()
             organization = self.write.publisher()
@@ -441,7 +449,7 @@ class Run:
                 [organization, fields["description"], fields["why_use_it"], fields["who_is_using"]]
             )
             search.append(self._search_row("resource", resource_id, title, body))
-            self.resources[resource_id] = (resources[-1]["slug"], title)
+            self.resources[resource_id] = (str(resources[-1]["slug"]), title)
         self.insert(Resource, resources)
         self.insert(ResourceIdealUser, ideal)
         self.insert(SearchDocument, search)
@@ -449,9 +457,7 @@ class Run:
     # --- playbooks ------------------------------------------------------------------
 
     def add_playbooks(self) -> None:
-        from playbook import devdata_playbooks
-
-        devdata_playbooks.fill(self)
+        generated_playbooks.fill(self)
         self.say(
             f"{self.report.counts.get('playbook', 0)} playbooks ({len(self.public_playbooks)} public), "
             f"{self.report.counts.get('item', 0)} items; benchmark playbook {self.benchmark_id}"

@@ -6,11 +6,11 @@ stop reading at one; removing them here means no form or service needs to."""
 from __future__ import annotations
 
 from flask import Request
-from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.utils import cached_property
 
 
-def _without_nul(values: ImmutableMultiDict) -> ImmutableMultiDict:
+def _without_nul(values: MultiDict[str, str]) -> MultiDict[str, str]:
     if not any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
         return values
     return ImmutableMultiDict(
@@ -27,5 +27,5 @@ class CleanRequest(Request):
         self.__dict__["form"] = _without_nul(self.__dict__["form"])
 
     @cached_property
-    def args(self) -> ImmutableMultiDict:
+    def args(self) -> MultiDict[str, str]:
         return _without_nul(super().args)

@@ -1,4 +1,4 @@
-"""Generated playbooks (see devdata): a mix of public, link-shared and private ones
+"""Generated playbooks (see playbook.devdata): a mix of public, link-shared and private ones
 with members, the default sections (and a few more), items pointing at plays,
 resources and framework components or holding notes, and a first revision that is
 a faithful snapshot of what was written. One public playbook, titled "Benchmark
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from playbook.devdata_text import SECTION_EXTRAS
+from playbook.devdata.scale import BENCHMARK_ITEMS, BENCHMARK_TITLE
+from playbook.devdata.text import SECTION_EXTRAS
 from playbook.models import (
     DEFAULT_SECTIONS,
     Item,
@@ -40,10 +41,10 @@ ROLE_WEIGHTS = {MemberRole.EDITOR: 50, MemberRole.COMMENTER: 25, MemberRole.VIEW
 
 
 def fill(run) -> None:
-    from playbook.devdata import BENCHMARK_ITEMS, BENCHMARK_TITLE
-
     pools = _Pools(run)
-    rows = {name: [] for name in ("playbook", "membership", "section", "item", "revision")}
+    rows: dict[str, list[dict[str, object]]] = {
+        name: [] for name in ("playbook", "membership", "section", "item", "revision")
+    }
     for n in range(run.scale.playbooks):
         benchmark = n == 0
         _playbook(

@@ -1,5 +1,5 @@
 """Plain-English text for generated data: names, places, titles, descriptions and
-comments composed from word lists with a seeded random generator (see devdata)."""
+comments composed from word lists with a seeded random generator (see playbook.devdata)."""
 
 from __future__ import annotations
 

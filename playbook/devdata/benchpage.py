@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from flask import Blueprint, render_template, request
 
-from playbook.devdata_text import Writer
+from playbook.devdata.text import Writer
 from playbook.permissions import access_public
 
 bp = Blueprint("bench", __name__, url_prefix="/_bench")

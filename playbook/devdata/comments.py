@@ -1,4 +1,4 @@
-"""Generated conversation (see devdata): comments on plays, resources, framework
+"""Generated conversation (see playbook.devdata): comments on plays, resources, framework
 components and public playbooks (and team talk on member-only playbooks), replies
 one level deep; some waiting for a moderator, hidden by flags or rejected; the flags;
 the moderation log that made long-standing members trusted; resource suggestions;
@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import current_app
 
 from playbook.comments.suggestions import normalize_url
+from playbook.devdata.scale import BENCHMARK_COMMENTS
 from playbook.models import (
     Comment,
     CommentStatus,
@@ -47,8 +48,6 @@ REJECT_REASONS = [
 
 
 def fill(run) -> None:
-    from playbook.devdata import BENCHMARK_COMMENTS
-
     talk = _Talk(run)
     if run.benchmark_id is not None:
         talk.benchmark_thread(min(BENCHMARK_COMMENTS, run.scale.comments))
