@@ -1,13 +1,16 @@
-"""Form building blocks shared by every feature: the confirm-button form, field
-filters and validators for URLs and passwords."""
+"""Form building blocks shared by every feature: the confirm-button form, the one-line
+text field, field filters and validators for URLs and passwords."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
+from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+
+from playbook import text
 
 
 class ConfirmForm(FlaskForm):
@@ -21,6 +24,31 @@ def options(pairs) -> list[SelectChoice]:
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def one_line(value):
+    """Fold tabs to spaces and trim (playbook.text.clean_single_line)."""
+    return text.clean_single_line(value) if isinstance(value, str) else value
+
+
+class SingleLine:
+    """A validator applying playbook.text's rules for one-line fields: no line breaks,
+    control characters, invisible characters or unbalanced direction marks."""
+
+    def __call__(self, form, field):
+        problem = text.single_line_problem(field.data) if isinstance(field.data, str) else None
+        if problem:
+            raise ValidationError(f"{field.label.text} {problem}.")
+
+
+class LineField(StringField):
+    """A one-line text field (title, name, organization): trimmed, tabs folded to
+    spaces, refused with a field error when it holds what a one-line field may not."""
+
+    def __init__(self, label=None, validators=None, filters=(), **kwargs):
+        super().__init__(
+            label, [*(validators or ()), SingleLine()], filters=[*filters, one_line], **kwargs
+        )
 
 
 def web_url_problem(value: str) -> str | None:

@@ -7,7 +7,7 @@ from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from playbook.forms import WebURL, options, strip
+from playbook.forms import LineField, WebURL, options, strip
 from playbook.models import Audience, Effort, GradeBand, IdealUser, ResourceType, Stage
 
 ANY = [("", "Any")]  # the first option of every filter: no filter
@@ -68,8 +68,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class PlayForm(FlaskForm):
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=200)])
-    summary = StringField(
+    title = LineField("Title", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    summary = LineField(
         "Summary",
         filters=[strip],
         validators=[DataRequired(), Length(max=400)],
@@ -100,8 +100,8 @@ class PlayForm(FlaskForm):
 
 
 class ResourceForm(FlaskForm):
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=200)])
-    organization = StringField(
+    title = LineField("Title", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    organization = LineField(
         "Publishing organization", filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
     url = URLField(
@@ -124,14 +124,14 @@ class ResourceForm(FlaskForm):
 
 
 class FrameworkForm(FlaskForm):
-    name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
-    edition = StringField(
+    name = LineField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    edition = LineField(
         "Edition",
         filters=[strip],
         validators=[Length(max=40)],
         description="Frameworks are living documents; say which version this is.",
     )
-    publisher = StringField(
+    publisher = LineField(
         "Publisher", filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
     url = URLField("Link", filters=[strip], validators=[Optional(), Length(max=500), WebURL()])
@@ -141,7 +141,7 @@ class FrameworkForm(FlaskForm):
 
 
 class ComponentForm(FlaskForm):
-    name = StringField(
+    name = LineField(
         "Component name", filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
     summary = TextAreaField("Summary", filters=[strip], validators=[Length(max=2000)])
