@@ -27,6 +27,7 @@ class Action(str, enum.Enum):
     PLAYBOOK_CREATE = "playbook.create"
     PLAYBOOK_VIEW = "playbook.view"
     PLAYBOOK_EDIT = "playbook.edit"
+    PLAYBOOK_HISTORY = "playbook.history"
     PLAYBOOK_DELETE = "playbook.delete"
     PLAYBOOK_RESTORE = "playbook.restore"
     PLAYBOOK_FORK = "playbook.fork"
@@ -107,6 +108,15 @@ def _can_view_playbook(user, playbook) -> bool:
     if _role(user, playbook) is not None or playbook.visibility is Visibility.PUBLIC:
         return True
     return _holds_link(user, playbook)
+
+
+def _can_read_history(user, playbook) -> bool:
+    """The history (every version, comparisons, restores) is the team's: members in
+    any role read it. People reading through the secret link or the public gallery see
+    the current version only, never text removed before the playbook was shared."""
+    if playbook is None or playbook.is_deleted:
+        return False
+    return _role(user, playbook) is not None
 
 
 def _can_edit_playbook(user, playbook) -> bool:
@@ -258,6 +268,7 @@ _RULES: dict[Action, Callable[[Any, Any], bool]] = {
     Action.PLAYBOOK_CREATE: _can_create_playbook,
     Action.PLAYBOOK_VIEW: _can_view_playbook,
     Action.PLAYBOOK_EDIT: _can_edit_playbook,
+    Action.PLAYBOOK_HISTORY: _can_read_history,
     Action.PLAYBOOK_DELETE: _can_delete_playbook,
     Action.PLAYBOOK_RESTORE: _can_restore_playbook,
     Action.PLAYBOOK_FORK: _can_fork_playbook,
@@ -278,6 +289,7 @@ _RULES: dict[Action, Callable[[Any, Any], bool]] = {
 _OBJECT_ACTIONS = {
     Action.PLAYBOOK_VIEW,
     Action.PLAYBOOK_EDIT,
+    Action.PLAYBOOK_HISTORY,
     Action.PLAYBOOK_DELETE,
     Action.PLAYBOOK_RESTORE,
     Action.PLAYBOOK_FORK,

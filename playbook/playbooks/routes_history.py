@@ -13,16 +13,14 @@ from playbook.playbooks import bp, document, history, importer, queries, views
 from playbook.playbooks.forms import ImportForm, RestoreForm
 
 
-def _page_playbook(playbook_id: int):
-    return checked_or_404(
-        queries.load_playbook_page(playbook_id, current_user), Action.PLAYBOOK_VIEW
-    )
+def _page_playbook(playbook_id: int, action: Action = Action.PLAYBOOK_VIEW):
+    return checked_or_404(queries.load_playbook_page(playbook_id, current_user), action)
 
 
 @bp.route("/<int:playbook_id>/history")
-@access(Action.PLAYBOOK_VIEW)
+@access(Action.PLAYBOOK_HISTORY)
 def history_index(playbook_id: int):
-    playbook = _page_playbook(playbook_id)
+    playbook = _page_playbook(playbook_id, Action.PLAYBOOK_HISTORY)
     revisions = history.list_revisions(playbook, page=page_arg())
     return render_template(
         "playbooks/history_index.html",
@@ -33,9 +31,9 @@ def history_index(playbook_id: int):
 
 
 @bp.route("/<int:playbook_id>/history/<int:number>")
-@access(Action.PLAYBOOK_VIEW)
+@access(Action.PLAYBOOK_HISTORY)
 def revision(playbook_id: int, number: int):
-    playbook = _page_playbook(playbook_id)
+    playbook = _page_playbook(playbook_id, Action.PLAYBOOK_HISTORY)
     revision = history.get_revision(playbook, number) or abort(404)
     return render_template(
         "playbooks/revision.html",
@@ -48,9 +46,9 @@ def revision(playbook_id: int, number: int):
 
 
 @bp.route("/<int:playbook_id>/history/compare")
-@access(Action.PLAYBOOK_VIEW)
+@access(Action.PLAYBOOK_HISTORY)
 def compare(playbook_id: int):
-    playbook = _page_playbook(playbook_id)
+    playbook = _page_playbook(playbook_id, Action.PLAYBOOK_HISTORY)
     old_number = request.args.get("from", type=int)
     new_number = request.args.get("to", type=int) or playbook.version
     old = history.get_revision(playbook, old_number) if old_number else None
