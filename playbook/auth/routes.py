@@ -58,7 +58,7 @@ def login():
     if current_user.is_authenticated:
         return redirect(next_path or url_for("home.index"))
     form.next.data = next_path or ""
-    status = 200
+    status, locked_minutes = 200, None
     if form.validate_on_submit():
         try:
             user = services.sign_in(
@@ -67,6 +67,7 @@ def login():
         except services.Throttled as error:
             form.form_errors.append(str(error))
             status = 429
+            locked_minutes = error.minutes if error.account_locked else None
         except services.InvalidCredentials:
             form.form_errors.append(LOGIN_FAILED)
             status = 422
@@ -76,7 +77,9 @@ def login():
             return redirect(next_path or url_for("home.index"))
     elif form.errors:
         status = 422
-    return render_template("auth/login.html", title="Sign in", form=form), status
+    return render_template(
+        "auth/login.html", title="Sign in", form=form, locked_minutes=locked_minutes
+    ), status
 
 
 @bp.route("/logout", methods=["POST"])
