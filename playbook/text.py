@@ -94,3 +94,9 @@ def clean_multi_line(value: str) -> str:
     """Multi-line text keeps its line breaks and tabs; NUL characters are dropped
     (PostgreSQL cannot store them and nobody types one)."""
     return value.replace("\x00", "")
+
+
+def without_controls(value: str) -> str:
+    """value with every control character removed: for what the app stores from
+    request headers (a browser's User-Agent, the client address), which nobody types."""
+    return "".join(char for char in value if not _is_control(char))

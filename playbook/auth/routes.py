@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
+from playbook import text
 from playbook.auth import bp, services
 from playbook.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 from playbook.forms import ConfirmForm
@@ -15,7 +16,7 @@ LOGIN_FAILED = "That e-mail address and password do not match an account."
 
 
 def _client_address() -> str:
-    return request.remote_addr or "unknown"
+    return text.without_controls(request.remote_addr or "")[:100] or "unknown"
 
 
 def _user_agent() -> str:
