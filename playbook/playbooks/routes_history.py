@@ -81,8 +81,9 @@ def revision_restore(playbook_id: int, number: int):
     return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
 
 
-def _download(body: str, filename: str, mimetype: str) -> Response:
-    response = Response(body, mimetype=mimetype)
+def _download(body: str, filename: str, content_type: str) -> Response:
+    # The full Content-Type as given: a mimetype would get a second "; charset=utf-8".
+    response = Response(body, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
