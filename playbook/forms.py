@@ -41,6 +41,17 @@ class SingleLine:
             raise ValidationError(f"{field.label.text} {problem}.")
 
 
+class EachLine:
+    """A validator for a text area that holds one short entry per line (the elements
+    of a framework component): each line follows the one-line rules."""
+
+    def __call__(self, form, field):
+        for number, line in enumerate((field.data or "").splitlines(), start=1):
+            problem = text.single_line_problem(text.clean_single_line(line))
+            if problem:
+                raise ValidationError(f"{field.label.text}: line {number} {problem}.")
+
+
 class LineField(StringField):
     """A one-line text field (title, name, organization): trimmed, tabs folded to
     spaces, refused with a field error when it holds what a one-line field may not."""

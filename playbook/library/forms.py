@@ -7,7 +7,7 @@ from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from playbook.forms import LineField, WebURL, options, strip
+from playbook.forms import EachLine, LineField, WebURL, options, strip
 from playbook.models import Audience, Effort, GradeBand, IdealUser, ResourceType, Stage
 
 ANY = [("", "Any")]  # the first option of every filter: no filter
@@ -147,6 +147,6 @@ class ComponentForm(FlaskForm):
     summary = TextAreaField("Summary", filters=[strip], validators=[Length(max=2000)])
     elements = TextAreaField(
         "Elements",
-        validators=[Length(max=10000)],
+        validators=[Length(max=10000), EachLine()],
         description="One element per line, as “Name: what learners do”.",
     )

@@ -321,3 +321,124 @@ def test_cli_import_refuses_a_title_with_a_line_break(runner, member, tmp_path, 
     assert result.exit_code != 0
     assert "The title cannot contain line breaks." in result.output
     assert db.session.scalar(db.select(db.func.count()).select_from(Playbook)) == 0
+
+
+# --- the other forms, over HTTP ----------------------------------------------------------
+
+
+def _post(client, page_url: str, url: str, data: dict):
+    page = client.get(page_url)
+    assert page.status_code == 200, page.status_code
+    return client.post(
+        url, data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
+    )
+
+
+def test_admin_cannot_save_a_resource_title_with_a_line_break(client, login, admin):
+    login(admin)
+    response = _post(
+        client,
+        "/library/resources/new",
+        "/library/resources/new",
+        {
+            "title": "Rubric\nBcc: x@example.org",
+            "organization": "Kept Org",
+            "url": "https://example.org/rubric",
+            "description": "Two\r\nlines",
+            "resource_type": "Rubric",
+            "ideal_users": ["Teachers"],
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert field_error(html, "title") == "Title cannot contain line breaks."
+    assert field_value(html, "organization") == "Kept Org"
+
+
+def test_admin_cannot_add_a_component_element_with_a_direction_override(
+    client, login, admin, library
+):
+    from playbook.models import Framework
+
+    framework_id = db.session.scalar(db.select(Framework.id))
+    login(admin)
+    url = f"/library/frameworks/{framework_id}/components/new"
+    response = _post(
+        client,
+        url,
+        url,
+        {"name": "Learner led", "summary": "", "elements": "Voice: choose\nChoice: \u202eevil"},
+    )
+    html = response.get_data(as_text=True)
+    assert "Elements: line 2 cannot contain characters that reverse" in field_error(
+        html, "elements"
+    )
+
+
+def test_member_cannot_suggest_a_resource_with_an_invisible_title(client, login, member):
+    login(member)
+    response = _post(
+        client,
+        "/comments/suggest",
+        "/comments/suggest",
+        {
+            "title": "Free\u200b toolkit",
+            "url": "https://example.org/toolkit",
+            "organization": "Org\tName",
+            "resource_type": "Toolkit",
+            "ideal_users": ["Teachers"],
+            "description": "Useful.",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Title cannot contain invisible characters (U+200B" in field_error(html, "title")
+    assert field_value(html, "organization") == "Org Name"
+
+
+def test_moderator_cannot_save_a_reason_title_with_a_control_character(client, login, moderator):
+    login(moderator)
+    response = _post(
+        client,
+        "/moderation/reasons",
+        "/moderation/reasons",
+        {"title": "Spam\x1b[2J", "body": "Line one\r\nLine two"},
+    )
+    html = response.get_data(as_text=True)
+    assert field_error(html, "title").startswith("Title cannot contain control characters")
+    assert "Line one" in html
+
+
+def test_editor_cannot_add_a_note_titled_with_a_line_break(client, login, member):
+    playbook = factories.make_playbook(member)
+    section = playbook.sections[0]
+    login(member)
+    url = f"/playbooks/{playbook.id}/sections/{section.id}/notes/new"
+    page = client.get(url).get_data(as_text=True)
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token_from(page),
+            "version": field_value(page, "version"),
+            "title": "Note\r\nBcc: x@example.org",
+            "notes": "Kept\r\ndetails",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert field_error(html, "title") == "Note title cannot contain line breaks."
+    assert "Kept" in html and "details" in html
+
+
+def test_editor_adding_a_section_with_a_line_break_is_told_why(client, login, member):
+    playbook = factories.make_playbook(member)
+    login(member)
+    page = client.get(f"/playbooks/{playbook.id}").get_data(as_text=True)
+    response = client.post(
+        f"/playbooks/{playbook.id}/sections",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "version": str(playbook.version),
+            "title": "Sec\ntion",
+        },
+        follow_redirects=True,
+    )
+    assert "Section title cannot contain line breaks." in response.get_data(as_text=True)
