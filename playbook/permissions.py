@@ -303,7 +303,13 @@ _OBJECT_ACTIONS = {
     Action.SUGGESTION_REVISE,
 }
 # Object actions no visitor can ever have: visitors are sent to sign in first.
-_SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {Action.PLAYBOOK_VIEW, Action.COMMENT_VIEW}
+# The history is left to require(): a visitor who cannot see the playbook gets 404,
+# as on its other read-only pages, one who can is sent to sign in.
+_SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {
+    Action.PLAYBOOK_VIEW,
+    Action.COMMENT_VIEW,
+    Action.PLAYBOOK_HISTORY,
+}
 
 # Actions that decide whether an object may be seen at all: failing them answers 404,
 # so the object's existence is not revealed.

@@ -87,11 +87,11 @@ RULES = {
         "public": _row(200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     },
     # The history (list, a version, a comparison): members in any role. Readers by link
-    # or in the gallery see the current version only: visitors are sent to sign in
-    # (which reveals nothing), people who can read the playbook get 403, others 404.
+    # or in the gallery see the current version only: visitors who can read it are sent
+    # to sign in, signed-in readers get 403, anyone who cannot read it 404.
     "history": {
-        "private": _row(LOGIN, LOGIN, 404, 404, 200, 200, 200, 200, 404, 404),
-        "link": _row(LOGIN, LOGIN, 404, 403, 200, 200, 200, 200, 404, 404),
+        "private": _row(404, 404, 404, 404, 200, 200, 200, 200, 404, 404),
+        "link": _row(404, LOGIN, 404, 403, 200, 200, 200, 200, 404, 404),
         "public": _row(LOGIN, LOGIN, 403, 403, 200, 200, 200, 200, 403, 403),
     },
     # An editing page (GET): owners and editors; sign-in first for any visitor (reveals
