@@ -104,6 +104,13 @@ def release(attempt_ids: list[int]) -> None:
         db.session.execute(delete(AuthAttempt).where(AuthAttempt.id.in_(attempt_ids)))
 
 
+def _record(limits: list[Limit]) -> None:
+    """Record an attempt against each limit without a check (for counters that need
+    no race-free check, such as posting limits); no commit."""
+    for limit in limits:
+        db.session.add(AuthAttempt(scope=limit.scope, key=limit.key))
+
+
 def _forget(limit: Limit) -> None:
     db.session.execute(
         delete(AuthAttempt).where(AuthAttempt.scope == limit.scope, AuthAttempt.key == limit.key)
