@@ -89,7 +89,7 @@ def init_url_converters(app: Flask) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from playbook import database, errors, pagecache
+    from playbook import clean_request, database, errors, pagecache
     from playbook.auth.sessions import load_user_from_session_token
     from playbook.extensions import csrf, db, login_manager, migrate
     from playbook.models import AnonymousUser
@@ -98,6 +98,7 @@ def init_extensions(app: Flask) -> None:
     database.configure_engine_events(app)
     pagecache.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR.parent / "migrations"))
+    app.before_request(clean_request.refuse_duplicate_csrf_tokens)  # before CSRFProtect's check
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from playbook import backup, jobs, mail
+from playbook import backup, jobs, mail, text
 from playbook.admin import services as admin_services
 from playbook.auth import services as auth_services
 from playbook.auth.passwords import password_problem
@@ -57,10 +57,20 @@ def reindex_command():
 @with_appcontext
 def create_user_command(email, name, role, password):
     """Create an account, for example the first admin or moderator."""
+    try:
+        email = text.check_single_line(email, "The e-mail address")
+    except text.TextRefused as error:
+        raise click.ClickException(str(error)) from None
     if auth_services.find_user_by_email(email):
         raise click.ClickException(
             f"An account with {email} already exists; use set-role to change its role."
         )
+    try:
+        name = text.check_single_line(name, "The name")
+    except text.TextRefused as error:
+        raise click.ClickException(str(error)) from None
+    if not name:
+        raise click.ClickException("The name cannot be empty.")
     problem = password_problem(password, email=email, display_name=name)
     if problem:
         raise click.ClickException(problem)

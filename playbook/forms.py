@@ -1,16 +1,18 @@
 """Form building blocks shared by every feature: the confirm-button form, the base
-of query-string filter forms, the checkbox-list field, field filters and validators
-for URLs and passwords."""
+of query-string filter forms, the checkbox-list field, the one-line text field, field
+filters and validators for URLs and passwords."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from wtforms import SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from playbook import text
 
 
 class ConfirmForm(FlaskForm):
@@ -41,6 +43,42 @@ def options(pairs) -> list[SelectChoice]:
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+def one_line(value):
+    """Fold tabs to spaces and trim (playbook.text.clean_single_line)."""
+    return text.clean_single_line(value) if isinstance(value, str) else value
+
+
+class SingleLine:
+    """A validator applying playbook.text's rules for one-line fields: no line breaks,
+    control characters, invisible characters or unbalanced direction marks."""
+
+    def __call__(self, form, field):
+        problem = text.single_line_problem(field.data) if isinstance(field.data, str) else None
+        if problem:
+            raise ValidationError(f"{field.label.text} {problem}.")
+
+
+class EachLine:
+    """A validator for a text area that holds one short entry per line (the elements
+    of a framework component): each line follows the one-line rules."""
+
+    def __call__(self, form, field):
+        for number, line in enumerate((field.data or "").splitlines(), start=1):
+            problem = text.single_line_problem(text.clean_single_line(line))
+            if problem:
+                raise ValidationError(f"{field.label.text}: line {number} {problem}.")
+
+
+class LineField(StringField):
+    """A one-line text field (title, name, organization): trimmed, tabs folded to
+    spaces, refused with a field error when it holds what a one-line field may not."""
+
+    def __init__(self, label=None, validators=None, filters=(), **kwargs):
+        super().__init__(
+            label, [*(validators or ()), SingleLine()], filters=[*filters, one_line], **kwargs
+        )
 
 
 def web_url_problem(value: str) -> str | None:

@@ -243,13 +243,9 @@ def _usage_scopes(session: Session, playbook: Playbook) -> set[str]:
     if items is not None:
         rows = [(item.play_id, item.resource_id) for item in items]
     else:
-        rows = (
-            session.execute(
-                select(Item.play_id, Item.resource_id).where(Item.playbook_id == playbook.id)
-            )
-            .tuples()
-            .all()
-        )
+        rows = session.execute(
+            select(Item.play_id, Item.resource_id).where(Item.playbook_id == playbook.id)
+        ).all()
     scopes = set()
     for play_id, resource_id in rows:
         if play_id is not None:

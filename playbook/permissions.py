@@ -59,6 +59,7 @@ class Action(str, enum.Enum):
     PLAYBOOK_CREATE = "playbook.create"
     PLAYBOOK_VIEW = "playbook.view"
     PLAYBOOK_EDIT = "playbook.edit"
+    PLAYBOOK_HISTORY = "playbook.history"
     PLAYBOOK_DELETE = "playbook.delete"
     PLAYBOOK_RESTORE = "playbook.restore"
     PLAYBOOK_FORK = "playbook.fork"
@@ -186,6 +187,14 @@ def playbook_readable_clause(
         memberships = select(Membership.playbook_id).where(Membership.user_id == viewer_id)
         readable = or_(readable, model.id.in_(memberships))
     return and_(model.deleted_at.is_(None), readable)
+
+
+def _can_read_history(user: Actor, playbook: object) -> bool:
+    """The history (every version, comparisons, restores) is the team's: members in
+    any role read it. People reading through the secret link or the public gallery see
+    the current version only, never text removed before the playbook was shared."""
+    live = _live(playbook)
+    return live is not None and _role(user, live) is not None
 
 
 def _can_edit_playbook(user: Actor, playbook: object) -> bool:
@@ -407,6 +416,7 @@ _RULES: dict[Action, Callable[[Actor, object], bool]] = {
     Action.PLAYBOOK_CREATE: _can_create_playbook,
     Action.PLAYBOOK_VIEW: _can_view_playbook,
     Action.PLAYBOOK_EDIT: _can_edit_playbook,
+    Action.PLAYBOOK_HISTORY: _can_read_history,
     Action.PLAYBOOK_DELETE: _can_delete_playbook,
     Action.PLAYBOOK_RESTORE: _can_restore_playbook,
     Action.PLAYBOOK_FORK: _can_fork_playbook,
@@ -432,6 +442,7 @@ _RULES: dict[Action, Callable[[Actor, object], bool]] = {
 _OBJECT_ACTIONS = {
     Action.PLAYBOOK_VIEW,
     Action.PLAYBOOK_EDIT,
+    Action.PLAYBOOK_HISTORY,
     Action.PLAYBOOK_DELETE,
     Action.PLAYBOOK_RESTORE,
     Action.PLAYBOOK_FORK,
@@ -446,7 +457,13 @@ _OBJECT_ACTIONS = {
     Action.SUGGESTION_REVISE,
 }
 # Object actions no visitor can ever have: visitors are sent to sign in first.
-_SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {Action.PLAYBOOK_VIEW, Action.COMMENT_VIEW}
+# The history is left to require(): a visitor who cannot see the playbook gets 404,
+# as on its other read-only pages, one who can is sent to sign in.
+_SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {
+    Action.PLAYBOOK_VIEW,
+    Action.COMMENT_VIEW,
+    Action.PLAYBOOK_HISTORY,
+}
 
 # Actions that decide whether an object may be seen at all: failing them answers 404,
 # so the object's existence is not revealed.

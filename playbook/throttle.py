@@ -1,5 +1,9 @@
 """Throttling of attempts (signing in, password resets, comments, suggestions),
-stored in the database so that every worker and machine counts the same attempts."""
+stored in the database so that every worker and machine counts the same attempts.
+
+Checking a limit and recording an attempt is one step (claim): the attempt is
+recorded before the password is checked, under a lock that serializes claims on the
+same keys, so parallel requests cannot all pass the check before any of them counts."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, false, func, select, text, update
 
 from playbook.extensions import db
 from playbook.models import AuthAttempt, utcnow
@@ -52,9 +56,57 @@ def retry_after(limits: list[Limit]) -> timedelta | None:
     return wait if wait > timedelta(0) else None
 
 
+class LimitReached(Exception):
+    """A limit is full: `minutes` until every limit has room again; `full` lists the
+    limits that are full."""
+
+    def __init__(self, minutes: int, full: list[Limit]):
+        super().__init__(minutes)
+        self.minutes = minutes
+        self.full = full
+
+
+def claim(limits: list[Limit]) -> list[int]:
+    """Record one attempt against every limit, unless one of them is already full, as
+    one atomic step; commits. Returns the ids of the recorded attempts (give them back
+    with release() when the attempt turns out not to count). Raises LimitReached."""
+    db.session.commit()  # the lock must be the first thing the transaction does
+    _lock(limits)
+    full = [limit for limit in limits if retry_after([limit]) is not None]
+    if full:
+        db.session.rollback()  # let the lock go
+        raise LimitReached(retry_after_minutes(full) or 1, full)
+    rows = [AuthAttempt(scope=limit.scope, key=limit.key) for limit in limits]
+    db.session.add_all(rows)
+    db.session.flush()
+    ids = [row.id for row in rows]
+    db.session.commit()
+    return ids
+
+
+def _lock(limits: list[Limit]) -> None:
+    """Hold, until the transaction ends, a lock that every claim on these keys takes.
+    PostgreSQL: a transaction-level advisory lock per key, taken in a fixed order so
+    two claims never wait on each other. SQLite: the database's single write lock,
+    which the first write of a transaction takes (this one changes nothing)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        for key in sorted({f"{limit.scope}:{limit.key}" for limit in limits}):
+            db.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+            )
+    else:
+        db.session.execute(update(AuthAttempt).where(false()).values(key=AuthAttempt.key))
+
+
+def release(attempt_ids: list[int]) -> None:
+    """Take back attempts recorded by claim (a sign-in that succeeded); no commit."""
+    if attempt_ids:
+        db.session.execute(delete(AuthAttempt).where(AuthAttempt.id.in_(attempt_ids)))
+
+
 def record_attempts(limits: list[Limit]) -> None:
-    """Count one attempt against each limit (for example a failed sign-in). Not
-    committed: the caller commits with the rest of its change."""
+    """Record an attempt against each limit without a check (for counters that need
+    no race-free check, such as posting limits); no commit."""
     for limit in limits:
         db.session.add(AuthAttempt(scope=limit.scope, key=limit.key))
 

@@ -73,6 +73,12 @@ MATRIX = {
     (Action.PLAYBOOK_EDIT, "public_playbook"): {"owner"},
     (Action.PLAYBOOK_FORK, "public_playbook"): {"member", "moderator", "admin", "owner"},
     (Action.PLAYBOOK_VIEW, "link_playbook"): {"owner"},
+    # The history is the team's: readers of a public or shared-by-link playbook see the
+    # current version only.
+    (Action.PLAYBOOK_HISTORY, "playbook"): {"owner"},
+    (Action.PLAYBOOK_HISTORY, "binned_playbook"): set(),
+    (Action.PLAYBOOK_HISTORY, "public_playbook"): {"owner"},
+    (Action.PLAYBOOK_HISTORY, "link_playbook"): {"owner"},
     # Comments: "owner" is the comment's (or suggestion's) author.
     (Action.COMMENT_POST, "live"): {"member", "moderator", "admin", "owner"},
     (Action.COMMENT_POST, "retired"): {"admin"},

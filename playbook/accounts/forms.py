@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from playbook.auth.passwords import MAX_LENGTH, verify_password
-from playbook.forms import StrongPassword, strip
+from playbook.forms import LineField, StrongPassword, strip
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField(
+    display_name = LineField(
         "Your name", filters=[strip], validators=[DataRequired(), Length(max=80)]
     )
-    organization = StringField(
+    organization = LineField(
         "School, district or organization", filters=[strip], validators=[Length(max=120)]
     )
-    role_title = StringField(
+    role_title = LineField(
         "Your role",
         filters=[strip],
         validators=[Length(max=120)],

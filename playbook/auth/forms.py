@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from playbook.auth.passwords import MAX_LENGTH
-from playbook.forms import StrongPassword, strip
+from playbook.forms import LineField, StrongPassword, strip
 
 
 class RegisterForm(FlaskForm):
@@ -20,7 +20,7 @@ class RegisterForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired(), Length(max=254), Email(check_deliverability=False)],
     )
-    display_name = StringField(
+    display_name = LineField(
         "Your name",
         filters=[strip],
         validators=[DataRequired(), Length(max=80)],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
+from playbook import text
 from playbook.auth import services
 from playbook.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 from playbook.forms import ConfirmForm
@@ -18,7 +19,7 @@ LOGIN_FAILED = "That e-mail address and password do not match an account."
 
 
 def _client_address() -> str:
-    return request.remote_addr or "unknown"
+    return text.without_controls(request.remote_addr or "")[:100] or "unknown"
 
 
 def _user_agent() -> str:
@@ -61,7 +62,7 @@ def login():
     if current_user.is_authenticated:
         return redirect(next_path or url_for("home.index"))
     form.next.data = next_path or ""
-    status = 200
+    status, locked_minutes = 200, None
     if form.validate_on_submit():
         try:
             user = services.sign_in(
@@ -70,6 +71,7 @@ def login():
         except services.Throttled as error:
             form.form_errors.append(str(error))
             status = 429
+            locked_minutes = error.minutes if error.account_locked else None
         except services.InvalidCredentials:
             form.form_errors.append(LOGIN_FAILED)
             status = 422
@@ -79,7 +81,9 @@ def login():
             return redirect(next_path or url_for("home.index"))
     elif form.errors:
         status = 422
-    return render_template("auth/login.html", title="Sign in", form=form), status
+    return render_template(
+        "auth/login.html", title="Sign in", form=form, locked_minutes=locked_minutes
+    ), status
 
 
 @bp.route("/logout", methods=["POST"])

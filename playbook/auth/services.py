@@ -23,13 +23,16 @@ def _rowcount(statement: Executable) -> int:
 
 
 class Throttled(Exception):
-    """Too many attempts; `minutes` says when to try again."""
+    """Too many attempts; `minutes` says when to try again. `account_locked` when the
+    account's own limit is full: then even the right password is refused until the
+    lock ends or the password is reset."""
 
-    def __init__(self, minutes: int):
+    def __init__(self, minutes: int, account_locked: bool = False):
         super().__init__(
             f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
         )
         self.minutes = minutes
+        self.account_locked = account_locked
 
 
 class EmailTaken(Exception):
@@ -85,12 +88,15 @@ def _login_limits(email: str, address: str) -> list[Limit]:
 
 def sign_in(email: str, password: str, address: str, user_agent: str = "") -> User:
     """Check the credentials and open a session. Raises Throttled when this account or
-    address has failed too often, InvalidCredentials for any other failure (the same
-    answer, after the same work, whether or not the account exists)."""
+    address has failed too often (even for the right password), InvalidCredentials for
+    any other failure (the same answer, after the same work, whether or not the account
+    exists). The attempt counts before the password is checked, so parallel requests
+    get no more checks than the limit allows; a successful one is taken back."""
     limits = _login_limits(email, address)
-    minutes = throttle.retry_after_minutes(limits)
-    if minutes:
-        raise Throttled(minutes)
+    try:
+        attempt_ids = throttle.claim(limits)
+    except throttle.LimitReached as reached:
+        raise Throttled(reached.minutes, account_locked=limits[0] in reached.full) from None
     user = find_user_by_email(email)
     if user is None:
         passwords.burn_verification_time(password)
@@ -99,11 +105,11 @@ def sign_in(email: str, password: str, address: str, user_agent: str = "") -> Us
         or not passwords.verify_password(user.password_hash, password)
         or not user.is_active
     ):
-        throttle.record_attempts(limits)
         throttle.prune_attempts(max(limits[0].window, limits[1].window, timedelta(days=1)))
         db.session.commit()
         raise InvalidCredentials()
     throttle.forget_attempts(limits[0])
+    throttle.release(attempt_ids)
     sessions.open_session(user, user_agent)
     db.session.commit()
     return user
@@ -147,10 +153,10 @@ def request_password_reset(email: str, address: str) -> None:
     answers in the same time for any address. Raises Throttled when this address or
     account asked too often."""
     limits = _reset_limits(email, address)
-    minutes = throttle.retry_after_minutes(limits)
-    if minutes:
-        raise Throttled(minutes)
-    throttle.record_attempts(limits)
+    try:
+        throttle.claim(limits)
+    except throttle.LimitReached as reached:
+        raise Throttled(reached.minutes) from None
     jobs.enqueue("send_password_reset", normalize_email(email), new_token())
     db.session.commit()
 

@@ -6,6 +6,7 @@ from flask import g
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
+from playbook import text
 from playbook.extensions import db
 from playbook.models import LoginSession, User
 from playbook.notifications.services import unread_count_subquery
@@ -36,7 +37,11 @@ def open_session(user: User, user_agent: str = "") -> str:
     """Add a session row for user (not committed) and return its token."""
     token = new_token()
     db.session.add(
-        LoginSession(user=user, token_hash=hash_token(token), user_agent=user_agent[:200])
+        LoginSession(
+            user=user,
+            token_hash=hash_token(token),
+            user_agent=text.without_controls(user_agent)[:200],
+        )
     )
     user.current_session_token = token
     return token

@@ -8,7 +8,6 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectField,
-    StringField,
     SubmitField,
     TextAreaField,
     URLField,
@@ -16,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from playbook.comments.services import BODY_MAX
-from playbook.forms import MultiCheckboxField, WebURL, options, strip
+from playbook.forms import LineField, MultiCheckboxField, WebURL, options, strip
 from playbook.models import FlagReason, IdealUser, ResourceType
 
 
@@ -63,14 +62,14 @@ class FlagForm(FlaskForm):
 
 
 class SuggestionForm(FlaskForm):
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    title = LineField("Title", filters=[strip], validators=[DataRequired(), Length(max=200)])
     url = URLField(
         "Link",
         filters=[strip],
         validators=[DataRequired(), Length(max=500), WebURL()],
         description="A web address starting with http:// or https://.",
     )
-    organization = StringField(
+    organization = LineField(
         "Publishing organization", filters=[strip], validators=[Length(max=200)]
     )
     resource_type = SelectField(

@@ -6,7 +6,16 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Length, Optional
 
-from playbook.forms import ANY, FilterForm, MultiCheckboxField, WebURL, options, strip
+from playbook.forms import (
+    ANY,
+    EachLine,
+    FilterForm,
+    LineField,
+    MultiCheckboxField,
+    WebURL,
+    options,
+    strip,
+)
 from playbook.models import Audience, Effort, GradeBand, IdealUser, ResourceType, Stage
 
 
@@ -53,8 +62,8 @@ class SearchForm(FilterForm):
 
 
 class PlayForm(FlaskForm):
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=200)])
-    summary = StringField(
+    title = LineField("Title", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    summary = LineField(
         "Summary",
         filters=[strip],
         validators=[DataRequired(), Length(max=400)],
@@ -85,8 +94,8 @@ class PlayForm(FlaskForm):
 
 
 class ResourceForm(FlaskForm):
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=200)])
-    organization = StringField(
+    title = LineField("Title", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    organization = LineField(
         "Publishing organization", filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
     url = URLField(
@@ -109,14 +118,14 @@ class ResourceForm(FlaskForm):
 
 
 class FrameworkForm(FlaskForm):
-    name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
-    edition = StringField(
+    name = LineField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    edition = LineField(
         "Edition",
         filters=[strip],
         validators=[Length(max=40)],
         description="Frameworks are living documents; say which version this is.",
     )
-    publisher = StringField(
+    publisher = LineField(
         "Publisher", filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
     url = URLField("Link", filters=[strip], validators=[Optional(), Length(max=500), WebURL()])
@@ -126,12 +135,12 @@ class FrameworkForm(FlaskForm):
 
 
 class ComponentForm(FlaskForm):
-    name = StringField(
+    name = LineField(
         "Component name", filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
     summary = TextAreaField("Summary", filters=[strip], validators=[Length(max=2000)])
     elements = TextAreaField(
         "Elements",
-        validators=[Length(max=10000)],
+        validators=[Length(max=10000), EachLine()],
         description="One element per line, as “Name: what learners do”.",
     )

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from playbook.forms import options, strip
+from playbook.forms import LineField, options, strip
 from playbook.models import TargetKind
 
 DECISIONS = [
@@ -64,7 +64,7 @@ class QueueFilterForm(FlaskForm):
 
 
 class ReasonTemplateForm(FlaskForm):
-    title = StringField("Title", filters=[strip], validators=[DataRequired(), Length(max=80)])
+    title = LineField("Title", filters=[strip], validators=[DataRequired(), Length(max=80)])
     body = TextAreaField(
         "Reason text", filters=[strip], validators=[DataRequired(), Length(max=1000)]
     )

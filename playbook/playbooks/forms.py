@@ -7,7 +7,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from playbook.forms import options, strip
+from playbook.forms import LineField, options, strip
 from playbook.models import ItemStatus, MemberRole, Scope, Visibility
 
 
@@ -22,14 +22,14 @@ class VersionedForm(FlaskForm):
 
 
 class PlaybookForm(VersionedForm):
-    title = StringField(
+    title = LineField(
         "Title",
         filters=[strip],
         validators=[DataRequired(), Length(max=200)],
         description="For example: Jefferson Middle School personalized learning playbook.",
     )
     scope = SelectField("Scope", choices=options(Scope.choices()), validators=[DataRequired()])
-    organization = StringField(
+    organization = LineField(
         "School, district or network", filters=[strip], validators=[Length(max=200)]
     )
     framework_id = SelectField(
@@ -55,7 +55,7 @@ class NewPlaybookForm(PlaybookForm):
 
 
 class SectionForm(VersionedForm):
-    title = StringField(
+    title = LineField(
         "Section title", filters=[strip], validators=[DataRequired(), Length(max=120)]
     )
 
@@ -70,7 +70,7 @@ class MoveForm(VersionedForm):
 
 
 class NoteForm(FlaskForm):
-    title = StringField("Note title", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    title = LineField("Note title", filters=[strip], validators=[DataRequired(), Length(max=200)])
     notes = TextAreaField("Details", validators=[Length(max=20000)], description="Markdown.")
 
 
@@ -89,7 +89,7 @@ class AddItemForm(FlaskForm):
 
 
 class ItemForm(VersionedForm):
-    title = StringField(
+    title = LineField(
         "Title",
         filters=[strip],
         validators=[Length(max=200)],

@@ -6,6 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
+from playbook import text
 from playbook.models import ItemKind, ItemStatus, Scope
 from playbook.playbooks import document
 from playbook.playbooks.services import MAX_ITEMS, MAX_SECTIONS
@@ -28,12 +29,47 @@ class DocumentError(ValueError):
         self.problems = problems
 
 
-def _text(value, name: str, limit: int, problems: list[str], required: bool = False) -> str:
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    """json.loads keeps the last of two equal keys; a file that says two things at
+    once is refused instead, so what is imported is what a reader of the file sees."""
+    result: dict = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _text(
+    value,
+    name: str,
+    limit: int,
+    problems: list[str],
+    required: bool = False,
+    *,
+    one_line: bool = True,
+) -> str:
+    """The text at `name`, checked as a one-line field (or, with one_line=False, as
+    multi-line text, which keeps its line breaks and loses NUL characters)."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         problems.append(f"{name} must be text.")
         return ""
+    if one_line:
+        try:
+            value = text.check_single_line(value, name)
+        except text.TextRefused as error:
+            problems.append(str(error))
+            return ""
+    else:
+        value = text.clean_multi_line(value)
     if required and not value.strip():
         problems.append(f"{name} is missing.")
     if len(value) > limit:
@@ -52,7 +88,10 @@ def _ref(value, where: str, problems: list[str]) -> dict | None:
     if not isinstance(value, dict) or not isinstance(value.get("slug"), str):
         problems.append(f"{where}: the library reference is malformed.")
         return None
-    return {"slug": value["slug"][:80], "title": str(value.get("title", ""))[:200]}
+    return {
+        "slug": _text(value["slug"][:80], f"{where}: the library reference", 80, problems),
+        "title": _text(str(value.get("title", ""))[:200], f"{where}: the title", 200, problems),
+    }
 
 
 def _item(data, where: str, problems: list[str]) -> dict:
@@ -80,11 +119,18 @@ def _item(data, where: str, problems: list[str]) -> dict:
     item = {
         "kind": kind,
         "ref": _ref(data.get("ref"), where, problems),
-        "element": {"component": str(element.get("component", "")), "name": element["name"]}
+        "element": {
+            "component": _text(
+                str(element.get("component", "")), f"{where}: the component", 200, problems
+            ),
+            "name": _text(element["name"], f"{where}: the element", 10_000, problems),
+        }
         if element
         else None,
         "title": _text(data.get("title"), f"{where} title", LIMITS["item_title"], problems),
-        "notes": _text(data.get("notes"), f"{where} notes", LIMITS["notes"], problems),
+        "notes": _text(
+            data.get("notes"), f"{where} notes", LIMITS["notes"], problems, one_line=False
+        ),
         "status": status,
         "target_date": target_date,
     }
@@ -98,7 +144,11 @@ def _item(data, where: str, problems: list[str]) -> dict:
 def parse_document(raw: bytes | str) -> dict:
     """Validate an export and return the document to import. Raises DocumentError."""
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, object_pairs_hook=_refuse_duplicate_keys)
+    except _DuplicateKey as duplicate:
+        raise DocumentError(
+            [f"The file gives the key “{duplicate.key}” twice in one place; keep one of them."]
+        ) from None
     except (
         ValueError,
         UnicodeDecodeError,
@@ -127,13 +177,20 @@ def parse_document(raw: bytes | str) -> dict:
         "organization": _text(
             data.get("organization"), "The organization", LIMITS["organization"], problems
         ),
-        "vision": _text(data.get("vision"), "The vision", LIMITS["vision"], problems),
+        "vision": _text(
+            data.get("vision"), "The vision", LIMITS["vision"], problems, one_line=False
+        ),
         "framework": _ref(data.get("framework"), "The framework", problems),
         "sections": [],
     }
     if doc["framework"] is not None and isinstance(data.get("framework"), dict):
-        doc["framework"]["name"] = str(data["framework"].get("name", ""))[:200]
-        doc["framework"]["edition"] = str(data["framework"].get("edition", ""))[:40]
+        framework = data["framework"]
+        doc["framework"]["name"] = _text(
+            str(framework.get("name", ""))[:200], "The framework name", 200, problems
+        )
+        doc["framework"]["edition"] = _text(
+            str(framework.get("edition", ""))[:40], "The framework edition", 40, problems
+        )
     total = 0
     for s_index, s_data in enumerate(sections, start=1):
         if not isinstance(s_data, dict) or not isinstance(s_data.get("items"), list):

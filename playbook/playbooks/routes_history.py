@@ -15,16 +15,14 @@ from playbook.playbooks.routes import bp
 from playbook.slugs import slugify
 
 
-def _page_playbook(playbook_id: int):
-    return checked_or_404(
-        queries.load_playbook_page(playbook_id, current_user), Action.PLAYBOOK_VIEW
-    )
+def _page_playbook(playbook_id: int, action: Action = Action.PLAYBOOK_VIEW):
+    return checked_or_404(queries.load_playbook_page(playbook_id, current_user), action)
 
 
 @bp.route("/<int:playbook_id>/history")
-@access(Action.PLAYBOOK_VIEW)
+@access(Action.PLAYBOOK_HISTORY)
 def history_index(playbook_id: int):
-    playbook = _page_playbook(playbook_id)
+    playbook = _page_playbook(playbook_id, Action.PLAYBOOK_HISTORY)
     page_of_revisions = revisions.list_revisions(playbook, page=page_arg())
     return render_template(
         "playbooks/history_index.html",
@@ -35,9 +33,9 @@ def history_index(playbook_id: int):
 
 
 @bp.route("/<int:playbook_id>/history/<int:number>")
-@access(Action.PLAYBOOK_VIEW)
+@access(Action.PLAYBOOK_HISTORY)
 def revision(playbook_id: int, number: int):
-    playbook = _page_playbook(playbook_id)
+    playbook = _page_playbook(playbook_id, Action.PLAYBOOK_HISTORY)
     revision = revisions.get_revision(playbook, number) or abort(404)
     return render_template(
         "playbooks/revision.html",
@@ -50,9 +48,9 @@ def revision(playbook_id: int, number: int):
 
 
 @bp.route("/<int:playbook_id>/history/compare")
-@access(Action.PLAYBOOK_VIEW)
+@access(Action.PLAYBOOK_HISTORY)
 def compare(playbook_id: int):
-    playbook = _page_playbook(playbook_id)
+    playbook = _page_playbook(playbook_id, Action.PLAYBOOK_HISTORY)
     old_number = request.args.get("from", type=int)
     new_number = request.args.get("to", type=int) or playbook.version
     old = revisions.get_revision(playbook, old_number) if old_number else None
@@ -85,8 +83,9 @@ def revision_restore(playbook_id: int, number: int):
     return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
 
 
-def _download(body: str, filename: str, mimetype: str) -> Response:
-    response = Response(body, mimetype=mimetype)
+def _download(body: str, filename: str, content_type: str) -> Response:
+    # The full Content-Type as given: a mimetype would get a second "; charset=utf-8".
+    response = Response(body, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

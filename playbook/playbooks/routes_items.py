@@ -30,7 +30,8 @@ def section_new(playbook_id: int):
     playbook = route_helpers.load(playbook_id)
     form = SectionForm()
     if not form.validate_on_submit():
-        flash("A section needs a title of up to 120 characters.", "error")
+        problem = form.title.errors[-1] if "Section title" in str(form.title.errors) else None
+        flash(problem or "A section needs a title of up to 120 characters.", "error")
         return _back(playbook)
     try:
         section = services.add_section(
