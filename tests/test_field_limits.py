@@ -9,10 +9,8 @@ import pytest
 
 from playbook.comments.services import BODY_MAX
 from playbook.models import CommentStatus
-from tests.community_helpers import add_comment
-from tests.factories import make_play
-from tests.helpers import get_page
-from tests.playbook_factories import form_posting_to, make_playbook, reload
+from tests.factories import add_comment, make_play, make_playbook, reload
+from tests.helpers import form_posting_to, get_page
 
 _TEXTAREA = re.compile(r"<textarea\b([^>]*)>", re.I)
 _INPUT = re.compile(r"<input\b([^>]*)>", re.I)

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from playbook.models import MemberRole
-from tests.helpers import get_page
-from tests.playbook_factories import add_members, forms_on, make_playbook
+from tests.factories import add_members, make_playbook
+from tests.helpers import forms_on, get_page
 
 SCRIPT = Path(__file__).resolve().parents[1] / "static" / "js" / "reorder.js"
 
