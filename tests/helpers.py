@@ -143,6 +143,14 @@ def field_error(html: str, field_id: str) -> str:
     return html_lib.unescape(match.group(1)).strip() if match else ""
 
 
+def field_error_html(html: str, field_id: str) -> str:
+    """The error shown next to a field as the page has it (HTML-escaped), or ''."""
+    match = re.search(
+        rf'<p class="field-error" id="{re.escape(field_id)}-error">(.*?)</p>', html, re.S
+    )
+    return match.group(1).strip() if match else ""
+
+
 def form_errors(page: str) -> str:
     """The text of the error box at the top of the form."""
     match = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', page, re.S)

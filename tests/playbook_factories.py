@@ -22,7 +22,6 @@ from tests.helpers import (
     XSS_MARKDOWN,
     assert_no_live_script,
     csrf_token_from,
-    field_error,
     field_value,
     form_posting_to,
     forms_on,
@@ -30,4 +29,7 @@ from tests.helpers import (
     post_change,
     race,
     token_for,
+)
+from tests.helpers import (
+    field_error_html as field_error,
 )

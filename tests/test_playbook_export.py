@@ -21,8 +21,10 @@ from tests.helpers import (
     assert_no_live_script,
     check_page,
     csrf_token_from,
-    field_error,
     get_page,
+)
+from tests.helpers import (
+    field_error_html as field_error,
 )
 
 

@@ -28,12 +28,14 @@ from tests.helpers import (
     XSS_MARKDOWN,
     assert_no_live_script,
     check_page,
-    field_error,
     field_value,
     form_posting_to,
     get_page,
     post_change,
     token_for,
+)
+from tests.helpers import (
+    field_error_html as field_error,
 )
 
 

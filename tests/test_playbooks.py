@@ -34,13 +34,15 @@ from tests.helpers import (
     assert_no_live_script,
     check_page,
     csrf_token_from,
-    field_error,
     field_value,
     form_posting_to,
     get_page,
     post_change,
     post_form,
     token_for,
+)
+from tests.helpers import (
+    field_error_html as field_error,
 )
 
 

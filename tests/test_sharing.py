@@ -37,7 +37,8 @@ from tests.factories import (
     state_of,
 )
 from tests.fixtures_mail import outbox
-from tests.helpers import check_page, field_error, form_posting_to, post_form, race, token_for
+from tests.helpers import check_page, form_posting_to, post_form, race, token_for
+from tests.helpers import field_error_html as field_error
 
 _INVITE_LINK = re.compile(r"http://localhost(/playbooks/invite/([A-Za-z0-9_-]+))")
 _SHARED_LINK = re.compile(r"http://localhost(/playbooks/(\d+)/s/([A-Za-z0-9_-]+))")
