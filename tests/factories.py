@@ -1,13 +1,34 @@
-"""Plain functions that make test data with sensible defaults and unique values."""
+"""Plain functions that make test data with sensible defaults and unique values, and
+read it back. Everything is made through the services, as the app makes it, so every
+playbook item also leaves its revision behind."""
 
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
 
 from playbook.auth import services as auth_services
 from playbook.extensions import db
 from playbook.library import services as library_services
-from playbook.models import Component, Framework, Play, Playbook, Resource, SiteRole, User
+from playbook.models import (
+    Comment,
+    Component,
+    Element,
+    Framework,
+    Item,
+    MemberRole,
+    Membership,
+    Play,
+    Playbook,
+    Resource,
+    Revision,
+    SiteRole,
+    Submission,
+    User,
+)
+from playbook.playbooks import document
 from playbook.playbooks import services as playbook_services
 
 _counter = itertools.count(1)
@@ -110,8 +131,236 @@ def make_resource(**overrides) -> Resource:
     return resource
 
 
-def make_playbook(owner: User, **overrides) -> Playbook:
+KINDS = ("play", "resource", "component", "note")
+STATUSES = ("idea", "planned", "piloting", "adopted", "retired")
+
+
+def make_playbook(
+    owner: User,
+    items: int = 0,
+    *,
+    framework: Framework | None = None,
+    spread: bool = False,
+    members: tuple[User, ...] = (),
+    **fields,
+) -> Playbook:
+    """A playbook owned by `owner`, made with the services, holding `items` items
+    spread round-robin over the sections (and, when the library is seeded, over plays,
+    resources, components and notes). With spread=True every item also gets a status,
+    an owner (cycling over owner and `members`), an element and a target date."""
     n = next(_counter)
-    fields = dict(title=f"Playbook {n}", scope="school", organization="Test School", vision="")
-    fields.update(overrides)
-    return playbook_services.create_playbook(owner, **fields)
+    values = dict(title=f"Playbook {n}", scope="school", organization="Test School", vision="")
+    values.update(fields)
+    if framework is not None:
+        values["framework_id"] = framework.id
+    playbook = playbook_services.create_playbook(owner, **values)
+    if not (items or members):
+        return playbook
+    playbook_id = playbook.id
+    if members:
+        add_members(playbook_id, *members)
+    targets = _library_targets(framework)
+    people = [owner.id] + [m.id for m in members]
+    elements = (
+        list(
+            db.session.scalars(
+                select(Element.id)
+                .join(Component)
+                .where(Component.framework_id == framework.id)
+                .order_by(Element.id)
+            )
+        )
+        if framework is not None
+        else []
+    )
+    for i in range(items):
+        playbook = playbook_services.load_playbook_for_change(playbook_id)
+        section = playbook.sections[i % len(playbook.sections)]
+        kind = KINDS[i % len(KINDS)] if targets else "note"
+        if kind == "note":
+            item = playbook_services.add_item(
+                owner,
+                playbook,
+                section,
+                kind="note",
+                title=f"Note {n}.{i}",
+                notes=f"Notes for *item {i}*.",
+            )
+        else:
+            pool = targets[kind]
+            item = playbook_services.add_item(
+                owner, playbook, section, kind=kind, ref_id=pool[i % len(pool)]
+            )
+        if spread:
+            playbook = playbook_services.load_playbook_for_change(playbook_id)
+            item = next(it for s in playbook.sections for it in s.items if it.id == item.id)
+            playbook_services.update_item(
+                owner,
+                playbook,
+                item,
+                base_version=playbook.version,
+                title=item.title,
+                notes=item.notes,
+                status=STATUSES[i % len(STATUSES)],
+                owner_id=people[i % len(people)],
+                target_date=date(2027, 1, 1) + timedelta(days=i),
+                element_id=elements[i % len(elements)] if elements else None,
+            )
+    return reload(playbook_id)
+
+
+def seeded_framework() -> Framework:
+    """The starter framework (the `library` fixture must have run)."""
+    return db.session.scalar(select(Framework).order_by(Framework.id))
+
+
+def _library_targets(framework: Framework | None) -> dict[str, list[int]] | None:
+    plays = list(
+        db.session.scalars(select(Play.id).where(Play.retired_at.is_(None)).order_by(Play.id))
+    )
+    resources = list(
+        db.session.scalars(
+            select(Resource.id).where(Resource.retired_at.is_(None)).order_by(Resource.id)
+        )
+    )
+    query = select(Component.id).order_by(Component.id)
+    if framework is not None:
+        query = query.where(Component.framework_id == framework.id)
+    components = list(db.session.scalars(query))
+    if not (plays and resources and components):
+        return None
+    return {"play": plays, "resource": resources, "component": components}
+
+
+def add_members(playbook_id: int, *users: User, role: MemberRole = MemberRole.EDITOR) -> None:
+    """Give users a role on a playbook directly (the sharing tests go through its pages)."""
+    for user in users:
+        db.session.add(Membership(playbook_id=playbook_id, user_id=user.id, role=role))
+    db.session.commit()
+
+
+def add_note(
+    owner: User, playbook_id: int, section_index: int = 0, title: str = "A note", notes: str = ""
+) -> Item:
+    playbook = playbook_services.load_playbook_for_change(playbook_id)
+    return playbook_services.add_item(
+        owner, playbook, playbook.sections[section_index], kind="note", title=title, notes=notes
+    )
+
+
+def add_play(owner: User, playbook_id: int, play: Play, section_index: int = 1) -> Item:
+    playbook = playbook_services.load_playbook_for_change(playbook_id)
+    return playbook_services.add_item(
+        owner, playbook, playbook.sections[section_index], kind="play", ref_id=play.id
+    )
+
+
+def reload(playbook_id: int) -> Playbook | None:
+    """The playbook as the database has it now (the test's session forgets what it held)."""
+    db.session.expire_all()
+    return playbook_services.load_playbook_for_change(playbook_id)
+
+
+def state_of(playbook_id: int) -> dict:
+    """Everything about a playbook that a refused request must leave alone."""
+    playbook = reload(playbook_id)
+    return {
+        "version": playbook.version,
+        "deleted_at": playbook.deleted_at,
+        "snapshot": document.snapshot(playbook),
+        "positions": [[(i.id, i.position) for i in s.items] for s in playbook.sections],
+        "sections": [(s.id, s.position, s.title) for s in playbook.sections],
+        "revisions": revision_count(playbook_id),
+    }
+
+
+def revision_count(playbook_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Revision).where(Revision.playbook_id == playbook_id)
+    )
+
+
+def playbook_count() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(Playbook))
+
+
+def item_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Item))
+
+
+def items_by_section(playbook_id: int) -> list[list[tuple[int, int]]]:
+    """[(item id, position), ...] per section, in section order."""
+    playbook = reload(playbook_id)
+    return [[(i.id, i.position) for i in s.items] for s in playbook.sections]
+
+
+def latest_revision(playbook_id: int) -> Revision:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(Revision)
+        .where(Revision.playbook_id == playbook_id)
+        .order_by(Revision.number.desc())
+        .limit(1)
+    )
+
+
+# --- comments and suggestions -------------------------------------------------------------
+
+SUGGESTION_FIELDS = {
+    "title": "Choice boards kit",
+    "url": "https://example.net/choice-boards",
+    "organization": "Lab",
+    "resource_type": "Toolkit",
+    "ideal_users": ["Teachers"],
+    "description": "Boards for choice.",
+    "why_use_it": "Students pick how they show learning.",
+}
+
+
+def add_comment(
+    author, target, body: str, status=None, parent=None, created_at=None, commit=True
+) -> Comment:
+    """A comment row written directly (for threads too long to post one by one). The
+    HTML comes from the one sanitizer, as the service writes it."""
+    from playbook import sanitize
+    from playbook.models import CommentStatus, TargetKind, utcnow
+
+    kind = TargetKind(type(target).__name__.lower())
+    comment = Comment(
+        author_id=author.id,
+        target_kind=kind,
+        body=body,
+        body_html=sanitize.render_markdown(body),
+        status=status or CommentStatus.PUBLISHED,
+        parent_id=parent.id if parent else None,
+        created_at=created_at or utcnow(),
+        **{kind.column: target.id},
+    )
+    db.session.add(comment)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return comment
+
+
+def latest_comment() -> Comment:
+    db.session.expire_all()
+    return db.session.scalars(db.select(Comment).order_by(Comment.id.desc()).limit(1)).one()
+
+
+def latest_submission() -> Submission:
+    db.session.expire_all()
+    return db.session.scalars(db.select(Submission).order_by(Submission.id.desc()).limit(1)).one()
+
+
+def status_of(comment: Comment):
+    db.session.expire_all()
+    return db.session.get(Comment, comment.id).status
+
+
+def logged_actions() -> list:
+    from playbook.models import ModerationAction
+
+    return list(db.session.scalars(db.select(ModerationAction).order_by(ModerationAction.id)))

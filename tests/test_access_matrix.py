@@ -27,10 +27,8 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import func, select
 
-from playbook.auth import sessions
 from playbook.extensions import db
 from playbook.models import (
     Invitation,
@@ -46,12 +44,23 @@ from playbook.models import (
 from playbook.playbooks import document, services, sharing
 from playbook.tokens import hash_token, new_token
 from tests import factories
-from tests.helpers import csrf_token_from
+from tests.helpers import session_token as csrf_of
+from tests.helpers import sign_in
+from tests.matrix import (
+    LOGIN,
+    OK,
+    is_sign_in_redirect,
+    routes_in_matrix,
+    routes_in_url_map,
+    row_maker,
+    share_compiled_templates,
+)
+from tests.matrix import problem_with as _judge
 
 # --- the data ------------------------------------------------------------------------
 
-LOGIN = "login"  # 302 to the sign-in page
-OK = "ok"  # allowed: a state-changing POST may answer 200/302/409/422, never 403/404/sign-in
+# LOGIN: 302 to the sign-in page. OK: allowed; a state-changing POST may answer
+# 200/302/409/422, never 403/404/sign-in.
 # Outcomes after which nothing in the database may have changed.
 REFUSALS = {LOGIN, 400, 403, 404, 422}
 
@@ -72,9 +81,7 @@ PERSONAS = (
 )
 
 
-def _row(*outcomes) -> dict:
-    assert len(outcomes) == len(PERSONAS)
-    return dict(zip(PERSONAS, outcomes, strict=True))
+_row = row_maker(PERSONAS)
 
 
 # Each rule: visibility -> the outcome for each persona, in PERSONAS order.
@@ -85,14 +92,6 @@ RULES = {
         "private": _row(404, 404, 404, 404, 200, 200, 200, 200, 404, 404),
         "link": _row(404, 200, 404, 200, 200, 200, 200, 200, 404, 404),
         "public": _row(200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
-    },
-    # The history (list, a version, a comparison): members in any role. Readers by link
-    # or in the gallery see the current version only: visitors who can read it are sent
-    # to sign in, signed-in readers get 403, anyone who cannot read it 404.
-    "history": {
-        "private": _row(404, 404, 404, 404, 200, 200, 200, 200, 404, 404),
-        "link": _row(404, LOGIN, 404, 403, 200, 200, 200, 200, 404, 404),
-        "public": _row(LOGIN, LOGIN, 403, 403, 200, 200, 200, 200, 403, 403),
     },
     # An editing page (GET): owners and editors; sign-in first for any visitor (reveals
     # nothing); 403 only to someone who can see the playbook, 404 to anyone else.
@@ -185,9 +184,9 @@ MATRIX = {
     "playbooks.item_add": {"GET": "signed_in_page", "POST": "add_to_playbook"},
     "playbooks.invitations": {"GET": "signed_in_page"},
     "playbooks.detail": {"GET": "read"},
-    "playbooks.history_index": {"GET": "history"},
-    "playbooks.revision": {"GET": "history"},
-    "playbooks.compare": {"GET": "history"},
+    "playbooks.history_index": {"GET": "read"},
+    "playbooks.revision": {"GET": "read"},
+    "playbooks.compare": {"GET": "read"},
     "playbooks.export_markdown": {"GET": "read"},
     "playbooks.export_json": {"GET": "read"},
     "playbooks.print_view": {"GET": "read"},
@@ -407,22 +406,6 @@ _USERS = {
 }
 
 
-class _SharedTemplateCache(BytecodeCache):
-    """Compiled templates kept across the app instances of this module's tests (each
-    test has its own app, and compiling every page again was a third of the run)."""
-
-    def __init__(self):
-        self.compiled: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        if bucket.key in self.compiled:
-            bucket.bytecode_from_string(self.compiled[bucket.key])
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-
-_TEMPLATES = _SharedTemplateCache()
 _numbers = itertools.count(1)
 
 
@@ -430,7 +413,7 @@ _numbers = itertools.count(1)
 def people(app):
     """Every persona once: a user (none for visitors), a browser of their own, signed in
     with a real server-side session, and a CSRF token read from a page's form."""
-    app.jinja_env.bytecode_cache = _TEMPLATES
+    share_compiled_templates(app)
     users = {
         name: factories.make_user(role, display_name=f"{name.replace('_', ' ').title()} Persona")
         for name, role in _USERS.items()
@@ -445,21 +428,6 @@ def people(app):
         tokens[persona] = csrf_of(client, signed_in=user is not None)
     play = factories.make_play()
     return SimpleNamespace(users=users, clients=clients, tokens=tokens, play_id=play.id)
-
-
-def sign_in(client, user) -> None:
-    token = sessions.open_session(user)
-    db.session.commit()
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
-
-
-def csrf_of(client, *, signed_in: bool) -> str:
-    """The token from the home page's sign-out form, or from the sign-in form."""
-    response = client.get("/" if signed_in else "/auth/login")
-    assert response.status_code == 200, response.status_code
-    return csrf_token_from(response.get_data(as_text=True))
 
 
 def fresh_playbook(
@@ -553,33 +521,10 @@ def state_of(pid: int) -> dict:
     }
 
 
-def is_sign_in_redirect(response) -> bool:
-    return response.status_code == 302 and urlsplit(response.location).path == "/auth/login"
-
-
 def problem_with(response, expected, playbook_title: str) -> str | None:
-    """None when the response is the expected outcome, else what is wrong."""
-    status, to_login = response.status_code, is_sign_in_redirect(response)
-    got = f"{status} {response.location or ''}".strip()
-    if expected == LOGIN:
-        return None if to_login else f"expected the sign-in redirect, got {got}"
-    if expected == OK:
-        return (
-            None
-            if status in (200, 302, 409, 422) and not to_login
-            else f"expected allowed, got {got}"
-        )
-    if expected == 302:
-        return (
-            None
-            if status == 302 and not to_login
-            else f"expected a redirect (not to sign-in), got {got}"
-        )
-    if status != expected:
-        return f"expected {expected}, got {got}"
-    if expected == 404 and playbook_title in response.get_data(as_text=True):
-        return "a 404 page names the playbook"
-    return None
+    """None when the response is the expected outcome, else what is wrong (a 404 must
+    not name the playbook)."""
+    return _judge(response, expected, allowed=(200, 302, 409, 422), not_shown=playbook_title)
 
 
 def request_for(key: str, method: str):
@@ -623,26 +568,10 @@ def test_access_matrix(people, key, method, visibility):
 
 # --- the matrix covers every route -----------------------------------------------------
 
-_ANY = re.compile(r"<any\(([^)]*)\):\w+>")
-
-
-def routes_in_url_map(app) -> set[tuple[str, str]]:
-    """(endpoint[/verb], method) for every playbooks.* rule, one per <any(...)> verb."""
-    found = set()
-    for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("playbooks."):
-            continue
-        options = _ANY.search(rule.rule)
-        verbs = [v.strip().strip("'\"") for v in options.group(1).split(",")] if options else [None]
-        for method in rule.methods - {"HEAD", "OPTIONS"}:
-            for verb in verbs:
-                found.add((rule.endpoint if verb is None else f"{rule.endpoint}/{verb}", method))
-    return found
-
 
 def test_every_playbooks_route_is_in_the_matrix(app):
-    in_map = routes_in_url_map(app)
-    in_matrix = {(key, method) for key, methods in MATRIX.items() for method in methods}
+    in_map = routes_in_url_map(app, lambda blueprint: blueprint == "playbooks")
+    in_matrix = routes_in_matrix(MATRIX)
     assert sorted(in_map - in_matrix) == [], "routes without a row in MATRIX"
     assert sorted(in_matrix - in_map) == [], "rows in MATRIX for routes that no longer exist"
 
@@ -740,7 +669,7 @@ def test_regenerated_link_stops_the_old_link_and_its_browsers_at_once(app, peopl
     assert new != cell.link_token
     assert state_of(cell.pid)["visibility"] == "link"
     # The browser that held the old link: out at once, on every read route.
-    for path in ("", "/export.json", "/export.md", "/print"):
+    for path in ("", "/history", "/export.md", "/print"):
         assert holder.get(f"/playbooks/{cell.pid}{path}").status_code == 404, path
     # The old link itself, in a new browser: 404 (and it grants nothing).
     newcomer = app.test_client()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html as html_lib
 import logging
 import re
 
@@ -14,22 +13,10 @@ from playbook.extensions import db as _db
 from playbook.models import LoginSession, PasswordResetToken, SiteRole
 from tests.factories import PASSWORD
 from tests.helpers import check_page, get_page, post_form
+from tests.helpers import field_error as _field_error
+from tests.helpers import input_value as _input_value
 
 NEW_PASSWORD = "a brand new passphrase for spring"
-
-
-def _field_error(page: str, field_id: str) -> str:
-    """The error text shown next to one field (empty when there is none)."""
-    match = re.search(rf'<p class="field-error" id="{field_id}-error">(.*?)</p>', page, re.S)
-    return html_lib.unescape(match.group(1)) if match else ""
-
-
-def _input_value(page: str, name: str) -> str | None:
-    """The value an <input name=...> is rendered with (None when it has no value)."""
-    tag = re.search(rf'<input\b[^>]*\bname="{name}"[^>]*>', page)
-    assert tag, f"no input named {name}"
-    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
-    return html_lib.unescape(value.group(1)) if value else None
 
 
 def _is_signed_in(client) -> bool:

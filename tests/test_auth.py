@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html as html_lib
 import logging
 import os
 import re
@@ -21,6 +20,10 @@ from playbook.urls import safe_next_path
 from tests.factories import PASSWORD, make_user
 from tests.fixtures_mail import outbox
 from tests.helpers import check_page, csrf_token_from, get_page, post_form
+from tests.helpers import field_error as _field_error
+from tests.helpers import form_errors as _form_errors
+from tests.helpers import input_value as _input_value
+from tests.helpers import without_csrf_tokens as _without_csrf_tokens
 
 NEW_PASSWORD = "a brand new passphrase for spring"
 GOOD_SIGNUP = {
@@ -32,35 +35,6 @@ GOOD_SIGNUP = {
 
 
 # --- small readers for the pages under test ---------------------------------------------
-
-
-def _field_error(page: str, field_id: str) -> str:
-    """The error text shown next to one field (empty when there is none)."""
-    match = re.search(rf'<p class="field-error" id="{field_id}-error">(.*?)</p>', page, re.S)
-    return html_lib.unescape(match.group(1)) if match else ""
-
-
-def _input_value(page: str, name: str) -> str | None:
-    """The value an <input name=...> is rendered with (None when it has no value)."""
-    tag = re.search(rf'<input\b[^>]*\bname="{name}"[^>]*>', page)
-    assert tag, f"no input named {name}"
-    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
-    return html_lib.unescape(value.group(1)) if value else None
-
-
-def _form_errors(page: str) -> str:
-    """The text of the error box at the top of the form."""
-    match = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', page, re.S)
-    return (
-        re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", match.group(1)))).strip()
-        if match
-        else ""
-    )
-
-
-def _without_csrf_tokens(page: str) -> str:
-    """The page with its per-session CSRF token inputs blanked out, for comparing pages."""
-    return re.sub(r'<input\b[^>]*name="csrf_token"[^>]*>', "<csrf>", page)
 
 
 def _count(model) -> int:

@@ -17,7 +17,7 @@ from playbook.extensions import db as _db
 from playbook.library.seed import seed_library
 from playbook.models import Item, Playbook, User
 from playbook.playbooks import services
-from tests import factories, playbook_factories
+from tests import factories
 
 
 @pytest.fixture
@@ -32,8 +32,8 @@ def file_app(tmp_path):
         seed_library()
         owner = factories.make_user(display_name="Dana Lead")
         teammate = factories.make_user(display_name="Sam Teammate")
-        playbook_factories.make_playbook(owner, items=6, members=(teammate,))
-        playbook_factories.make_playbook(teammate, items=3)
+        factories.make_playbook(owner, items=6, members=(teammate,))
+        factories.make_playbook(teammate, items=3)
         _db.session.remove()
         yield app
         _db.session.remove()

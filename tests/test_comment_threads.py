@@ -14,15 +14,8 @@ from playbook.extensions import db
 from playbook.models import CommentStatus, Notification, SubjectKind, Visibility
 from playbook.moderation import services as moderation
 from tests import factories
-from tests.community_helpers import (
-    add_comment,
-    client_for,
-    comment_on,
-    latest_comment,
-    post,
-    target_url,
-    text_of,
-)
+from tests.factories import add_comment, latest_comment
+from tests.helpers import client_for, comment_on, post, target_url, text_of
 
 
 @pytest.fixture

@@ -15,16 +15,8 @@ from playbook.extensions import db
 from playbook.models import Comment, CommentStatus, MemberRole, SubjectKind, TargetKind, Visibility
 from playbook.moderation import services as moderation
 from tests import factories
-from tests.community_helpers import (
-    add_comment,
-    client_for,
-    comment_on,
-    latest_comment,
-    post,
-    target_url,
-    text_of,
-)
-from tests.playbook_factories import add_members
+from tests.factories import add_comment, add_members, latest_comment
+from tests.helpers import client_for, comment_on, csrf_token_from, post, target_url, text_of
 from tests.test_sanitize import CORPUS_PAYLOADS, _parse, assert_inert
 
 
@@ -323,7 +315,7 @@ def test_every_corpus_payload_posted_through_the_form_renders_inert(app, trustin
     client = client_for(app, member)
     page_url = target_url("play", play.id)
     baseline = client.get(page_url).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', baseline).group(1)
+    token = csrf_token_from(baseline)
     payloads = [p for _, p in CORPUS_PAYLOADS] + [
         "[ok](https://example.org/ok) and <mailto:a@example.org>",
         "[bad](ftp://example.org/x) [worse](data:text/html,<script>alert(1)</script>)",

@@ -20,15 +20,8 @@ from playbook.models import (
     SubmissionStatus,
 )
 from tests import factories
-from tests.community_helpers import (
-    client_for,
-    comment_on_play,
-    decide,
-    latest_comment,
-    latest_submission,
-    post,
-    text_of,
-)
+from tests.factories import latest_comment, latest_submission
+from tests.helpers import client_for, comment_on_play, decide, post, text_of
 
 SUGGESTION = {
     "title": "Student voice survey kit",

@@ -11,7 +11,7 @@ from playbook.auth import sessions
 from playbook.extensions import db
 from playbook.models import Component, Framework, Play, Resource
 from playbook.playbooks import sharing
-from tests import playbook_factories as pf
+from tests import factories as pf
 from tests.helpers import csrf_token_from
 
 VISITOR_PAGES = [

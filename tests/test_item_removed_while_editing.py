@@ -4,14 +4,8 @@ everything they typed, ready to add back as a note; nothing is half-saved."""
 from __future__ import annotations
 
 from playbook.playbooks import services
-from tests.playbook_factories import (
-    add_note,
-    form_posting_to,
-    make_playbook,
-    reload,
-    revision_count,
-    state_of,
-)
+from tests.factories import add_note, make_playbook, reload, revision_count, state_of
+from tests.helpers import form_posting_to
 
 
 def test_saving_an_item_a_teammate_removed_keeps_the_text(client, login, member):

@@ -15,28 +15,13 @@ from playbook.library import services
 from playbook.library.search import search_library
 from playbook.models import Component, Element, Framework, Play, Resource, SearchDocument, Stage
 from tests import factories
-from tests.helpers import csrf_token_from, get_page, post_form
+from tests.helpers import csrf_token_from, field_error, input_value, page_html, post_form
 
 NON_ADMINS = ["member", "moderator", "intruder"]
 
 
 def path(endpoint, **args) -> str:
     return url_for(endpoint, _external=False, **args)
-
-
-def page_html(client, endpoint, expected=200, **args) -> str:
-    return get_page(client, endpoint, expected, **args).get_data(as_text=True)
-
-
-def field_error(html: str, name: str) -> str | None:
-    """The error message shown next to a form field, or None."""
-    match = re.search(rf'<p class="field-error" id="{name}-error">(.*?)</p>', html, re.S)
-    return htmllib.unescape(match.group(1)) if match else None
-
-
-def input_value(html: str, name: str) -> str | None:
-    match = re.search(rf'<input[^>]*\bname="{name}"[^>]*\bvalue="([^"]*)"', html)
-    return htmllib.unescape(match.group(1)) if match else None
 
 
 def textarea_value(html: str, name: str) -> str | None:

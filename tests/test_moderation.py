@@ -35,19 +35,8 @@ from playbook.models import (
 )
 from playbook.moderation import services as moderation
 from tests import factories
-from tests.community_helpers import (
-    SUGGESTION_FIELDS,
-    add_comment,
-    client_for,
-    decide,
-    flashes_after,
-    logged_actions,
-    post,
-    queue_text,
-    status_of,
-    text_of,
-    token_of,
-)
+from tests.factories import SUGGESTION_FIELDS, add_comment, logged_actions, status_of
+from tests.helpers import client_for, decide, flashes_after, post, queue_text, text_of, token_of
 
 FIELDS = SUGGESTION_FIELDS
 PENDING = CommentStatus.PENDING

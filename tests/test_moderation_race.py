@@ -30,7 +30,8 @@ from playbook.models import (
 )
 from playbook.moderation import services as moderation
 from tests import factories
-from tests.community_helpers import add_comment, client_for, decide, flashes_after
+from tests.factories import add_comment
+from tests.helpers import client_for, decide, flashes_after
 
 ROUNDS = 20
 REASON = "Not for this library."

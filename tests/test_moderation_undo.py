@@ -19,18 +19,8 @@ from playbook.models import (
     SubmissionStatus,
 )
 from tests import factories
-from tests.community_helpers import (
-    SUGGESTION_FIELDS,
-    add_comment,
-    client_for,
-    decide,
-    flashes_after,
-    logged_actions,
-    post,
-    queue_text,
-    status_of,
-    text_of,
-)
+from tests.factories import SUGGESTION_FIELDS, add_comment, logged_actions, status_of
+from tests.helpers import client_for, decide, flashes_after, post, queue_text, text_of
 
 FIELDS = SUGGESTION_FIELDS
 PENDING = CommentStatus.PENDING

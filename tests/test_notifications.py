@@ -23,16 +23,9 @@ from playbook.models import (
     Playbook,
     utcnow,
 )
+from tests.factories import add_members, add_note, make_playbook, reload
 from tests.fixtures_mail import SMTPServer, outbox
-from tests.helpers import check_page
-from tests.playbook_factories import (
-    add_members,
-    add_note,
-    form_posting_to,
-    make_playbook,
-    reload,
-    token_for,
-)
+from tests.helpers import check_page, form_posting_to, token_for
 from tests.test_sharing import invite, membership_of, post_member, role_of, signed_in
 
 _BADGE = re.compile(

@@ -35,7 +35,7 @@ from playbook.moderation import services as moderation
 from playbook.pagecache import PageCache, current_generation
 from playbook.playbooks import sharing
 from tests import factories
-from tests import playbook_factories as pf
+from tests import factories as pf
 from tests.factories import PASSWORD
 from tests.helpers import csrf_token_from
 

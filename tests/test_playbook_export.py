@@ -15,16 +15,16 @@ from werkzeug.test import encode_multipart
 from playbook.extensions import db
 from playbook.models import ItemKind, MemberRole, Play, Playbook, Revision
 from playbook.playbooks import services
-from tests.helpers import check_page, csrf_token_from, get_page
-from tests.playbook_factories import (
+from tests.factories import latest_revision, make_playbook, playbook_count, reload, seeded_framework
+from tests.helpers import (
     XSS_MARKDOWN,
     assert_no_live_script,
-    field_error,
-    latest_revision,
-    make_playbook,
-    playbook_count,
-    reload,
-    seeded_framework,
+    check_page,
+    csrf_token_from,
+    get_page,
+)
+from tests.helpers import (
+    field_error_html as field_error,
 )
 
 

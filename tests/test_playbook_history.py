@@ -11,22 +11,18 @@ from sqlalchemy import func, select, update
 from playbook.extensions import db
 from playbook.models import Item, MemberRole, Membership, Playbook, Revision, Section, utcnow
 from playbook.playbooks import forks, services
-from tests.helpers import check_page, get_page
-from tests.playbook_factories import (
+from tests.factories import (
     add_members,
     add_note,
-    form_posting_to,
     latest_revision,
     make_playbook,
     playbook_count,
-    post_change,
-    race,
     reload,
     revision_count,
     seeded_framework,
     state_of,
-    token_for,
 )
+from tests.helpers import check_page, form_posting_to, get_page, post_change, race, token_for
 
 CONFLICT = "Someone changed this playbook meanwhile"
 

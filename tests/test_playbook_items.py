@@ -11,26 +11,31 @@ from playbook.extensions import db
 from playbook.models import Element, Item, ItemKind, ItemStatus, Play, Resource, utcnow
 from playbook.playbooks import services
 from tests import factories
-from tests.helpers import check_page, get_page
-from tests.playbook_factories import (
-    XSS_MARKDOWN,
+from tests.factories import (
     add_members,
     add_note,
     add_play,
-    assert_no_live_script,
-    field_error,
-    field_value,
-    form_posting_to,
     item_count,
     items_by_section,
     latest_revision,
     make_playbook,
-    post_change,
     reload,
     revision_count,
     seeded_framework,
     state_of,
+)
+from tests.helpers import (
+    XSS_MARKDOWN,
+    assert_no_live_script,
+    check_page,
+    field_value,
+    form_posting_to,
+    get_page,
+    post_change,
     token_for,
+)
+from tests.helpers import (
+    field_error_html as field_error,
 )
 
 

@@ -20,22 +20,29 @@ from playbook.models import (
 )
 from playbook.playbooks import services
 from tests import factories
-from tests.helpers import check_page, csrf_token_from, get_page, post_form
-from tests.playbook_factories import (
-    XSS_MARKDOWN,
+from tests.factories import (
     add_note,
     add_play,
-    assert_no_live_script,
-    field_error,
-    field_value,
-    form_posting_to,
     make_playbook,
     playbook_count,
-    post_change,
     reload,
     seeded_framework,
     state_of,
+)
+from tests.helpers import (
+    XSS_MARKDOWN,
+    assert_no_live_script,
+    check_page,
+    csrf_token_from,
+    field_value,
+    form_posting_to,
+    get_page,
+    post_change,
+    post_form,
     token_for,
+)
+from tests.helpers import (
+    field_error_html as field_error,
 )
 
 
@@ -613,7 +620,7 @@ def test_a_viewer_reads_the_page_without_edit_controls(
 ):
     """Roles arrive with sharing; a viewer membership (made directly here) already shows
     that the page asks can() and hides what the person may not do."""
-    from tests.playbook_factories import add_members
+    from tests.factories import add_members
 
     add_members(someone_elses.id, other_member, role=MemberRole.VIEWER)
     before = state_of(someone_elses.id)

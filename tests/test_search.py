@@ -13,7 +13,7 @@ from playbook.library import services
 from playbook.library.search import MAX_TERMS, search_library, search_terms
 from playbook.models import Play, SearchDocument
 from tests import factories
-from tests.helpers import get_page
+from tests.helpers import field_error, get_page
 
 _HIT = re.compile(r'<li class="search-hit">(.*?)</li>', re.S)
 _HIT_TITLE = re.compile(r'<h2 class="hit-title"><a href="([^"]*)">(.*?)</a></h2>', re.S)
@@ -346,7 +346,7 @@ def test_search_function_survives_operators(corpus, query):
 
 
 def field_error_shown(html: str) -> bool:
-    return '<p class="field-error" id="q-error">' in html
+    return bool(field_error(html, "q"))
 
 
 def test_search_terms_keep_only_words():

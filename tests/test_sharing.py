@@ -26,22 +26,19 @@ from playbook.models import (
     utcnow,
 )
 from playbook.playbooks import services
-from tests.factories import PASSWORD
-from tests.fixtures_mail import outbox
-from tests.helpers import check_page, post_form
-from tests.playbook_factories import (
+from tests.factories import (
+    PASSWORD,
     add_members,
     add_note,
-    field_error,
-    form_posting_to,
     latest_revision,
     make_playbook,
-    race,
     reload,
     revision_count,
     state_of,
-    token_for,
 )
+from tests.fixtures_mail import outbox
+from tests.helpers import check_page, form_posting_to, post_form, race, token_for
+from tests.helpers import field_error_html as field_error
 
 _INVITE_LINK = re.compile(r"http://localhost(/playbooks/invite/([A-Za-z0-9_-]+))")
 _SHARED_LINK = re.compile(r"http://localhost(/playbooks/(\d+)/s/([A-Za-z0-9_-]+))")

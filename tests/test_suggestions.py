@@ -22,15 +22,8 @@ from playbook.models import (
 )
 from playbook.moderation import services as moderation
 from tests import factories
-from tests.community_helpers import (
-    add_comment,
-    client_for,
-    comment_on,
-    latest_comment,
-    latest_submission,
-    post,
-    text_of,
-)
+from tests.factories import add_comment, latest_comment, latest_submission
+from tests.helpers import client_for, comment_on, post, text_of
 
 FIELDS = {
     "title": "Completely new survey",

@@ -27,16 +27,8 @@ from playbook.models import (
 from playbook.moderation import queries as queue
 from playbook.moderation import services as moderation
 from tests import factories
-from tests.community_helpers import (
-    add_comment,
-    client_for,
-    comment_on,
-    latest_comment,
-    latest_submission,
-    post,
-    text_of,
-)
-from tests.playbook_factories import add_members
+from tests.factories import add_comment, add_members, latest_comment, latest_submission
+from tests.helpers import client_for, comment_on, post, text_of
 
 SUGGESTION = {
     "title": "Learner profile templates",

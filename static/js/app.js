@@ -29,6 +29,23 @@
     sync();
   }
 
+  // Long text fields show their limit ("Up to 20,000 characters"); once someone types,
+  // the line counts what is there. Nothing is cut: the server refuses text over the limit.
+  var format = function (n) { return n.toLocaleString("en-US"); };
+  Array.prototype.forEach.call(document.querySelectorAll("[data-limit-for]"), function (note) {
+    var box = document.getElementById(note.getAttribute("data-limit-for"));
+    var limit = parseInt(note.textContent.replace(/[^0-9]/g, ""), 10);
+    if (!box || !limit) { return; }
+    var update = function () {
+      var over = box.value.length - limit;
+      note.textContent = format(box.value.length) + " of " + format(limit) + " characters" +
+        (over > 0 ? ": " + format(over) + " too many" : "");
+      note.classList.toggle("field-limit-over", over > 0);
+    };
+    box.addEventListener("input", update);
+    if (box.value) { update(); }
+  });
+
   // Move focus to the first field with an error, so keyboard and screen-reader
   // users land where the fix is needed.
   var invalid = document.querySelector("[aria-invalid='true']");

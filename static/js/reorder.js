@@ -1,15 +1,19 @@
 // Drag-and-drop and keyboard reordering of the items and sections of a playbook.
 // The page works without this file: the Up, Down and Move forms post to the same endpoints.
+// Everything is found through data- attributes the server renders (data-movable,
+// data-drag-handle, data-actions, data-step, data-move-to, ...), never by text or class.
 (function () {
   "use strict";
-  const root = document.querySelector(".playbook[data-version]");
+  const HANDLE = "[data-drag-handle]", MOVABLE = "[data-movable]", ITEM = "[data-movable='item']";
+  const SECTION = "[data-movable='section']", LIST = "[data-item-list]", EMPTY = "[data-empty]";
+  const root = document.querySelector("[data-playbook][data-version]");
   const box = root && root.querySelector("[data-sections]");
-  if (!box || !box.querySelector(".drag-handle")) return;
+  if (!box || !box.querySelector(HANDLE)) return;
   const live = root.querySelector("[data-live]");
   const text = (el) => (el ? el.textContent.replace(/\s+/g, " ").trim() : "");
   // [value, label] of each item status, in the order the server lists them.
-  const statuses = Array.from(root.querySelectorAll(".glance-progress tbody tr[class*='status-']"),
-    (tr) => [tr.className.match(/status-(\S+)/)[1], text(tr.querySelector("th"))]);
+  const statuses = Array.from(root.querySelectorAll("[data-status-list] [data-status]"),
+    (bar) => [bar.dataset.status, bar.dataset.statusLabel]);
   let queue = Promise.resolve(); // moves go out one at a time, each with the newest version
   let failed = false;            // a refused move reloads the page; nothing more is sent
   let armed = null;              // element made draggable while its handle is pressed
@@ -17,18 +21,20 @@
   let marked = null;             // element showing .drop-target
   let grab = null;               // keyboard move: {el, handle, parent, next}
   let announceTimer;
-  const isItem = (el) => el.classList.contains("item");
-  const movableOf = (handle) => handle.closest(".item, .pb-section");
+  const isItem = (el) => el.matches(ITEM);
+  const movableOf = (handle) => handle.closest(MOVABLE);
   const childrenMatching = (parent, selector) => Array.from(parent.children).filter((el) => el.matches(selector));
-  const sections = () => childrenMatching(box, ".pb-section");
-  const listOf = (section) => section.querySelector("ol.items");
-  const itemsIn = (list) => childrenMatching(list, ".item");
+  const sections = () => childrenMatching(box, SECTION);
+  const listOf = (section) => section.querySelector(LIST);
+  const itemsIn = (list) => childrenMatching(list, ITEM);
+  const ownTitle = (el) => Array.from(el.querySelectorAll("[data-title]")).find((t) => t.closest(MOVABLE) === el);
+  const ownActions = (el) => Array.from(el.querySelectorAll("[data-actions]")).find((a) => a.closest(MOVABLE) === el);
   const siblings = (el) => (isItem(el) ? itemsIn(el.parentElement) : sections());
-  const titleOf = (el) => text(el.querySelector(isItem(el) ? ".item-title" : ".section-head h3"));
+  const titleOf = (el) => text(ownTitle(el));
   const create = (tag, props) => Object.assign(document.createElement(tag), props);
   function where(el) {
     const all = siblings(el), place = `Position ${all.indexOf(el) + 1} of ${all.length}`;
-    return place + (isItem(el) ? ` in ${titleOf(el.closest(".pb-section"))}` : " among the sections");
+    return place + (isItem(el) ? ` in ${titleOf(el.closest(SECTION))}` : " among the sections");
   }
   function announce(message) {
     if (!live) return;
@@ -38,10 +44,14 @@
   }
   // Lists without items show the "Nothing here yet." placeholder; others do not.
   function tidyLists() {
-    box.querySelectorAll("ol.items").forEach((list) => {
-      const empty = childrenMatching(list, ".items-empty");
+    box.querySelectorAll(LIST).forEach((list) => {
+      const empty = childrenMatching(list, EMPTY);
       if (itemsIn(list).length) empty.forEach((el) => el.remove());
-      else if (!empty.length) list.appendChild(create("li", { className: "items-empty", textContent: "Nothing here yet." }));
+      else if (!empty.length) {
+        const placeholder = create("li", { className: "items-empty", textContent: "Nothing here yet." });
+        placeholder.dataset.empty = "";
+        list.appendChild(placeholder);
+      }
     });
   }
   // Put el before `before` in parent, keeping the keyboard focus where it was.
@@ -53,27 +63,28 @@
   }
 
   // --- keeping the no-JavaScript forms right ------------------------------------
-  function stepForm(url, fields, label, hint) {
+  function stepForm(url, fields, way, label, hint) {
     const form = create("form", { method: "post", action: url, className: "inline-form" });
+    form.dataset.step = way;
     fields.forEach(([name, value]) => form.appendChild(create("input", { type: "hidden", name, value: String(value) })));
     const button = form.appendChild(create("button", { type: "submit", className: "button button-small button-secondary" }));
     button.append(label, create("span", { className: "visually-hidden", textContent: hint }));
     return form;
   }
-  // Give a section or item the Up and Down forms its current place calls for, with the right positions.
-  function syncSteps(el, actions, index, count, labels, hint, sectionId) {
+  // Give a section or item the Up and Down forms its current place calls for, with the right
+  // positions. Their labels come from the data-label-up/-down and data-hint-up/-down of the actions.
+  function syncSteps(el, index, count, sectionId) {
+    const actions = ownActions(el);
     if (!actions || !el.dataset.moveUrl) return;
     const found = {};
     let anchor = null; // the first other form (Move, Remove): Up and Down go before it
-    actions.querySelectorAll("form").forEach((form) => {
-      const first = form.querySelector("button") && form.querySelector("button").firstChild;
-      const word = first && first.nodeType === Node.TEXT_NODE ? first.nodeValue.trim() : "";
-      if (labels.includes(word)) found[word] = form; else if (!anchor) anchor = form;
+    childrenMatching(actions, "form").forEach((form) => {
+      if (form.dataset.step) found[form.dataset.step] = form; else if (!anchor) anchor = form;
     });
-    [[labels[0], index - 1, index > 0, "up"], [labels[1], index + 1, index < count - 1, "down"]].forEach(([label, position, wanted, way]) => {
-      const form = found[label];
+    [["up", index - 1, index > 0], ["down", index + 1, index < count - 1]].forEach(([way, position, wanted]) => {
+      const form = found[way];
       if (form && !wanted) {
-        if (form.contains(document.activeElement)) el.querySelector(".drag-handle").focus();
+        if (form.contains(document.activeElement)) el.querySelector(HANDLE).focus();
         form.remove();
       } else if (form) {
         form.querySelector("input[name='position']").value = String(position);
@@ -82,7 +93,9 @@
       } else if (wanted) {
         const fields = [["csrf_token", root.dataset.csrf || ""], ["version", root.dataset.version], ["position", position]];
         if (sectionId) fields.push(["section_id", sectionId]);
-        actions.insertBefore(stepForm(el.dataset.moveUrl, fields, label, hint(way)), way === "up" ? found[labels[1]] || anchor : anchor);
+        const label = actions.dataset[way === "up" ? "labelUp" : "labelDown"] || "";
+        const hint = actions.dataset[way === "up" ? "hintUp" : "hintDown"] || "";
+        actions.insertBefore(stepForm(el.dataset.moveUrl, fields, way, label, hint), way === "up" ? found.down || anchor : anchor);
       }
     });
   }
@@ -90,22 +103,20 @@
     root.querySelectorAll("input[name='version']").forEach((input) => { input.value = root.dataset.version; });
     const all = sections();
     all.forEach((section, sectionIndex) => {
-      const title = titleOf(section), id = section.dataset.sectionId, items = itemsIn(listOf(section));
-      syncSteps(section, section.querySelector(".section-actions"), sectionIndex, all.length,
-        ["Section up", "Section down"], () => `: ${title}`, null);
+      const id = section.dataset.sectionId, items = itemsIn(listOf(section));
+      syncSteps(section, sectionIndex, all.length, null);
       items.forEach((item, index) => {
-        const itemTitle = titleOf(item), select = item.querySelector(".move-to select[name='section_id']");
-        syncSteps(item, item.querySelector(".item-actions"), index, items.length, ["Up", "Down"],
-          (way) => `: move ${itemTitle} ${way}`, id);
+        const select = item.querySelector("[data-move-to] select[name='section_id']");
+        syncSteps(item, index, items.length, id);
         if (!select) return;
         Array.from(select.options).forEach((option) => { option.defaultSelected = option.value === id; });
         select.value = id;
       });
-      const line = section.querySelector(".section-head .progress-line");
+      const line = section.querySelector("[data-progress-line] p");
       if (!line || !statuses.length) return;
       const parts = [`${items.length} item${items.length === 1 ? "" : "s"}`];
       statuses.forEach(([value, label]) => {
-        const n = items.filter((item) => item.classList.contains(`status-${value}`)).length;
+        const n = items.filter((item) => item.dataset.status === value).length;
         if (n) parts.push(`${label}: ${n}`);
       });
       line.textContent = parts.join(" · ");
@@ -167,7 +178,7 @@
       parent = el.parentElement;
       before = dir < 0 ? neighbour : neighbour.nextSibling;
     } else if (isItem(el)) {
-      const list = sections(), section = list[list.indexOf(el.closest(".pb-section")) + dir];
+      const list = sections(), section = list[list.indexOf(el.closest(SECTION)) + dir];
       parent = section ? listOf(section) : null;
       before = parent && dir > 0 ? parent.firstChild : null;
     }
@@ -179,7 +190,7 @@
   }
   const HELD_KEYS = ["Escape", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "PageUp", "PageDown", "Home", "End"];
   box.addEventListener("keydown", (event) => {
-    const handle = event.target.closest(".drag-handle");
+    const handle = event.target.closest(HANDLE);
     if (!handle || event.altKey || event.ctrlKey || event.metaKey) return;
     const key = event.key, held = grab && grab.handle === handle;
     if (key === " " || key === "Enter") {
@@ -210,17 +221,17 @@
     const target = event.target;
     if (!drag || !(target instanceof Element) || !box.contains(target)) return null;
     if (isItem(drag)) {
-      const section = target.closest(".pb-section"), parent = target.closest("ol.items") || (section && listOf(section));
+      const section = target.closest(SECTION), parent = target.closest(LIST) || (section && listOf(section));
       if (!parent) return null;
-      const marker = target.closest(".item") || parent;
+      const marker = target.closest(ITEM) || parent;
       return { marker: marker === drag ? null : marker, parent, before: firstBelow(itemsIn(parent), event.clientY) };
     }
-    const marker = target.closest(".pb-section");
+    const marker = target.closest(SECTION);
     if (!marker && target !== box) return null;
     return { marker: marker === drag ? null : marker, parent: box, before: firstBelow(sections(), event.clientY) };
   }
   box.addEventListener("mousedown", (event) => {
-    const handle = event.target.closest(".drag-handle");
+    const handle = event.target.closest(HANDLE);
     if (!handle || event.button !== 0) return;
     disarm();
     const el = movableOf(handle);
@@ -257,5 +268,5 @@
     sync();
   });
   document.addEventListener("dragend", () => { if (drag) drag.classList.remove("is-dragging"); drag = null; mark(null); disarm(); });
-  box.querySelectorAll(".drag-handle").forEach((handle) => { handle.hidden = false; handle.setAttribute("aria-pressed", "false"); });
+  box.querySelectorAll(HANDLE).forEach((handle) => { handle.hidden = false; handle.setAttribute("aria-pressed", "false"); });
 })();

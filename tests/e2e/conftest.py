@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import pages
+from tests.e2e.availability import CHROMIUM, CI_FAILURE, SKIP_LINE, action_here
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E_DIR = Path(__file__).resolve().parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
 SERVER_START_SECONDS = 40
 COMMAND_SECONDS = 120
 
@@ -34,17 +34,31 @@ def pytest_collection_modifyitems(config, items):
     then PostgreSQL) and the browser tests, which bring their own SQLite server,
     belong to the first pass only."""
     on_postgres = bool(os.environ.get("TEST_DATABASE_URL"))
+    no_browser = action_here() == "skip"
     for item in items:
         if E2E_DIR not in Path(item.path).resolve().parents:
             continue
         item.add_marker(pytest.mark.browser)
-        if on_postgres:
+        if no_browser and not on_postgres:
+            config.stash[_SKIPPED_FOR_BROWSER] = True
+            item.add_marker(pytest.mark.skip(reason=SKIP_LINE))
+        elif on_postgres:
             item.add_marker(
                 pytest.mark.skip(
                     reason="browser tests run in the SQLite pass only (TEST_DATABASE_URL is set); "
                     "they start their own server on a temporary SQLite file"
                 )
             )
+
+
+_SKIPPED_FOR_BROWSER = pytest.StashKey[bool]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One line at the end of the run when the browser tests were skipped for want
+    of chromium, so that a fresh machine says what to install."""
+    if config.stash.get(_SKIPPED_FOR_BROWSER, False):
+        terminalreporter.write_line(SKIP_LINE, yellow=True)
 
 
 @dataclass
@@ -191,12 +205,8 @@ def live_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
-            "(`apt-get install -y chromium`); .ci/run installs it.",
-            pytrace=False,
-        )
+    if action_here() == "fail":
+        pytest.fail(CI_FAILURE, pytrace=False)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -12,7 +12,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
 from tests.factories import PASSWORD
-from tests.playbook_factories import forms_on
+from tests.helpers import forms_on
 
 REQUEST_SECONDS = 20.0
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from playbook.extensions import db
 from playbook.models import Playbook, User
+from tests.factories import make_playbook
 from tests.faults.browser import signed_in
 from tests.faults.server import flask_command, on_postgres
-from tests.playbook_factories import make_playbook
 
 MAX_SAVES = 500  # a bound; the backup takes a second or two
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from playbook.extensions import db
 from playbook.models import Playbook, Revision, User
+from tests.factories import make_playbook, revision_count
 from tests.faults.browser import signed_in
-from tests.playbook_factories import make_playbook, revision_count
 
 EDITORS = 16
 SAVES_EACH = 2

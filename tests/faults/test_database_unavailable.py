@@ -18,11 +18,10 @@ from sqlalchemy.engine import make_url
 
 from playbook.extensions import db
 from playbook.models import Item, LoginSession, Playbook, Revision, User
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_playbook
 from tests.faults.browser import Browser, Response, signed_in
 from tests.faults.proxy import TcpProxy
 from tests.faults.server import on_postgres
-from tests.playbook_factories import make_playbook
 
 BUSY_TIMEOUT_SECONDS = 5  # playbook/database.py
 ANSWER_WITHIN_SECONDS = BUSY_TIMEOUT_SECONDS + 5

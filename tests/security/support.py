@@ -11,10 +11,8 @@ from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import unquote, unquote_to_bytes, urljoin, urlsplit
 
-from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import select
 
-from playbook.auth import sessions
 from playbook.extensions import db
 from playbook.models import (
     Invitation,
@@ -29,22 +27,16 @@ from playbook.models import (
 from playbook.playbooks import services as playbook_services
 from playbook.tokens import hash_token, new_token
 from tests import factories
-from tests.helpers import csrf_token_from
+from tests.helpers import csrf_token_from, sign_in
+from tests.matrix import is_sign_in_redirect, share_compiled_templates
+
+# sign_in and is_sign_in_redirect are imported from here by the security tests too.
 
 # The answer to a POST whose CSRF token is missing or not this session's (playbook/errors.py).
 CSRF_MESSAGE = "Your form expired or was sent from somewhere else."
 
 
 # --- browsers ---------------------------------------------------------------------------
-
-
-def sign_in(client, user) -> None:
-    """Give the browser a real server-side session for user (as the `login` fixture does)."""
-    token = sessions.open_session(user)
-    db.session.commit()
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
 
 
 def browser(app, user=None):
@@ -56,10 +48,6 @@ def browser(app, user=None):
     response = client.get("/" if user is not None else "/auth/login")
     assert response.status_code == 200, response.status_code
     return client, csrf_token_from(response.get_data(as_text=True))
-
-
-def is_sign_in_redirect(response) -> bool:
-    return response.status_code == 302 and urlsplit(response.location).path == "/auth/login"
 
 
 # --- the database, all of it ------------------------------------------------------------
@@ -87,24 +75,6 @@ def changed_tables(before: dict, after: dict) -> list[str]:
 # --- a world of real objects --------------------------------------------------------------
 
 
-class _SharedTemplateCache(BytecodeCache):
-    """Compiled templates kept across the apps of this suite's tests (each test has an
-    app of its own, and compiling every page again would be most of the run)."""
-
-    def __init__(self):
-        self.compiled: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        if bucket.key in self.compiled:
-            bucket.bytecode_from_string(self.compiled[bucket.key])
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-
-_TEMPLATES = _SharedTemplateCache()
-
-
 def build_world(app) -> SimpleNamespace:
     """People and objects for requests to aim at, all made through the services:
 
@@ -117,7 +87,7 @@ def build_world(app) -> SimpleNamespace:
     - a notification for `owner` (a member) and one for admin;
     - a live password-reset token (`reset_token`) of `target`, a member no one signs in as.
     """
-    app.jinja_env.bytecode_cache = _TEMPLATES
+    share_compiled_templates(app)
     users = {
         "admin": factories.make_user(SiteRole.ADMIN, display_name="Ada Admin"),
         "moderator": factories.make_user(SiteRole.MODERATOR, display_name="Mona Moderator"),

@@ -12,26 +12,20 @@ be refused as incomplete, 422, which still shows the access check let it through
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from playbook import create_app
 from tests.helpers import check_page
-from tests.security.support import (
-    browser,
-    build_world,
-    changed_tables,
-    database_snapshot,
-    is_sign_in_redirect,
-)
+from tests.matrix import LOGIN, MOVED, OK, routes_in_matrix, routes_in_url_map, row_maker
+from tests.matrix import problem_with as _judge
+from tests.security.support import browser, build_world, changed_tables, database_snapshot
 
 # Blueprints whose routes are not in MATRIX yet (none).
 PENDING_BLUEPRINTS: set[str] = set()
 
-LOGIN = "login"  # 302 to the sign-in page
-OK = "ok"  # allowed: 200, 302 or 422, never 403/404/sign-in; the database may change
-MOVED = "moved"  # 302 somewhere other than sign-in, nothing changed (e.g. signed in on the sign-in page)
+# LOGIN: 302 to the sign-in page. OK: allowed, 200, 302 or 422, never 403/404/sign-in;
+# the database may change. MOVED: 302 somewhere other than sign-in, nothing changed
+# (e.g. signed in on the sign-in page).
 REFUSALS = {LOGIN, MOVED, 403, 404}
 
 # "owner" owns the object of the cell where there is one (the notification); elsewhere
@@ -39,9 +33,7 @@ REFUSALS = {LOGIN, MOVED, 403, 404}
 PERSONAS = ("visitor", "member", "moderator", "owner", "admin")
 
 
-def _row(*outcomes) -> dict:
-    assert len(outcomes) == len(PERSONAS)
-    return dict(zip(PERSONAS, outcomes, strict=True))
+_row = row_maker(PERSONAS)
 
 
 RULES = {
@@ -249,26 +241,9 @@ for _kind, _live, _retired in (
 
 
 def problem_with(response, expected) -> str | None:
-    """None when the response is the expected outcome, else what is wrong."""
-    status, to_login = response.status_code, is_sign_in_redirect(response)
-    got = f"{status} {response.location or ''}".strip()
-    if expected == LOGIN:
-        return None if to_login else f"expected the sign-in redirect, got {got}"
-    if expected == OK:
-        return (
-            None if status in (200, 302, 422) and not to_login else f"expected allowed, got {got}"
-        )
-    if expected == MOVED:
-        return (
-            None
-            if status == 302 and not to_login
-            else f"expected a redirect (not to sign-in), got {got}"
-        )
-    if status != expected:
-        return f"expected {expected}, got {got}"
-    if response.mimetype == "text/html":
-        check_page(response)
-    return None
+    """None when the response is the expected outcome, else what is wrong; an expected
+    status page must pass the page checks."""
+    return _judge(response, expected, page_check=check_page)
 
 
 @pytest.mark.parametrize("key", list(MATRIX))
@@ -307,29 +282,17 @@ def run_cell(app, world, persona: str, method: str, path: str, expected) -> str 
 
 # --- the matrix covers every route ------------------------------------------------------------
 
-_ANY = re.compile(r"<any\(([^)]*)\):\w+>")
 
-
-def routes_in_url_map(app) -> set[tuple[str, str]]:
-    """(endpoint[/value of each <any(...)> part], method) for every rule outside
-    playbooks.* and the pending blueprints."""
-    found = set()
-    for rule in app.url_map.iter_rules():
-        blueprint = rule.endpoint.rpartition(".")[0]
-        if blueprint == "playbooks" or blueprint in PENDING_BLUEPRINTS:
-            continue
-        keys = [rule.endpoint]
-        for options in _ANY.findall(rule.rule):
-            values = [v.strip().strip("'\"") for v in options.split(",")]
-            keys = [f"{key}/{value}" for key in keys for value in values]
-        found |= {(key, method) for key in keys for method in rule.methods - {"HEAD", "OPTIONS"}}
-    return found
+def routes_outside_playbooks(app) -> set[tuple[str, str]]:
+    return routes_in_url_map(
+        app, lambda blueprint: blueprint != "playbooks" and blueprint not in PENDING_BLUEPRINTS
+    )
 
 
 def test_every_route_outside_playbooks_is_in_the_matrix():
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    in_map = routes_in_url_map(app)
-    in_matrix = {(key, spec.partition(" ")[0]) for key, specs in MATRIX.items() for spec in specs}
+    in_map = routes_outside_playbooks(app)
+    in_matrix = routes_in_matrix(MATRIX)
     assert sorted(in_map - in_matrix) == [], "routes without a row in MATRIX: add them"
     assert sorted(in_matrix - in_map) == [], "rows in MATRIX for routes that no longer exist"
 
