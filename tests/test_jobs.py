@@ -23,8 +23,8 @@ from playbook import create_app, jobs, mail
 from playbook.extensions import db
 from playbook.models import OutgoingMail, PasswordResetToken, Playbook, utcnow
 from tests import factories
+from tests.factories import make_playbook, reload
 from tests.fixtures_mail import SMTPServer
-from tests.playbook_factories import make_playbook, reload
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -19,8 +19,8 @@ from playbook.extensions import db
 from playbook.models import OutgoingMail, PasswordResetToken
 from tests import factories
 from tests.conftest import FreshContextClient
+from tests.factories import make_playbook
 from tests.helpers import csrf_token_from
-from tests.playbook_factories import make_playbook
 from tests.test_sharing import share_url, signed_in
 
 pytestmark = pytest.mark.timing

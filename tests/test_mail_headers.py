@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 from playbook import mail
 from playbook.extensions import db
 from playbook.models import Notification, NotificationKind, OutgoingMail, Playbook, utcnow
+from tests.factories import make_playbook
 from tests.fixtures_mail import smtp_server
-from tests.helpers import check_page
-from tests.playbook_factories import form_posting_to, make_playbook
+from tests.helpers import check_page, form_posting_to
 from tests.test_sharing import signed_in
 
 INJECTED = "Plan\r\nBcc: victim@example.org"

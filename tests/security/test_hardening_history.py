@@ -9,8 +9,8 @@ from playbook.extensions import db
 from playbook.models import MemberRole
 from playbook.playbooks import services, sharing
 from tests import factories
+from tests.factories import add_members
 from tests.helpers import csrf_token_from
-from tests.playbook_factories import add_members
 
 SECRET = "Budget cut: close the Lincoln annex"
 

@@ -15,7 +15,7 @@ from playbook.models import Item, LoginSession, Playbook, Section
 from playbook.playbooks import document
 from tests import factories
 from tests.helpers import csrf_token_from, post_form
-from tests.playbook_factories import field_error
+from tests.helpers import field_error_html as field_error
 
 
 def _export(**overrides) -> dict:

@@ -19,8 +19,8 @@ from playbook.forms import LineField
 from playbook.models import Playbook, User
 from playbook.playbooks import importer
 from tests import factories
-from tests.helpers import csrf_token_from
-from tests.playbook_factories import field_error, field_value
+from tests.helpers import csrf_token_from, field_value
+from tests.helpers import field_error_html as field_error
 
 HEADER_INJECTION = "Plan\r\nBcc: victim@example.org"
 

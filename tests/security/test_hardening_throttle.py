@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from playbook import create_app
-from playbook.auth import passwords, services, throttle
+from playbook import create_app, throttle
+from playbook.auth import passwords, services
 from playbook.extensions import db
 from playbook.models import PasswordResetToken, utcnow
 from playbook.tokens import hash_token, new_token
