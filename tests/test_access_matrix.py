@@ -93,6 +93,14 @@ RULES = {
         "link": _row(404, 200, 404, 200, 200, 200, 200, 200, 404, 404),
         "public": _row(200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     },
+    # The history (list, a version, a comparison): members in any role. Readers by link
+    # or in the gallery see the current version only: visitors who can read it are sent
+    # to sign in, signed-in readers get 403, anyone who cannot read it 404.
+    "history": {
+        "private": _row(404, 404, 404, 404, 200, 200, 200, 200, 404, 404),
+        "link": _row(404, LOGIN, 404, 403, 200, 200, 200, 200, 404, 404),
+        "public": _row(LOGIN, LOGIN, 403, 403, 200, 200, 200, 200, 403, 403),
+    },
     # An editing page (GET): owners and editors; sign-in first for any visitor (reveals
     # nothing); 403 only to someone who can see the playbook, 404 to anyone else.
     "edit_page": {
@@ -184,9 +192,9 @@ MATRIX = {
     "playbooks.item_add": {"GET": "signed_in_page", "POST": "add_to_playbook"},
     "playbooks.invitations": {"GET": "signed_in_page"},
     "playbooks.detail": {"GET": "read"},
-    "playbooks.history_index": {"GET": "read"},
-    "playbooks.revision": {"GET": "read"},
-    "playbooks.compare": {"GET": "read"},
+    "playbooks.history_index": {"GET": "history"},
+    "playbooks.revision": {"GET": "history"},
+    "playbooks.compare": {"GET": "history"},
     "playbooks.export_markdown": {"GET": "read"},
     "playbooks.export_json": {"GET": "read"},
     "playbooks.print_view": {"GET": "read"},
@@ -669,7 +677,7 @@ def test_regenerated_link_stops_the_old_link_and_its_browsers_at_once(app, peopl
     assert new != cell.link_token
     assert state_of(cell.pid)["visibility"] == "link"
     # The browser that held the old link: out at once, on every read route.
-    for path in ("", "/history", "/export.md", "/print"):
+    for path in ("", "/export.json", "/export.md", "/print"):
         assert holder.get(f"/playbooks/{cell.pid}{path}").status_code == 404, path
     # The old link itself, in a new browser: 404 (and it grants nothing).
     newcomer = app.test_client()
