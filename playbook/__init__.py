@@ -109,7 +109,10 @@ def init_extensions(app: Flask) -> None:
 
 def init_jobs(app: Flask) -> None:
     """The background job queue; no consumer starts here (see run.py, `flask worker`)."""
-    from playbook import jobs
+    from playbook import (
+        jobs,
+        tasks,  # noqa: F401  (defining the jobs registers them)
+    )
 
     jobs.init_app(app)
 

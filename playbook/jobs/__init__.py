@@ -1,6 +1,6 @@
 """Background jobs, on a Huey queue.
 
-Every job and every schedule is in playbook/jobs/tasks.py. A service asks for a job
+Every job and every schedule is in playbook/tasks.py. A service asks for a job
 with enqueue("name", *args): the job is queued when the service's transaction
 commits, and dropped if it rolls back, so a job never sees (or acts on) a change
 that did not happen. Jobs run inside an app context; one enqueued during a request
@@ -82,9 +82,9 @@ def periodic(schedule: crontab) -> Callable[[JobFunc], JobFunc]:
 
 
 def init_app(app: Flask) -> None:
-    """Build this app's Huey from its configuration and register every job on it."""
-    from playbook.jobs import tasks  # noqa: F401  (registers the jobs)
-
+    """Build this app's Huey from its configuration and register every job on it (the
+    jobs are defined in playbook.tasks, which the factory imports first: they call the
+    features' services, so the queue itself must not import them)."""
     huey = build_huey(app)
     tasks_by_name = {}
     for registered in _JOBS.values():

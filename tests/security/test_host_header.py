@@ -31,6 +31,10 @@ def production_app(monkeypatch, tmp_path):
     monkeypatch.setattr(ProductionConfig, "PLAYBOOK_LOG_MAIL_BODIES", True)
     monkeypatch.setattr(ProductionConfig, "PLAYBOOK_MAIL_SERVER", "")
     monkeypatch.setattr(ProductionConfig, "TRUSTED_HOSTS", [SITE])
+    # The reset mail is written by a job: run jobs where they are queued, so the test
+    # reads the link the job built from the request's host.
+    monkeypatch.setattr(ProductionConfig, "PLAYBOOK_QUEUE_IMMEDIATE", True)
+    monkeypatch.setattr(ProductionConfig, "PLAYBOOK_QUEUE_URL", f"sqlite:///{tmp_path}/jobs.sqlite")
     app = create_app(ProductionConfig)
     with app.app_context():
         db.create_all()
