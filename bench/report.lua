@@ -6,6 +6,28 @@ for path in string.gmatch(os.getenv("BENCH_PATHS") or "/", "[^|]+") do
 end
 local cookie = os.getenv("BENCH_COOKIE") or ""
 local counter = 0
+-- With BENCH_WORDS, every request searches a pair of those words that no earlier
+-- request of the run searched (counted on from BENCH_OFFSET), so no cache can answer.
+local words = {}
+for word in string.gmatch(os.getenv("BENCH_WORDS") or "", "[^|]+") do
+  table.insert(words, word)
+end
+local offset = tonumber(os.getenv("BENCH_OFFSET") or "0")
+
+local function path_for(n)
+  if #words == 0 then
+    return paths[(n % #paths) + 1]
+  end
+  local k = offset + n
+  local first = words[(k % #words) + 1]
+  local second = words[(math.floor(k / #words) % #words) + 1]
+  local path = "/library/search?q=" .. first .. "+" .. second
+  local lap = math.floor(k / (#words * #words))
+  if lap > 0 then
+    path = path .. "&page=" .. (lap + 1)  -- every pair was searched: the next page of results
+  end
+  return path
+end
 
 request = function()
   counter = counter + 1
@@ -13,7 +35,7 @@ request = function()
   if cookie ~= "" then
     headers["Cookie"] = cookie
   end
-  return wrk.format("GET", paths[(counter % #paths) + 1], headers)
+  return wrk.format("GET", path_for(counter), headers)
 end
 
 done = function(summary, latency, requests)
