@@ -26,6 +26,9 @@ retires every page that shows it, in every worker, and nothing else.
   changes as for the gallery, and comments on it (its thread). A public playbook's
   title or visibility also retires its forks' pages (they name it), and a fork made
   public or private retires its parent's page (its count of public forks).
+- ``document:<id>``: the part of that playbook's page its team reads and edits, kept
+  for signed-in people too (playbook/fragments.py): the playbook row, its sections,
+  items, team and revisions, whatever its visibility. Comments are not part of it.
 - ``play:<id>`` / ``resource:<id>``: the "who is using it" part of that play's or
   resource's page: the public playbooks using it (title, order by last change) and
   how many other live playbooks do. An item added, removed or pointed elsewhere in
@@ -137,6 +140,16 @@ _READY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def playbook_scope(playbook_id: int) -> str:
     return f"playbook:{playbook_id}"
+
+
+def document_scope(playbook_id: int) -> str:
+    return f"document:{playbook_id}"
+
+
+def document_scopes(playbook_id: int) -> set[str]:
+    """What the shared part of a playbook's page shows (see playbook/fragments.py):
+    the playbook itself, the library entries it names, members' names."""
+    return {ALL, LIBRARY, document_scope(playbook_id)}
 
 
 def play_scope(play_id: int) -> str:
@@ -261,7 +274,7 @@ def _playbook(session: Session, playbook: Playbook, change: str) -> set[str]:
     was_public = _maybe_public(visibility[0], deleted_at[0])
     is_public = _maybe_public(visibility[1], deleted_at[1])
     seen_by_visitors = _differs(*visibility) or _differs(*deleted_at)
-    scopes: set[str] = set()
+    scopes: set[str] = {document_scope(playbook.id)}
     if was_public or is_public:
         scopes |= {playbook_scope(playbook.id), GALLERY}
         title = _values(playbook, "title", change)
@@ -279,9 +292,12 @@ def _playbook(session: Session, playbook: Playbook, change: str) -> set[str]:
 
 def _playbook_part(session: Session, part, change: str) -> set[str]:
     """A section, membership or revision: what its playbook shows."""
+    if part.playbook_id is None:
+        return {ALL}  # not known which playbook it was part of
+    scopes = {document_scope(part.playbook_id)}
     if _playbook_is_public(session, part.playbook_id):
-        return {playbook_scope(part.playbook_id), GALLERY}
-    return set()
+        scopes |= {playbook_scope(part.playbook_id), GALLERY}
+    return scopes
 
 
 def _item(session: Session, item: Item, change: str) -> set[str]:
@@ -531,6 +547,26 @@ def current_generation() -> int | None:
     return db.session.execute(
         select(SiteState.content_generation).where(SiteState.id == 1)
     ).scalar()
+
+
+def fingerprint_columns(scopes: Any) -> list:
+    """fingerprint() as three scalar subqueries, to be added to a statement a page
+    sends anyway (`scopes`: a list, or an expanding bind parameter)."""
+    matching = PageInvalidation.scope.in_(scopes)
+    return [
+        select(SiteState.content_generation).where(SiteState.id == 1).scalar_subquery(),
+        select(func.count(PageInvalidation.id)).where(matching).scalar_subquery(),
+        select(func.coalesce(func.sum(PageInvalidation.token), 0))
+        .where(matching)
+        .scalar_subquery(),
+    ]
+
+
+def fingerprint_of(values: Sequence[Any]) -> tuple[int, int, int] | None:
+    """The fingerprint read through fingerprint_columns(); None while the database
+    has no generation (not migrated)."""
+    generation, count, total = values
+    return None if generation is None else (int(generation), int(count), int(total))
 
 
 def fingerprint(scopes: Iterable[str]) -> tuple[int, int, int] | None:

@@ -12,6 +12,7 @@ from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from playbook import pagecache
 from playbook.extensions import db
 from playbook.models import (
     Component,
@@ -31,40 +32,67 @@ from playbook.models import (
 from playbook.permissions import EDITING_ROLES, playbook_readable_clause
 
 
+def _item_options(items):
+    """What an item shows on a page, loaded with it: the play (with the components it
+    serves, in a statement of their own: joined, the play-component pairs made SQLite
+    build a temporary index on every request), resource, component, element and owner,
+    only the columns a page shows."""
+    return items.options(
+        joinedload(Item.play).options(
+            load_only(Play.slug, Play.title, Play.retired_at), selectinload(Play.components)
+        ),
+        joinedload(Item.resource).load_only(Resource.slug, Resource.title, Resource.retired_at),
+        joinedload(Item.component),
+        joinedload(Item.element),
+        joinedload(Item.owner).load_only(User.display_name),
+    )
+
+
+def _head_options(statement):
+    """The playbook row with its framework (components and elements) and the playbook
+    it was forked from, joined into one statement."""
+    return statement.options(
+        joinedload(Playbook.framework)
+        .joinedload(Framework.components)
+        .joinedload(Component.elements),
+        joinedload(Playbook.forked_from),
+    )
+
+
 @cache
 def _page_statement(forks_for: str | None = None):
-    """The playbook row with its framework (components and elements) and the playbook
-    it was forked from, joined into one statement; sections and items with what they
-    point at (only the columns a page shows) in a second one; the components each play
-    serves in a third (joined, the play-component pairs made SQLite build a temporary
-    index on every request). With forks_for ("visitor" or "member") the first
-    statement also counts the forks that reader may know of. Built once per process:
-    building the options costs more than running the statements, so the id (and
-    reader) are bound parameters."""
-    statement = (
-        select(Playbook)
-        .where(Playbook.id == bindparam("playbook_id"))
-        .options(
-            joinedload(Playbook.framework)
-            .joinedload(Framework.components)
-            .joinedload(Component.elements),
-            joinedload(Playbook.forked_from),
-            selectinload(Playbook.sections)
-            .joinedload(Section.items)
-            .options(
-                joinedload(Item.play).options(
-                    load_only(Play.slug, Play.title, Play.retired_at), selectinload(Play.components)
-                ),
-                joinedload(Item.resource).load_only(
-                    Resource.slug, Resource.title, Resource.retired_at
-                ),
-                joinedload(Item.component),
-                joinedload(Item.element),
-                joinedload(Item.owner).load_only(User.display_name),
-            ),
-        )
+    """The head (see _head_options), then sections and items with what they point at
+    in a second statement and the plays' components in a third. With forks_for
+    ("visitor" or "member") the first statement also counts the forks that reader may
+    know of. Built once per process: building the options costs more than running
+    the statements, so the id (and reader) are bound parameters."""
+    statement = _head_options(select(Playbook).where(Playbook.id == bindparam("playbook_id")))
+    statement = statement.options(
+        _item_options(selectinload(Playbook.sections).joinedload(Section.items))
     )
     return statement.add_columns(_visible_forks(forks_for == "member")) if forks_for else statement
+
+
+@cache
+def _view_statement(forks_for: str):
+    """The head of the playbook page, the forks count, and the fingerprint of the page's
+    shared part (pagecache.document_scopes, bound as fp_scopes) in one statement."""
+    return _head_options(
+        select(Playbook).where(Playbook.id == bindparam("playbook_id"))
+    ).add_columns(
+        _visible_forks(forks_for == "member"),
+        *pagecache.fingerprint_columns(bindparam("fp_scopes", expanding=True)),
+    )
+
+
+@cache
+def _sections_statement():
+    return (
+        select(Section)
+        .where(Section.playbook_id == bindparam("playbook_id"))
+        .order_by(Section.position)
+        .options(_item_options(joinedload(Section.items)))
+    )
 
 
 def _visible_forks(member: bool):
@@ -117,23 +145,42 @@ def load_playbook_page(playbook_id: int, viewer=None) -> Playbook | None:
     return _finish(playbook, viewer)
 
 
-def load_playbook_view(playbook_id: int, viewer) -> tuple[Playbook | None, int]:
-    """What the playbook page shows: the playbook as load_playbook_page loads it, and
-    the number of its forks the viewer may know of (counted in the first statement)."""
+@dataclass(frozen=True)
+class PlaybookView:
+    """The head of the playbook page: the playbook (framework, origin and, for a
+    signed-in reader, members loaded; sections not yet: load_sections), the number of
+    its forks the reader may know of, and the fingerprint its shared part is kept
+    under (None while the database is not migrated)."""
+
+    playbook: Playbook
+    fork_count: int
+    fingerprint: pagecache.Fingerprint
+
+
+def load_playbook_view(playbook_id: int, viewer) -> PlaybookView | None:
+    """The head of the playbook page in one statement (and its members in a second,
+    for a signed-in reader)."""
     viewer_id = getattr(viewer, "id", None)
-    params = (
-        {"playbook_id": playbook_id}
-        if viewer_id is None
-        else {"playbook_id": playbook_id, "viewer_id": viewer_id}
-    )
-    row = (
-        db.session.execute(_page_statement("visitor" if viewer_id is None else "member"), params)
-        .unique()
-        .first()
-    )
+    params: dict[str, object] = {
+        "playbook_id": playbook_id,
+        "fp_scopes": sorted(pagecache.document_scopes(playbook_id)),
+    }
+    if viewer_id is not None:
+        params["viewer_id"] = viewer_id
+    statement = _view_statement("visitor" if viewer_id is None else "member")
+    row = db.session.execute(statement, params).unique().first()
     if row is None:
-        return None, 0
-    return _finish(row[0], viewer), row[1]
+        return None
+    playbook = _finish(row[0], viewer)
+    assert playbook is not None
+    return PlaybookView(playbook, row[1], pagecache.fingerprint_of(row[2:]))
+
+
+def load_sections(playbook: Playbook) -> None:
+    """Sections and items (with what they point at) of a playbook loaded by
+    load_playbook_view: two statements whatever its size."""
+    sections = db.session.scalars(_sections_statement(), {"playbook_id": playbook.id}).unique()
+    set_committed_value(playbook, "sections", list(sections))
 
 
 @dataclass

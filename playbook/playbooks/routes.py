@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from playbook import fragments
 from playbook.comments.queries import load_thread
 from playbook.forms import ConfirmForm
 from playbook.library import queries as library_queries
@@ -52,25 +53,40 @@ def new():
 @cached_for_visitors
 @access(Action.PLAYBOOK_VIEW)
 def detail(playbook_id: int):
-    found, fork_count = queries.load_playbook_view(playbook_id, current_user)
-    playbook = checked_or_404(found, Action.PLAYBOOK_VIEW)
-    items = queries.all_items(playbook)
+    view = queries.load_playbook_view(playbook_id, current_user) or abort(404)
+    playbook = checked_or_404(view.playbook, Action.PLAYBOOK_VIEW)
+    editable = can(current_user, Action.PLAYBOOK_EDIT, playbook)
+    document = fragments.shared(
+        f"playbook-document:{playbook.id}:{'edit' if editable else 'read'}",
+        view.fingerprint,
+        lambda: _render_document(playbook, editable),
+    )
     return render_template(
         "playbooks/detail.html",
         title=playbook.title,
         playbook=playbook,
-        coverage=queries.coverage(playbook),
-        progress=queries.progress(items),
-        section_progress={s.id: queries.progress(s.items) for s in playbook.sections},
-        statuses=list(ItemStatus),
-        fork_count=fork_count,
+        editable=editable,
+        document=document,
+        fork_count=view.fork_count,
         my_role=playbook.role_of(current_user),
         thread=load_thread(TargetKind.PLAYBOOK, playbook.id, current_user, page_arg("comments")),
+    )
+
+
+def _render_document(playbook, editable: bool) -> str:
+    """The shared part of the playbook page (templates/playbooks/_document.html)."""
+    queries.load_sections(playbook)
+    return render_template(
+        "playbooks/_document.html",
+        playbook=playbook,
+        editable=editable,
+        coverage=queries.coverage(playbook),
+        progress=queries.progress(queries.all_items(playbook)),
+        section_progress={s.id: queries.progress(s.items) for s in playbook.sections},
+        statuses=list(ItemStatus),
         # Forms (and so a CSRF token) only for those who may edit: a visitor's page then
         # sets no cookie and reads the same every time, so its ETag can match.
-        section_form=SectionForm(version=playbook.version)
-        if can(current_user, Action.PLAYBOOK_EDIT, playbook)
-        else None,
+        section_form=SectionForm(version=playbook.version) if editable else None,
     )
 
 
