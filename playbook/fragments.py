@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from playbook.pagecache import Fingerprint, PageCache
 
-_CSRF_MARK = "csrf-" + secrets.token_urlsafe(24)
+CSRF_MARK = "csrf-" + secrets.token_urlsafe(24)
 
 
 def shared(key: str, current: Fingerprint | None, render: Callable[[], str]) -> Markup:
@@ -34,16 +34,16 @@ def shared(key: str, current: Fingerprint | None, render: Callable[[], str]) -> 
     (kept for the next request). `current` is None when the database cannot tell
     (not migrated): the part is rendered every time."""
     cache: PageCache | None = current_app.extensions.get("page_cache")
-    if cache is None or current is None:
-        return Markup(render())
-    stored = cache.get("fragment:" + key, current)
+    stored = None if cache is None or current is None else cache.get("fragment:" + key, current)
     if stored is not None:
         html = stored.body.decode()
+    elif cache is None or current is None:
+        html = render()
     else:
         html = _render_with_mark(render)
         cache.put("fragment:" + key, current, html.encode(), "text/html")
-    if _CSRF_MARK in html:
-        html = html.replace(_CSRF_MARK, generate_csrf())
+    if CSRF_MARK in html:
+        html = html.replace(CSRF_MARK, generate_csrf())
     return Markup(html)  # nosec B704 - rendered by our own autoescaping templates
 
 
@@ -52,7 +52,7 @@ def _render_with_mark(render: Callable[[], str]) -> str:
     on `g` under the field's name and hands that out while it is there."""
     name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     own = g.pop(name, None)
-    setattr(g, name, _CSRF_MARK)
+    setattr(g, name, CSRF_MARK)
     try:
         return render()
     finally:

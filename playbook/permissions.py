@@ -8,7 +8,8 @@ where queries need a rule too, its SQL form sits beside it."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Protocol, TypeGuard, TypeVar, cast
 
@@ -329,38 +330,86 @@ def _can_view_comment(user: Actor, comment: object) -> bool:
     )
 
 
+def _may_edit_own(user: Actor, comment: Comment) -> bool:
+    """Authors edit their own comment, unless it is deleted or was rejected."""
+    return (
+        _is_author(user, comment.author_id)
+        and not comment.is_deleted
+        and comment.status is not CommentStatus.REJECTED
+    )
+
+
+def _may_delete_own(user: Actor, comment: Comment) -> bool:
+    """Authors delete their own comment."""
+    return _is_author(user, comment.author_id) and not comment.is_deleted
+
+
+def _may_flag(user: Actor, comment: Comment) -> bool:
+    """Any signed-in member flags a published comment someone else wrote."""
+    return (
+        _signed_in(user)
+        and comment.author_id != user.id
+        and comment.is_published
+        and not comment.is_deleted
+    )
+
+
 def _can_edit_comment(user: Actor, comment: object) -> bool:
     """Authors edit their own comment (not a deleted or rejected one) while they may
     still read where it is."""
     return (
         isinstance(comment, Comment)
-        and _is_author(user, comment.author_id)
-        and not comment.is_deleted
-        and comment.status is not CommentStatus.REJECTED
+        and _may_edit_own(user, comment)
         and _can_view_target(user, comment.target)
     )
 
 
 def _can_delete_comment(user: Actor, comment: object) -> bool:
-    """Authors delete their own comment."""
+    """Authors delete their own comment while they may still read where it is."""
     return (
         isinstance(comment, Comment)
-        and _is_author(user, comment.author_id)
-        and not comment.is_deleted
+        and _may_delete_own(user, comment)
         and _can_view_target(user, comment.target)
     )
 
 
 def _can_flag_comment(user: Actor, comment: object) -> bool:
-    """Any signed-in member flags a published comment someone else wrote."""
+    """Any signed-in member flags a published comment someone else wrote, where they
+    may read it."""
     return (
-        _signed_in(user)
-        and isinstance(comment, Comment)
-        and comment.author_id != user.id
-        and comment.is_published
-        and not comment.is_deleted
+        isinstance(comment, Comment)
+        and _may_flag(user, comment)
         and _can_view_target(user, comment.target)
     )
+
+
+_PER_COMMENT: tuple[tuple[Action, Callable[[Actor, Comment], bool]], ...] = (
+    (Action.COMMENT_EDIT, _may_edit_own),
+    (Action.COMMENT_DELETE, _may_delete_own),
+    (Action.COMMENT_FLAG, _may_flag),
+)
+
+
+def thread_rights(user: Actor, target: object, comments: Iterable[Comment]) -> ThreadRights:
+    """What `user` may do in one thread on `target`: the same answers as can() for
+    COMMENT_POST on the target and COMMENT_EDIT, COMMENT_DELETE and COMMENT_FLAG on
+    each of `comments` (all on `target`), with the target checked once rather than
+    for every comment (a page of a thread asks up to four questions per comment)."""
+    if not _can_view_target(user, target):
+        return ThreadRights(False, {})
+    return ThreadRights(
+        _can_post_comment(user, target),
+        {c.id: frozenset(a for a, rule in _PER_COMMENT if rule(user, c)) for c in comments},
+    )
+
+
+@dataclass(frozen=True)
+class ThreadRights:
+    may_post: bool
+    per_comment: dict[int, frozenset[Action]]
+
+    def allows(self, action: Action, comment: Comment) -> bool:
+        return action in self.per_comment.get(comment.id, frozenset())
 
 
 # --- resource suggestions and moderation ----------------------------------------------

@@ -42,6 +42,11 @@ class Thread:
     def is_empty(self) -> bool:
         return not self.comments
 
+    @property
+    def all_comments(self) -> list[Comment]:
+        """The comments of this page and their replies."""
+        return [*self.comments, *(r for replies in self.replies.values() for r in replies)]
+
 
 def _visible_to(viewer: Actor, model: type[Comment] = Comment) -> ColumnElement[bool]:
     """The comments `viewer` may see (permissions.comment_is_visible, in SQL)."""
