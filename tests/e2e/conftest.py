@@ -91,6 +91,7 @@ def _server_env(database: Path) -> dict[str, str]:
         {
             "PLAYBOOK_CONFIG": "development",
             "DATABASE_URL": f"sqlite:///{database}",
+            "PLAYBOOK_QUEUE_URL": f"sqlite:///{database.with_name('jobs.sqlite')}",
             "SECRET_KEY": secrets.token_hex(32),
             "FLASK_APP": "run:app",
             # Cheaper password hashing keeps registering and signing in quick; the

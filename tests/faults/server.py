@@ -7,12 +7,14 @@ make test data with the app's own services and to check what the requests left."
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -91,6 +93,11 @@ def _admin_sql(admin_url: str, sql: str) -> None:
         connection.execute(sql)
 
 
+def _queue_file(database_url: str) -> Path:
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"playbook-faults-jobs-{digest}.sqlite"
+
+
 def server_env(database_url: str) -> dict[str, str]:
     env = {
         k: v
@@ -101,6 +108,9 @@ def server_env(database_url: str) -> dict[str, str]:
         {
             "PLAYBOOK_CONFIG": "development",
             "DATABASE_URL": database_url,
+            # Jobs wait in a file of this database's own, not in the checkout's instance
+            # folder (the server and the flask commands for one database share it).
+            "PLAYBOOK_QUEUE_URL": f"sqlite:///{_queue_file(database_url)}",
             "SECRET_KEY": secrets.token_hex(32),
             "FLASK_APP": "run:app",
             # Cheaper password hashing keeps signing in quick; the code path is the same.
