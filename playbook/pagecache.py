@@ -152,6 +152,13 @@ def document_scopes(playbook_id: int) -> set[str]:
     return {ALL, LIBRARY, document_scope(playbook_id)}
 
 
+def thread_scopes(playbook_id: int) -> set[str]:
+    """What a playbook's comment thread shows, as one reader sees it: its comments
+    (recorded under playbook:<id> whatever the visibility), names, and the team (the
+    reader's role decides whether they may comment)."""
+    return {ALL, playbook_scope(playbook_id), document_scope(playbook_id)}
+
+
 def play_scope(play_id: int) -> str:
     return f"play:{play_id}"
 

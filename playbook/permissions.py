@@ -403,6 +403,17 @@ def thread_rights(user: Actor, target: object, comments: Iterable[Comment]) -> T
     )
 
 
+def thread_reader_key(user: Actor, target: object) -> str:
+    """Everything about the reader that a page of a thread on `target` depends on: who
+    they are (their own comments, in every state, and what they may do with each),
+    which comments their audience sees, and whether they may post. Two readers with the
+    same key see the same page; a part of a page kept under it (playbook/fragments.py)
+    is never shown to anyone else."""
+    user_id = user.id if _signed_in(user) else None
+    may_post = _can_post_comment(user, target)
+    return f"{user_id}:{comment_audience(user).value}:{int(may_post)}"
+
+
 @dataclass(frozen=True)
 class ThreadRights:
     may_post: bool

@@ -15,7 +15,7 @@ from playbook import fragments
 from playbook.comments import services as comments
 from playbook.database import count_statements
 from playbook.extensions import db
-from playbook.models import CommentStatus, FlagReason, MemberRole, Membership, Play, User
+from playbook.models import CommentStatus, FlagReason, MemberRole, Membership, Play, SiteRole, User
 from playbook.models.user import AnonymousUser
 from playbook.permissions import Action, can, thread_rights
 from playbook.playbooks import sharing
@@ -60,15 +60,17 @@ def test_each_role_gets_the_part_for_its_rights_whoever_came_first(app, team):
     assert not _has_editing_controls(pages[MemberRole.COMMENTER])
     assert _has_editing_controls(pages[MemberRole.EDITOR])
     assert _has_editing_controls(pages[MemberRole.OWNER])
-    assert sorted(_stored_parts(app)) == [
+    assert sorted(k for k in _stored_parts(app) if ":playbook-document:" in k) == [
         f"fragment:playbook-document:{playbook_id}:edit",
         f"fragment:playbook-document:{playbook_id}:read",
     ]
+    # The thread is kept for each reader of their own.
+    assert len([k for k in _stored_parts(app) if ":playbook-thread:" in k]) == len(order)
     hits = app.extensions["page_cache"].hits
     for role in order:
         again = _page(clients[role], playbook_id)
         assert _has_editing_controls(again) == (role in (MemberRole.EDITOR, MemberRole.OWNER))
-    assert app.extensions["page_cache"].hits == hits + len(order)
+    assert app.extensions["page_cache"].hits == hits + 2 * len(order)  # the part and the thread
 
 
 def test_every_form_in_a_stored_part_carries_the_readers_own_token(app, team):
@@ -182,7 +184,8 @@ def test_a_signed_in_page_from_the_stored_part_sends_fewer_statements(app, team)
         _page(viewer, playbook_id)
     with count_statements() as stored:
         _page(viewer, playbook_id)
-    assert len(stored) == len(rendered) - 2  # no sections and items, no plays' components
+    # No sections and items, no plays' components, no thread.
+    assert len(stored) == len(rendered) - 3
 
 
 def test_thread_rights_answer_as_can_for_every_comment_and_reader(app, team, moderator):
@@ -223,3 +226,64 @@ def test_membership_rows_of_the_test_are_real(team):
         )
     }
     assert roles == {user.id: role for role, user in people.items()}
+
+
+def test_each_reader_keeps_a_thread_of_their_own(app, team, moderator):
+    playbook_id, people = team
+    factories.add_members(playbook_id, moderator, role=MemberRole.VIEWER)
+    playbook = factories.reload(playbook_id)
+    author = people[MemberRole.COMMENTER]
+    factories.add_comment(author, playbook, "Waiting for a moderator", status=CommentStatus.PENDING)
+    factories.add_comment(
+        people[MemberRole.OWNER], playbook, "Hidden by flags", status=CommentStatus.HIDDEN
+    )
+    authors, viewers, moderators = (
+        client_for(app, user) for user in (author, people[MemberRole.VIEWER], moderator)
+    )
+    for _ in range(2):  # rendered, then from the store: the same for each of them
+        mine, theirs, moderated = (_page(c, playbook_id) for c in (authors, viewers, moderators))
+        assert "Waiting for a moderator" in mine and "only you and the moderators" in mine
+        assert "Waiting for a moderator" not in theirs and "Hidden by flags" not in theirs
+        assert "Hidden by flags" not in mine
+        assert "Waiting for a moderator" in moderated and "Hidden by flags" in moderated
+        assert "only you and the moderators" not in moderated
+    # Each reader's own actions: the author may edit theirs, the viewer may only flag.
+    assert ">Edit<span" in mine and ">Edit<span" not in theirs
+
+
+def test_a_new_comment_shows_at_once_in_a_kept_thread(app, team):
+    playbook_id, people = team
+    viewer = client_for(app, people[MemberRole.VIEWER])
+    assert "Just posted" not in _page(viewer, playbook_id)
+    factories.add_comment(people[MemberRole.EDITOR], factories.reload(playbook_id), "Just posted")
+    assert "Just posted" in _page(viewer, playbook_id)
+
+
+def test_a_commenter_made_viewer_loses_the_comment_form_at_once(app, team):
+    playbook_id, people = team
+    commenter = client_for(app, people[MemberRole.COMMENTER])
+    assert 'class="form comment-form"' in _page(commenter, playbook_id)
+    playbook = factories.reload(playbook_id)
+    membership = next(
+        m for m in playbook.memberships if m.user_id == people[MemberRole.COMMENTER].id
+    )
+    sharing.change_role(people[MemberRole.OWNER], playbook, membership, "viewer")
+    page = _page(commenter, playbook_id)
+    assert 'class="form comment-form"' not in page
+    assert "Only members of this playbook with the commenter role" in page
+
+
+def test_a_member_made_moderator_sees_hidden_comments_at_once(app, team):
+    playbook_id, people = team
+    factories.add_comment(
+        people[MemberRole.OWNER],
+        factories.reload(playbook_id),
+        "Hidden from members",
+        status=CommentStatus.HIDDEN,
+    )
+    viewer = client_for(app, people[MemberRole.VIEWER])
+    assert "Hidden from members" not in _page(viewer, playbook_id)
+    user = db.session.get(User, people[MemberRole.VIEWER].id)
+    user.site_role = SiteRole.MODERATOR
+    db.session.commit()
+    assert "Hidden from members" in _page(viewer, playbook_id)

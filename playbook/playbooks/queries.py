@@ -75,13 +75,15 @@ def _page_statement(forks_for: str | None = None):
 
 @cache
 def _view_statement(forks_for: str):
-    """The head of the playbook page, the forks count, and the fingerprint of the page's
-    shared part (pagecache.document_scopes, bound as fp_scopes) in one statement."""
+    """The head of the playbook page, the forks count, and the fingerprints of the
+    page's shared part and of its thread (pagecache.document_scopes and thread_scopes,
+    bound as document_scopes and thread_scopes) in one statement."""
     return _head_options(
         select(Playbook).where(Playbook.id == bindparam("playbook_id"))
     ).add_columns(
         _visible_forks(forks_for == "member"),
-        *pagecache.fingerprint_columns(bindparam("fp_scopes", expanding=True)),
+        *pagecache.fingerprint_columns(bindparam("document_scopes", expanding=True)),
+        *pagecache.fingerprint_columns(bindparam("thread_scopes", expanding=True)),
     )
 
 
@@ -149,12 +151,13 @@ def load_playbook_page(playbook_id: int, viewer=None) -> Playbook | None:
 class PlaybookView:
     """The head of the playbook page: the playbook (framework, origin and, for a
     signed-in reader, members loaded; sections not yet: load_sections), the number of
-    its forks the reader may know of, and the fingerprint its shared part is kept
-    under (None while the database is not migrated)."""
+    its forks the reader may know of, and the fingerprints its shared part and its
+    thread are kept under (None while the database is not migrated)."""
 
     playbook: Playbook
     fork_count: int
     fingerprint: pagecache.Fingerprint
+    thread_fingerprint: pagecache.Fingerprint
 
 
 def load_playbook_view(playbook_id: int, viewer) -> PlaybookView | None:
@@ -163,7 +166,8 @@ def load_playbook_view(playbook_id: int, viewer) -> PlaybookView | None:
     viewer_id = getattr(viewer, "id", None)
     params: dict[str, object] = {
         "playbook_id": playbook_id,
-        "fp_scopes": sorted(pagecache.document_scopes(playbook_id)),
+        "document_scopes": sorted(pagecache.document_scopes(playbook_id)),
+        "thread_scopes": sorted(pagecache.thread_scopes(playbook_id)),
     }
     if viewer_id is not None:
         params["viewer_id"] = viewer_id
@@ -173,7 +177,9 @@ def load_playbook_view(playbook_id: int, viewer) -> PlaybookView | None:
         return None
     playbook = _finish(row[0], viewer)
     assert playbook is not None
-    return PlaybookView(playbook, row[1], pagecache.fingerprint_of(row[2:]))
+    return PlaybookView(
+        playbook, row[1], pagecache.fingerprint_of(row[2:5]), pagecache.fingerprint_of(row[5:8])
+    )
 
 
 def load_sections(playbook: Playbook) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from playbook import fragments
@@ -12,7 +12,15 @@ from playbook.library import queries as library_queries
 from playbook.models import ItemStatus, Playbook, TargetKind
 from playbook.pagecache import cached_for_visitors
 from playbook.pagination import page_arg
-from playbook.permissions import Action, access, access_login, can, checked_or_404, load_or_404
+from playbook.permissions import (
+    Action,
+    access,
+    access_login,
+    can,
+    checked_or_404,
+    load_or_404,
+    thread_reader_key,
+)
 from playbook.playbooks import forks, queries, route_helpers, services
 from playbook.playbooks.forms import NewPlaybookForm, PlaybookForm, SectionForm
 
@@ -69,7 +77,20 @@ def detail(playbook_id: int):
         document=document,
         fork_count=view.fork_count,
         my_role=playbook.role_of(current_user),
-        thread=load_thread(TargetKind.PLAYBOOK, playbook.id, current_user, page_arg("comments")),
+        thread=fragments.shared(
+            f"playbook-thread:{playbook.id}:{thread_reader_key(current_user, playbook)}:"
+            f"{request.query_string.decode('latin-1')}",
+            view.thread_fingerprint,
+            lambda: _render_thread(playbook),
+        ),
+    )
+
+
+def _render_thread(playbook) -> str:
+    """The playbook's comment thread, as the reader sees it."""
+    thread = load_thread(TargetKind.PLAYBOOK, playbook.id, current_user, page_arg("comments"))
+    return render_template(
+        "comments/_thread_part.html", thread=thread, target=playbook, kind=TargetKind.PLAYBOOK
     )
 
 
