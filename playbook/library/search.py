@@ -1,7 +1,7 @@
 """Full-text search over the library, behind one function.
 
-SQLite uses the FTS5 index (bm25 ranking, highlight/snippet); PostgreSQL uses a
-weighted tsvector with ts_rank_cd and ts_headline. Both return the same shape."""
+SQLite uses the FTS5 index (bm25 ranking, highlight/snippet); PostgreSQL uses the
+stored weighted tsvector with ts_rank_cd and ts_headline. Both return the same shape."""
 
 from __future__ import annotations
 
@@ -93,9 +93,6 @@ def _search_sqlite(terms, kinds, limit, offset):
     return [SearchHit(*row) for row in rows], total
 
 
-_PG_VECTOR = "(setweight(to_tsvector('english', d.title), 'A') || setweight(to_tsvector('english', d.body), 'B'))"
-
-
 def _search_postgres(terms, kinds, limit, offset):
     tsquery = " & ".join(f"{t}:*" for t in terms)
     options = f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}"
@@ -108,17 +105,29 @@ def _search_postgres(terms, kinds, limit, offset):
         "body_opts": options
         + ', MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "',
     }
-    base = f"FROM search_document d, to_tsquery('english', :q) AS query WHERE {_PG_VECTOR} @@ query AND d.kind = ANY(:kinds)"
+    # The stored search_vector (models/search.py) is matched through its GIN index and
+    # ranked as it is, with no text parsed again; the count rides along as a window
+    # over the same matches. Only the page's rows are read for their headlines.
+    base = (
+        "FROM search_document d, to_tsquery('english', :q) AS query WHERE d.search_vector @@ query"
+    )
+    if len(kinds) < len(KINDS):  # every row is of one of the kinds: filter only to narrow
+        base += " AND d.kind = ANY(:kinds)"
     rows = db.session.execute(
         text(
-            "SELECT d.kind, d.ref_id, ts_headline('english', d.title, query, :title_opts) AS title, "
-            "ts_headline('english', d.body, query, :body_opts) AS snippet "
-            f"{base} ORDER BY ts_rank_cd({_PG_VECTOR}, query) DESC, d.id LIMIT :limit OFFSET :offset"
+            "SELECT d.kind, d.ref_id, ts_headline('english', d.title, page.query, :title_opts) AS title, "
+            "ts_headline('english', d.body, page.query, :body_opts) AS snippet, page.total "
+            "FROM (SELECT d.id, query, ts_rank_cd(d.search_vector, query) AS score, count(*) OVER () AS total "
+            f"{base} ORDER BY score DESC, d.id LIMIT :limit OFFSET :offset) AS page "
+            "JOIN search_document d ON d.id = page.id ORDER BY page.score DESC, page.id"
         ),
         params,
     ).all()
-    total = db.session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
-    return [SearchHit(*row) for row in rows], total
+    if rows:
+        total = rows[0].total
+    else:  # no match, or a page beyond the last: count on its own
+        total = db.session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
+    return [SearchHit(*row[:4]) for row in rows], total
 
 
 def index_entry(kind: str, ref_id: int, title: str, body: str) -> None:
