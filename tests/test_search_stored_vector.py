@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, text
 
 from playbook.extensions import db
+from playbook.library import search
 from playbook.library.search import index_entry, search_library
 
 needs_postgres = pytest.mark.skipif(
@@ -115,10 +116,14 @@ def test_search_reads_the_stored_vector_through_its_index(app):
 # --- both databases: ranking and counting ---------------------------------------------------
 
 
-@pytest.fixture
-def walrus_library(app):
+@pytest.fixture(params=["bm25 over all matches", "title matches ranked first"])
+def walrus_library(request, app, monkeypatch):
     """Sixty entries that mention walrus once in the body, then one with it in the title,
-    made last so that a tie would list it last."""
+    made last so that a tie would list it last. On SQLite, searched both ways: with
+    every match ranked at once, and (as for common words) with the title matches
+    ranked on their own first."""
+    if request.param == "title matches ranked first":
+        monkeypatch.setattr(search, "RANK_ALL_UP_TO", 5)
     for i in range(60):
         index_entry(
             "resource",

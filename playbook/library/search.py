@@ -59,38 +59,71 @@ def search_library(
     return SearchPage(query, hits, total, page, per_page)
 
 
+# Up to this many matches bm25 ranks them all in one go. Common words match thousands
+# of entries, and scoring every one of them to fill a page was most of a search's
+# time; so beyond it the matches with a query word in their title (which bm25 weighs
+# six times a body's) are ranked first, on their own, and the body-only matches are
+# ranked only for the pages after those. A title match thus always comes first.
+RANK_ALL_UP_TO = 500
+
+
 def _search_sqlite(terms, kinds, limit, offset):
-    match = " ".join('"' + t.replace('"', "") + '"*' for t in terms)
-    kind_params = {f"k{i}": k for i, k in enumerate(kinds)}
-    kind_list = ", ".join(f":k{i}" for i in range(len(kinds)))
-    base = f"FROM search_fts JOIN search_document d ON d.id = search_fts.rowid WHERE search_fts MATCH :match AND d.kind IN ({kind_list})"
-    params = {
-        "match": match,
-        "start": HIGHLIGHT_START,
-        "end": HIGHLIGHT_END,
-        "limit": limit,
-        "offset": offset,
-        **kind_params,
-    }
+    words = ['"' + t.replace('"', "") + '"*' for t in terms]
+    match = " ".join(words)
+    total = _count_sqlite(match, kinds)
+    if offset >= total:  # nothing matched, or a page beyond the last
+        return [], total
+    if total <= RANK_ALL_UP_TO:
+        return _ranked_sqlite(match, kinds, limit, offset), total
+    in_title = "{title} : (" + " OR ".join(words) + ")"
+    titled = f"({match}) AND {in_title}"
+    hits = _ranked_sqlite(titled, kinds, limit, offset)
+    if len(hits) < limit:  # the title matches end on this page: body-only ones follow
+        titled_total = offset + len(hits) if hits else _count_sqlite(titled, kinds)
+        hits += _ranked_sqlite(
+            f"({match}) NOT {in_title}", kinds, limit - len(hits), max(0, offset - titled_total)
+        )
+    return hits, total
+
+
+def _kind_filter(kinds) -> tuple[str, dict[str, str]]:
+    if len(kinds) == len(KINDS):  # every indexed row is of one of the kinds
+        return "", {}
+    params = {f"k{i}": k for i, k in enumerate(kinds)}
+    return f" AND d.kind IN ({', '.join(':' + name for name in params)})", params
+
+
+def _count_sqlite(match, kinds) -> int:
+    where, params = _kind_filter(kinds)
+    join = " JOIN search_document d ON d.id = search_fts.rowid" if where else ""
+    return db.session.execute(
+        text(f"SELECT count(*) FROM search_fts{join} WHERE search_fts MATCH :match{where}"),
+        {"match": match, **params},
+    ).scalar_one()
+
+
+def _ranked_sqlite(match, kinds, limit, offset) -> list[SearchHit]:
+    where, params = _kind_filter(kinds)
     # Ranked by FTS5 itself (rank = bm25 with the title weighted 6 to 1): rows come out
     # in order, so highlight() and snippet() run only for the page, not every match.
     rows = db.session.execute(
         text(
             "SELECT d.kind, d.ref_id, highlight(search_fts, 0, :start, :end) AS title, "
             "snippet(search_fts, 1, :start, :end, '…', 28) AS snippet "
-            f"{base} AND rank MATCH 'bm25(6.0, 1.0)' ORDER BY rank LIMIT :limit OFFSET :offset"
+            "FROM search_fts JOIN search_document d ON d.id = search_fts.rowid "
+            f"WHERE search_fts MATCH :match{where} "
+            "AND rank MATCH 'bm25(6.0, 1.0)' ORDER BY rank LIMIT :limit OFFSET :offset"
         ),
-        params,
+        {
+            "match": match,
+            "start": HIGHLIGHT_START,
+            "end": HIGHLIGHT_END,
+            "limit": limit,
+            "offset": offset,
+            **params,
+        },
     ).all()
-    if len(kinds) == len(
-        KINDS
-    ):  # every indexed row is of one of the kinds: no join needed to count
-        total = db.session.execute(
-            text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :match"), params
-        ).scalar_one()
-    else:
-        total = db.session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
-    return [SearchHit(*row) for row in rows], total
+    return [SearchHit(*row) for row in rows]
 
 
 def _search_postgres(terms, kinds, limit, offset):
