@@ -176,3 +176,13 @@ def test_highlight_and_snippet_mark_the_matched_word(walrus_library):
     assert "\x02" not in hit.snippet  # the body of that play does not mention walrus
     body_hit = search_library("walrus", kind="resource").hits[0]
     assert "\x02walrus\x03" in body_hit.snippet
+
+
+def test_only_people_who_may_build_playbooks_get_add_buttons_on_results(
+    client, login, member, walrus_library
+):
+    visitor_page = client.get("/library/search?q=walrus").get_data(as_text=True)
+    assert "add-to-playbook" not in visitor_page
+    login(member)
+    member_page = client.get("/library/search?q=walrus").get_data(as_text=True)
+    assert member_page.count('class="button button-small add-to-playbook"') == 20
