@@ -59,31 +59,44 @@ def search_library(
     return SearchPage(query, hits, total, page, per_page)
 
 
-# Up to this many matches bm25 ranks them all in one go. Common words match thousands
-# of entries, and scoring every one of them to fill a page was most of a search's
-# time; so beyond it the matches with a query word in their title (which bm25 weighs
-# six times a body's) are ranked first, on their own, and the body-only matches are
-# ranked only for the pages after those. A title match thus always comes first.
+# Up to this many matches every one is ranked at once (bm25 on SQLite, ts_rank_cd on
+# PostgreSQL). Common words match thousands of entries, and scoring every one of them
+# to fill a page was most of a search's time; so beyond it the matches with a query
+# word in their title (which both rankings weigh well above a body's) are ranked
+# first, on their own, and the body-only matches are ranked only for the pages after
+# those. A title match thus always comes first.
 RANK_ALL_UP_TO = 500
+
+
+def _title_first(count, ranked, every, titled, body_only, limit, offset):
+    """One page of hits and the total, given `count(match)` and `ranked(match, limit,
+    offset)` for the matches of all words (`every`), those with a word in the title
+    (`titled`) and the rest (`body_only`)."""
+    total = count(every)
+    if offset >= total:  # nothing matched, or a page beyond the last
+        return [], total
+    if total <= RANK_ALL_UP_TO:
+        return ranked(every, limit, offset), total
+    hits = ranked(titled, limit, offset)
+    if len(hits) < limit:  # the title matches end on this page: body-only ones follow
+        titled_total = offset + len(hits) if hits else count(titled)
+        hits += ranked(body_only, limit - len(hits), max(0, offset - titled_total))
+    return hits, total
 
 
 def _search_sqlite(terms, kinds, limit, offset):
     words = ['"' + t.replace('"', "") + '"*' for t in terms]
-    match = " ".join(words)
-    total = _count_sqlite(match, kinds)
-    if offset >= total:  # nothing matched, or a page beyond the last
-        return [], total
-    if total <= RANK_ALL_UP_TO:
-        return _ranked_sqlite(match, kinds, limit, offset), total
+    every = " ".join(words)
     in_title = "{title} : (" + " OR ".join(words) + ")"
-    titled = f"({match}) AND {in_title}"
-    hits = _ranked_sqlite(titled, kinds, limit, offset)
-    if len(hits) < limit:  # the title matches end on this page: body-only ones follow
-        titled_total = offset + len(hits) if hits else _count_sqlite(titled, kinds)
-        hits += _ranked_sqlite(
-            f"({match}) NOT {in_title}", kinds, limit - len(hits), max(0, offset - titled_total)
-        )
-    return hits, total
+    return _title_first(
+        lambda match: _count_sqlite(match, kinds),
+        lambda match, limit, offset: _ranked_sqlite(match, kinds, limit, offset),
+        every,
+        f"({every}) AND {in_title}",
+        f"({every}) NOT {in_title}",
+        limit,
+        offset,
+    )
 
 
 def _kind_filter(kinds) -> tuple[str, dict[str, str]]:
@@ -127,40 +140,65 @@ def _ranked_sqlite(match, kinds, limit, offset) -> list[SearchHit]:
 
 
 def _search_postgres(terms, kinds, limit, offset):
-    tsquery = " & ".join(f"{t}:*" for t in terms)
-    options = f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}"
-    params = {
-        "q": tsquery,
-        "kinds": kinds,
-        "limit": limit,
-        "offset": offset,
-        "title_opts": options + ", HighlightAll=true",
-        "body_opts": options
-        + ', MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "',
-    }
-    # The stored search_vector (models/search.py) is matched through its GIN index and
-    # ranked as it is, with no text parsed again; the count rides along as a window
-    # over the same matches. Only the page's rows are read for their headlines.
-    base = (
-        "FROM search_document d, to_tsquery('english', :q) AS query WHERE d.search_vector @@ query"
+    every = " & ".join(f"{t}:*" for t in terms)
+    in_title = " | ".join(f"{t}:*A" for t in terms)  # weight A: the title
+    return _title_first(
+        lambda match: _count_postgres(match, kinds),
+        lambda match, limit, offset: _ranked_postgres(every, match, kinds, limit, offset),
+        every,
+        f"{every} & ({in_title})",
+        f"{every} & !({in_title})",
+        limit,
+        offset,
     )
-    if len(kinds) < len(KINDS):  # every row is of one of the kinds: filter only to narrow
-        base += " AND d.kind = ANY(:kinds)"
+
+
+# The stored search_vector (models/search.py) is matched through its GIN index and
+# ranked as it is: no title or body is parsed again, but for the page's headlines.
+_PG_MATCHING = "search_document d, to_tsquery('english', :match) AS matching"
+
+
+def _postgres_kinds(kinds) -> str:
+    # every row is of one of the kinds: filter only to narrow
+    return " AND d.kind = ANY(:kinds)" if len(kinds) < len(KINDS) else ""
+
+
+def _count_postgres(match, kinds) -> int:
+    return db.session.execute(
+        text(
+            f"SELECT count(*) FROM {_PG_MATCHING} WHERE d.search_vector @@ matching"
+            + _postgres_kinds(kinds)
+        ),
+        {"match": match, "kinds": kinds},
+    ).scalar_one()
+
+
+def _ranked_postgres(query, match, kinds, limit, offset) -> list[SearchHit]:
+    """The page of rows matching `match`, ranked and highlighted for the whole `query`."""
+    options = f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}"
     rows = db.session.execute(
         text(
-            "SELECT d.kind, d.ref_id, ts_headline('english', d.title, page.query, :title_opts) AS title, "
-            "ts_headline('english', d.body, page.query, :body_opts) AS snippet, page.total "
-            "FROM (SELECT d.id, query, ts_rank_cd(d.search_vector, query) AS score, count(*) OVER () AS total "
-            f"{base} ORDER BY score DESC, d.id LIMIT :limit OFFSET :offset) AS page "
-            "JOIN search_document d ON d.id = page.id ORDER BY page.score DESC, page.id"
+            "SELECT d.kind, d.ref_id, ts_headline('english', d.title, query, :title_opts) AS title, "
+            "ts_headline('english', d.body, query, :body_opts) AS snippet "
+            "FROM (SELECT d.id, ts_rank_cd(d.search_vector, query) AS score "
+            f"FROM {_PG_MATCHING}, to_tsquery('english', :query) AS query "
+            f"WHERE d.search_vector @@ matching{_postgres_kinds(kinds)} "
+            "ORDER BY score DESC, d.id LIMIT :limit OFFSET :offset) AS page "
+            "JOIN search_document d ON d.id = page.id, to_tsquery('english', :query) AS query "
+            "ORDER BY page.score DESC, page.id"
         ),
-        params,
+        {
+            "query": query,
+            "match": match,
+            "kinds": kinds,
+            "limit": limit,
+            "offset": offset,
+            "title_opts": options + ", HighlightAll=true",
+            "body_opts": options
+            + ', MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "',
+        },
     ).all()
-    if rows:
-        total = rows[0].total
-    else:  # no match, or a page beyond the last: count on its own
-        total = db.session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
-    return [SearchHit(*row[:4]) for row in rows], total
+    return [SearchHit(*row) for row in rows]
 
 
 def index_entry(kind: str, ref_id: int, title: str, body: str) -> None:
