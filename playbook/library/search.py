@@ -1,7 +1,7 @@
 """Full-text search over the library, behind one function.
 
-SQLite uses the FTS5 index (bm25 ranking, highlight/snippet); PostgreSQL uses a
-weighted tsvector with ts_rank_cd and ts_headline. Both return the same shape."""
+SQLite uses the FTS5 index (bm25 ranking, highlight/snippet); PostgreSQL uses the
+stored weighted tsvector with ts_rank_cd and ts_headline. Both return the same shape."""
 
 from __future__ import annotations
 
@@ -59,66 +59,146 @@ def search_library(
     return SearchPage(query, hits, total, page, per_page)
 
 
+# Up to this many matches every one is ranked at once (bm25 on SQLite, ts_rank_cd on
+# PostgreSQL). Common words match thousands of entries, and scoring every one of them
+# to fill a page was most of a search's time; so beyond it the matches with a query
+# word in their title (which both rankings weigh well above a body's) are ranked
+# first, on their own, and the body-only matches are ranked only for the pages after
+# those. A title match thus always comes first.
+RANK_ALL_UP_TO = 500
+
+
+def _title_first(count, ranked, every, titled, body_only, limit, offset):
+    """One page of hits and the total, given `count(match)` and `ranked(match, limit,
+    offset)` for the matches of all words (`every`), those with a word in the title
+    (`titled`) and the rest (`body_only`)."""
+    total = count(every)
+    if offset >= total:  # nothing matched, or a page beyond the last
+        return [], total
+    if total <= RANK_ALL_UP_TO:
+        return ranked(every, limit, offset), total
+    hits = ranked(titled, limit, offset)
+    if len(hits) < limit:  # the title matches end on this page: body-only ones follow
+        titled_total = offset + len(hits) if hits else count(titled)
+        hits += ranked(body_only, limit - len(hits), max(0, offset - titled_total))
+    return hits, total
+
+
 def _search_sqlite(terms, kinds, limit, offset):
-    match = " ".join('"' + t.replace('"', "") + '"*' for t in terms)
-    kind_params = {f"k{i}": k for i, k in enumerate(kinds)}
-    kind_list = ", ".join(f":k{i}" for i in range(len(kinds)))
-    base = f"FROM search_fts JOIN search_document d ON d.id = search_fts.rowid WHERE search_fts MATCH :match AND d.kind IN ({kind_list})"
-    params = {
-        "match": match,
-        "start": HIGHLIGHT_START,
-        "end": HIGHLIGHT_END,
-        "limit": limit,
-        "offset": offset,
-        **kind_params,
-    }
+    words = ['"' + t.replace('"', "") + '"*' for t in terms]
+    every = " ".join(words)
+    in_title = "{title} : (" + " OR ".join(words) + ")"
+    return _title_first(
+        lambda match: _count_sqlite(match, kinds),
+        lambda match, limit, offset: _ranked_sqlite(match, kinds, limit, offset),
+        every,
+        f"({every}) AND {in_title}",
+        f"({every}) NOT {in_title}",
+        limit,
+        offset,
+    )
+
+
+def _kind_filter(kinds) -> tuple[str, dict[str, str]]:
+    if len(kinds) == len(KINDS):  # every indexed row is of one of the kinds
+        return "", {}
+    params = {f"k{i}": k for i, k in enumerate(kinds)}
+    return f" AND d.kind IN ({', '.join(':' + name for name in params)})", params
+
+
+def _count_sqlite(match, kinds) -> int:
+    where, params = _kind_filter(kinds)
+    join = " JOIN search_document d ON d.id = search_fts.rowid" if where else ""
+    return db.session.execute(
+        text(f"SELECT count(*) FROM search_fts{join} WHERE search_fts MATCH :match{where}"),
+        {"match": match, **params},
+    ).scalar_one()
+
+
+def _ranked_sqlite(match, kinds, limit, offset) -> list[SearchHit]:
+    where, params = _kind_filter(kinds)
     # Ranked by FTS5 itself (rank = bm25 with the title weighted 6 to 1): rows come out
     # in order, so highlight() and snippet() run only for the page, not every match.
     rows = db.session.execute(
         text(
             "SELECT d.kind, d.ref_id, highlight(search_fts, 0, :start, :end) AS title, "
             "snippet(search_fts, 1, :start, :end, '…', 28) AS snippet "
-            f"{base} AND rank MATCH 'bm25(6.0, 1.0)' ORDER BY rank LIMIT :limit OFFSET :offset"
+            "FROM search_fts JOIN search_document d ON d.id = search_fts.rowid "
+            f"WHERE search_fts MATCH :match{where} "
+            "AND rank MATCH 'bm25(6.0, 1.0)' ORDER BY rank LIMIT :limit OFFSET :offset"
         ),
-        params,
+        {
+            "match": match,
+            "start": HIGHLIGHT_START,
+            "end": HIGHLIGHT_END,
+            "limit": limit,
+            "offset": offset,
+            **params,
+        },
     ).all()
-    if len(kinds) == len(
-        KINDS
-    ):  # every indexed row is of one of the kinds: no join needed to count
-        total = db.session.execute(
-            text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :match"), params
-        ).scalar_one()
-    else:
-        total = db.session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
-    return [SearchHit(*row) for row in rows], total
-
-
-_PG_VECTOR = "(setweight(to_tsvector('english', d.title), 'A') || setweight(to_tsvector('english', d.body), 'B'))"
+    return [SearchHit(*row) for row in rows]
 
 
 def _search_postgres(terms, kinds, limit, offset):
-    tsquery = " & ".join(f"{t}:*" for t in terms)
+    every = " & ".join(f"{t}:*" for t in terms)
+    in_title = " | ".join(f"{t}:*A" for t in terms)  # weight A: the title
+    return _title_first(
+        lambda match: _count_postgres(match, kinds),
+        lambda match, limit, offset: _ranked_postgres(every, match, kinds, limit, offset),
+        every,
+        f"{every} & ({in_title})",
+        f"{every} & !({in_title})",
+        limit,
+        offset,
+    )
+
+
+# The stored search_vector (models/search.py) is matched through its GIN index and
+# ranked as it is: no title or body is parsed again, but for the page's headlines.
+_PG_MATCHING = "search_document d, to_tsquery('english', :match) AS matching"
+
+
+def _postgres_kinds(kinds) -> str:
+    # every row is of one of the kinds: filter only to narrow
+    return " AND d.kind = ANY(:kinds)" if len(kinds) < len(KINDS) else ""
+
+
+def _count_postgres(match, kinds) -> int:
+    return db.session.execute(
+        text(
+            f"SELECT count(*) FROM {_PG_MATCHING} WHERE d.search_vector @@ matching"
+            + _postgres_kinds(kinds)
+        ),
+        {"match": match, "kinds": kinds},
+    ).scalar_one()
+
+
+def _ranked_postgres(query, match, kinds, limit, offset) -> list[SearchHit]:
+    """The page of rows matching `match`, ranked and highlighted for the whole `query`."""
     options = f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}"
-    params = {
-        "q": tsquery,
-        "kinds": kinds,
-        "limit": limit,
-        "offset": offset,
-        "title_opts": options + ", HighlightAll=true",
-        "body_opts": options
-        + ', MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "',
-    }
-    base = f"FROM search_document d, to_tsquery('english', :q) AS query WHERE {_PG_VECTOR} @@ query AND d.kind = ANY(:kinds)"
     rows = db.session.execute(
         text(
             "SELECT d.kind, d.ref_id, ts_headline('english', d.title, query, :title_opts) AS title, "
             "ts_headline('english', d.body, query, :body_opts) AS snippet "
-            f"{base} ORDER BY ts_rank_cd({_PG_VECTOR}, query) DESC, d.id LIMIT :limit OFFSET :offset"
+            "FROM (SELECT d.id, ts_rank_cd(d.search_vector, query) AS score "
+            f"FROM {_PG_MATCHING}, to_tsquery('english', :query) AS query "
+            f"WHERE d.search_vector @@ matching{_postgres_kinds(kinds)} "
+            "ORDER BY score DESC, d.id LIMIT :limit OFFSET :offset) AS page "
+            "JOIN search_document d ON d.id = page.id, to_tsquery('english', :query) AS query "
+            "ORDER BY page.score DESC, page.id"
         ),
-        params,
+        {
+            "query": query,
+            "match": match,
+            "kinds": kinds,
+            "limit": limit,
+            "offset": offset,
+            "title_opts": options + ", HighlightAll=true",
+            "body_opts": options
+            + ', MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "',
+        },
     ).all()
-    total = db.session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
-    return [SearchHit(*row) for row in rows], total
+    return [SearchHit(*row) for row in rows]
 
 
 def index_entry(kind: str, ref_id: int, title: str, body: str) -> None:

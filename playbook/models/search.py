@@ -1,8 +1,15 @@
 """The full-text search table: one row per searchable library entry.
 
-On SQLite an FTS5 index mirrors it (kept in step by triggers); on PostgreSQL a GIN
-index over its tsvector serves the same queries. Both are created with the table,
-so `create_all` and the migration give the same result."""
+On SQLite an FTS5 index mirrors it (kept in step by triggers); on PostgreSQL a
+stored generated column, `search_vector`, holds each row's weighted tsvector (the
+title weighs A, the body B) and a GIN index over it serves the same queries, so a
+search reads the vectors instead of parsing every matching body again. Both are
+created with the table, so `create_all` and the migrations give the same result.
+
+`search_vector` is raw DDL, not a mapped column: SQLite has no tsvector, and a
+column in the model exists on every database, so mapping it (even as a `Computed`)
+would give SQLite a column its migrations never made. The ORM never writes it
+(PostgreSQL computes it on every insert and update) and only search.py reads it."""
 
 from __future__ import annotations
 
@@ -24,18 +31,20 @@ SQLITE_FTS_DDL = [
     "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
 ]
 POSTGRES_FTS_DDL = [
-    "CREATE INDEX ix_search_document_tsv ON search_document USING gin "
-    "((setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B')))",
+    "ALTER TABLE search_document ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+    "(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B')) STORED",
+    "CREATE INDEX ix_search_document_search_vector ON search_document USING gin (search_vector)",
 ]
 # Objects that live outside the models; the migration check leaves them alone.
-FTS_OBJECT_NAMES = {"search_fts", "ix_search_document_tsv"}
+FTS_OBJECT_NAMES = {"search_fts", "search_vector", "ix_search_document_search_vector"}
 
 
 def include_in_schema_comparison(
     obj: SchemaItem, name: str | None, type_: str, reflected: bool, compare_to: SchemaItem | None
 ) -> bool:
-    """Alembic's include_object hook: skip the full-text objects (and FTS5's shadow
-    tables), which raw DDL creates and the models do not describe."""
+    """Alembic's include_object hook: skip the full-text objects (FTS5's table and its
+    shadow tables, PostgreSQL's stored vector and its index), which raw DDL creates
+    and the models do not describe."""
     return not (
         name in FTS_OBJECT_NAMES or (type_ == "table" and (name or "").startswith("search_fts_"))
     )
