@@ -52,12 +52,17 @@ def app():
         _db.engine.dispose()
 
 
+_schema_built = False
+
+
 def _empty_postgres() -> None:
     """An empty database with the schema, as drop_all() and create_all() leave it, but
     without building the schema again for every test (most of a PostgreSQL pass's
     time): when every table is there, empty them all at once, restart their ids and
-    put back the row create_all() inserts; otherwise (first test, or a test that
-    dropped or migrated the schema) build it afresh."""
+    put back the row create_all() inserts; otherwise (the run's first test, which
+    never trusts a schema an older checkout may have left, or a test that dropped or
+    migrated the schema) build it afresh."""
+    global _schema_built
     tables = _db.metadata.sorted_tables
     with _db.engine.begin() as connection:
         present = set(
@@ -65,7 +70,8 @@ def _empty_postgres() -> None:
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
             ).scalars()
         )
-    if present != {t.name for t in tables}:
+    if not _schema_built or present != {t.name for t in tables}:
+        _schema_built = True
         _db.drop_all()
         with _db.engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
