@@ -32,8 +32,8 @@ from tests.helpers import client_for
 # navigation badge share them), the reason templates. Pending and flagged: the page of
 # comments with their authors and targets, their open flags with who raised them (the
 # total is the tab's count). Suggestions: the page with its authors. Decided: the page
-# of decisions, its total, the names in it, which decisions are still the latest word.
-QUEUE_STATEMENTS = {"pending": 5, "flagged": 5, "suggestions": 4, "decided": 7}
+# of decisions with the names in it and which are still the latest word, its total.
+QUEUE_STATEMENTS = {"pending": 5, "flagged": 5, "suggestions": 4, "decided": 5}
 # A filter makes the tab's total a count of its own.
 FILTERED_EXTRA = 1
 
@@ -56,19 +56,19 @@ def _targets():
 
 
 def _grow_queue(rows: int, tab: str, moderator, targets) -> None:
-    """Add to `tab` (every tab for "all") until it holds at least `rows` items, each by
-    its own author, on every kind of target, flagged by two readers, some hidden, some
-    suggestions revised; the decided tab gets decisions, an undo among them."""
+    """Add to `tab` until it holds at least `rows` items, each by its own author: comments
+    on every kind of target (flagged ones by two readers, some hidden), suggestions
+    (some revised), decisions (an undo among them)."""
     readers = [factories.make_user(), factories.make_user()]
 
     def tab_size(status) -> int:
         return len(moderation_queue_ids(status))
 
-    n = tab_size(CommentStatus.PENDING) if tab in ("pending", "all") else rows
+    n = tab_size(CommentStatus.PENDING) if tab == "pending" else rows
     while n < rows:
         add_comment(factories.make_user(), targets[n % 4], f"Pending {n}.", CommentStatus.PENDING)
         n += 1
-    n = tab_size(CommentStatus.PUBLISHED) if tab in ("flagged", "all") else rows
+    n = tab_size(CommentStatus.PUBLISHED) if tab == "flagged" else rows
     while n < rows:
         status = CommentStatus.HIDDEN if n % 3 == 0 else CommentStatus.PUBLISHED
         comment = add_comment(factories.make_user(), targets[n % 4], f"Flagged {n}.", status)
@@ -78,7 +78,7 @@ def _grow_queue(rows: int, tab: str, moderator, targets) -> None:
             )
         db.session.commit()
         n += 1
-    n = _count(Submission) if tab in ("suggestions", "all") else rows
+    n = _count(Submission) if tab == "suggestions" else rows
     while n < rows:
         db.session.add(
             Submission(
@@ -95,7 +95,7 @@ def _grow_queue(rows: int, tab: str, moderator, targets) -> None:
         )
         db.session.commit()
         n += 1
-    n = _count(ModerationAction) if tab in ("decided", "all") else rows
+    n = _count(ModerationAction) if tab == "decided" else rows
     while n < rows:
         comment = add_comment(
             factories.make_user(), targets[n % 4], f"Decided {n}.", CommentStatus.PENDING

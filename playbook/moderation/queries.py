@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Row, func, or_, select, union
+from sqlalchemy import Row, bindparam, func, or_, select, union
 from sqlalchemy.orm import aliased
 
 from playbook.extensions import db
@@ -47,8 +47,9 @@ class QueueFilters:
     author: str = ""  # part of the author's name or e-mail
 
 
-def _open_to_moderators(model=Comment):
-    return (model.deleted_at.is_(None), model.open_to_moderators_clause())
+def _open_to_moderators():
+    """Not deleted, and not in a team's own conversation (moderators cannot read it)."""
+    return (Comment.deleted_at.is_(None), Comment.open_to_moderators_clause())
 
 
 def _open_flags():
@@ -85,7 +86,8 @@ def _pending_submissions():
 
 
 def _count_comments(status: CommentStatus):
-    """How many comments of `status` the queue shows, from ix_comment_status_queue alone."""
+    """How many comments of `status` the queue shows, read from a status index alone
+    (both hold deleted_at and playbook_id)."""
     return (
         select(func.count())
         .select_from(Comment)
@@ -268,13 +270,8 @@ def _unfiltered_tab_queries(tab: str):
 
 
 def queue_page(tab: str, filters: QueueFilters, page: int, per_page: int) -> Pagination:
-    """One page of a tab, oldest first (the decided tab: newest first). The comment and
-    suggestion tabs give plain rows; unfiltered, their total is the tab's count."""
-    if tab == "decided":
-        query = select(ModerationAction).order_by(ModerationAction.id.desc())
-        if filters.age in AGES:
-            query = query.where(ModerationAction.created_at <= utcnow() - AGES[filters.age])
-        return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    """One page of a comment or suggestion tab, oldest first, as plain rows; unfiltered,
+    its total is the tab's count."""
     unfiltered = filters == QueueFilters()
     base, page_rows = _unfiltered_tab_queries(tab) if unfiltered else _tab_queries(tab, filters)
     return RowsPagination(
@@ -288,50 +285,89 @@ def queue_page(tab: str, filters: QueueFilters, page: int, per_page: int) -> Pag
     )
 
 
+@cache
+def _flags_statement():
+    """Open flags of some comments with who raised them, as plain rows (built once)."""
+    return (
+        select(Flag.comment_id, Flag.reason, Flag.note, User.display_name.label("user_name"))
+        .join(User, User.id == Flag.user_id)
+        .where(
+            Flag.comment_id.in_(bindparam("comment_ids", expanding=True)),
+            Flag.resolved_at.is_(None),
+        )
+        .order_by(Flag.id)
+    )
+
+
 def flags_for(comment_ids: list[int]) -> dict[int, list[Row]]:
     """Open flags of the listed comments (reason, note, user_name), oldest first."""
     if not comment_ids:
         return {}
     result: dict[int, list[Row]] = {}
-    for flag in db.session.execute(
-        select(Flag.comment_id, Flag.reason, Flag.note, User.display_name.label("user_name"))
-        .join(User, User.id == Flag.user_id)
-        .where(Flag.comment_id.in_(comment_ids), Flag.resolved_at.is_(None))
-        .order_by(Flag.id)
-    ):
+    for flag in db.session.execute(_flags_statement(), {"comment_ids": comment_ids}):
         result.setdefault(flag.comment_id, []).append(flag)
     return result
 
 
-def decided_details(actions: list[ModerationAction]) -> tuple[dict[int, str], set[int]]:
-    """Names of the moderators and authors in a page of the log, and which of its
-    decisions are still the latest word on their subject (each action's is_latest is
-    set to match, for the undo rule)."""
-    ids = {a.moderator_id for a in actions} | {a.author_id for a in actions}
-    names = (
-        dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
-        if ids
-        else {}
-    )
-    subjects = {(a.subject_kind, a.subject_id) for a in actions}
-    latest: set[int] = set()
-    if subjects:
-        newest = (
-            select(func.max(ModerationAction.id))
-            .where(
-                or_(
-                    *[
-                        (ModerationAction.subject_kind == k) & (ModerationAction.subject_id == i)
-                        for k, i in subjects
-                    ]
-                )
-            )
-            .group_by(ModerationAction.subject_kind, ModerationAction.subject_id)
+@cache
+def _decided_rows():
+    """The log, newest first, with the names of each decision's moderator and author
+    and whether it is still the latest word on its subject (the newest decision on it,
+    found through ix_moderation_action_subject)."""
+    moderator, author, later = aliased(User), aliased(User), aliased(ModerationAction)
+    newest = (
+        select(func.max(later.id))
+        .where(
+            later.subject_kind == ModerationAction.subject_kind,
+            later.subject_id == ModerationAction.subject_id,
         )
-        latest = set(db.session.scalars(newest))
-    for action in actions:
-        action.is_latest = action.id in latest
-    return names, latest
+        .scalar_subquery()
+    )
+    return (
+        select(
+            ModerationAction,
+            moderator.display_name,
+            author.display_name,
+            (newest == ModerationAction.id).label("is_latest"),
+        )
+        .outerjoin(moderator, moderator.id == ModerationAction.moderator_id)
+        .outerjoin(author, author.id == ModerationAction.author_id)
+        .order_by(ModerationAction.id.desc())
+    )
+
+
+def decided_page(
+    filters: QueueFilters, page: int, per_page: int
+) -> tuple[Pagination, dict[int, str]]:
+    """One page of the log, newest first, and the names of the moderators and authors
+    in it (by user id; a deleted user has none). Each decision's is_latest is set, for
+    the undo rule."""
+    rows, logged = _decided_rows(), select(ModerationAction.id)
+    if filters.age in AGES:
+        older = ModerationAction.created_at <= utcnow() - AGES[filters.age]
+        rows, logged = rows.where(older), logged.where(older)
+    pagination = RowsPagination(
+        page=page,
+        per_page=per_page,
+        max_per_page=None,
+        error_out=False,
+        page_rows=lambda limit, offset: rows.limit(limit).offset(offset),
+        count_select=logged,
+        total=None,
+    )
+    names: dict[int, str] = {}
+    actions = []
+    for action, moderator_name, author_name, is_latest in pagination.items:
+        action.is_latest = bool(is_latest)
+        for user_id, name in (
+            (action.moderator_id, moderator_name),
+            (action.author_id, author_name),
+        ):
+            if name is not None:
+                names[user_id] = name
+        actions.append(action)
+    pagination.items = actions
+    return pagination, names
 
 
 def reason_templates() -> list[ReasonTemplate]:
