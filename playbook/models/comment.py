@@ -62,12 +62,18 @@ class Comment(IdMixin, Base):
         Index("ix_comment_playbook_thread", "playbook_id", "parent_id", "created_at"),
         # What a visitor's thread asks for: one target's published comments in order.
         # Without these (and without planner statistics) SQLite walks every published
-        # comment through ix_comment_status_created instead.
+        # comment through ix_comment_status_queue instead.
         Index("ix_comment_play_status", "play_id", "status", "created_at"),
         Index("ix_comment_resource_status", "resource_id", "status", "created_at"),
         Index("ix_comment_component_status", "component_id", "status", "created_at"),
         Index("ix_comment_playbook_status", "playbook_id", "status", "created_at"),
-        Index("ix_comment_status_created", "status", "created_at"),
+        # The moderation queue: comments of one status in order, and how many are still
+        # there (not deleted, not in a team's conversation) from the index alone, so
+        # counting the queue reads no comment's text.
+        Index("ix_comment_status_queue", "status", "created_at", "deleted_at", "playbook_id"),
+        # The same facts by id, for the flagged count: each comment with an open flag
+        # is looked up here rather than in the table.
+        Index("ix_comment_status_id", "status", "id", "deleted_at", "playbook_id"),
         Index("ix_comment_author_created", "author_id", "created_at"),
     )
 
@@ -148,7 +154,12 @@ class Flag(IdMixin, Base):
     """One member's report of a comment; a member flags a comment at most once."""
 
     __tablename__ = "flag"
-    __table_args__ = (UniqueConstraint("comment_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("comment_id", "user_id"),
+        # The comments with an open flag, for the moderation queue, without reading
+        # every flag ever raised.
+        Index("ix_flag_open", "resolved_at", "comment_id"),
+    )
 
     comment_id: Mapped[int] = mapped_column(
         ForeignKey("comment.id", ondelete="CASCADE"), index=True

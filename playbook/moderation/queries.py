@@ -5,19 +5,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 from flask import g, has_request_context, request
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, or_, select, union
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import Row, bindparam, func, or_, select, union
+from sqlalchemy.orm import aliased
 
 from playbook.extensions import db
 from playbook.models import (
     Comment,
     CommentStatus,
+    Component,
     Flag,
     ModerationAction,
+    Play,
+    Playbook,
     ReasonTemplate,
+    Resource,
     Submission,
     SubmissionStatus,
     TargetKind,
@@ -41,37 +47,81 @@ class QueueFilters:
     author: str = ""  # part of the author's name or e-mail
 
 
-def _hidden_or_openly_flagged():
-    """Hidden comments and comments with an open flag, found from the status index and
-    the (small) flag table rather than by checking every published comment for a flag."""
+def _open_to_moderators():
+    """Not deleted, and not in a team's own conversation (moderators cannot read it)."""
+    return (Comment.deleted_at.is_(None), Comment.open_to_moderators_clause())
+
+
+def _open_flags():
+    """The comments with an open flag (ix_flag_open)."""
+    return select(Flag.comment_id).where(Flag.resolved_at.is_(None))
+
+
+def _flagged_clause():
+    """Hidden comments, and published ones with an open flag: both found through
+    ix_comment_status_id (the second looked up by id from the open flags), never by
+    walking every published comment or reading the comments' table."""
+    flagged = aliased(Comment)
     return Comment.id.in_(
         union(
-            select(Comment.id).where(Comment.status == CommentStatus.HIDDEN),
-            select(Flag.comment_id).where(Flag.resolved_at.is_(None)),
+            select(flagged.id).where(flagged.status == CommentStatus.HIDDEN),
+            select(flagged.id).where(
+                flagged.status == CommentStatus.PUBLISHED, flagged.id.in_(_open_flags())
+            ),
         )
     )
 
 
 def _pending_comments():
-    return select(Comment).where(
-        Comment.status == CommentStatus.PENDING,
-        Comment.deleted_at.is_(None),
-        Comment.open_to_moderators_clause(),
-    )
+    return select(Comment).where(Comment.status == CommentStatus.PENDING, *_open_to_moderators())
 
 
 def _flagged_comments():
     """Hidden comments, and published ones with an open flag."""
-    return select(Comment).where(
-        Comment.deleted_at.is_(None),
-        Comment.open_to_moderators_clause(),
-        Comment.status.in_([CommentStatus.HIDDEN, CommentStatus.PUBLISHED]),
-        _hidden_or_openly_flagged(),
-    )
+    return select(Comment).where(_flagged_clause(), *_open_to_moderators())
 
 
 def _pending_submissions():
     return select(Submission).where(Submission.status == SubmissionStatus.PENDING)
+
+
+def _count_comments(status: CommentStatus):
+    """How many comments of `status` the queue shows, read from a status index alone
+    (both hold deleted_at and playbook_id)."""
+    return (
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.status == status, *_open_to_moderators())
+        .scalar_subquery()
+    )
+
+
+def _count_flagged_published():
+    """Published comments with an open flag: the open flags (ix_flag_open), each
+    comment looked up by status and id in ix_comment_status_id, never in the table."""
+    return (
+        select(func.count())
+        .select_from(Comment)
+        .where(
+            Comment.status == CommentStatus.PUBLISHED,
+            Comment.id.in_(_open_flags()),
+            *_open_to_moderators(),
+        )
+        .scalar_subquery()
+    )
+
+
+@cache
+def _counts_statement():
+    """The counts' one statement, built once (it depends on nothing but the schema).
+    The flagged tab is counted as its two disjoint parts: hidden comments, and
+    published ones with an open flag (the rows of _flagged_comments(), more cheaply)."""
+    return select(
+        _count_comments(CommentStatus.PENDING),
+        _count_comments(CommentStatus.HIDDEN),
+        _count_flagged_published(),
+        select(func.count()).select_from(_pending_submissions().subquery()).scalar_subquery(),
+    )
 
 
 def counts() -> dict[str, int]:
@@ -84,15 +134,14 @@ def counts() -> dict[str, int]:
     if cached is not None and cached[0] is current:
         return dict(cached[1])
 
-    def count(query):
-        return select(func.count()).select_from(query.subquery()).scalar_subquery()
-
-    row = db.session.execute(
-        select(
-            count(_pending_comments()), count(_flagged_comments()), count(_pending_submissions())
-        )
-    ).one()
-    result = {"pending": row[0], "flagged": row[1], "suggestions": row[2], "total": sum(row)}
+    pending, hidden, flagged_published, suggestions = db.session.execute(_counts_statement()).one()
+    flagged = hidden + flagged_published
+    result = {
+        "pending": pending,
+        "flagged": flagged,
+        "suggestions": suggestions,
+        "total": pending + flagged + suggestions,
+    }
     if current is not None:
         g.moderation_counts = (current, result)
     return dict(result)
@@ -120,78 +169,205 @@ def _filter(query, model, filters: QueueFilters):
     return query
 
 
-def queue_page(tab: str, filters: QueueFilters, page: int, per_page: int) -> Pagination:
-    """One page of a tab, oldest first (the decided tab: newest first)."""
-    if tab == "decided":
-        query = select(ModerationAction).order_by(ModerationAction.id.desc())
-        if filters.age in AGES:
-            query = query.where(ModerationAction.created_at <= utcnow() - AGES[filters.age])
-        return db.paginate(query, page=page, per_page=per_page, error_out=False)
-    if tab == "suggestions":
-        query = _filter(_pending_submissions(), Submission, filters).options(
-            selectinload(Submission.author)
+class RowsPagination(Pagination):
+    """A page of plain rows rather than ORM objects (Flask-SQLAlchemy's own keeps only
+    each row's first column): `page_rows(limit, offset)` gives the page's statement.
+    Its total is given when the caller already knows it (a tab's count), and counted
+    from `count_select` otherwise."""
+
+    def _query_items(self) -> list[Any]:
+        query = self._query_args["page_rows"](self.per_page, self._query_offset)
+        return list(db.session.execute(query).all())
+
+    def _query_count(self) -> int:
+        total: int | None = self._query_args["total"]
+        if total is None:
+            counted = self._query_args["count_select"].subquery()
+            total = db.session.execute(select(func.count()).select_from(counted)).scalar_one()
+        return total
+
+
+@cache
+def _comment_rows():
+    """What a comment row shows: the comment, its author and the title of what it
+    hangs on (a component's is its name), as plain rows. The comment is an alias, so
+    the tab's own query (on Comment) stays a subquery of its own; so is the target
+    playbook, as open_to_moderators_clause() correlates on Playbook."""
+    shown, target_playbook = aliased(Comment), aliased(Playbook)
+    title = func.coalesce(Play.title, Resource.title, Component.name, target_playbook.title)
+    rows = (
+        select(
+            shown.id,
+            shown.created_at,
+            shown.status,
+            shown.target_kind,
+            shown.body_html,
+            User.display_name.label("author_name"),
+            User.email.label("author_email"),
+            title.label("target_title"),
         )
-        return db.paginate(
-            query.order_by(Submission.updated_at, Submission.id),
-            page=page,
-            per_page=per_page,
-            error_out=False,
+        .join(User, User.id == shown.author_id)
+        .outerjoin(Play, Play.id == shown.play_id)
+        .outerjoin(Resource, Resource.id == shown.resource_id)
+        .outerjoin(Component, Component.id == shown.component_id)
+        .outerjoin(target_playbook, target_playbook.id == shown.playbook_id)
+        .order_by(shown.created_at, shown.id)
+    )
+    return shown, rows
+
+
+def _comment_page(base, limit: int, offset: int):
+    """One statement in two steps: the page's ids from the tab's query (its indexes
+    only, sorted before anything is joined), then what those few rows show."""
+    shown, rows = _comment_rows()
+    ids = (
+        base.with_only_columns(Comment.id)
+        .order_by(Comment.created_at, Comment.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.where(shown.id.in_(ids))
+
+
+def _submission_rows(base):
+    """What a suggestion row shows, with its author, as plain rows."""
+    return (
+        base.with_only_columns(
+            Submission.id,
+            Submission.updated_at,
+            Submission.title,
+            Submission.resource_type,
+            Submission.organization,
+            Submission.url,
+            Submission.description,
+            Submission.why_use_it,
+            Submission.times_submitted,
+            User.display_name.label("author_name"),
+            User.email.label("author_email"),
         )
-    base = _flagged_comments() if tab == "flagged" else _pending_comments()
-    targets = [selectinload(getattr(Comment, kind.value)) for kind in TargetKind]
-    query = _filter(base, Comment, filters).options(selectinload(Comment.author), *targets)
-    return db.paginate(
-        query.order_by(Comment.created_at, Comment.id),
-        page=page,
-        per_page=per_page,
-        error_out=False,
+        .join(User, User.id == Submission.author_id)
+        .order_by(Submission.updated_at, Submission.id)
     )
 
 
-def flags_for(comment_ids: list[int]) -> dict[int, list[Flag]]:
-    """Open flags of the listed comments, with who raised them."""
+def _tab_queries(tab: str, filters: QueueFilters):
+    """A comment or suggestion tab's query (what its count counts) and the function
+    that gives one page of its rows."""
+    if tab == "suggestions":
+        base = _filter(_pending_submissions(), Submission, filters)
+        rows = _submission_rows(base)
+        return base, lambda limit, offset: rows.limit(limit).offset(offset)
+    model_query = _flagged_comments() if tab == "flagged" else _pending_comments()
+    base = _filter(model_query, Comment, filters)
+    return base, lambda limit, offset: _comment_page(base, limit, offset)
+
+
+@cache
+def _unfiltered_tab_queries(tab: str):
+    """_tab_queries() without filters, built once per tab (a filter may depend on the
+    time, so filtered queries are built for each request)."""
+    return _tab_queries(tab, QueueFilters())
+
+
+def queue_page(tab: str, filters: QueueFilters, page: int, per_page: int) -> Pagination:
+    """One page of a comment or suggestion tab, oldest first, as plain rows; unfiltered,
+    its total is the tab's count."""
+    unfiltered = filters == QueueFilters()
+    base, page_rows = _unfiltered_tab_queries(tab) if unfiltered else _tab_queries(tab, filters)
+    return RowsPagination(
+        page=page,
+        per_page=per_page,
+        max_per_page=None,
+        error_out=False,
+        page_rows=page_rows,
+        count_select=base,
+        total=counts()[tab] if unfiltered else None,
+    )
+
+
+@cache
+def _flags_statement():
+    """Open flags of some comments with who raised them, as plain rows (built once)."""
+    return (
+        select(Flag.comment_id, Flag.reason, Flag.note, User.display_name.label("user_name"))
+        .join(User, User.id == Flag.user_id)
+        .where(
+            Flag.comment_id.in_(bindparam("comment_ids", expanding=True)),
+            Flag.resolved_at.is_(None),
+        )
+        .order_by(Flag.id)
+    )
+
+
+def flags_for(comment_ids: list[int]) -> dict[int, list[Row]]:
+    """Open flags of the listed comments (reason, note, user_name), oldest first."""
     if not comment_ids:
         return {}
-    result: dict[int, list[Flag]] = {}
-    for flag in db.session.scalars(
-        select(Flag)
-        .options(selectinload(Flag.user))
-        .where(Flag.comment_id.in_(comment_ids), Flag.resolved_at.is_(None))
-        .order_by(Flag.id)
-    ):
+    result: dict[int, list[Row]] = {}
+    for flag in db.session.execute(_flags_statement(), {"comment_ids": comment_ids}):
         result.setdefault(flag.comment_id, []).append(flag)
     return result
 
 
-def decided_details(actions: list[ModerationAction]) -> tuple[dict[int, str], set[int]]:
-    """Names of the moderators and authors in a page of the log, and which of its
-    decisions are still the latest word on their subject (each action's is_latest is
-    set to match, for the undo rule)."""
-    ids = {a.moderator_id for a in actions} | {a.author_id for a in actions}
-    names = (
-        dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
-        if ids
-        else {}
-    )
-    subjects = {(a.subject_kind, a.subject_id) for a in actions}
-    latest: set[int] = set()
-    if subjects:
-        newest = (
-            select(func.max(ModerationAction.id))
-            .where(
-                or_(
-                    *[
-                        (ModerationAction.subject_kind == k) & (ModerationAction.subject_id == i)
-                        for k, i in subjects
-                    ]
-                )
-            )
-            .group_by(ModerationAction.subject_kind, ModerationAction.subject_id)
+@cache
+def _decided_rows():
+    """The log, newest first, with the names of each decision's moderator and author
+    and whether it is still the latest word on its subject (the newest decision on it,
+    found through ix_moderation_action_subject)."""
+    moderator, author, later = aliased(User), aliased(User), aliased(ModerationAction)
+    newest = (
+        select(func.max(later.id))
+        .where(
+            later.subject_kind == ModerationAction.subject_kind,
+            later.subject_id == ModerationAction.subject_id,
         )
-        latest = set(db.session.scalars(newest))
-    for action in actions:
-        action.is_latest = action.id in latest
-    return names, latest
+        .scalar_subquery()
+    )
+    return (
+        select(
+            ModerationAction,
+            moderator.display_name,
+            author.display_name,
+            (newest == ModerationAction.id).label("is_latest"),
+        )
+        .outerjoin(moderator, moderator.id == ModerationAction.moderator_id)
+        .outerjoin(author, author.id == ModerationAction.author_id)
+        .order_by(ModerationAction.id.desc())
+    )
+
+
+def decided_page(
+    filters: QueueFilters, page: int, per_page: int
+) -> tuple[Pagination, dict[int, str]]:
+    """One page of the log, newest first, and the names of the moderators and authors
+    in it (by user id; a deleted user has none). Each decision's is_latest is set, for
+    the undo rule."""
+    rows, logged = _decided_rows(), select(ModerationAction.id)
+    if filters.age in AGES:
+        older = ModerationAction.created_at <= utcnow() - AGES[filters.age]
+        rows, logged = rows.where(older), logged.where(older)
+    pagination = RowsPagination(
+        page=page,
+        per_page=per_page,
+        max_per_page=None,
+        error_out=False,
+        page_rows=lambda limit, offset: rows.limit(limit).offset(offset),
+        count_select=logged,
+        total=None,
+    )
+    names: dict[int, str] = {}
+    actions = []
+    for action, moderator_name, author_name, is_latest in pagination.items:
+        action.is_latest = bool(is_latest)
+        for user_id, name in (
+            (action.moderator_id, moderator_name),
+            (action.author_id, author_name),
+        ):
+            if name is not None:
+                names[user_id] = name
+        actions.append(action)
+    pagination.items = actions
+    return pagination, names
 
 
 def reason_templates() -> list[ReasonTemplate]:

@@ -40,14 +40,14 @@ def index():
         age=filters_form.age.data or "",
         author=(filters_form.author.data or "")[:100],
     )
-    page = queries.queue_page(
-        tab, filters, page_arg(), current_app.config["PLAYBOOK_QUEUE_PER_PAGE"]
-    )
+    per_page = current_app.config["PLAYBOOK_QUEUE_PER_PAGE"]
     details: dict[str, object] = {}
+    if tab == "decided":
+        page, details["names"] = queries.decided_page(filters, page_arg(), per_page)
+    else:
+        page = queries.queue_page(tab, filters, page_arg(), per_page)
     if tab in ("pending", "flagged"):
         details["flags"] = queries.flags_for([c.id for c in page.items])
-    elif tab == "decided":
-        details["names"] = queries.decided_details(page.items)[0]
     return render_template(
         "moderation/index.html",
         title="Moderation",
