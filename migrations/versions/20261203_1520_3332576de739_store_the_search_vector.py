@@ -7,7 +7,7 @@ index over it; the expression index it replaces is dropped. SQLite's FTS5 table
 already holds its index, so on SQLite this migration does nothing.
 
 Revision ID: 3332576de739
-Revises: 3f1c9b7d2e64
+Revises: c167d817b2c0
 Create Date: 2026-12-03 15:20:00.000000
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "3332576de739"
-down_revision = "3f1c9b7d2e64"
+down_revision = "c167d817b2c0"
 branch_labels = None
 depends_on = None
 
