@@ -511,14 +511,14 @@ def pages_for(playbook_id: int, cookies: dict[str, str], only: set[str] | None) 
         },
         {
             "name": "playbook_signed_in",
-            "label": "The same page, a signed-in member (rendered)",
+            "label": "The same page, a signed-in member",
             "paths": [f"/playbooks/{playbook_id}"],
             "cookie": cookies.get("member", ""),
             "as": "member",
         },
         {
             "name": "playbook_editor",
-            "label": "The same page, the team's editor (rendered)",
+            "label": "The same page, the team's editor",
             "paths": [f"/playbooks/{playbook_id}"],
             "cookie": cookies.get("editor", ""),
             "as": "editor",
