@@ -110,7 +110,7 @@ def _count_sqlite(match, kinds) -> int:
     where, params = _kind_filter(kinds)
     join = " JOIN search_document d ON d.id = search_fts.rowid" if where else ""
     return db.session.execute(
-        text(f"SELECT count(*) FROM search_fts{join} WHERE search_fts MATCH :match{where}"),
+        text(f"SELECT count(*) FROM search_fts{join} WHERE search_fts MATCH :match{where}"),  # nosec B608 - fixed SQL fragments only; values are bound
         {"match": match, **params},
     ).scalar_one()
 
@@ -121,7 +121,7 @@ def _ranked_sqlite(match, kinds, limit, offset) -> list[SearchHit]:
     # in order, so highlight() and snippet() run only for the page, not every match.
     rows = db.session.execute(
         text(
-            "SELECT d.kind, d.ref_id, highlight(search_fts, 0, :start, :end) AS title, "
+            "SELECT d.kind, d.ref_id, highlight(search_fts, 0, :start, :end) AS title, "  # nosec B608 - fixed SQL fragments only; values are bound
             "snippet(search_fts, 1, :start, :end, '…', 28) AS snippet "
             "FROM search_fts JOIN search_document d ON d.id = search_fts.rowid "
             f"WHERE search_fts MATCH :match{where} "
@@ -166,7 +166,7 @@ def _postgres_kinds(kinds) -> str:
 def _count_postgres(match, kinds) -> int:
     return db.session.execute(
         text(
-            f"SELECT count(*) FROM {_PG_MATCHING} WHERE d.search_vector @@ matching"
+            f"SELECT count(*) FROM {_PG_MATCHING} WHERE d.search_vector @@ matching"  # nosec B608 - fixed SQL fragments only; values are bound
             + _postgres_kinds(kinds)
         ),
         {"match": match, "kinds": kinds},
@@ -178,7 +178,7 @@ def _ranked_postgres(query, match, kinds, limit, offset) -> list[SearchHit]:
     options = f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}"
     rows = db.session.execute(
         text(
-            "SELECT d.kind, d.ref_id, ts_headline('english', d.title, query, :title_opts) AS title, "
+            "SELECT d.kind, d.ref_id, ts_headline('english', d.title, query, :title_opts) AS title, "  # nosec B608 - fixed SQL fragments only; values are bound
             "ts_headline('english', d.body, query, :body_opts) AS snippet "
             "FROM (SELECT d.id, ts_rank_cd(d.search_vector, query) AS score "
             f"FROM {_PG_MATCHING}, to_tsquery('english', :query) AS query "
