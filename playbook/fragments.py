@@ -34,11 +34,10 @@ def shared(key: str, current: Fingerprint | None, render: Callable[[], str]) -> 
     (kept for the next request). `current` is None when the database cannot tell
     (not migrated): the part is rendered every time."""
     cache: PageCache | None = current_app.extensions.get("page_cache")
-    stored = None if cache is None or current is None else cache.get("fragment:" + key, current)
-    if stored is not None:
-        html = stored.body.decode()
-    elif cache is None or current is None:
+    if cache is None or current is None:
         html = render()
+    elif (stored := cache.get("fragment:" + key, current)) is not None:
+        html = stored.body.decode()
     else:
         html = _render_with_mark(render)
         cache.put("fragment:" + key, current, html.encode(), "text/html")

@@ -48,26 +48,29 @@ def _item_options(items):
     )
 
 
-def _head_options(statement):
-    """The playbook row with its framework (components and elements) and the playbook
-    it was forked from, joined into one statement."""
-    return statement.options(
-        joinedload(Playbook.framework)
-        .joinedload(Framework.components)
-        .joinedload(Component.elements),
-        joinedload(Playbook.forked_from),
+def _head():
+    """The playbook row (bound as playbook_id) with its framework (components and
+    elements) and the playbook it was forked from, joined into one statement."""
+    return (
+        select(Playbook)
+        .where(Playbook.id == bindparam("playbook_id"))
+        .options(
+            joinedload(Playbook.framework)
+            .joinedload(Framework.components)
+            .joinedload(Component.elements),
+            joinedload(Playbook.forked_from),
+        )
     )
 
 
 @cache
 def _page_statement(forks_for: str | None = None):
-    """The head (see _head_options), then sections and items with what they point at
+    """The head (see _head), then sections and items with what they point at
     in a second statement and the plays' components in a third. With forks_for
     ("visitor" or "member") the first statement also counts the forks that reader may
     know of. Built once per process: building the options costs more than running
     the statements, so the id (and reader) are bound parameters."""
-    statement = _head_options(select(Playbook).where(Playbook.id == bindparam("playbook_id")))
-    statement = statement.options(
+    statement = _head().options(
         _item_options(selectinload(Playbook.sections).joinedload(Section.items))
     )
     return statement.add_columns(_visible_forks(forks_for == "member")) if forks_for else statement
@@ -78,9 +81,7 @@ def _view_statement(forks_for: str):
     """The head of the playbook page, the forks count, and the fingerprints of the
     page's shared part and of its thread (pagecache.document_scopes and thread_scopes,
     bound as document_scopes and thread_scopes) in one statement."""
-    return _head_options(
-        select(Playbook).where(Playbook.id == bindparam("playbook_id"))
-    ).add_columns(
+    return _head().add_columns(
         _visible_forks(forks_for == "member"),
         *pagecache.fingerprint_columns(bindparam("document_scopes", expanding=True)),
         *pagecache.fingerprint_columns(bindparam("thread_scopes", expanding=True)),
