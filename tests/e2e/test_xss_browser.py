@@ -191,6 +191,9 @@ def conflict(page: Page, s: Stage) -> None:
     pages.save_item(
         other, twist=other.get_by_label("Our twist").input_value() + "\n\nOne more line."
     )
+    # Closing a page while its navigation is still loading can leave Chromium's close
+    # unanswered (Page.close has no timeout): let the saved page finish loading first.
+    other.wait_for_load_state("load")
     other.close()
     page.get_by_role("button", name="Save item").click()
     expect(page.locator("h1")).to_have_text("Someone changed this playbook meanwhile")
