@@ -368,3 +368,13 @@ def race(monkeypatch, app, change) -> None:
         return playbook
 
     monkeypatch.setattr(route_helpers, "load", racing_load)
+
+
+def without_ids(document):
+    """A playbook document without its section and item ids: what stays the same when
+    a restore or a fork writes the same content into new rows."""
+    if isinstance(document, dict):
+        return {k: without_ids(v) for k, v in document.items() if k != "id"}
+    if isinstance(document, list):
+        return [without_ids(v) for v in document]
+    return document

@@ -43,7 +43,7 @@ def rich(member, library):
         vision="Every student *owns* their learning.\n\n- voice\n- choice",
     )
     p = reload(playbook.id)
-    services.add_section(member, p, base_version=p.version, title="Empty for now")
+    services.add_section(member, p, title="Empty for now")
     p = reload(playbook.id)
     services.rename_section(
         member, p, p.sections[2], base_version=p.version, title="Huddle — every Friday"

@@ -723,14 +723,13 @@ def test_move_answers_json_for_the_script(client, login, member, three_and_two):
         client, playbook.id, _move_url(playbook, ids["B"]), {"position": "5"}, version=7, json=True
     )
     assert response.json == {"ok": True, "version": 8}
-    # A move based on an older version is a conflict, and nothing moves.
-    before = state_of(playbook.id)
+    # A move based on an older version is merged: C was dropped after A in the order
+    # its page showed ([B, C, A]), so it goes after A in today's order ([A, B]).
     response = post_change(
         client, playbook.id, _move_url(playbook, ids["C"]), {"position": "5"}, version=7, json=True
     )
-    assert response.status_code == 409
-    assert response.json["ok"] is False and response.json["conflict"] is True
-    assert state_of(playbook.id) == before
+    assert response.json == {"ok": True, "version": 9}
+    assert _titles(playbook.id)[0] == ["A", "C", "B"]
 
 
 def test_section_moves_answer_json_too(client, login, member, three_and_two):

@@ -192,8 +192,8 @@ def _memberships(
 
 def _sections_and_items(
     run, pools: _Pools, rows: dict, playbook_id: int, framework_id, members, count: int, created
-) -> list[tuple[str, list[dict]]]:
-    """Sections (with their items as snapshot entries, for the revision)."""
+) -> list[tuple[int, str, list[dict]]]:
+    """Sections: id, title and items (as snapshot entries, for the revision)."""
     rng = run.rng
     titles = list(DEFAULT_SECTIONS) + rng.sample(SECTION_EXTRAS, rng.choice([0, 0, 0, 1, 2]))
     section_ids = [run.next_id(Section) for _ in titles]
@@ -217,7 +217,7 @@ def _sections_and_items(
         )
         placed[index].append(item)
         rows["item"].append(item)
-    return list(zip(titles, placed, strict=True))
+    return list(zip(section_ids, titles, placed, strict=True))
 
 
 def _item(
@@ -263,7 +263,7 @@ def _item(
     )
 
 
-def _snapshot(run, playbook: dict, sections: list[tuple[str, list[dict]]]) -> dict:
+def _snapshot(run, playbook: dict, sections: list[tuple[int, str, list[dict]]]) -> dict:
     """The playbook as playbook.playbooks.document.snapshot() describes it."""
     framework_id = playbook["framework_id"]
     return {
@@ -274,8 +274,8 @@ def _snapshot(run, playbook: dict, sections: list[tuple[str, list[dict]]]) -> di
         "vision": playbook["vision"],
         "framework": run.framework_refs[framework_id] if framework_id is not None else None,
         "sections": [
-            {"title": title, "items": [_snapshot_item(run, item) for item in items]}
-            for title, items in sections
+            {"id": id_, "title": title, "items": [_snapshot_item(run, item) for item in items]}
+            for id_, title, items in sections
         ],
     }
 
@@ -304,6 +304,7 @@ def _snapshot_item(run, item: dict) -> dict:
         }
     owner_name = item.pop("_owner_name")
     return {
+        "id": item["id"],
         "kind": item["kind"].value,
         "ref": ref,
         "element": element,

@@ -24,7 +24,7 @@ def _conflict(conflict: Conflict):
             conflict=True,
             error="Someone changed this playbook meanwhile. Reload to see it.",
         ), 409
-    return conflict_page(conflict.playbook_id, conflict.base_version, None, None)
+    return conflict_page(conflict, None, None)
 
 
 @bp.before_app_request

@@ -10,7 +10,8 @@ from playbook.models import Item, ItemKind, Playbook
 FORMAT = "playbook-document/1"
 # Keys that tie a snapshot to rows and people of this database; exports leave them
 # out (who owns what is the team's business, and ids mean nothing elsewhere).
-_INTERNAL_KEYS = ("ref_id", "element_id", "owner_id", "owner")
+# Section and item ids let a change made on an older version be merged (merge.py).
+_INTERNAL_KEYS = ("id", "ref_id", "element_id", "owner_id", "owner")
 
 
 def _ref(item: Item) -> dict | None:
@@ -59,7 +60,11 @@ def snapshot(playbook: Playbook) -> dict:
         if framework
         else None,
         "sections": [
-            {"title": section.title, "items": [_item(item) for item in section.items]}
+            {
+                "id": section.id,
+                "title": section.title,
+                "items": [_item(item) for item in section.items],
+            }
             for section in playbook.sections
         ],
     }
@@ -67,6 +72,7 @@ def snapshot(playbook: Playbook) -> dict:
 
 def _item(item: Item) -> dict:
     return {
+        "id": item.id,
         "kind": item.kind.value,
         "ref": _ref(item),
         "element": _element(item),

@@ -48,6 +48,45 @@ def revisions_since(playbook: Playbook, number: int | None) -> list[Revision]:
     return list(db.session.scalars(query.order_by(Revision.number).limit(50)))
 
 
+def merged_with(playbook_id: int, base_version: int | None, saved: Revision) -> str:
+    """A sentence naming the teammates' changes that `saved` was merged with: those
+    made after `base_version` (where the person started) and before it; "" if none."""
+    if base_version is None or saved.number - 1 <= int(base_version):
+        return ""
+    others = list(
+        db.session.scalars(
+            select(Revision)
+            .where(
+                Revision.playbook_id == playbook_id,
+                Revision.number > int(base_version),
+                Revision.number < saved.number,
+            )
+            .options(selectinload(Revision.actor))
+            .order_by(Revision.number)
+            .limit(MERGED_NAMED + 1)
+        )
+    )
+    named = [
+        f"{r.actor.display_name if r.actor else 'someone'}’s change ({_lower_first(r.summary)})"
+        for r in others[:MERGED_NAMED]
+    ]
+    more = saved.number - 1 - int(base_version) - len(named)
+    if more > 0:
+        named.append(f"{more} more")
+    return "Merged with " + _and(named) + "."
+
+
+MERGED_NAMED = 3
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 @dataclass(frozen=True)
 class DiffRow:
     kind: str  # equal, insert, delete, replace

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
-from flask import abort, render_template, request
+from flask import abort, flash, render_template, request
 from flask_login import current_user
 
 from playbook.extensions import db
 from playbook.models import Item, Playbook, Section
 from playbook.permissions import Action, checked_or_404
-from playbook.playbooks import document, queries, revisions, services
+from playbook.playbooks import document, merge, queries, revisions, services
 from playbook.playbooks.forms import NoteForm
 
 
@@ -43,6 +43,46 @@ def item_exists(item_id: int) -> bool:
     return db.session.get(Item, item_id) is not None
 
 
+def removed_meanwhile(
+    playbook: Playbook,
+    base_version: int | None,
+    *,
+    item_id: int | None = None,
+    section_id: object = None,
+) -> bool:
+    """Whether the item (or section) was in the version the person's page showed
+    (`base_version`) and is gone now: a teammate removed it meanwhile. An id that
+    was never in that version stays a 404."""
+    if base_version is None or not 0 < base_version < playbook.version:
+        return False
+    base = merge.load_base(playbook.id, base_version)
+    if base is None:
+        return False
+    if item_id is not None:
+        return item_id in base.items and item_of(playbook, item_id, missing_ok=True) is None
+    return (
+        isinstance(section_id, int)
+        and section_id in base.sections
+        and playbook.section_by_id(section_id) is None
+    )
+
+
+def item_for_change(playbook: Playbook, item_id: int, base_version: int | None) -> Item:
+    """The playbook's item a move names; Conflict when a teammate removed it."""
+    if removed_meanwhile(playbook, base_version, item_id=item_id):
+        raise services.Conflict(playbook.id, base_version, "an item that was removed")
+    return item_of(playbook, item_id)
+
+
+def section_for_change(playbook: Playbook, section_id: object, base_version: int | None) -> Section:
+    """The playbook's section a move names; Conflict when a teammate removed it."""
+    if removed_meanwhile(playbook, base_version, section_id=section_id):
+        raise services.Conflict(playbook.id, base_version, "a section that was removed")
+    return (playbook.section_by_id(section_id) if isinstance(section_id, int) else None) or abort(
+        404
+    )
+
+
 def item_gone_page(playbook: Playbook):
     """A teammate removed the item while this person was editing it: nothing they
     typed is lost. Their text comes back in a form that adds it as a note (409)."""
@@ -63,6 +103,12 @@ def item_gone_page(playbook: Playbook):
     ), 409
 
 
+def flash_saved(playbook: Playbook, base_version: int | None, revision, message: str) -> None:
+    """Tell the person their change was saved, and with whose changes it was merged."""
+    merged = revisions.merged_with(playbook.id, base_version, revision) if revision else ""
+    flash(" ".join(part for part in (message, merged) if part), "success")
+
+
 def owner_choices(playbook: Playbook) -> list[tuple[int, str]]:
     return [(m.user_id, m.user.display_name) for m in playbook.memberships]
 
@@ -75,12 +121,11 @@ def element_choices(playbook: Playbook) -> list[tuple[int, str]]:
     ]
 
 
-def conflict_page(
-    playbook_id: int, base_version: int | None, form, template: str | None, **context
-):
-    """Status 409: what changed since the version the user started from, and their
-    unsaved input in the same form, now based on the current version."""
-    playbook = queries.load_playbook_page(playbook_id, current_user) or abort(404)
+def conflict_page(conflict: services.Conflict, form, template: str | None, **context):
+    """Status 409: what overlapped, what changed since the version the user started
+    from, and their unsaved input in the same form, now based on the current version."""
+    base_version = conflict.base_version
+    playbook = queries.load_playbook_page(conflict.playbook_id, current_user) or abort(404)
     base = revisions.get_revision(playbook, base_version) if base_version else None
     changes = revisions.revisions_since(playbook, base_version)
     diff = revisions.compare(base.snapshot, document.snapshot(playbook)) if base else []
@@ -92,6 +137,7 @@ def conflict_page(
         playbook=playbook,
         changes=changes,
         diff=diff,
+        overlap=conflict.overlap,
         form=form,
         form_template=template,
         **context,

@@ -123,13 +123,12 @@ def edit(playbook_id: int):
             k: form[k].data for k in ("title", "scope", "organization", "vision", "framework_id")
         }
         try:
-            services.update_playbook(
+            revision = services.update_playbook(
                 current_user, playbook, base_version=form.base_version(), **fields
             )
         except services.Conflict as conflict:
             return route_helpers.conflict_page(
-                playbook.id,
-                conflict.base_version,
+                conflict,
                 form,
                 "playbooks/_playbook_form.html",
                 action=url_for("playbooks.edit", playbook_id=playbook.id),
@@ -137,7 +136,7 @@ def edit(playbook_id: int):
         except services.PlaybookError as error:
             form.framework_id.errors.append(str(error))
         else:
-            flash("Saved.", "success")
+            route_helpers.flash_saved(playbook, form.base_version(), revision, "Saved.")
             return redirect(url_for("playbooks.detail", playbook_id=playbook.id))
     return render_template(
         "playbooks/edit.html", title=f"Edit {playbook.title}", playbook=playbook, form=form

@@ -34,17 +34,7 @@ def section_new(playbook_id: int):
         flash(problem or "A section needs a title of up to 120 characters.", "error")
         return _back(playbook)
     try:
-        section = services.add_section(
-            current_user, playbook, base_version=form.base_version(), title=form.title.data
-        )
-    except services.Conflict as conflict:
-        return route_helpers.conflict_page(
-            playbook.id,
-            conflict.base_version,
-            form,
-            "playbooks/_section_form.html",
-            action=url_for("playbooks.section_new", playbook_id=playbook.id),
-        )
+        section = services.add_section(current_user, playbook, title=form.title.data)
     except services.PlaybookError as error:
         flash(str(error), "error")
         return _back(playbook)
@@ -60,7 +50,7 @@ def section_edit(playbook_id: int, section_id: int):
     action = url_for("playbooks.section_edit", playbook_id=playbook.id, section_id=section.id)
     if form.validate_on_submit():
         try:
-            services.rename_section(
+            revision = services.rename_section(
                 current_user,
                 playbook,
                 section,
@@ -69,12 +59,12 @@ def section_edit(playbook_id: int, section_id: int):
             )
         except services.Conflict as conflict:
             return route_helpers.conflict_page(
-                playbook.id,
-                conflict.base_version,
+                conflict,
                 form,
                 "playbooks/_section_form.html",
                 action=action,
             )
+        route_helpers.flash_saved(playbook, form.base_version(), revision, "Saved.")
         return _back(playbook, f"#section-{section.id}")
     return render_template(
         "playbooks/section_edit.html",
@@ -90,10 +80,13 @@ def section_edit(playbook_id: int, section_id: int):
 @access(Action.PLAYBOOK_EDIT)
 def section_delete(playbook_id: int, section_id: int):
     playbook = route_helpers.load(playbook_id)
-    section = route_helpers.section_of(playbook, section_id)
     form = VersionedForm()
     if not form.validate_on_submit():
         abort(400)
+    if route_helpers.removed_meanwhile(playbook, form.base_version(), section_id=section_id):
+        flash("That section was already removed.", "info")
+        return _back(playbook)
+    section = route_helpers.section_of(playbook, section_id)
     services.remove_section(current_user, playbook, section, base_version=form.base_version())
     flash(
         f"Removed “{section.title}”. Its items are kept in the history if you need them back.",
@@ -106,10 +99,10 @@ def section_delete(playbook_id: int, section_id: int):
 @access(Action.PLAYBOOK_EDIT)
 def section_move(playbook_id: int, section_id: int):
     playbook = route_helpers.load(playbook_id)
-    section = route_helpers.section_of(playbook, section_id)
     form = MoveForm()
     if not form.validate_on_submit():
         return _move_refused(playbook, form)
+    section = route_helpers.section_for_change(playbook, section_id, form.base_version())
     services.move_section(
         current_user,
         playbook,
@@ -124,12 +117,12 @@ def section_move(playbook_id: int, section_id: int):
 @access(Action.PLAYBOOK_EDIT)
 def item_move(playbook_id: int, item_id: int):
     playbook = route_helpers.load(playbook_id)
-    item = route_helpers.item_of(playbook, item_id)
     form = MoveForm()
     if not form.validate_on_submit():
         return _move_refused(playbook, form)
+    item = route_helpers.item_for_change(playbook, item_id, form.base_version())
     target = (
-        route_helpers.section_of(playbook, form.section_id.data)
+        route_helpers.section_for_change(playbook, form.section_id.data, form.base_version())
         if form.section_id.data
         else item.section
     )
@@ -175,8 +168,7 @@ def note_new(playbook_id: int, section_id: int):
             )
         except services.Conflict as conflict:
             return route_helpers.conflict_page(
-                playbook.id,
-                conflict.base_version,
+                conflict,
                 form,
                 "playbooks/_note_form.html",
                 section=section,
@@ -216,13 +208,12 @@ def item_edit(playbook_id: int, item_id: int):
             for k in ("title", "notes", "status", "owner_id", "target_date", "element_id")
         }
         try:
-            services.update_item(
+            revision = services.update_item(
                 current_user, playbook, item, base_version=form.base_version(), **fields
             )
         except services.Conflict as conflict:
             return route_helpers.conflict_page(
-                playbook.id,
-                conflict.base_version,
+                conflict,
                 form,
                 "playbooks/_item_form.html",
                 action=action,
@@ -231,6 +222,9 @@ def item_edit(playbook_id: int, item_id: int):
         except services.PlaybookError as error:
             form.form_errors.append(str(error))
         else:
+            route_helpers.flash_saved(
+                playbook, form.base_version(), revision, f"Saved “{item.display_title}”."
+            )
             return _back(playbook, f"#item-{item.id}")
     return render_template(
         "playbooks/item_edit.html",
@@ -246,10 +240,13 @@ def item_edit(playbook_id: int, item_id: int):
 @access(Action.PLAYBOOK_EDIT)
 def item_delete(playbook_id: int, item_id: int):
     playbook = route_helpers.load(playbook_id)
-    item = route_helpers.item_of(playbook, item_id)
     form = VersionedForm()
     if not form.validate_on_submit():
         abort(400)
+    if route_helpers.removed_meanwhile(playbook, form.base_version(), item_id=item_id):
+        flash("That item was already removed.", "info")
+        return _back(playbook)
+    item = route_helpers.item_of(playbook, item_id)
     services.remove_item(current_user, playbook, item, base_version=form.base_version())
     flash(f"Removed “{item.display_title}”. The history keeps it if you need it back.", "info")
     return _back(playbook)
@@ -281,7 +278,7 @@ def item_add():
                 ref_id=target.id,
             )
         except services.Conflict as conflict:
-            return route_helpers.conflict_page(playbook.id, conflict.base_version, None, None)
+            return route_helpers.conflict_page(conflict, None, None)
         except services.PlaybookError as error:
             form.section_id.errors.append(str(error))
         else:
