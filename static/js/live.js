@@ -19,6 +19,7 @@
   let failures = 0;
   let stopped = false;   // the playbook is gone or no longer ours to read: ask no more
   let shown = "";        // the notice (and its summaries) on the page now
+  let dismissed = "";    // the notice its reader hid (a newer one shows again)
 
   const create = (tag, props) => Object.assign(document.createElement(tag), props);
 
@@ -27,10 +28,15 @@
     if (key === shown) return;
     shown = key;
     notice.replaceChildren();
-    if (!news.notice) return;
+    if (!news.notice || key === dismissed) return;
     const line = create("p", { className: "live-notice-text" });
     const show = create("a", { href: window.location.pathname + window.location.search, textContent: "Show" });
-    line.append(news.notice + " · ", show);
+    const hide = create("button", { type: "button", className: "button-link", textContent: "Hide" });
+    hide.addEventListener("click", () => {
+      dismissed = key;
+      notice.replaceChildren();
+    });
+    line.append(news.notice + " · ", show, hide);
     notice.append(line);
     if (news.summaries.length) {
       const list = create("ul", { className: "live-notice-changes" });
