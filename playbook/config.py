@@ -84,6 +84,10 @@ class Config:
     # Rendered public pages kept per worker for visitors (playbook.pagecache); 0 turns it off.
     PLAYBOOK_PAGE_CACHE_BYTES = _int("PLAYBOOK_PAGE_CACHE_BYTES", 16 * 1024 * 1024)
     PLAYBOOK_PAGE_CACHE_SECONDS = _int("PLAYBOOK_PAGE_CACHE_SECONDS", 60)
+    # An open playbook page asks every this many seconds whether a teammate saved (and
+    # says it is still open); a member counts as "here" while seen within the second.
+    PLAYBOOK_LIVE_POLL_SECONDS = _int("PLAYBOOK_LIVE_POLL_SECONDS", 10)
+    PLAYBOOK_PRESENCE_SECONDS = _int("PLAYBOOK_PRESENCE_SECONDS", 30)
     PLAYBOOK_PASSWORD_RESET_MINUTES = _int("PLAYBOOK_PASSWORD_RESET_MINUTES", 60)
     # Sign-in throttling: failures allowed per window, per account and per client address.
     PLAYBOOK_LOGIN_FAILURES_PER_ACCOUNT = _int("PLAYBOOK_LOGIN_FAILURES_PER_ACCOUNT", 5)

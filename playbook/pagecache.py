@@ -110,6 +110,7 @@ from playbook.models import (
     Play,
     PlayAudience,
     Playbook,
+    PlaybookPresence,
     ReasonTemplate,
     Resource,
     ResourceIdealUser,
@@ -371,6 +372,7 @@ PRIVATE: frozenset[type] = frozenset(
         OutgoingMail,
         PageInvalidation,
         PasswordResetToken,
+        PlaybookPresence,  # who has a page open: shown only to members, never cached
         ReasonTemplate,
         SiteState,
         Submission,  # what it becomes (a resource, a comment's status) is seen as such

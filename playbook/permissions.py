@@ -61,6 +61,7 @@ class Action(str, enum.Enum):
     PLAYBOOK_VIEW = "playbook.view"
     PLAYBOOK_EDIT = "playbook.edit"
     PLAYBOOK_HISTORY = "playbook.history"
+    PLAYBOOK_PRESENCE = "playbook.presence"
     PLAYBOOK_DELETE = "playbook.delete"
     PLAYBOOK_RESTORE = "playbook.restore"
     PLAYBOOK_FORK = "playbook.fork"
@@ -194,6 +195,15 @@ def _can_read_history(user: Actor, playbook: object) -> bool:
     """The history (every version, comparisons, restores) is the team's: members in
     any role read it. People reading through the secret link or the public gallery see
     the current version only, never text removed before the playbook was shared."""
+    live = _live(playbook)
+    return live is not None and _role(user, live) is not None
+
+
+def _can_share_presence(user: Actor, playbook: object) -> bool:
+    """Who else has the playbook open is the team's business: members in any role are
+    counted as there while their page is open, and see which other members are. Nobody
+    else is recorded (visitors, readers by link or in the gallery), and nobody else
+    learns who is there."""
     live = _live(playbook)
     return live is not None and _role(user, live) is not None
 
@@ -477,6 +487,7 @@ _RULES: dict[Action, Callable[[Actor, object], bool]] = {
     Action.PLAYBOOK_VIEW: _can_view_playbook,
     Action.PLAYBOOK_EDIT: _can_edit_playbook,
     Action.PLAYBOOK_HISTORY: _can_read_history,
+    Action.PLAYBOOK_PRESENCE: _can_share_presence,
     Action.PLAYBOOK_DELETE: _can_delete_playbook,
     Action.PLAYBOOK_RESTORE: _can_restore_playbook,
     Action.PLAYBOOK_FORK: _can_fork_playbook,
@@ -503,6 +514,7 @@ _OBJECT_ACTIONS = {
     Action.PLAYBOOK_VIEW,
     Action.PLAYBOOK_EDIT,
     Action.PLAYBOOK_HISTORY,
+    Action.PLAYBOOK_PRESENCE,
     Action.PLAYBOOK_DELETE,
     Action.PLAYBOOK_RESTORE,
     Action.PLAYBOOK_FORK,

@@ -192,6 +192,7 @@ MATRIX = {
     "playbooks.item_add": {"GET": "signed_in_page", "POST": "add_to_playbook"},
     "playbooks.invitations": {"GET": "signed_in_page"},
     "playbooks.detail": {"GET": "read"},
+    "playbooks.live": {"GET": "read"},
     "playbooks.history_index": {"GET": "history"},
     "playbooks.revision": {"GET": "history"},
     "playbooks.compare": {"GET": "history"},
@@ -280,6 +281,7 @@ REQUESTS = {
     },
     "playbooks.invitations": lambda c: ("/playbooks/invitations", None),
     "playbooks.detail": lambda c: (f"/playbooks/{c.pid}", None),
+    "playbooks.live": lambda c: (f"/playbooks/{c.pid}/live?since=1", None),
     "playbooks.history_index": lambda c: (f"/playbooks/{c.pid}/history", None),
     "playbooks.revision": lambda c: (f"/playbooks/{c.pid}/history/1", None),
     "playbooks.compare": lambda c: (

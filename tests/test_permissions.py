@@ -79,6 +79,11 @@ MATRIX = {
     (Action.PLAYBOOK_HISTORY, "binned_playbook"): set(),
     (Action.PLAYBOOK_HISTORY, "public_playbook"): {"owner"},
     (Action.PLAYBOOK_HISTORY, "link_playbook"): {"owner"},
+    # Who has it open: members only, whoever else may read it.
+    (Action.PLAYBOOK_PRESENCE, "playbook"): {"owner"},
+    (Action.PLAYBOOK_PRESENCE, "binned_playbook"): set(),
+    (Action.PLAYBOOK_PRESENCE, "public_playbook"): {"owner"},
+    (Action.PLAYBOOK_PRESENCE, "link_playbook"): {"owner"},
     # Comments: "owner" is the comment's (or suggestion's) author.
     (Action.COMMENT_POST, "live"): {"member", "moderator", "admin", "owner"},
     (Action.COMMENT_POST, "retired"): {"admin"},

@@ -220,6 +220,23 @@ class Membership(IdMixin, TimestampMixin, Base):
     user: Mapped[User] = relationship()
 
 
+class PlaybookPresence(Base):
+    """A member who had the playbook's page open when their page last asked for news
+    (playbook/playbooks/live.py): one row per playbook and person, its time moved on at
+    every ask. "Here" means seen within PLAYBOOK_PRESENCE_SECONDS; older rows are only
+    overwritten, never read as presence."""
+
+    __tablename__ = "playbook_presence"
+
+    playbook_id: Mapped[int] = mapped_column(
+        ForeignKey("playbook.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Revision(IdMixin, Base):
     """The whole playbook as it stood after one saved change (`number` equals the
     playbook version that change produced)."""

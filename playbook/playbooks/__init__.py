@@ -4,7 +4,7 @@ from flask import jsonify, request, session
 from flask_login import current_user
 
 from playbook.errors import wants_json
-from playbook.playbooks import routes_history, routes_items, routes_sharing  # noqa: F401 (their routes join bp)
+from playbook.playbooks import routes_history, routes_items, routes_live, routes_sharing  # noqa: F401 (their routes join bp)
 from playbook.playbooks.route_helpers import conflict_page
 from playbook.playbooks.routes import bp
 

@@ -100,6 +100,9 @@ def _server_env(database: Path) -> dict[str, str]:
             "PLAYBOOK_ARGON2_MEMORY_KIB": "8192",
             "PLAYBOOK_MAIL_SERVER": "",
             "PYTHONDONTWRITEBYTECODE": "1",
+            # An open playbook page asks for news every second, not every ten, so the
+            # test of the live notice waits for one short interval.
+            "PLAYBOOK_LIVE_POLL_SECONDS": "1",
         }
     )
     return env

@@ -149,6 +149,16 @@ def invite(page: Page, playbook: int, email: str, role: str = "Editor") -> None:
     expect(page.locator(".flashes")).to_contain_text(f"Invitation sent to {email}")
 
 
+def accept_invitation(page: Page, inviter: str, title: str) -> None:
+    """Open the invitation from the notification it left and accept it."""
+    page.goto("/")
+    page.get_by_role("link", name=re.compile("^Notifications")).click()
+    note = page.locator("li.notification").filter(has_text=f"{inviter} invited you to “{title}”")
+    note.get_by_role("button", name="Open").click()
+    page.locator("li.card").filter(has_text=title).get_by_role("button", name="Accept").click()
+    expect(page.locator(".flashes")).to_contain_text(f"Welcome to “{title}”")
+
+
 def set_visibility(page: Page, playbook: int, label: str) -> str | None:
     """Change who can read the playbook on its share page (and confirm); returns the
     secret link when the new visibility is "link"."""
