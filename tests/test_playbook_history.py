@@ -673,7 +673,7 @@ def test_a_save_racing_another_save_is_merged_on_what_they_saved(
     playbook, first, _ = team
     p = reload(playbook.id)
     item = next(i for i in p.sections[0].items if i.id == first)
-    commit, raced = services._commit, []
+    commit, raced = services.commit_revision, []
 
     def commit_after_a_teammate(*args):
         if not raced:  # someone else's save lands first, on another connection
@@ -694,7 +694,7 @@ def test_a_save_racing_another_save_is_merged_on_what_they_saved(
                 )
         return commit(*args)
 
-    monkeypatch.setattr(services, "_commit", commit_after_a_teammate)
+    monkeypatch.setattr(services, "commit_revision", commit_after_a_teammate)
     services.update_item(
         member, p, item, base_version=p.version, title="First", notes="mine", status="idea"
     )
@@ -712,9 +712,9 @@ def test_a_save_that_keeps_losing_the_race_is_a_conflict(member, team, monkeypat
 
     def always_raced(*args, **kwargs):
         db.session.rollback()
-        raise services._Raced
+        raise services.Raced
 
-    monkeypatch.setattr(services, "_commit", always_raced)
+    monkeypatch.setattr(services, "commit_revision", always_raced)
     with pytest.raises(services.Conflict):
         services.add_section(member, p, title="Lost race")
     assert state_of(playbook.id) == before

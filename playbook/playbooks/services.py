@@ -65,7 +65,7 @@ class Conflict(Exception):
         self.overlap = overlap
 
 
-class _Raced(Exception):
+class Raced(Exception):
     """A teammate's save was committed between loading the playbook and saving."""
 
 
@@ -89,13 +89,13 @@ def save_change(actor: User, playbook: Playbook, summary: str) -> Revision:
     teammate saved first."""
     playbook_id, base_version = playbook.id, playbook.version
     try:
-        return _commit(actor, playbook, summary)
-    except _Raced:
+        return commit_revision(actor, playbook, summary)
+    except Raced:
         raise Conflict(playbook_id, base_version) from None
 
 
-def _commit(actor: User, playbook: Playbook, summary: str) -> Revision:
-    """save_change's work; raises _Raced (rolled back) when a teammate saved first."""
+def commit_revision(actor: User, playbook: Playbook, summary: str) -> Revision:
+    """save_change's work; raises Raced (rolled back) when a teammate saved first."""
     playbook.updated_at = utcnow()  # makes the row dirty, so the version is bumped
     try:
         db.session.flush()
@@ -110,7 +110,7 @@ def _commit(actor: User, playbook: Playbook, summary: str) -> Revision:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise _Raced from None
+        raise Raced from None
     return revision
 
 
@@ -146,8 +146,8 @@ def save_merged(
             db.session.rollback()
             return None
         try:
-            return _commit(actor, playbook, summary)
-        except _Raced:
+            return commit_revision(actor, playbook, summary)
+        except Raced:
             time.sleep(0.005 * attempt)  # let the winner's followers spread out
             reloaded = load_playbook_for_change(playbook_id)
             if reloaded is None:

@@ -1,6 +1,7 @@
-"""Sixteen people editing one playbook at the same moment, through the real forms of a
-gunicorn server with two workers, lose no update: whoever meets a conflict reloads the
-form and saves again, as a person would, and every save becomes exactly one revision."""
+"""Sixteen people editing different items of one playbook at the same moment, through
+the real forms of a gunicorn server with four workers, meet no conflict and lose no
+update: each save made on an older version is merged, and every save becomes exactly
+one revision."""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ def _notes_history(playbook_id: int, base: int) -> dict[int, list[str]]:
 
 
 def test_sixteen_concurrent_editors_lose_no_update(start_server, people):
-    server = start_server(workers=2)
+    server = start_server(workers=4)
     emails = people(server, EDITORS + 1)
     with server.app_context():
         users = list(
@@ -127,7 +128,7 @@ def test_sixteen_concurrent_editors_lose_no_update(start_server, people):
     assert not errors, "\n".join(errors) + "\n" + server.log_tail()
     saves = sum(len(e.saves) for e in editors)
     assert saves == EDITORS * SAVES_EACH
-    assert sum(e.conflicts for e in editors) > 0, "the editors never met: the test proved nothing"
+    assert sum(e.conflicts for e in editors) == 0, "different items were reported as a conflict"
 
     with server.app_context():
         playbook = db.session.get(Playbook, playbook_id)
