@@ -87,22 +87,34 @@ def _accept_invitation_from_notification(page: Page, inviter: str, title: str) -
 
 
 def _conflict(page_a: Page, page_b: Page, playbook: int, plays: list[str]) -> None:
-    """Both open an editor; Ana saves first, Ben's later save shows the conflict page
-    with his words still in the form, and saving again keeps both changes."""
+    """Both open an editor of a different item: both saves land, and Ben is told his was
+    merged with Ana's. Then both change the same twist: Ben's later save shows the
+    conflict page with his words still in the form and Ana's in the differences, and
+    saving again keeps his."""
     pages.open_item_editor(page_a, playbook, plays[1])
     pages.open_item_editor(page_b, playbook, plays[2])
     pages.save_item(page_a, status="Piloting")
     expect(page_a.locator("h1")).not_to_have_text(re.compile("changed this playbook"))
     bens_words = "Ben: pair each advisory with a family conference in March."
     pages.save_item(page_b, twist=bens_words)
+    expect(page_b.locator(".flashes")).to_contain_text("Merged with")
+    expect(pages.item_row(page_b, plays[2])).to_contain_text(bens_words)
+    expect(pages.item_row(page_b, plays[1]).locator(".status")).to_have_text("Piloting")
+
+    pages.open_item_editor(page_a, playbook, plays[2])
+    pages.open_item_editor(page_b, playbook, plays[2])
+    anas_words = "Ana: start with the grade 9 advisories."
+    pages.save_item(page_a, twist=anas_words)
+    bens_words = "Ben: conferences in March, then again in May."
+    pages.save_item(page_b, twist=bens_words)
     expect(page_b.get_by_role("heading", level=1)).to_have_text(
         "Someone changed this playbook meanwhile"
     )
     expect(page_b.get_by_label("Our twist")).to_have_value(bens_words)
     expect(page_b.locator("body")).to_contain_text("not saved")
+    expect(page_b.locator("body")).to_contain_text(anas_words)
     page_b.get_by_role("button", name="Save item").click()
     expect(pages.item_row(page_b, plays[2])).to_contain_text(bens_words)
-    expect(pages.item_row(page_b, plays[1]).locator(".status")).to_have_text("Piloting")
 
 
 def _export(page: Page, title: str, plays: list[str], resource: str, twists: list[str]) -> None:

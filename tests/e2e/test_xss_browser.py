@@ -195,6 +195,8 @@ def conflict(page: Page, s: Stage) -> None:
     # unanswered (Page.close has no timeout): let the saved page finish loading first.
     other.wait_for_load_state("load")
     other.close()
+    # Both changed the twist, so the save cannot be merged.
+    page.get_by_label("Our twist").fill(page.get_by_label("Our twist").input_value() + " Mine.")
     page.get_by_role("button", name="Save item").click()
     expect(page.locator("h1")).to_have_text("Someone changed this playbook meanwhile")
 
