@@ -87,6 +87,8 @@ class Config:
     # An open playbook page asks every this many seconds whether a teammate saved (and
     # says it is still open); a member counts as "here" while seen within the second.
     PLAYBOOK_LIVE_POLL_SECONDS = _int("PLAYBOOK_LIVE_POLL_SECONDS", 10)
+    # The day "today" is in, for overdue items, reminders and the digest (an IANA name).
+    PLAYBOOK_TIMEZONE = os.environ.get("PLAYBOOK_TIMEZONE", "UTC")
     PLAYBOOK_PRESENCE_SECONDS = _int("PLAYBOOK_PRESENCE_SECONDS", 30)
     PLAYBOOK_PASSWORD_RESET_MINUTES = _int("PLAYBOOK_PASSWORD_RESET_MINUTES", 60)
     # Sign-in throttling: failures allowed per window, per account and per client address.
