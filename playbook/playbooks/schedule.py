@@ -58,7 +58,7 @@ def due_within_clause(on: date, until: date) -> ColumnElement[bool]:
     return and_(open_clause(), Item.target_date.is_not(None), Item.target_date.between(on, until))
 
 
-def assigned_items_statement(user_id: int, on: date) -> Select[tuple[Item, Playbook]]:
+def assigned_items_statement(user_id: int, on: date) -> Select[Item, Playbook]:
     """Every item assigned to the person in the live playbooks they are still a member
     of, with its playbook: overdue first, then by target date (undated last), then by
     playbook and title. Whoever is no longer in the team no longer sees its items."""
@@ -82,7 +82,7 @@ def assigned_items_statement(user_id: int, on: date) -> Select[tuple[Item, Playb
     )
 
 
-def dated_items_statement(playbook_id: int) -> Select[tuple[Item]]:
+def dated_items_statement(playbook_id: int) -> Select[Item]:
     """A playbook's items that have a target date, by date."""
     return (
         select(Item)
