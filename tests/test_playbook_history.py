@@ -991,6 +991,43 @@ def test_move_that_loses_a_race_is_merged_on_the_racing_change(
     assert p.sections[3].title == "Links" and response.json["version"] == p.version
 
 
+def test_item_form_that_loses_a_race_to_the_same_twist_is_a_conflict_with_both_texts(
+    client, login, member, other_member, team, monkeypatch, app
+):
+    """Omar's save of the twist commits after Maria's request loaded the playbook but
+    before its guarded write: merged again on what he saved, her twist overlaps his,
+    so she gets the conflict page (not a silent overwrite), and both texts survive."""
+    playbook, first, _ = team
+    login(member)
+    url = f"/playbooks/{playbook.id}/items/{first}/edit"
+    data = form_posting_to(client.get(url).get_data(as_text=True), url)
+    version = int(data["version"])
+    race(monkeypatch, app, lambda pid: _omar_edits(other_member, pid, first, notes="Omar's twist"))
+    data["notes"] = "Maria's twist"
+
+    response = client.post(url, data=data)
+    html = _assert_conflict_page(response, "Edited “First”", version + 1, "the twist of “First”")
+    differences = html.partition('id="yours-heading"')[0]
+    assert "Omar&#39;s twist" in differences
+    retry = form_posting_to(html, url)
+    assert (retry["notes"], retry["version"]) == ("Maria's twist", str(version + 1))
+    db.session.expire_all()
+    assert db.session.get(Item, first).notes == "Omar's twist"
+    assert revision_count(playbook.id) == version + 1
+
+    assert client.post(url, data=retry).status_code == 302
+    assert [_notes_of(r, first) for r in _revisions(playbook.id)[-2:]] == [
+        "Omar's twist",
+        "Maria's twist",
+    ]
+
+
+def _notes_of(revision: Revision, item_id: int) -> str:
+    return next(
+        i["notes"] for s in revision.snapshot["sections"] for i in s["items"] if i["id"] == item_id
+    )
+
+
 def test_the_bin_does_not_change_the_version(client, login, member):
     """Moving a playbook to the bin and back changes nothing in the document: it makes
     no revision and no version (a version without a revision would break history)."""
