@@ -488,6 +488,28 @@ def test_stale_item_form_keeps_a_teammates_change_to_another_field(
     )
 
 
+def test_stale_item_form_sending_back_a_twist_with_browser_line_breaks_is_no_overlap(
+    client, login, member, other_member, team
+):
+    """The twist was saved with its lines ending in LF, as an import saves it; Maria's
+    browser sends the text area back untouched but with CR LF line ends while she
+    changes the status. Omar meanwhile changed the twist: she did not touch it, so
+    there is no conflict, his twist stays, and her status lands."""
+    playbook, first, _ = team
+    _omar_edits(other_member, playbook.id, first, notes="Line one\nLine two")
+    login(member)
+    url = f"/playbooks/{playbook.id}/items/{first}/edit"
+    data = form_posting_to(client.get(url).get_data(as_text=True), url)
+    assert data["notes"] == "Line one\nLine two"
+    data.update(notes="Line one\r\nLine two", status="adopted")
+    _omar_edits(other_member, playbook.id, first, notes="Omar's twist")
+
+    assert client.post(url, data=data).status_code == 302
+    db.session.expire_all()
+    item = db.session.get(Item, first)
+    assert (item.notes, item.status.value) == ("Omar's twist", "adopted")
+
+
 def test_stale_save_of_the_same_value_is_no_overlap(client, login, member, other_member, team):
     playbook, first, _ = team
     login(member)

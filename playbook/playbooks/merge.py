@@ -140,12 +140,21 @@ def fields_to_write(
         return set(mine)
     written = set()
     for key, value in mine.items():
-        if value == base[key]:
+        if _same(value, base[key]):
             continue  # left as they found it: whatever is there now stays
-        if current[key] not in (base[key], value):
+        if not (_same(current[key], base[key]) or _same(current[key], value)):
             raise Overlap(f"the {_FIELD_NAMES.get(key, key)} of {what}")
         written.add(key)
     return written
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values, a text's line breaks counted alike however they are written: a
+    browser sends a text area's lines ending in CR LF, while a twist or vision that
+    came in by an import has LF alone, and sending it back untouched is no change."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a.replace("\r\n", "\n") == b.replace("\r\n", "\n")
+    return a == b
 
 
 _FIELD_NAMES = {
