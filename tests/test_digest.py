@@ -64,7 +64,7 @@ def parts(message) -> tuple[str, str]:
     html = message.get_body(preferencelist=("html",))
     assert text is not None and html is not None
     assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
-    return text.get_content(), html.get_content()
+    return text.get_content().replace("\r\n", "\n"), html.get_content().replace("\r\n", "\n")
 
 
 def queued_digests(user) -> list[OutgoingMail]:
@@ -152,6 +152,10 @@ def test_member_digest_tells_teammates_changes_new_comments_due_items_and_librar
         assert "Retired old rubric" not in body
     overdue, due_soon = text.index("OVERDUE"), text.index("NEXT 7 DAYS")
     assert overdue < text.index("Survey parents") < due_soon < text.index("Book fair")
+    assert (
+        "- Resource: Fresh family rubric (Reading Lab)\n  http://localhost/library/resources/"
+        in text
+    )
     assert message["List-Unsubscribe"].startswith("<http://localhost/digest/unsubscribe/")
     assert f"/digest/unsubscribe/{signed_token(digests.UNSUBSCRIBE, member.id)}" in text
 
@@ -419,3 +423,25 @@ def playbook_services_remove(playbook_id: int, user_id: int) -> None:
         )
     )
     db.session.commit()
+
+
+def test_a_lost_marker_does_not_send_the_week_again(app, member, other_member, outbox):
+    playbook = make_playbook(member, members=(other_member,))
+    add_note(other_member, playbook.id, title="Once is enough")
+    digests.send_due_digests()
+    db.session.delete(subscription_of(member))  # the week's record is gone, the mail is not
+    db.session.commit()
+
+    digests.send_due_digests()
+
+    assert len(mails_to(outbox, member)) == 1 and len(queued_digests(member)) == 1
+    assert subscription_of(member).last_week == digests.iso_week(schedule.today())
+
+
+def test_the_hourly_job_sends_the_digests(app, member, other_member, outbox):
+    from playbook import tasks
+
+    playbook = make_playbook(member, members=(other_member,))
+    add_note(other_member, playbook.id, title="From the job")
+    tasks.send_digests()
+    assert "From the job" in parts(the_digest_of(outbox, member))[0]
