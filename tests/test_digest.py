@@ -4,6 +4,7 @@ the unsubscribe link that works without signing in."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -445,3 +446,28 @@ def test_the_hourly_job_sends_the_digests(app, member, other_member, outbox):
     add_note(other_member, playbook.id, title="From the job")
     tasks.send_digests()
     assert "From the job" in parts(the_digest_of(outbox, member))[0]
+
+
+def test_a_moderator_in_the_team_is_not_told_about_comments_waiting_for_review(
+    app, moderator, other_member, outbox
+):
+    playbook = make_playbook(moderator, title="Moderated plan", members=(other_member,))
+    playbook = db.session.get(Playbook, playbook.id)
+    add_comment(other_member, playbook, "Published for the team")
+    add_comment(other_member, playbook, "Waiting words", CommentStatus.PENDING)
+    add_comment(other_member, playbook, "Spam words", CommentStatus.REJECTED)
+
+    digests.send_due_digests()
+
+    text, _ = parts(the_digest_of(outbox, moderator))
+    assert "Published for the team" in text
+    assert "Waiting words" not in text and "Spam words" not in text
+
+
+def test_settings_page_shows_the_current_digest_choice(app, member):
+    db.session.add(DigestSubscription(user_id=member.id, mode=DigestMode.PLAYBOOKS))
+    db.session.commit()
+    page = check_page(client_for(app, member).get("/notifications/settings"))
+    checked = re.findall(r'<input checked[^>]*name="digest-mode"[^>]*value="(\w+)"', page)
+    assert checked == ["playbooks"]
+    assert "Library news only" in page

@@ -154,6 +154,8 @@ def items_due(
     rows = db.session.execute(
         schedule.assigned_items_statement(user_id, on)
         .where(or_(schedule.overdue_clause(on), schedule.due_within_clause(on, until)))
+        # What display_title reads, loaded with the items rather than one by one.
+        .options(joinedload(Item.play), joinedload(Item.resource), joinedload(Item.component))
         .limit(MAX_ITEMS)
     ).all()
     overdue = [(item, pb) for item, pb in rows if schedule.is_overdue(item, on)]
