@@ -8,17 +8,23 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import render_template
 from sqlalchemy import func, select
 
 from playbook import mail
+from playbook.database import count_statements
 from playbook.digests import services as digests
 from playbook.extensions import db
 from playbook.models import (
     CommentStatus,
+    Component,
     DigestMode,
     DigestSubscription,
     OutgoingMail,
+    Play,
     Playbook,
+    Resource,
+    User,
     utcnow,
 )
 from playbook.playbooks import schedule
@@ -471,3 +477,45 @@ def test_settings_page_shows_the_current_digest_choice(app, member):
     checked = re.findall(r'<input checked[^>]*name="digest-mode"[^>]*value="(\w+)"', page)
     assert checked == ["playbooks"]
     assert "Library news only" in page
+
+
+# --- cost -------------------------------------------------------------------------------
+
+
+def statements_for_digest(user_id: int) -> int:
+    """Statements to build and render one person's digest (fresh session, as a job)."""
+    db.session.remove()
+    user = db.session.get(User, user_id)
+    since, until = utcnow() - timedelta(days=7), utcnow()
+    with count_statements() as statements:
+        digest = digests.build_digest(user, DigestMode.EVERYTHING, since, until)
+        context = dict(digest=digest, week="2026-W50", unsubscribe_link="", settings_url="")
+        render_template("emails/digest.txt", **context)
+        render_template("emails/digest.html", **context)
+    assert not digest.is_empty
+    return len(statements)
+
+
+def busy_week(owner, teammate, library, n: int) -> None:
+    playbook = make_playbook(owner, members=(teammate,))
+    for i in range(n):
+        add_note(teammate, playbook.id, title=f"Note {i}")
+        give_item(owner, playbook.id, f"Due {i}", days_from_today=i % 5 - 2)
+    plays = db.session.scalars(select(Play).limit(n)).all()
+    resources = db.session.scalars(select(Resource).limit(n)).all()
+    components = db.session.scalars(select(Component).limit(n)).all()
+    for target in [*plays, *resources, *components]:
+        mine = add_comment(owner, target, "Mine")
+        add_comment(teammate, target, f"Reply on {target.id}", parent=mine)
+    pb = db.session.get(Playbook, playbook.id)
+    for i in range(n):
+        add_comment(teammate, pb, f"Team comment {i}")
+        make_resource(title=f"New resource {i}")
+
+
+def test_a_digest_costs_the_same_statements_for_a_quiet_or_a_busy_week(app, library, make_user):
+    quiet, busy, teammate = make_user(), make_user(), make_user()
+    quiet_id, busy_id = quiet.id, busy.id
+    busy_week(quiet, teammate, library, 1)
+    busy_week(busy, teammate, library, 8)
+    assert statements_for_digest(quiet_id) == statements_for_digest(busy_id)
