@@ -519,3 +519,22 @@ def test_a_digest_costs_the_same_statements_for_a_quiet_or_a_busy_week(app, libr
     busy_week(quiet, teammate, library, 1)
     busy_week(busy, teammate, library, 8)
     assert statements_for_digest(quiet_id) == statements_for_digest(busy_id)
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"PLAYBOOK_BASE_URL": "https://playbook.district.org"}, "https://playbook.district.org/"),
+        ({"TRUSTED_HOSTS": [".district.org", "plans.district.org"]}, "https://plans.district.org/"),
+    ],
+)
+def test_links_point_at_the_configured_site_when_no_request_caused_the_job(
+    app, member, other_member, outbox, settings, expected
+):
+    app.config.update(SERVER_NAME=None, **settings)
+    playbook = make_playbook(member, members=(other_member,))
+    add_note(other_member, playbook.id, title="Linked")
+    digests.send_due_digests()
+    message = the_digest_of(outbox, member)
+    assert message["List-Unsubscribe"].startswith(f"<{expected}digest/unsubscribe/")
+    assert f"{expected}playbooks/{playbook.id}" in parts(message)[0]

@@ -204,11 +204,11 @@ def _links() -> Iterator[None]:
     if has_request_context() or config.get("SERVER_NAME"):
         yield
         return
-    hosts = config.get("TRUSTED_HOSTS") or []
+    hosts = [h for h in config.get("TRUSTED_HOSTS") or [] if not h.startswith(".")]
     base = config.get("PLAYBOOK_BASE_URL") or (f"https://{hosts[0]}" if hosts else "")
     if not base:
-        log.warning("PLAYBOOK_BASE_URL is not set: links in the digest point at localhost")
-        base = "http://localhost"
+        base = "http://127.0.0.1:5000"  # where `python run.py` serves by default
+        log.warning("PLAYBOOK_BASE_URL is not set: links in the digest point at %s", base)
     with current_app.test_request_context("/", base_url=base):
         yield
 
