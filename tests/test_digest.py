@@ -538,3 +538,21 @@ def test_links_point_at_the_configured_site_when_no_request_caused_the_job(
     message = the_digest_of(outbox, member)
     assert message["List-Unsubscribe"].startswith(f"<{expected}digest/unsubscribe/")
     assert f"{expected}playbooks/{playbook.id}" in parts(message)[0]
+
+
+def test_an_unsubscribe_address_that_could_add_a_header_is_never_sent(app, member, outbox):
+    message = mail.queue_mail(
+        member.email,
+        "Hello",
+        "notification",
+        key="test:header",
+        unsubscribe_url="https://example.org/u>\r\nBcc: someone@example.net",
+        user=member,
+        message="Hi",
+        link="",
+    )
+    db.session.commit()
+    db.session.expire_all()
+    kept = db.session.get(OutgoingMail, message.id)
+    assert outbox == [] and kept.sent_at is None
+    assert "not a URL for a header" in kept.last_error
