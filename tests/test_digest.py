@@ -202,6 +202,19 @@ def test_library_only_follower_is_not_told_about_their_playbooks(app, member, ot
     assert subscription_of(member).last_week == digests.iso_week(schedule.today())
 
 
+def test_playbooks_only_leaves_library_news_out(app, member, other_member, outbox):
+    playbook = make_playbook(member, title="Team plan", members=(other_member,))
+    db.session.add(DigestSubscription(user_id=member.id, mode=DigestMode.PLAYBOOKS))
+    db.session.commit()
+    make_resource(title="Library news she does not want")
+    add_note(other_member, playbook.id, title="What she does want")
+
+    digests.send_due_digests()
+
+    text, _ = parts(the_digest_of(outbox, member))
+    assert "What she does want" in text and "Library news" not in text
+
+
 def test_nobody_gets_an_empty_digest(app, member, other_member, outbox):
     make_playbook(member, title="Quiet plan")  # only her own changes; nothing for Omar
     assert digests.send_due_digests() == 0
