@@ -27,7 +27,7 @@ from playbook.models import (
     User,
     utcnow,
 )
-from playbook.playbooks import schedule
+from playbook.playbooks import schedule, sharing
 from playbook.playbooks import services as playbook_services
 from playbook.tokens import signed_token
 from tests.factories import (
@@ -347,6 +347,11 @@ def test_the_html_part_escapes_what_people_typed(app, member, other_member, outb
 # --- the unsubscribe link ---------------------------------------------------------------
 
 
+def reload_first_playbook(user) -> Playbook:
+    db.session.expire_all()
+    return db.session.scalars(select(Playbook).order_by(Playbook.id)).first()
+
+
 def digest_with_link(member, other_member, outbox) -> str:
     playbook = make_playbook(member, members=(other_member,))
     add_note(other_member, playbook.id, title="Something to tell")
@@ -371,11 +376,6 @@ def test_unsubscribe_link_works_without_signing_in(app, member, other_member, ou
     outbox.clear()
     digests.send_due_digests(now=utcnow() + timedelta(days=7))
     assert mails_to(outbox, member) == []
-
-
-def reload_first_playbook(user) -> Playbook:
-    db.session.expire_all()
-    return db.session.scalars(select(Playbook).order_by(Playbook.id)).first()
 
 
 def test_unsubscribe_needs_the_pages_csrf_token(app, member, other_member, outbox):
@@ -418,31 +418,21 @@ def test_one_persons_link_cannot_unsubscribe_another(app, member, other_member, 
     )
 
 
-def test_digest_for_someone_removed_from_the_team_leaves_that_playbook_out(
+def test_digest_for_someone_who_left_the_team_leaves_that_playbook_out(
     app, member, other_member, intruder, outbox
 ):
     playbook = make_playbook(other_member, title="Left behind", members=(member,))
     add_members(playbook.id, intruder)
+    sharing.leave_playbook(member, reload(playbook.id))
     add_note(intruder, playbook.id, title="Said after she left")
     add_comment(intruder, db.session.get(Playbook, playbook.id), "Comment after she left")
-    playbook_services_remove(playbook.id, member.id)
     make_resource(title="Something new")
 
     digests.send_due_digests()
 
     text, _ = parts(the_digest_of(outbox, member))
+    assert "Something new" in text
     assert "Left behind" not in text and "Comment after she left" not in text
-
-
-def playbook_services_remove(playbook_id: int, user_id: int) -> None:
-    from playbook.models import Membership
-
-    db.session.execute(
-        Membership.__table__.delete().where(
-            Membership.playbook_id == playbook_id, Membership.user_id == user_id
-        )
-    )
-    db.session.commit()
 
 
 def test_a_lost_marker_does_not_send_the_week_again(app, member, other_member, outbox):
