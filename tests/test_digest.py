@@ -11,7 +11,7 @@ import pytest
 from flask import render_template
 from sqlalchemy import func, select
 
-from playbook import mail
+from playbook import jobs, mail
 from playbook.database import count_statements
 from playbook.digests import services as digests
 from playbook.extensions import db
@@ -449,11 +449,15 @@ def test_a_lost_marker_does_not_send_the_week_again(app, member, other_member, o
 
 
 def test_the_hourly_job_sends_the_digests(app, member, other_member, outbox):
-    from playbook import tasks
+    queue = jobs.queue_of(app)
+    schedules = {task.__name__: task for task in queue.huey._registry._periodic_tasks}
+    minutes = [utcnow().replace(hour=h, minute=m) for h in range(24) for m in range(60)]
+    runs = [t for t in minutes if schedules["send_digests"]().validate_datetime(t)]
+    assert [(t.hour, t.minute) for t in runs] == [(h, 5) for h in range(24)]
 
     playbook = make_playbook(member, members=(other_member,))
     add_note(other_member, playbook.id, title="From the job")
-    tasks.send_digests()
+    queue.tasks["send_digests"].call_local()
     assert "From the job" in parts(the_digest_of(outbox, member))[0]
 
 
