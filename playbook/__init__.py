@@ -123,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         comments,
+        digests,
         gallery,
         home,
         library,
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
         comments,
         moderation,
         notifications,
+        digests,
         admin,
     ):
         app.register_blueprint(module.bp)

@@ -90,6 +90,16 @@ class Config:
     # The day "today" is in, for overdue items, reminders and the digest (an IANA name).
     PLAYBOOK_TIMEZONE = os.environ.get("PLAYBOOK_TIMEZONE", "UTC")
     PLAYBOOK_PRESENCE_SECONDS = _int("PLAYBOOK_PRESENCE_SECONDS", 30)
+    # The weekly digest goes out once per ISO week, from this weekday (1 = Monday ...
+    # 7 = Sunday) and hour (0-23) in PLAYBOOK_TIMEZONE on; a week the job missed that
+    # moment is caught up by its next hourly run in the same week.
+    PLAYBOOK_DIGEST_WEEKDAY = _int("PLAYBOOK_DIGEST_WEEKDAY", 1)
+    PLAYBOOK_DIGEST_HOUR = _int("PLAYBOOK_DIGEST_HOUR", 6)
+    # At most this many people's digests are built per run; the rest wait an hour.
+    PLAYBOOK_DIGEST_BATCH = _int("PLAYBOOK_DIGEST_BATCH", 2000)
+    # Where links in mail that no request caused (the digest) point, e.g.
+    # "https://playbook.district.org"; unset, the first PLAYBOOK_TRUSTED_HOSTS over https.
+    PLAYBOOK_BASE_URL = os.environ.get("PLAYBOOK_BASE_URL", "")
     PLAYBOOK_PASSWORD_RESET_MINUTES = _int("PLAYBOOK_PASSWORD_RESET_MINUTES", 60)
     # Sign-in throttling: failures allowed per window, per account and per client address.
     PLAYBOOK_LOGIN_FAILURES_PER_ACCOUNT = _int("PLAYBOOK_LOGIN_FAILURES_PER_ACCOUNT", 5)

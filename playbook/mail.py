@@ -7,6 +7,9 @@ so no two workers send it, and sends it. A message that cannot be built or sent
 stays queued with its error and is retried with backoff, then given up after
 MAX_ATTEMPTS; it never holds up the other messages, nor the request that queued it.
 
+A message may carry an HTML alternative of its text (sent as multipart/alternative)
+and a List-Unsubscribe address.
+
 Headers are built so that no field can add a header: subjects and names are folded
 to one line, the recipient must be one plain address, and the message goes only to
 that address."""
@@ -36,16 +39,29 @@ GIVEN_UP = timedelta(days=36500)
 SMTP_TIMEOUT_SECONDS = 10
 
 
-def queue_mail(to: str, subject: str, template: str, *, key: str, **context: Any) -> OutgoingMail:
+def queue_mail(
+    to: str,
+    subject: str,
+    template: str,
+    *,
+    key: str,
+    html: bool = False,
+    unsubscribe_url: str = "",
+    **context: Any,
+) -> OutgoingMail:
     """Add a message to the outgoing queue (the caller commits) and have it delivered
     after the commit. `key` names what caused the message ("invitation:12"); the
     database refuses a second message with the same key, and a job that may run twice
-    checks is_queued(key) first."""
+    checks is_queued(key) first. The text is emails/<template>.txt; with html=True the
+    message also has an HTML part, emails/<template>.html (autoescaped, like every .html
+    template). `unsubscribe_url` becomes the List-Unsubscribe header."""
     message = OutgoingMail(
         idempotency_key=key,
         to=to,
         subject=subject[:300],
         body=render_template(f"emails/{template}.txt", **context),
+        html_body=render_template(f"emails/{template}.html", **context) if html else "",
+        unsubscribe_url=unsubscribe_url[:500],
     )
     db.session.add(message)
     db.session.flush()
@@ -179,8 +195,26 @@ def build_message(message: OutgoingMail) -> EmailMessage:
     email["Subject"] = one_line(message.subject)
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = message_id_for(message.idempotency_key, sender_address)
+    if message.unsubscribe_url:
+        email["List-Unsubscribe"] = f"<{_header_url(message.unsubscribe_url)}>"
     email.set_content(message.body)
+    if message.html_body:
+        # multipart/alternative: mail programs show the last part they can, the HTML.
+        email.add_alternative(message.html_body, subtype="html")
     return email
+
+
+def _header_url(url: str) -> str:
+    """An http(s) URL that can stand between < and > in a header, or ValueError."""
+    url = one_line(url)
+    if not url.startswith(("https://", "http://")) or any(ch in url for ch in "<> ,\"'"):
+        raise ValueError(f"not a URL for a header: {url[:100]!r}")
+    return url
+
+
+def _plain_text(email: EmailMessage) -> str:
+    part = email.get_body(preferencelist=("plain",))
+    return part.get_content() if isinstance(part, EmailMessage) else ""
 
 
 def _transmit(email: EmailMessage, to: str) -> None:
@@ -191,7 +225,7 @@ def _transmit(email: EmailMessage, to: str) -> None:
                 "E-mail (no SMTP server configured) to %s: %s\n%s",
                 to,
                 email["Subject"],
-                email.get_content(),
+                _plain_text(email),
             )
         else:
             current_app.logger.error(

@@ -95,6 +95,7 @@ from playbook.models import (
     AuthAttempt,
     Comment,
     Component,
+    DigestSubscription,
     Element,
     EmailOptOut,
     Flag,
@@ -364,6 +365,7 @@ RESOLVERS: dict[type, Resolver] = {
 PRIVATE: frozenset[type] = frozenset(
     {
         AuthAttempt,
+        DigestSubscription,
         EmailOptOut,
         Invitation,
         LoginSession,

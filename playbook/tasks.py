@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from playbook import mail
 from playbook.auth import services as auth_services
+from playbook.digests import services as digest_services
 from playbook.jobs import crontab, job, periodic
 from playbook.playbooks import services as playbook_services
 from playbook.playbooks import sharing
@@ -53,6 +54,16 @@ def send_password_reset(email: str, request_key: str) -> None:
 @job(retries=3, retry_delay=30)
 def announce_invitation(token: str) -> None:
     sharing.announce_invitation(token)
+
+
+# --- the weekly digest ----------------------------------------------------------------
+
+
+@periodic(crontab(minute="5"))  # every hour, at five past
+def send_digests() -> None:
+    """This week's digests, for everyone due one (from the configured weekday and hour
+    on, once per ISO week); a run the worker missed is caught up by the next."""
+    digest_services.send_due_digests()
 
 
 # --- housekeeping ------------------------------------------------------------------

@@ -26,7 +26,14 @@ from playbook.models.moderation import (
     Submission,
     SubmissionStatus,
 )
-from playbook.models.notification import EmailOptOut, Notification, NotificationKind, OutgoingMail
+from playbook.models.notification import (
+    DigestMode,
+    DigestSubscription,
+    EmailOptOut,
+    Notification,
+    NotificationKind,
+    OutgoingMail,
+)
 from playbook.models.playbook import (
     DEFAULT_SECTIONS,
     Invitation,
@@ -63,6 +70,8 @@ __all__ = [
     "CommentStatus",
     "Component",
     "Decision",
+    "DigestMode",
+    "DigestSubscription",
     "Effort",
     "Element",
     "EmailOptOut",

@@ -79,8 +79,39 @@ class OutgoingMail(IdMixin, Base):
     to: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
+    # An HTML alternative of `body` (rendered from an autoescaped template); "" for none.
+    html_body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Where the List-Unsubscribe header points; "" for mail that has none.
+    unsubscribe_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DigestMode(LabelledEnum):
+    """What a person's weekly digest tells them."""
+
+    EVERYTHING = ("everything", "My playbooks and news from the library")
+    PLAYBOOKS = ("playbooks", "My playbooks only")
+    LIBRARY = ("library", "Library news only (follow the library)")
+    OFF = ("off", "No weekly digest")
+
+
+class DigestSubscription(Base):
+    """A person's weekly digest: what they want in it, and which week was last dealt
+    with. A person without a row gets the default (EVERYTHING) and has had none yet.
+
+    `last_week` ("2026-W49") and `covered_until` are written in the transaction that
+    queues the week's message (or finds there was nothing to say), so a job that runs
+    again never sends a second one, and the next digest starts where this one ended."""
+
+    __tablename__ = "digest_subscription"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    mode: Mapped[DigestMode] = mapped_column(enum_column(DigestMode), default=DigestMode.EVERYTHING)
+    last_week: Mapped[str] = mapped_column(String(10), default="")
+    covered_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -6,8 +6,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from playbook.forms import ConfirmForm
+from playbook.models import DigestMode
 from playbook.notifications import services
-from playbook.notifications.forms import EmailChoicesForm
+from playbook.notifications.forms import DigestForm, EmailChoicesForm
 from playbook.pagination import page_arg
 from playbook.permissions import access_login
 from playbook.urls import safe_next_path
@@ -63,4 +64,23 @@ def settings():
         services.set_email_choices(current_user, set(form.kinds.data or []))
         flash("Your e-mail choices are saved.", "success")
         return redirect(url_for("notifications.settings"))
-    return render_template("notifications/settings.html", title="E-mail choices", form=form)
+    return render_template(
+        "notifications/settings.html",
+        title="E-mail choices",
+        form=form,
+        digest_form=DigestForm(
+            prefix="digest", data={"mode": services.digest_mode(current_user).value}
+        ),
+    )
+
+
+@bp.route("/settings/digest", methods=["POST"])
+@access_login
+def digest():
+    form = DigestForm(prefix="digest")
+    if not form.validate_on_submit():
+        flash("Choose what your weekly digest tells you.", "error")
+        return redirect(url_for("notifications.settings"))
+    services.set_digest_mode(current_user, DigestMode(form.mode.data))
+    flash("Your weekly digest choice is saved.", "success")
+    return redirect(url_for("notifications.settings"))

@@ -21,7 +21,15 @@ from sqlalchemy import (
 
 from playbook import mail
 from playbook.extensions import db
-from playbook.models import EmailOptOut, Notification, NotificationKind, User, utcnow
+from playbook.models import (
+    DigestMode,
+    DigestSubscription,
+    EmailOptOut,
+    Notification,
+    NotificationKind,
+    User,
+    utcnow,
+)
 
 
 def notify(
@@ -157,4 +165,24 @@ def set_email_choices(user: User, enabled: set[str]) -> None:
     for kind in NotificationKind:
         if kind.value not in enabled:
             db.session.add(EmailOptOut(user_id=user.id, kind=kind))
+    db.session.commit()
+
+
+# --- the weekly digest's choice (the digest itself: playbook/digests) -----------------
+
+
+def digest_mode(user: User) -> DigestMode:
+    """What the person's weekly digest tells them (the default when never chosen)."""
+    subscription = db.session.get(DigestSubscription, user.id)
+    return subscription.mode if subscription is not None else DigestMode.EVERYTHING
+
+
+def set_digest_mode(actor: User, mode: DigestMode) -> None:
+    """Keep the person's choice for their own weekly digest (the week it last dealt
+    with stays, so switching it back on sends nothing twice)."""
+    subscription = db.session.get(DigestSubscription, actor.id)
+    if subscription is None:
+        subscription = DigestSubscription(user_id=actor.id, last_week="")
+        db.session.add(subscription)
+    subscription.mode = mode
     db.session.commit()
