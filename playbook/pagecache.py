@@ -93,12 +93,15 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from playbook.extensions import db
 from playbook.models import (
     AuthAttempt,
+    CalendarFeed,
     Comment,
     Component,
     Element,
     EmailOptOut,
     Flag,
     Framework,
+    Huddle,
+    HuddleAttendee,
     Invitation,
     Item,
     LoginSession,
@@ -364,7 +367,12 @@ RESOLVERS: dict[type, Resolver] = {
 PRIVATE: frozenset[type] = frozenset(
     {
         AuthAttempt,
+        CalendarFeed,  # a secret address's hash: nobody's page shows it
         EmailOptOut,
+        # Huddles are the team's: the huddle page and the history are members-only and
+        # never cached; the print view (not cached either) shows them to members only.
+        Huddle,
+        HuddleAttendee,
         Invitation,
         LoginSession,
         ModerationAction,
