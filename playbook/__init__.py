@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
         accounts,
         admin,
         auth,
+        calendars,
         comments,
         gallery,
         home,
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
         comments,
         moderation,
         notifications,
+        calendars,
         admin,
     ):
         app.register_blueprint(module.bp)

@@ -1,8 +1,8 @@
 """record team huddles and calendar feeds
 
 A huddle is a meeting of a playbook's team: planned (a day and a time, for the
-calendar) or recorded (who came, decisions, next steps, and the revision its status
-changes made). A calendar feed is a secret address of a person's items or of a
+calendar) or recorded (who came, decisions, next steps, and the version of the playbook
+its status changes made). A calendar feed is a secret address of a person's items or of a
 playbook's dated items and huddles; only the token's hash is stored.
 
 Revision ID: 5b1d7e3c9a20
@@ -39,7 +39,7 @@ def upgrade():
         sa.Column("status_changes", sa.Integer(), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("recorded_by_id", sa.Integer(), nullable=True),
-        sa.Column("revision_id", sa.Integer(), nullable=True),
+        sa.Column("revision_number", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -54,19 +54,12 @@ def upgrade():
             name=op.f("fk_huddle_recorded_by_id_user"),
             ondelete="SET NULL",
         ),
-        sa.ForeignKeyConstraint(
-            ["revision_id"],
-            ["revision.id"],
-            name=op.f("fk_huddle_revision_id_revision"),
-            ondelete="SET NULL",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_huddle")),
     )
     with op.batch_alter_table("huddle", schema=None) as batch_op:
         batch_op.create_index(
             "ix_huddle_playbook_held_on", ["playbook_id", "held_on"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_huddle_revision_id"), ["revision_id"], unique=False)
 
     op.create_table(
         "huddle_attendee",
@@ -129,6 +122,5 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_huddle_attendee_user_id"))
     op.drop_table("huddle_attendee")
     with op.batch_alter_table("huddle", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_huddle_revision_id"))
         batch_op.drop_index("ix_huddle_playbook_held_on")
     op.drop_table("huddle")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, Time
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Date, ForeignKey, Index, String, Text, Time, and_
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
 from playbook.models.playbook import Playbook, Revision
@@ -37,13 +37,19 @@ class Huddle(IdMixin, TimestampMixin, Base):
     status_changes: Mapped[int] = mapped_column(default=0)
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    revision_id: Mapped[int | None] = mapped_column(
-        ForeignKey("revision.id", ondelete="SET NULL"), index=True
-    )
+    # The playbook's version the recording made (its revision holds the playbook as it
+    # stood after the huddle): "since the last huddle" compares with it.
+    revision_number: Mapped[int | None]
 
     playbook: Mapped[Playbook] = relationship()
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
-    revision: Mapped[Revision | None] = relationship()
+    revision: Mapped[Revision | None] = relationship(
+        primaryjoin=lambda: and_(
+            foreign(Huddle.playbook_id) == Revision.playbook_id,
+            foreign(Huddle.revision_number) == Revision.number,
+        ),
+        viewonly=True,
+    )
     attendees: Mapped[list[HuddleAttendee]] = relationship(
         back_populates="huddle", cascade="all, delete-orphan", order_by="HuddleAttendee.user_id"
     )
