@@ -16,7 +16,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from playbook.forms import LineField, MultiCheckboxField, options, strip
 from playbook.models import ItemStatus
@@ -39,7 +39,11 @@ class TimeZoneName:
 
 
 class _When(FlaskForm):
-    held_on = DateField("Date", validators=[DataRequired()], description="For example 2027-01-12.")
+    held_on = DateField(
+        "Date",
+        validators=[InputRequired("Give the day of the huddle.")],
+        description="For example 2027-01-12.",
+    )
     starts_at = TimeField(
         "Start time", validators=[Optional()], description="Leave empty for the whole day."
     )
