@@ -312,7 +312,7 @@ def test_a_teammates_change_to_the_same_status_is_a_conflict_and_keeps_the_text(
     ],
 )
 def test_bad_input_is_refused_with_the_text_kept(app, team, overrides, field, message):
-    owner, editor, _, pid = team
+    _owner, editor, _, pid = team
     client = client_for(app, editor)
     data = _form_data(client, pid, decisions="Keep this text.", **overrides)
     before = factories.revision_count(pid)
@@ -407,7 +407,7 @@ def test_planning_a_huddle_in_an_unknown_time_zone_is_refused(app, team):
 
 
 def test_viewer_cannot_record_or_plan(app, team):
-    owner, _, viewer, pid = team
+    _owner, _, viewer, pid = team
     client = client_for(app, viewer)
     url = f"/playbooks/{pid}/huddle"
     token = token_of(client, url)

@@ -11,7 +11,7 @@ never HTML."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import url_for
@@ -104,8 +104,13 @@ def _huddle_event(huddle: Huddle, playbook: Playbook, host: str) -> Event:
     return event
 
 
-def _finish(calendar: Calendar) -> bytes:
-    calendar.add_missing_timezones()
+def _finish(calendar: Calendar, days: list[date] | None = None) -> bytes:
+    """The calendar with a VTIMEZONE for every zone its events name (from zoneinfo),
+    covering a year either side of its timed events rather than decades."""
+    if days:
+        calendar.add_missing_timezones(
+            first_date=min(days) - timedelta(days=366), last_date=max(days) + timedelta(days=366)
+        )
     return calendar.to_ical()
 
 
@@ -138,6 +143,9 @@ def playbook_calendar(playbook: Playbook, host: str) -> bytes:
     ).unique()
     for item in items:
         calendar.add_component(_item_event(item, playbook, host, with_playbook=False))
+    timed = []
     for huddle in _huddles(playbook.id):
         calendar.add_component(_huddle_event(huddle, playbook, host))
-    return _finish(calendar)
+        if huddle.starts_at is not None:
+            timed.append(huddle.held_on)
+    return _finish(calendar, timed)
