@@ -169,6 +169,7 @@ def test_a_removed_member_no_longer_gets_that_playbooks_items(app, team):
 
     assert _events(_fetch(app, mine)) == {}
     assert "Parent letter" not in _fetch(app, theirs, 404).get_data(as_text=True)
+    assert "Reading plan" not in client.get("/calendars/").get_data(as_text=True)
 
 
 def test_no_item_of_a_binned_playbook_is_listed(app, team):

@@ -70,12 +70,12 @@ def subscription_for(token: str) -> Subscription | None:
 
 
 def my_feeds(user: User) -> list[CalendarFeed]:
-    """The person's addresses (their own and their playbooks'), with each playbook."""
-    return list(
-        db.session.scalars(
-            select(CalendarFeed)
-            .where(CalendarFeed.user_id == user.id)
-            .options(selectinload(CalendarFeed.playbook))
-            .order_by(CalendarFeed.playbook_id.is_not(None), CalendarFeed.created_at)
-        )
+    """The person's addresses that still work (their own, and those of playbooks they
+    are still in), with each playbook: two statements."""
+    feeds = db.session.scalars(
+        select(CalendarFeed)
+        .where(CalendarFeed.user_id == user.id)
+        .options(selectinload(CalendarFeed.playbook).selectinload(Playbook.memberships))
+        .order_by(CalendarFeed.playbook_id.is_not(None), CalendarFeed.created_at)
     )
+    return [f for f in feeds if can(user, Action.CALENDAR_SUBSCRIBE, f.playbook)]

@@ -114,10 +114,8 @@ def record_huddle(
         recorded.append(huddle)
         return _summary(held_on, changed)
 
-    revision = save_merged(actor, playbook, base_version, change)
-    huddle = recorded[-1]
-    assert revision is not None and revision.number == huddle.revision_number
-    return huddle
+    save_merged(actor, playbook, base_version, change)  # never None: change always saves
+    return recorded[-1]
 
 
 def plan_huddle(
