@@ -29,7 +29,8 @@ from playbook.forms import LineField, MultiCheckboxField, options, strip
 from playbook.models import ItemStatus
 from playbook.playbooks.forms import VersionedForm
 
-# Rows offered for status changes; a team changing more in one huddle saves again.
+# Rows offered for status changes in one huddle; any further change is made on the
+# playbook page like every other edit.
 STATUS_ROWS = 6
 
 
