@@ -12,15 +12,19 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from playbook.calendars import services as calendars
 from playbook.database import count_statements
 from playbook.extensions import db
 from playbook.models import (
+    CalendarFeed,
     CommentStatus,
     Huddle,
+    HuddleAttendee,
     Item,
     ItemStatus,
     MemberRole,
     Visibility,
+    utcnow,
 )
 from playbook.playbooks import huddles, schedule, services
 from playbook.playbooks.services import PlaybookError
@@ -469,3 +473,15 @@ def test_huddle_page_sends_the_same_statements_however_much_there_is(app, client
     # Past huddles come a page at a time.
     page = _read(client.get(f"/playbooks/{playbook.id}/huddle?page=2"))
     assert "Page 2 of 3" in page
+
+
+def test_a_purged_playbook_takes_its_huddles_and_calendar_addresses_with_it(app, team):
+    owner, _, _, pid = team
+    _record(owner, pid, attendee_ids=[owner.id])
+    calendars.new_feed(owner, factories.reload(pid))
+    services.delete_playbook(owner, factories.reload(pid))
+
+    assert services.purge_deleted_playbooks(utcnow() + timedelta(days=31)) == 1
+
+    for model in (Huddle, HuddleAttendee, CalendarFeed):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0
