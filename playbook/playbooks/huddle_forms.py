@@ -3,6 +3,7 @@ status changes made there) and planning the next."""
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_wtf import FlaskForm
@@ -65,6 +66,15 @@ class _When(FlaskForm):
         "Length in minutes", default=60, validators=[Optional(), NumberRange(min=5, max=600)]
     )
 
+    def when(self) -> dict[str, Any]:
+        """The day, start, zone and length, as the huddle services take them."""
+        return {
+            "held_on": self.held_on.data,
+            "starts_at": self.starts_at.data,
+            "time_zone": self.time_zone.data,
+            "minutes": self.minutes.data,
+        }
+
 
 class PlanHuddleForm(_When):
     """The next huddle: a day and a time, shown in the playbook's calendar."""
@@ -102,6 +112,17 @@ class HuddleForm(VersionedForm, _When):
         for row in self.changes:
             row.item_id.choices = options([("", "Choose an item")] + list(item_choices))
             row.status.choices = options([("", "No change")] + ItemStatus.choices())
+
+    def record(self) -> dict[str, Any]:
+        """Everything typed and ticked, as huddles.record_huddle takes it."""
+        return {
+            **self.when(),
+            "attendee_ids": self.attendees.data or [],
+            "guests": self.guests.data or "",
+            "decisions": self.decisions.data or "",
+            "next_steps": self.next_steps.data or "",
+            "status_changes": self.status_changes(),
+        }
 
     def status_changes(self) -> list[tuple[int, str]]:
         """(item id, new status) for every row with both chosen."""

@@ -89,18 +89,7 @@ def huddle_record(playbook_id: int):
         )
     try:
         huddle = huddles.record_huddle(
-            current_user,
-            playbook,
-            base_version=form.base_version(),
-            held_on=form.held_on.data,
-            starts_at=form.starts_at.data,
-            time_zone=form.time_zone.data,
-            minutes=form.minutes.data,
-            attendee_ids=form.attendees.data or [],
-            guests=form.guests.data or "",
-            decisions=form.decisions.data or "",
-            next_steps=form.next_steps.data or "",
-            status_changes=form.status_changes(),
+            current_user, playbook, base_version=form.base_version(), **form.record()
         )
     except services.Conflict as conflict:
         return route_helpers.conflict_page(
@@ -126,14 +115,7 @@ def huddle_plan(playbook_id: int):
     if not form.validate_on_submit():
         return _huddle_page(playbook, plan_form=form, status=422)
     try:
-        planned = huddles.plan_huddle(
-            current_user,
-            playbook,
-            held_on=form.held_on.data,
-            starts_at=form.starts_at.data,
-            time_zone=form.time_zone.data,
-            minutes=form.minutes.data,
-        )
+        planned = huddles.plan_huddle(current_user, playbook, **form.when())
     except services.PlaybookError as error:
         form.form_errors.append(str(error))
         return _huddle_page(playbook, plan_form=form, status=422)
