@@ -326,3 +326,12 @@ def test_the_calendar_page_shows_when_the_address_was_made(app, team):
     assert "Make a new address" in page and "Reading plan" in page
     huddle_page = client.get(f"/playbooks/{pid}/huddle").get_data(as_text=True)
     assert "Make a new calendar address" in huddle_page
+
+
+def test_a_switched_off_account_has_no_feed(app, team):
+    owner, teacher, pid = team
+    _dated(owner, pid, "Parent letter", date(2027, 3, 15), assignee=teacher)
+    path = _new_address(client_for(app, teacher), "/calendars/mine/new")
+    teacher.is_active_account = False
+    db.session.commit()
+    assert "Parent letter" not in _fetch(app, path, 404).get_data(as_text=True)

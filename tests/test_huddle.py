@@ -485,3 +485,20 @@ def test_a_purged_playbook_takes_its_huddles_and_calendar_addresses_with_it(app,
 
     for model in (Huddle, HuddleAttendee, CalendarFeed):
         assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_editor_takes_the_planned_huddle_off_the_calendar(app, team):
+    owner, editor, _, pid = team
+    huddles.plan_huddle(
+        owner,
+        factories.reload(pid),
+        held_on=schedule.today() + timedelta(days=3),
+        starts_at=None,
+        time_zone="UTC",
+    )
+    client = client_for(app, editor)
+    url = f"/playbooks/{pid}/huddle"
+    response = client.post(f"{url}/plan/cancel", data={"csrf_token": token_of(client, url)})
+    assert response.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(Huddle)) == 0
+    assert "No huddle is planned yet." in _read(client.get(url))
