@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
         accounts,
         admin,
         auth,
+        calendars,
         comments,
         digests,
         gallery,
@@ -143,6 +144,7 @@ def register_blueprints(app: Flask) -> None:
         moderation,
         notifications,
         digests,
+        calendars,
         admin,
     ):
         app.register_blueprint(module.bp)

@@ -93,6 +93,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from playbook.extensions import db
 from playbook.models import (
     AuthAttempt,
+    CalendarFeed,
     Comment,
     Component,
     DigestSubscription,
@@ -100,6 +101,8 @@ from playbook.models import (
     EmailOptOut,
     Flag,
     Framework,
+    Huddle,
+    HuddleAttendee,
     Invitation,
     Item,
     LoginSession,
@@ -366,7 +369,12 @@ PRIVATE: frozenset[type] = frozenset(
     {
         AuthAttempt,
         DigestSubscription,
+        CalendarFeed,  # a secret address's hash: nobody's page shows it
         EmailOptOut,
+        # Huddles are the team's: the huddle page and the history are members-only and
+        # never cached; the print view (not cached either) shows them to members only.
+        Huddle,
+        HuddleAttendee,
         Invitation,
         LoginSession,
         ModerationAction,

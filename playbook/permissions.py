@@ -62,6 +62,9 @@ class Action(str, enum.Enum):
     PLAYBOOK_EDIT = "playbook.edit"
     PLAYBOOK_HISTORY = "playbook.history"
     PLAYBOOK_PRESENCE = "playbook.presence"
+    HUDDLE_VIEW = "huddle.view"
+    HUDDLE_RECORD = "huddle.record"
+    CALENDAR_SUBSCRIBE = "calendar.subscribe"
     PLAYBOOK_DELETE = "playbook.delete"
     PLAYBOOK_RESTORE = "playbook.restore"
     PLAYBOOK_FORK = "playbook.fork"
@@ -204,6 +207,30 @@ def _can_share_presence(user: Actor, playbook: object) -> bool:
     counted as there while their page is open, and see which other members are. Nobody
     else is recorded (visitors, readers by link or in the gallery), and nobody else
     learns who is there."""
+    live = _live(playbook)
+    return live is not None and _role(user, live) is not None
+
+
+def _can_view_huddle(user: Actor, playbook: object) -> bool:
+    """The huddle page, its agenda and the team's past huddles are the team's: members
+    in any role read them. Nobody reading by link or in the gallery sees them."""
+    live = _live(playbook)
+    return live is not None and _role(user, live) is not None
+
+
+def _can_record_huddle(user: Actor, playbook: object) -> bool:
+    """Owners and editors record a huddle (its status changes edit the playbook) and
+    plan the next one."""
+    return _can_edit_playbook(user, playbook)
+
+
+def _can_subscribe_calendar(user: Actor, playbook: object) -> bool:
+    """Without a playbook: any signed-in person has a calendar of their own items.
+    With one: members in any role get its calendar address, and that address works
+    only while its person is still a member of the live playbook (checked on every
+    request of the feed, with the person the address belongs to as `user`)."""
+    if playbook is None:
+        return _signed_in(user)
     live = _live(playbook)
     return live is not None and _role(user, live) is not None
 
@@ -488,6 +515,9 @@ _RULES: dict[Action, Callable[[Actor, object], bool]] = {
     Action.PLAYBOOK_EDIT: _can_edit_playbook,
     Action.PLAYBOOK_HISTORY: _can_read_history,
     Action.PLAYBOOK_PRESENCE: _can_share_presence,
+    Action.HUDDLE_VIEW: _can_view_huddle,
+    Action.HUDDLE_RECORD: _can_record_huddle,
+    Action.CALENDAR_SUBSCRIBE: _can_subscribe_calendar,
     Action.PLAYBOOK_DELETE: _can_delete_playbook,
     Action.PLAYBOOK_RESTORE: _can_restore_playbook,
     Action.PLAYBOOK_FORK: _can_fork_playbook,
@@ -515,6 +545,9 @@ _OBJECT_ACTIONS = {
     Action.PLAYBOOK_EDIT,
     Action.PLAYBOOK_HISTORY,
     Action.PLAYBOOK_PRESENCE,
+    Action.HUDDLE_VIEW,
+    Action.HUDDLE_RECORD,
+    Action.CALENDAR_SUBSCRIBE,
     Action.PLAYBOOK_DELETE,
     Action.PLAYBOOK_RESTORE,
     Action.PLAYBOOK_FORK,
@@ -535,6 +568,7 @@ _SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {
     Action.PLAYBOOK_VIEW,
     Action.COMMENT_VIEW,
     Action.PLAYBOOK_HISTORY,
+    Action.HUDDLE_VIEW,
 }
 
 # Actions that decide whether an object may be seen at all: failing them answers 404,

@@ -199,6 +199,12 @@ MATRIX = {
     "playbooks.export_markdown": {"GET": "read"},
     "playbooks.export_json": {"GET": "read"},
     "playbooks.print_view": {"GET": "read"},
+    # The huddle is the team's, like the history; recording and planning are edits.
+    "playbooks.huddle": {"GET": "history"},
+    "playbooks.huddle_agenda": {"GET": "history"},
+    "playbooks.huddle_record": {"POST": "edit"},
+    "playbooks.huddle_plan": {"POST": "edit"},
+    "playbooks.huddle_plan_cancel": {"POST": "edit"},
     "playbooks.edit": {"GET": "edit_page", "POST": "edit"},
     "playbooks.section_new": {"POST": "edit"},
     "playbooks.section_edit": {"GET": "edit_page", "POST": "edit"},
@@ -291,6 +297,24 @@ REQUESTS = {
     "playbooks.export_markdown": lambda c: (f"/playbooks/{c.pid}/export.md", None),
     "playbooks.export_json": lambda c: (f"/playbooks/{c.pid}/export.json", None),
     "playbooks.print_view": lambda c: (f"/playbooks/{c.pid}/print", None),
+    "playbooks.huddle": lambda c: (f"/playbooks/{c.pid}/huddle", None),
+    "playbooks.huddle_agenda": lambda c: (f"/playbooks/{c.pid}/huddle/agenda", None),
+    "playbooks.huddle_record": lambda c: (
+        f"/playbooks/{c.pid}/huddle",
+        {
+            "held_on": "2026-12-07",
+            "time_zone": "America/Chicago",
+            "decisions": "We keep going.",
+            "changes-0-item_id": str(c.item_id),
+            "changes-0-status": "piloting",
+            "version": c.version,
+        },
+    ),
+    "playbooks.huddle_plan": lambda c: (
+        f"/playbooks/{c.pid}/huddle/plan",
+        {"held_on": "2027-01-12", "starts_at": "15:30", "time_zone": "America/Chicago"},
+    ),
+    "playbooks.huddle_plan_cancel": lambda c: (f"/playbooks/{c.pid}/huddle/plan/cancel", {}),
     "playbooks.edit": {
         "GET": lambda c: (f"/playbooks/{c.pid}/edit", None),
         "POST": lambda c: (f"/playbooks/{c.pid}/edit", _edited_playbook(c)),

@@ -84,6 +84,19 @@ MATRIX = {
     (Action.PLAYBOOK_PRESENCE, "binned_playbook"): set(),
     (Action.PLAYBOOK_PRESENCE, "public_playbook"): {"owner"},
     (Action.PLAYBOOK_PRESENCE, "link_playbook"): {"owner"},
+    # The huddle: members read it, owners and editors record it; readers by link or in
+    # the gallery never see it. A playbook's calendar address: members only.
+    (Action.HUDDLE_VIEW, "playbook"): {"owner"},
+    (Action.HUDDLE_VIEW, "binned_playbook"): set(),
+    (Action.HUDDLE_VIEW, "public_playbook"): {"owner"},
+    (Action.HUDDLE_VIEW, "link_playbook"): {"owner"},
+    (Action.HUDDLE_RECORD, "playbook"): {"owner"},
+    (Action.HUDDLE_RECORD, "binned_playbook"): set(),
+    (Action.HUDDLE_RECORD, "public_playbook"): {"owner"},
+    (Action.CALENDAR_SUBSCRIBE, "none"): {"member", "moderator", "admin", "owner"},
+    (Action.CALENDAR_SUBSCRIBE, "playbook"): {"owner"},
+    (Action.CALENDAR_SUBSCRIBE, "binned_playbook"): set(),
+    (Action.CALENDAR_SUBSCRIBE, "public_playbook"): {"owner"},
     # Comments: "owner" is the comment's (or suggestion's) author.
     (Action.COMMENT_POST, "live"): {"member", "moderator", "admin", "owner"},
     (Action.COMMENT_POST, "retired"): {"admin"},

@@ -2,6 +2,7 @@
 
 from playbook.models.base import Base, utcnow
 from playbook.models.comment import Comment, CommentStatus, Flag, FlagReason, TargetKind
+from playbook.models.huddle import CalendarFeed, Huddle, HuddleAttendee
 from playbook.models.library import (
     Audience,
     Component,
@@ -66,6 +67,7 @@ __all__ = [
     "Audience",
     "AuthAttempt",
     "Base",
+    "CalendarFeed",
     "Comment",
     "CommentStatus",
     "Component",
@@ -79,6 +81,8 @@ __all__ = [
     "FlagReason",
     "Framework",
     "GradeBand",
+    "Huddle",
+    "HuddleAttendee",
     "IdealUser",
     "Invitation",
     "Item",

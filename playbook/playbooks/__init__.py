@@ -4,7 +4,13 @@ from flask import jsonify, request, session
 from flask_login import current_user
 
 from playbook.errors import wants_json
-from playbook.playbooks import routes_history, routes_items, routes_live, routes_sharing  # noqa: F401 (their routes join bp)
+from playbook.playbooks import (  # noqa: F401 (their routes join bp)
+    routes_history,
+    routes_huddle,
+    routes_items,
+    routes_live,
+    routes_sharing,
+)
 from playbook.playbooks.route_helpers import conflict_page
 from playbook.playbooks.routes import bp
 

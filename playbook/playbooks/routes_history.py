@@ -8,8 +8,16 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from playbook.pagination import page_arg
-from playbook.permissions import Action, access, checked_or_404
-from playbook.playbooks import document, importer, imports, queries, revisions, route_helpers
+from playbook.permissions import Action, access, can, checked_or_404
+from playbook.playbooks import (
+    document,
+    huddle_queries,
+    importer,
+    imports,
+    queries,
+    revisions,
+    route_helpers,
+)
 from playbook.playbooks.forms import ImportForm, RestoreForm
 from playbook.playbooks.routes import bp
 from playbook.slugs import slugify
@@ -120,12 +128,15 @@ def export_json(playbook_id: int):
 def print_view(playbook_id: int):
     playbook = _page_playbook(playbook_id)
     items = queries.all_items(playbook)
+    # Huddles are the team's: readers by link or in the gallery print without them.
+    team = can(current_user, Action.HUDDLE_VIEW, playbook)
     return render_template(
         "playbooks/print.html",
         title=playbook.title,
         playbook=playbook,
         coverage=queries.coverage(playbook),
         progress=queries.progress(items),
+        huddles=huddle_queries.recent_huddles(playbook.id) if team else [],
     )
 
 

@@ -46,6 +46,19 @@
     if (box.value) { update(); }
   });
 
+  // A "Copy" button next to a secret address copies it (hidden without scripts: the
+  // field itself can always be selected and copied).
+  Array.prototype.forEach.call(document.querySelectorAll("[data-copy-from]"), function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy-from"));
+    if (!field || !navigator.clipboard) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(function () {
+        button.textContent = "Copied";
+      });
+    });
+  });
+
   // Move focus to the first field with an error, so keyboard and screen-reader
   // users land where the fix is needed.
   var invalid = document.querySelector("[aria-invalid='true']");

@@ -72,6 +72,8 @@ RULES = {
     "suggester": _row(LOGIN, 404, 403, OK, 403),
     "moderator_page": _row(LOGIN, 403, 200, 403, 200),
     "moderator": _row(LOGIN, 403, OK, 403, OK),
+    # A calendar feed: the token is the credential; a wrong one is a 404 for anyone.
+    "wrong_token": _row(404, 404, 404, 404, 404),
 }
 
 _EDIT = {"GET": "admin_page", "POST": "admin", "GET retired": "admin_page", "POST retired": "admin"}
@@ -139,6 +141,11 @@ MATRIX = {
     "moderation.reasons": {"GET": "moderator_page", "POST": "moderator"},
     "moderation.edit_reason": {"GET": "moderator_page", "POST": "moderator"},
     "moderation.delete_reason": {"POST": "moderator"},
+    "calendars.index": {"GET": "signed_in_page"},
+    "calendars.mine_new": {"POST": "signed_in"},
+    # A playbook's calendar address, for admin's private playbook: its members only.
+    "calendars.playbook_feed_new": {"POST": "members_only"},
+    "calendars.feed": {"GET": "wrong_token"},
 }
 
 
@@ -224,6 +231,10 @@ PATHS = {
     "moderation.reasons": lambda w, s: "/moderation/reasons",
     "moderation.edit_reason": lambda w, s: f"/moderation/reasons/{w.template_id}/edit",
     "moderation.delete_reason": lambda w, s: f"/moderation/reasons/{w.template_id}/delete",
+    "calendars.index": lambda w, s: "/calendars/",
+    "calendars.mine_new": lambda w, s: "/calendars/mine/new",
+    "calendars.playbook_feed_new": lambda w, s: f"/calendars/playbooks/{w.playbook_id}/new",
+    "calendars.feed": lambda w, s: "/calendars/not-a-valid-token.ics",
 }
 for _kind, _live, _retired in (
     ("plays", "play_id", "retired_play_id"),
