@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
         moderation,
         notifications,
         playbooks,
+        work,
     )
 
     for module in (
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         accounts,
         library,
         playbooks,
+        work,
         gallery,
         comments,
         moderation,

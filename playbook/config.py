@@ -89,6 +89,14 @@ class Config:
     PLAYBOOK_LIVE_POLL_SECONDS = _int("PLAYBOOK_LIVE_POLL_SECONDS", 10)
     # The day "today" is in, for overdue items, reminders and the digest (an IANA name).
     PLAYBOOK_TIMEZONE = os.environ.get("PLAYBOOK_TIMEZONE", "UTC")
+    # My work: items per page.
+    PLAYBOOK_WORK_PER_PAGE = _int("PLAYBOOK_WORK_PER_PAGE", 50)
+    # An overdue item's reminder is still sent this many days after its date when the
+    # job could not run on the day (longer overdue items are not reminded at all).
+    PLAYBOOK_REMINDER_CATCH_UP_DAYS = _int("PLAYBOOK_REMINDER_CATCH_UP_DAYS", 7)
+    # The site's address (e.g. "https://playbook.district.org") for links in mail that
+    # periodic jobs send, which have no request to take it from.
+    PLAYBOOK_BASE_URL = os.environ.get("PLAYBOOK_BASE_URL", "")
     PLAYBOOK_PRESENCE_SECONDS = _int("PLAYBOOK_PRESENCE_SECONDS", 30)
     PLAYBOOK_PASSWORD_RESET_MINUTES = _int("PLAYBOOK_PASSWORD_RESET_MINUTES", 60)
     # Sign-in throttling: failures allowed per window, per account and per client address.
@@ -126,6 +134,7 @@ class DevelopmentConfig(Config):
     """The embedded default: SQLite in the instance folder, a generated secret key."""
 
     DEBUG = False
+    PLAYBOOK_BASE_URL = os.environ.get("PLAYBOOK_BASE_URL", "http://127.0.0.1:5000")
 
 
 class TestingConfig(Config):
