@@ -28,6 +28,7 @@ from playbook.auth import services as auth_services
 from playbook.jobs import crontab, job, periodic
 from playbook.playbooks import services as playbook_services
 from playbook.playbooks import sharing
+from playbook.work import reminders
 
 # --- mail --------------------------------------------------------------------------
 
@@ -53,6 +54,16 @@ def send_password_reset(email: str, request_key: str) -> None:
 @job(retries=3, retry_delay=30)
 def announce_invitation(token: str) -> None:
     sharing.announce_invitation(token)
+
+
+# --- reminders ---------------------------------------------------------------------
+
+
+@periodic(crontab(minute="5"))  # every hour, at five past
+def send_reminders() -> None:
+    """Remind owners of their items due soon and overdue. Daily would do; hourly
+    catches up soon after a worker was down, and each reminder goes out only once."""
+    reminders.send_due_reminders()
 
 
 # --- housekeeping ------------------------------------------------------------------

@@ -146,7 +146,9 @@ def _bind(huey: Huey, app: Flask, registered: Job) -> Any:
 def _job_context(app: Flask, base_url: str | None) -> Iterator[None]:
     """A fresh app context, and so a database session of the job's own (also when the
     job runs at once, inside the commit that enqueued it); with the enqueuing
-    request's address, a request context too, for url_for(_external=True)."""
+    request's address (for a periodic job, PLAYBOOK_BASE_URL), a request context too,
+    for url_for(_external=True)."""
+    base_url = base_url or app.config.get("PLAYBOOK_BASE_URL") or None
     with app.app_context():
         if base_url:
             with app.test_request_context("/", base_url=base_url):

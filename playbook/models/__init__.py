@@ -26,7 +26,13 @@ from playbook.models.moderation import (
     Submission,
     SubmissionStatus,
 )
-from playbook.models.notification import EmailOptOut, Notification, NotificationKind, OutgoingMail
+from playbook.models.notification import (
+    EmailOptOut,
+    Notification,
+    NotificationKind,
+    OutgoingMail,
+    SentReminder,
+)
 from playbook.models.playbook import (
     DEFAULT_SECTIONS,
     Invitation,
@@ -95,6 +101,7 @@ __all__ = [
     "Scope",
     "SearchDocument",
     "Section",
+    "SentReminder",
     "SiteRole",
     "SiteState",
     "Stage",

@@ -1,12 +1,28 @@
 """Forms for notification settings."""
 
 from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, Optional
 
 from playbook.forms import MultiCheckboxField, options
 from playbook.models import NotificationKind
+from playbook.models.user import REMINDER_DAYS_MAX, REMINDER_DAYS_MIN
 
 
 class EmailChoicesForm(FlaskForm):
     kinds = MultiCheckboxField(
         "Send me an e-mail when", choices=options(NotificationKind.choices())
+    )
+    reminder_days = IntegerField(
+        "Remind me of an item I own this many days before its target date",
+        validators=[
+            Optional(),  # left out: unchanged
+            NumberRange(
+                REMINDER_DAYS_MIN,
+                REMINDER_DAYS_MAX,
+                f"Give a number of days from {REMINDER_DAYS_MIN} to {REMINDER_DAYS_MAX}.",
+            ),
+        ],
+        description=f"From {REMINDER_DAYS_MIN} to {REMINDER_DAYS_MAX} days. You are also "
+        "reminded the day after an item becomes overdue.",
     )
