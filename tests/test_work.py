@@ -18,7 +18,7 @@ from playbook.playbooks import schedule
 from playbook.playbooks import services as playbook_services
 from tests import factories
 from tests.factories import add_members, add_note, make_playbook, reload
-from tests.helpers import check_page, client_for, form_posting_to, text_of
+from tests.helpers import check_page, client_for, csrf_token_from, form_posting_to, text_of
 
 WORK_PAGE_STATEMENTS = 7
 
@@ -309,3 +309,44 @@ def test_a_status_form_without_its_token_is_refused(app, member, team):
     assert db.session.scalar(
         select(Revision.summary).where(Revision.playbook_id == team.id).order_by(Revision.id.desc())
     ).startswith("Edited")
+
+
+# --- who may change a status from My work -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("owner", 302),
+        ("editor", 302),
+        ("commenter", 403),
+        ("viewer", 403),
+        ("stranger", 404),
+        ("visitor", "sign in"),
+        ("owner, binned", 404),
+    ],
+)
+def test_who_may_change_a_status_from_my_work(app, member, make_user, persona, expected):
+    playbook = make_playbook(member, title="Matrix plan")
+    people = {"owner": member}
+    for role in ("editor", "commenter", "viewer"):
+        people[role] = make_user(display_name=f"The {role}")
+        add_members(playbook.id, people[role], role=MemberRole(role))
+    people["stranger"] = make_user(display_name="A stranger")
+    item_id = note(member, playbook.id, "Contested", member, 2)
+    version = reload(playbook.id).version
+    if persona == "owner, binned":
+        playbook_services.delete_playbook(member, reload(playbook.id))
+    who = people.get(persona.split(",")[0])
+    browser = client_for(app, who) if who else app.test_client()
+    token = csrf_token_from(browser.get("/" if who else "/auth/login").text)
+    response = browser.post(
+        f"/work/{playbook.id}/items/{item_id}/status",
+        data={"csrf_token": token, "version": str(version), "status": "piloting"},
+    )
+    if expected == "sign in":
+        assert response.status_code == 302 and "/auth/login" in response.location
+    else:
+        assert response.status_code == expected
+    changed = expected == 302
+    assert status_of(item_id) is (ItemStatus.PILOTING if changed else ItemStatus.PLANNED)
