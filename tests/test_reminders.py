@@ -5,12 +5,14 @@ always and by e-mail unless the person turned that kind off."""
 from __future__ import annotations
 
 import html as html_lib
+import os
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
 
-from playbook import jobs
+from playbook import create_app, jobs
 from playbook.extensions import db
 from playbook.models import (
     EmailOptOut,
@@ -25,6 +27,7 @@ from playbook.models import (
 from playbook.playbooks import schedule
 from playbook.playbooks import services as playbook_services
 from playbook.work import reminders
+from tests import factories
 from tests.factories import make_playbook, reload
 from tests.fixtures_mail import outbox
 from tests.helpers import check_page, client_for, field_error, form_posting_to
@@ -272,3 +275,67 @@ def test_links_in_reminders_name_the_sites_address_when_no_request_gives_it(app,
     db.session.expire_all()
     body = db.session.scalar(select(OutgoingMail.body).where(OutgoingMail.subject.contains("due")))
     assert "https://playbook.example.org/notifications/open?next=/playbooks/" in body
+
+
+# --- two workers at once, on a database both can open -----------------------------------
+
+
+@pytest.fixture
+def shared_app(tmp_path):
+    """The app on a database file (or the PostgreSQL test database) that two threads
+    open with connections of their own, as two workers would."""
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/app.sqlite"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    shared = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with shared.app_context():
+        db.drop_all()
+        db.create_all()
+        yield shared
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def test_two_workers_running_the_job_at_the_same_moment_send_each_reminder_once(
+    shared_app, monkeypatch
+):
+    owner = factories.make_user(display_name="Maria Member")
+    playbook = make_playbook(owner, title="Reading plan")
+    for n in range(3):
+        note(owner, playbook.id, f"Task {n}", owner, 3)
+    on, owner_id = schedule.today(), owner.id
+    db.session.remove()
+
+    # Both read what is due before either sends anything.
+    both_read = threading.Barrier(2)
+    read_once = threading.local()
+    find = reminders.due_reminders
+
+    def find_then_wait(on, limit=reminders.BATCH):
+        found = find(on, limit)
+        if not getattr(read_once, "done", False):
+            read_once.done = True
+            both_read.wait(timeout=10)
+        return found
+
+    monkeypatch.setattr(reminders, "due_reminders", find_then_wait)
+    sent, errors = [], []
+
+    def worker():
+        try:
+            with shared_app.app_context():
+                sent.append(reminders.send_due_reminders(on))
+        except Exception as error:  # pragma: no cover (reported below)
+            errors.append(error)
+
+    workers = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=30)
+    assert errors == [] and sum(sent) == 3, (sent, errors)
+    owner = db.session.get(User, owner_id)
+    assert len(reminders_of(owner, DUE_SOON)) == 3
+    assert len(reminder_mail_to(owner)) == 3
+    assert db.session.scalar(select(func.count()).select_from(SentReminder)) == 3
