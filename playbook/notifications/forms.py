@@ -23,6 +23,6 @@ class EmailChoicesForm(FlaskForm):
                 f"Give a number of days from {REMINDER_DAYS_MIN} to {REMINDER_DAYS_MAX}.",
             ),
         ],
-        description=f"From {REMINDER_DAYS_MIN} to {REMINDER_DAYS_MAX} days. You are also "
-        "reminded the day after an item becomes overdue.",
+        description=f"From {REMINDER_DAYS_MIN} to {REMINDER_DAYS_MAX} days. You are reminded "
+        "again the day after the target date if the item is still open.",
     )
