@@ -1,6 +1,6 @@
 """The authorization matrix for every route outside `playbooks` (which
 tests/test_access_matrix.py covers): library browsing and the admin edit routes,
-admin, accounts, notifications, gallery, home, auth and static files, × persona, with
+admin, accounts, notifications, My work, gallery, home, auth and static files, × persona, with
 the expected outcome of each cell written down as data.
 
 RULES says what each kind of route answers to each persona; MATRIX says which rule
@@ -139,6 +139,10 @@ MATRIX = {
     "moderation.reasons": {"GET": "moderator_page", "POST": "moderator"},
     "moderation.edit_reason": {"GET": "moderator_page", "POST": "moderator"},
     "moderation.delete_reason": {"POST": "moderator"},
+    "work.index": {"GET": "signed_in_page"},
+    # A status changed from My work: those who may edit the item's playbook (admin
+    # owns it; the others are not in its team).
+    "work.status": {"POST": "members_only"},
 }
 
 
@@ -224,6 +228,8 @@ PATHS = {
     "moderation.reasons": lambda w, s: "/moderation/reasons",
     "moderation.edit_reason": lambda w, s: f"/moderation/reasons/{w.template_id}/edit",
     "moderation.delete_reason": lambda w, s: f"/moderation/reasons/{w.template_id}/delete",
+    "work.index": lambda w, s: "/work/",
+    "work.status": lambda w, s: f"/work/{w.playbook_id}/items/{w.item_id}/status",
 }
 for _kind, _live, _retired in (
     ("plays", "play_id", "retired_play_id"),
