@@ -148,6 +148,17 @@ def test_two_runs_that_found_the_same_reminder_send_it_once(app, member, team, t
     assert len(reminders_of(member)) == 1 and len(reminder_mail_to(member)) == 1
 
 
+def test_an_item_changed_between_finding_and_sending_is_left_to_the_next_run(
+    app, member, team, today
+):
+    item_id = note(member, team.id, "Book list", member, 3)
+    found = reminders.due_reminders(today)
+    own(member, team.id, item_id, member, 3, status="adopted")  # done meanwhile
+    assert [reminders.send_reminder(due, today) for due in found] == [False]
+    assert reminders.send_due_reminders(today) == 0
+    assert reminders_of(member) == []
+
+
 def test_an_item_whose_date_moved_is_reminded_of_its_new_date(app, member, team, today):
     item_id = note(member, team.id, "Book list", member, 3)
     reminders.send_due_reminders(today)

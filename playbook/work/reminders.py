@@ -121,9 +121,17 @@ def _due_statement(kind: NotificationKind, when: ColumnElement[bool]) -> Select:
 
 def send_reminder(due: Due, on: date) -> bool:
     """Record and send one reminder, in one transaction; False when another run
-    recorded it first (or the item or its owner is gone meanwhile)."""
+    recorded it first, or the item changed since it was found (removed, done, given
+    to someone else or moved to another date: the next run decides afresh)."""
     item, owner = db.session.get(Item, due.item_id), db.session.get(User, due.owner_id)
-    if item is None or owner is None:
+    if (
+        item is None
+        or owner is None
+        or item.owner_id != owner.id
+        or item.target_date != due.target_date
+        or not schedule.is_open(item)
+    ):
+        db.session.rollback()
         return False
     db.session.add(
         SentReminder(
