@@ -164,6 +164,11 @@ def test_my_work_is_paginated(app, member, team):
     third = browser.get("/work/?page=3").text
     assert "Task number 0" in first and "Task number 1" in first and "Task number 2" not in first
     assert "Task number 4" in third and "Page 3 of 3" in third
+    # A change made on page 3 comes back to page 3.
+    last = db.session.scalar(select(Item.id).where(Item.title == "Task number 4"))
+    response = post_status(browser, team.id, last, "piloting", page=third)
+    assert response.location.endswith(f"/work/?page=3#work-{last}")
+    assert status_of(last) is ItemStatus.PILOTING
 
 
 def test_the_page_sends_the_same_statements_for_few_and_many_items(app, member, other_member):
