@@ -250,6 +250,22 @@ def test_a_teammate_who_changed_the_same_status_meanwhile_wins_with_a_clear_mess
     assert factories.revision_count(team.id) == revisions + 1  # Omar's only
 
 
+def test_an_item_a_teammate_removed_meanwhile_is_reported_not_an_error(
+    app, member, other_member, team
+):
+    item_id = note(member, team.id, "Book list", member, 4)
+    browser = client_for(app, member)
+    page = check_page(browser.get("/work/"))
+    playbook = playbook_services.load_playbook_for_change(team.id)
+    item = next(i for s in playbook.sections for i in s.items if i.id == item_id)
+    playbook_services.remove_item(other_member, playbook, item, base_version=playbook.version)
+    response = post_status(browser, team.id, item_id, "adopted", page=page)
+    assert "That item was removed from its playbook meanwhile." in text_of(
+        browser.get(response.location)
+    )
+    assert "Book list" not in browser.get("/work/").text
+
+
 def test_an_unknown_status_changes_nothing(app, member, team):
     item_id = note(member, team.id, "Book list", member, 4)
     browser = client_for(app, member)

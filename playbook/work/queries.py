@@ -29,8 +29,8 @@ def my_items(
 ) -> tuple[Pagination, list[Row]]:
     """A page of the items assigned to `user` (schedule.assigned_items_statement's
     people, playbooks and order), with their sections, playbooks and teams (for the
-    edit rule) and what they point at (for their titles): eight statements, whatever
-    the number of items."""
+    edit rule) and what they point at (for their titles), and the total: the same
+    statements whatever the number of items (tests/test_work.py counts them)."""
     statement = (
         schedule.assigned_items_statement(user.id, on)
         .with_only_columns(Item)
