@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
         moderation,
         notifications,
         playbooks,
+        work,
     )
 
     for module in (
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
         accounts,
         library,
         playbooks,
+        work,
         gallery,
         comments,
         moderation,

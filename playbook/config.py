@@ -89,6 +89,11 @@ class Config:
     PLAYBOOK_LIVE_POLL_SECONDS = _int("PLAYBOOK_LIVE_POLL_SECONDS", 10)
     # The day "today" is in, for overdue items, reminders and the digest (an IANA name).
     PLAYBOOK_TIMEZONE = os.environ.get("PLAYBOOK_TIMEZONE", "UTC")
+    # My work: items per page.
+    PLAYBOOK_WORK_PER_PAGE = _int("PLAYBOOK_WORK_PER_PAGE", 50)
+    # An overdue item's reminder is still sent this many days after its date when the
+    # job could not run on the day (longer overdue items are not reminded at all).
+    PLAYBOOK_REMINDER_CATCH_UP_DAYS = _int("PLAYBOOK_REMINDER_CATCH_UP_DAYS", 7)
     PLAYBOOK_PRESENCE_SECONDS = _int("PLAYBOOK_PRESENCE_SECONDS", 30)
     # The weekly digest goes out once per ISO week, from this weekday (1 = Monday ...
     # 7 = Sunday) and hour (0-23) in PLAYBOOK_TIMEZONE on; a week the job missed that
@@ -97,8 +102,9 @@ class Config:
     PLAYBOOK_DIGEST_HOUR = _int("PLAYBOOK_DIGEST_HOUR", 6)
     # At most this many people's digests are built per run; the rest wait an hour.
     PLAYBOOK_DIGEST_BATCH = _int("PLAYBOOK_DIGEST_BATCH", 2000)
-    # Where links in mail that no request caused (the digest) point, e.g.
-    # "https://playbook.district.org"; unset, the first PLAYBOOK_TRUSTED_HOSTS over https.
+    # Where links in mail that no request caused (reminders, the digest) point, e.g.
+    # "https://playbook.district.org"; unset, the first PLAYBOOK_TRUSTED_HOSTS over https
+    # (urls.site_base_url).
     PLAYBOOK_BASE_URL = os.environ.get("PLAYBOOK_BASE_URL", "")
     PLAYBOOK_PASSWORD_RESET_MINUTES = _int("PLAYBOOK_PASSWORD_RESET_MINUTES", 60)
     # Sign-in throttling: failures allowed per window, per account and per client address.
@@ -136,6 +142,7 @@ class DevelopmentConfig(Config):
     """The embedded default: SQLite in the instance folder, a generated secret key."""
 
     DEBUG = False
+    PLAYBOOK_BASE_URL = os.environ.get("PLAYBOOK_BASE_URL", "http://127.0.0.1:5000")
 
 
 class TestingConfig(Config):

@@ -121,6 +121,7 @@ from playbook.models import (
     Revision,
     SearchDocument,
     Section,
+    SentReminder,
     SiteState,
     Submission,
     TargetKind,
@@ -384,6 +385,7 @@ PRIVATE: frozenset[type] = frozenset(
         PasswordResetToken,
         PlaybookPresence,  # who has a page open: shown only to members, never cached
         ReasonTemplate,
+        SentReminder,  # which reminders went out: never shown
         SiteState,
         Submission,  # what it becomes (a resource, a comment's status) is seen as such
     }

@@ -29,6 +29,7 @@ from playbook.digests import services as digest_services
 from playbook.jobs import crontab, job, periodic
 from playbook.playbooks import services as playbook_services
 from playbook.playbooks import sharing
+from playbook.work import reminders
 
 # --- mail --------------------------------------------------------------------------
 
@@ -64,6 +65,16 @@ def send_digests() -> None:
     """This week's digests, for everyone due one (from the configured weekday and hour
     on, once per ISO week); a run the worker missed is caught up by the next."""
     digest_services.send_due_digests()
+
+
+# --- reminders ---------------------------------------------------------------------
+
+
+@periodic(crontab(minute="5"))  # every hour, at five past
+def send_reminders() -> None:
+    """Remind owners of their items due soon and overdue. Daily would do; hourly
+    catches up soon after a worker was down, and each reminder goes out only once."""
+    reminders.send_due_reminders()
 
 
 # --- housekeeping ------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from werkzeug.routing import IntegerConverter
@@ -40,3 +42,15 @@ def safe_next_path(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def site_base_url(config: Mapping[str, Any]) -> str:
+    """The site's address for links in mail that no request caused (reminders, the
+    digest): PLAYBOOK_BASE_URL, else the first trusted host over https, else where
+    `python run.py` serves by default."""
+    hosts = [h for h in config.get("TRUSTED_HOSTS") or [] if not h.startswith(".")]
+    return (
+        config.get("PLAYBOOK_BASE_URL")
+        or (f"https://{hosts[0]}" if hosts else "")
+        or "http://127.0.0.1:5000"
+    )

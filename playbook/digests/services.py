@@ -37,6 +37,7 @@ from playbook.models import (
 from playbook.notifications import services as notification_services
 from playbook.playbooks.schedule import site_zone
 from playbook.tokens import read_signed_token, signed_token
+from playbook.urls import site_base_url
 
 UNSUBSCRIBE = "digest-unsubscribe"  # the purpose named in the unsubscribe token
 FIRST_PERIOD = timedelta(days=7)  # what a first digest looks back over, at most
@@ -199,17 +200,12 @@ def _queue(digest: Digest, week: str) -> None:
 @contextlib.contextmanager
 def _links() -> Iterator[None]:
     """Somewhere for url_for(_external=True) to take the site's address from, when no
-    request caused the job: PLAYBOOK_BASE_URL, else the first trusted host."""
+    request caused the job (urls.site_base_url)."""
     config = current_app.config
     if has_request_context() or config.get("SERVER_NAME"):
         yield
         return
-    hosts = [h for h in config.get("TRUSTED_HOSTS") or [] if not h.startswith(".")]
-    base = config.get("PLAYBOOK_BASE_URL") or (f"https://{hosts[0]}" if hosts else "")
-    if not base:
-        base = "http://127.0.0.1:5000"  # where `python run.py` serves by default
-        log.warning("PLAYBOOK_BASE_URL is not set: links in the digest point at %s", base)
-    with current_app.test_request_context("/", base_url=base):
+    with current_app.test_request_context("/", base_url=site_base_url(config)):
         yield
 
 

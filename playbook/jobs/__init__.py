@@ -35,6 +35,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, SessionTransaction
 
 from playbook.extensions import db
+from playbook.urls import site_base_url
 
 __all__ = ["crontab", "enqueue", "job", "periodic"]
 
@@ -146,7 +147,9 @@ def _bind(huey: Huey, app: Flask, registered: Job) -> Any:
 def _job_context(app: Flask, base_url: str | None) -> Iterator[None]:
     """A fresh app context, and so a database session of the job's own (also when the
     job runs at once, inside the commit that enqueued it); with the enqueuing
-    request's address, a request context too, for url_for(_external=True)."""
+    request's address (for a periodic job, the site's configured one), a request
+    context too, for url_for(_external=True)."""
+    base_url = base_url or site_base_url(app.config)
     with app.app_context():
         if base_url:
             with app.test_request_context("/", base_url=base_url):

@@ -34,6 +34,7 @@ from playbook.models.notification import (
     Notification,
     NotificationKind,
     OutgoingMail,
+    SentReminder,
 )
 from playbook.models.playbook import (
     DEFAULT_SECTIONS,
@@ -108,6 +109,7 @@ __all__ = [
     "Scope",
     "SearchDocument",
     "Section",
+    "SentReminder",
     "SiteRole",
     "SiteState",
     "Stage",

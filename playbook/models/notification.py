@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, UTCDateTime, utcnow
@@ -27,6 +27,8 @@ class NotificationKind(LabelledEnum):
         "contribution_rejected",
         "A moderator turned down your comment or suggestion",
     )
+    ITEM_DUE_SOON = ("item_due_soon", "An item you own is due soon")
+    ITEM_OVERDUE = ("item_overdue", "An item you own is overdue")
 
 
 class Notification(IdMixin, Base):
@@ -56,6 +58,21 @@ class EmailOptOut(Base):
         ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
     kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind), primary_key=True)
+
+
+class SentReminder(IdMixin, Base):
+    """A reminder that went out: one per item, kind and target date, so a job that runs
+    twice (or on two workers at once) never sends it again, while an item whose date
+    moved is reminded of its new date."""
+
+    __tablename__ = "sent_reminder"
+    __table_args__ = (UniqueConstraint("item_id", "kind", "target_date"),)
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"))
+    kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind))
+    target_date: Mapped[date] = mapped_column(Date)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 def _unkeyed() -> str:

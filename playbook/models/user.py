@@ -13,6 +13,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
 
+# Reminders of items due soon: this many days before the target date, unless the
+# person chose otherwise (from REMINDER_DAYS_MIN to REMINDER_DAYS_MAX).
+REMINDER_DAYS_DEFAULT = 3
+REMINDER_DAYS_MIN, REMINDER_DAYS_MAX = 1, 30
+
 
 class SiteRole(str, enum.Enum):
     MEMBER = "member"
@@ -47,6 +52,10 @@ class User(IdMixin, TimestampMixin, UserMixin, Base):  # type: ignore[misc]
     # post afterwards waits for a moderator, however trusted they were.
     posts_held: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # How many days before an item's target date its owner is reminded (1 to 30).
+    reminder_days: Mapped[int] = mapped_column(
+        default=REMINDER_DAYS_DEFAULT, server_default=str(REMINDER_DAYS_DEFAULT)
+    )
 
     sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

@@ -59,9 +59,16 @@ def open_link():
 @access_login
 def settings():
     choices = services.email_choices(current_user)
-    form = EmailChoicesForm(data={"kinds": [k.value for k, on in choices.items() if on]})
+    form = EmailChoicesForm(
+        data={
+            "kinds": [k.value for k, on in choices.items() if on],
+            "reminder_days": current_user.reminder_days,
+        }
+    )
     if form.validate_on_submit():
-        services.set_email_choices(current_user, set(form.kinds.data or []))
+        services.set_email_choices(
+            current_user, set(form.kinds.data or []), reminder_days=form.reminder_days.data
+        )
         flash("Your e-mail choices are saved.", "success")
         return redirect(url_for("notifications.settings"))
     return render_template(
@@ -71,7 +78,7 @@ def settings():
         digest_form=DigestForm(
             prefix="digest", data={"mode": services.digest_mode(current_user).value}
         ),
-    )
+    ), 422 if form.errors else 200
 
 
 @bp.route("/settings/digest", methods=["POST"])

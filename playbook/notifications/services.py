@@ -30,6 +30,7 @@ from playbook.models import (
     User,
     utcnow,
 )
+from playbook.models.user import REMINDER_DAYS_MAX, REMINDER_DAYS_MIN
 
 
 def notify(
@@ -159,8 +160,11 @@ def email_choices(user: User) -> dict[NotificationKind, bool]:
     return {kind: kind not in off for kind in NotificationKind}
 
 
-def set_email_choices(user: User, enabled: set[str]) -> None:
-    """Keep e-mail on for the kinds in `enabled` and off for the others."""
+def set_email_choices(user: User, enabled: set[str], reminder_days: int | None = None) -> None:
+    """Keep e-mail on for the kinds in `enabled` and off for the others; and, when
+    given, remind the person of their items this many days before the target date."""
+    if reminder_days is not None:
+        user.reminder_days = max(REMINDER_DAYS_MIN, min(int(reminder_days), REMINDER_DAYS_MAX))
     db.session.execute(delete(EmailOptOut).where(EmailOptOut.user_id == user.id))
     for kind in NotificationKind:
         if kind.value not in enabled:

@@ -542,6 +542,33 @@ def update_item(
     return save_merged(actor, playbook, base_version, change)
 
 
+def set_item_status(
+    actor: User, playbook: Playbook, item: Item, *, base_version: int | None, status: str
+) -> Revision | None:
+    """Change only an item's status (My work's form), on the same path as update_item:
+    merged with teammates' changes since `base_version`, a Conflict when one of them
+    changed the status meanwhile (or removed the item); None when nothing changed."""
+    require(actor, Action.PLAYBOOK_EDIT, playbook)
+    item_id, seen_title, mine = item.id, item.display_title, {"status": ItemStatus(status).value}
+
+    def change(playbook: Playbook, base: merge.Base | None) -> str | None:
+        item = _item_by_id(playbook, item_id)
+        if item is None or (base is not None and item_id not in base.items):
+            raise merge.Overlap(f"“{seen_title}”, which was removed")
+        written = merge.fields_to_write(
+            base.items[item_id] if base else None,
+            merge.item_values(item),
+            mine,
+            f"“{item.display_title}”",
+        )
+        if not written or item.status.value == mine["status"]:
+            return None
+        _write_item(actor, playbook, item, written, mine, item.target_date)
+        return f"Set the status of “{item.display_title}” to {item.status.label}"
+
+    return save_merged(actor, playbook, base_version, change)
+
+
 def _write_item(
     actor: User,
     playbook: Playbook,

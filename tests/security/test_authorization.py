@@ -1,6 +1,6 @@
 """The authorization matrix for every route outside `playbooks` (which
 tests/test_access_matrix.py covers): library browsing and the admin edit routes,
-admin, accounts, notifications, gallery, home, auth and static files, × persona, with
+admin, accounts, notifications, My work, gallery, home, auth and static files, × persona, with
 the expected outcome of each cell written down as data.
 
 RULES says what each kind of route answers to each persona; MATRIX says which rule
@@ -117,6 +117,9 @@ MATRIX = {
     "notifications.read": {"POST": "owner_only"},
     "notifications.read_all": {"POST": "signed_in"},
     "notifications.settings": {"GET": "signed_in_page", "POST": "signed_in"},
+    "notifications.digest": {"POST": "signed_in"},
+    # The digest's unsubscribe link: the signed token is the credential.
+    "digests.unsubscribe": {"GET": "wrong_token", "POST": "wrong_token"},
     "auth.login": {"GET": "visitor_page", "POST": "visitor_only"},
     "auth.register": {"GET": "visitor_page", "POST": "visitor_only"},
     "auth.logout": {"POST": "sign_out"},
@@ -146,6 +149,10 @@ MATRIX = {
     # A playbook's calendar address, for admin's private playbook: its members only.
     "calendars.playbook_feed_new": {"POST": "members_only"},
     "calendars.feed": {"GET": "wrong_token"},
+    "work.index": {"GET": "signed_in_page"},
+    # A status changed from My work: those who may edit the item's playbook (admin
+    # owns it; the others are not in its team).
+    "work.status": {"POST": "members_only"},
 }
 
 
@@ -204,6 +211,8 @@ PATHS = {
     "notifications.read": lambda w, s: f"/notifications/{w.notification_ids['owner']}/read",
     "notifications.read_all": lambda w, s: "/notifications/read-all",
     "notifications.settings": lambda w, s: "/notifications/settings",
+    "notifications.digest": lambda w, s: "/notifications/settings/digest",
+    "digests.unsubscribe": lambda w, s: "/digest/unsubscribe/not-a-signed-token",
     "auth.login": lambda w, s: "/auth/login",
     "auth.register": lambda w, s: "/auth/register",
     "auth.logout": lambda w, s: "/auth/logout",
@@ -235,6 +244,8 @@ PATHS = {
     "calendars.mine_new": lambda w, s: "/calendars/mine/new",
     "calendars.playbook_feed_new": lambda w, s: f"/calendars/playbooks/{w.playbook_id}/new",
     "calendars.feed": lambda w, s: "/calendars/not-a-valid-token.ics",
+    "work.index": lambda w, s: "/work/",
+    "work.status": lambda w, s: f"/work/{w.playbook_id}/items/{w.item_id}/status",
 }
 for _kind, _live, _retired in (
     ("plays", "play_id", "retired_play_id"),
