@@ -124,7 +124,8 @@ def place_saved_notices(part: Markup) -> tuple[Markup, list[str]]:
     the items (or sections) they are about, and the flash categories so placed (the
     flash area at the top leaves those out). The part as kept is never changed."""
     placed = []
-    for category, message in get_flashed_messages(with_categories=True):
+    flashed: list[tuple[str, str]] = get_flashed_messages(with_categories=True)  # type: ignore[assignment]
+    for category, message in flashed:
         if not category.startswith(SAVED_AT):
             continue
         notice = Markup('<p class="flash flash-success saved-notice" role="status">{}</p>')
