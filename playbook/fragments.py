@@ -70,13 +70,12 @@ _ELEMENT_ID = re.compile(r"[a-z]+-[0-9]+")
 
 def place(part: Markup, element_id: str, html: Markup) -> Markup | None:
     """`part` with `html` put first inside the element whose id is `element_id` (of the
-    form "item-12"), or None when the part has no such element. Such ids are written
-    only by our templates (as id="…" after a space); text a person wrote is escaped
-    there, so it cannot hold one."""
+    form "item-12"), or None when the part has no such element. The element is found
+    by its start tag, which only our templates write: in text a person wrote, "<" is
+    always escaped, and inside an attribute value so is '"'."""
     if not _ELEMENT_ID.fullmatch(element_id):
         return None
-    at = part.find(f' id="{element_id}"')
-    end = part.find(">", at) if at >= 0 else -1
-    if end < 0:
+    tag = re.search(rf'<[a-z]+\b[^<>]* id="{element_id}"[^<>]*>', part)
+    if tag is None:
         return None
-    return Markup(part[: end + 1] + html + part[end + 1 :])  # nosec B704 - both parts are Markup
+    return Markup(part[: tag.end()] + html + part[tag.end() :])  # nosec B704 - both are Markup

@@ -172,3 +172,14 @@ def test_the_move_page_is_for_editors_only(app, team, intruder):
     other = factories.make_playbook(factories.make_user(), 1)
     stranger = f"/playbooks/{playbook_id}/items/{other.sections[0].items[0].id}/move"
     assert clients["owner"].get(stranger).status_code == 404
+
+
+def test_a_twist_that_mimics_an_item_id_does_not_catch_the_notice(team):
+    playbook_id, items, clients = team
+    (first_id, _), (second_id, second_title) = items[0], items[1]
+    twist = f'He wrote id="item-{second_id}" here, and [a link](https://e.org "a>b").'
+    assert _save_twist(clients["owner"], playbook_id, first_id, twist).status_code == 302
+    assert _save_twist(clients["editor"], playbook_id, second_id, "Mine.").status_code == 302
+    html = _page(clients["editor"], playbook_id)
+    assert _notice_in_item(html, second_id) == f"Saved “{second_title}”."
+    assert html.count("saved-notice") == 1
