@@ -13,10 +13,15 @@ Who gets which part is decided by the caller through permissions.can() before as
 for it; the key says which rights the part was rendered for, so a reader never gets
 the editor's part. The forms in an editor's part need the reader's own CSRF token: the
 part is rendered with a marker in its place (a random value per process, which no
-stored text can know) and each request puts its own token in."""
+stored text can know) and each request puts its own token in.
+
+A notice for one person ("Saved “Family nights”.", next to that item) is never part of
+a shared part either: place() puts it into the part each request gets, after the part
+was taken from the store, first inside the element it is about."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 
@@ -58,3 +63,19 @@ def _render_with_mark(render: Callable[[], str]) -> str:
         g.pop(name, None)
         if own is not None:
             setattr(g, name, own)
+
+
+_ELEMENT_ID = re.compile(r"[a-z]+-[0-9]+")
+
+
+def place(part: Markup, element_id: str, html: Markup) -> Markup | None:
+    """`part` with `html` put first inside the element whose id is `element_id` (of the
+    form "item-12"), or None when the part has no such element. The element is found
+    by its start tag, which only our templates write: in text a person wrote, "<" is
+    always escaped, and inside an attribute value so is '"'."""
+    if not _ELEMENT_ID.fullmatch(element_id):
+        return None
+    tag = re.search(rf'<[a-z]+\b[^<>]* id="{element_id}"[^<>]*>', part)
+    if tag is None:
+        return None
+    return Markup(part[: tag.end()] + html + part[tag.end() :])  # nosec B704 - both are Markup

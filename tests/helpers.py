@@ -215,6 +215,7 @@ class _FormParser(HTMLParser):
                 "action": a.get("action", ""),
                 "fields": {},
                 "selects": {},
+                "buttons": [],
             }
             self.forms.append(self._form)
         elif self._form is None:
@@ -223,6 +224,8 @@ class _FormParser(HTMLParser):
             if a.get("type") in ("checkbox", "radio") and "checked" not in a:
                 return
             self._form["fields"][a["name"]] = a.get("value", "")
+        elif tag == "button" and a.get("type", "submit") == "submit":
+            self._form["buttons"].append(a)
         elif tag == "textarea" and a.get("name"):
             self._textarea = a["name"]
             self.textareas.add(a["name"])
@@ -274,6 +277,25 @@ def form_posting_to(html: str, action: str, **where) -> dict:
     ]
     assert matches, f"no POST form to {action} with {where}"
     return dict(matches[0]["fields"])
+
+
+def pressing(html: str, action: str, **where) -> dict:
+    """What a browser posts when a submit button of the page that posts to `action`
+    is pressed (the form's fields plus the button's name and value; a button's
+    formaction sends its form elsewhere), for the first one whose fields match `where`."""
+    for form in forms_on(html):
+        if form["method"] != "post":
+            continue
+        for button in form["buttons"] or [{}]:
+            fields = dict(form["fields"])
+            if button.get("name"):
+                fields[button["name"]] = button.get("value", "")
+            target = button.get("formaction") or form["action"]
+            if target.split("#")[0] == action and all(
+                fields.get(k) == str(v) for k, v in where.items()
+            ):
+                return fields
+    raise AssertionError(f"no button posts to {action} with {where}")
 
 
 def field_value(html: str, name: str) -> str | None:

@@ -210,7 +210,7 @@ MATRIX = {
     "playbooks.section_edit": {"GET": "edit_page", "POST": "edit"},
     "playbooks.section_delete": {"POST": "edit"},
     "playbooks.section_move": {"POST": "edit"},
-    "playbooks.item_move": {"POST": "edit"},
+    "playbooks.item_move": {"GET": "edit_page", "POST": "edit"},
     "playbooks.note_new": {"GET": "edit_page", "POST": "edit"},
     "playbooks.item_edit": {"GET": "edit_page", "POST": "edit"},
     "playbooks.item_delete": {"POST": "edit"},
@@ -338,10 +338,13 @@ REQUESTS = {
         f"/playbooks/{c.pid}/sections/{c.sections[0]}/move",
         {"position": "2", "version": c.version},
     ),
-    "playbooks.item_move": lambda c: (
-        f"/playbooks/{c.pid}/items/{c.item_id}/move",
-        {"position": "0", "section_id": str(c.sections[1]), "version": c.version},
-    ),
+    "playbooks.item_move": {
+        "GET": lambda c: (f"/playbooks/{c.pid}/items/{c.item_id}/move", None),
+        "POST": lambda c: (
+            f"/playbooks/{c.pid}/items/{c.item_id}/move",
+            {"position": "0", "section_id": str(c.sections[1]), "version": c.version},
+        ),
+    },
     "playbooks.note_new": {
         "GET": lambda c: (f"/playbooks/{c.pid}/sections/{c.sections[0]}/notes/new", None),
         "POST": lambda c: (

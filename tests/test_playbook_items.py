@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -31,7 +32,9 @@ from tests.helpers import (
     field_value,
     form_posting_to,
     get_page,
+    page_html,
     post_change,
+    pressing,
     token_for,
 )
 from tests.helpers import (
@@ -571,7 +574,7 @@ def test_up_and_down_buttons_move_within_a_section(client, login, member, three_
     assert (
         client.post(
             _move_url(playbook, ids["C"]),
-            data=form_posting_to(html, _move_url(playbook, ids["C"]), position=1),
+            data=pressing(html, _move_url(playbook, ids["C"]), position=1),
         ).status_code
         == 302
     )  # C up
@@ -579,7 +582,7 @@ def test_up_and_down_buttons_move_within_a_section(client, login, member, three_
     html = _detail(client, playbook.id)
     client.post(
         _move_url(playbook, ids["A"]),
-        data=form_posting_to(html, _move_url(playbook, ids["A"]), position=1),
+        data=pressing(html, _move_url(playbook, ids["A"]), position=1),
     )
     assert _titles(playbook.id)[:2] == [["C", "A", "B"], ["D", "E"]]
     revision = latest_revision(playbook.id)
@@ -591,10 +594,12 @@ def test_move_to_another_section_keeps_both_contiguous(client, login, member, th
     playbook, ids = three_and_two
     login(member)
     url = _move_url(playbook, ids["B"])
+    assert f'href="{url}"' in _detail(client, playbook.id)  # “Move to another section…”
     data = form_posting_to(
-        _detail(client, playbook.id), url, position=1000000
-    )  # the “Move to section” form
+        page_html(client, "playbooks.item_move", playbook_id=playbook.id, item_id=ids["B"]), url
+    )
     assert data["section_id"] == str(playbook.sections[0].id)  # preselects the item's own section
+    assert data["position"] == "1000000"  # at the end, unless the top is chosen
     data["section_id"] = str(playbook.sections[1].id)
     assert client.post(url, data=data).status_code == 302
     assert _titles(playbook.id)[:2] == [["A", "C"], ["D", "E", "B"]]
@@ -755,7 +760,7 @@ def test_owner_removes_an_item(client, login, member, three_and_two):
     login(member)
     url = f"/playbooks/{playbook.id}/items/{ids['B']}/delete"
     response = client.post(
-        url, data=form_posting_to(_detail(client, playbook.id), url), follow_redirects=True
+        url, data=pressing(_detail(client, playbook.id), url), follow_redirects=True
     )
     assert response.status_code == 200
     assert "Removed “B”. The history keeps it if you need it back." in response.get_data(
@@ -873,7 +878,7 @@ def test_section_up_and_down_buttons(client, login, member):
     huddle = playbook.sections[2]
     url = f"/playbooks/{playbook.id}/sections/{huddle.id}/move"
     html = _detail(client, playbook.id)
-    assert client.post(url, data=form_posting_to(html, url, position=1)).status_code == 302  # up
+    assert client.post(url, data=pressing(html, url, position=1)).status_code == 302  # up
     assert [s.title for s in reload(playbook.id).sections] == [
         "Our definition",
         "Team huddle",
@@ -881,7 +886,7 @@ def test_section_up_and_down_buttons(client, login, member):
         "Resources",
     ]
     html = _detail(client, playbook.id)
-    client.post(url, data=form_posting_to(html, url, position=2))  # down again
+    client.post(url, data=pressing(html, url, position=2))  # down again
     assert [s.title for s in reload(playbook.id).sections] == [
         "Our definition",
         "Our plays",
@@ -892,12 +897,16 @@ def test_section_up_and_down_buttons(client, login, member):
     first = playbook.sections[0]
     html = _detail(client, playbook.id)
     assert f"/sections/{first.id}/move" in html
-    assert (
-        'Section up<span class="visually-hidden">: Our definition' not in html
-    )  # the first cannot go up
-    assert (
-        'Section down<span class="visually-hidden">: Resources' not in html
-    )  # the last cannot go down
+    last = playbook.sections[-1]
+    steps = {
+        s.id: re.search(
+            rf'action="/playbooks/{playbook.id}/sections/{s.id}/move".*?</form>', html, re.S
+        ).group(0)
+        for s in (first, last)
+    }
+    assert re.search(r'data-step="up" hidden>', steps[first.id])  # the first cannot go up
+    assert re.search(r'data-step="down" hidden>', steps[last.id])  # the last cannot go down
+    assert not re.search(r'data-step="down" hidden>', steps[first.id])
 
 
 @pytest.mark.parametrize(
@@ -942,7 +951,7 @@ def test_removing_a_section_removes_its_items_and_the_history_keeps_them(
     section = playbook.sections[0]
     url = f"/playbooks/{playbook.id}/sections/{section.id}/delete"
     response = client.post(
-        url, data=form_posting_to(_detail(client, playbook.id), url), follow_redirects=True
+        url, data=pressing(_detail(client, playbook.id), url), follow_redirects=True
     )
     assert "Removed “Our definition”. Its items are kept in the history" in response.get_data(
         as_text=True

@@ -8,16 +8,29 @@ from pathlib import Path
 
 from playbook.models import MemberRole
 from tests.factories import add_members, make_playbook
-from tests.helpers import forms_on, get_page
+from tests.helpers import get_page, pressing
 
 SCRIPT = Path(__file__).resolve().parents[1] / "static" / "js" / "reorder.js"
 
 
-def _forms(html: str, action: str) -> list[dict]:
-    return [f for f in forms_on(html) if f["method"] == "post" and f["action"] == action]
+def _menu_form(html: str, action: str) -> str:
+    """The markup of the Edit menu's form that posts to `action`."""
+    found = re.search(rf'<form method="post" action="{action}" data-actions>.*?</form>', html, re.S)
+    assert found, f"no menu form posting to {action}"
+    return found.group(0)
 
 
-def test_item_step_forms_carry_their_direction_and_positions(client, login, member):
+def _steps(form: str) -> dict[str, tuple[str, bool]]:
+    """Each step button of a menu form: its position and whether it is hidden."""
+    return {
+        way: (value, bool(hidden))
+        for value, way, hidden in re.findall(
+            r'name="position" value="(-?\d+)" data-step="(\w+)"( hidden)?>', form
+        )
+    }
+
+
+def test_item_step_buttons_carry_their_direction_and_positions(client, login, member):
     playbook = make_playbook(member, items=8)  # two items in each of the four sections
     section = playbook.sections[0]
     first, second = section.items
@@ -25,34 +38,33 @@ def test_item_step_forms_carry_their_direction_and_positions(client, login, memb
     html = get_page(client, "playbooks.detail", playbook_id=playbook.id).get_data(as_text=True)
     first_url = f"/playbooks/{playbook.id}/items/{first.id}/move"
     second_url = f"/playbooks/{playbook.id}/items/{second.id}/move"
-    down = re.findall(rf'<form method="post" action="{first_url}"[^>]*data-step="(\w+)"', html)
-    up = re.findall(rf'<form method="post" action="{second_url}"[^>]*data-step="(\w+)"', html)
-    assert (down, up) == (["down"], ["up"])
-    moves = {f["fields"]["position"]: f["fields"] for f in _forms(html, first_url)}
-    assert moves["1"]["section_id"] == str(section.id)
-    assert moves["1"]["version"] == str(playbook.version)
-    assert moves["1000000"]["section_id"] == str(section.id)  # the Move form's select
-    assert re.search(rf'action="{first_url}" class="inline-form move-to" data-move-to=""', html)
-    for form in _forms(html, first_url) + _forms(html, second_url):
-        assert form["fields"]["csrf_token"]
+    assert _steps(_menu_form(html, first_url)) == {"up": ("-1", True), "down": ("1", False)}
+    assert _steps(_menu_form(html, second_url)) == {"up": ("0", False), "down": ("2", True)}
+    down = pressing(html, first_url, position=1)
+    assert down["version"] == str(playbook.version) and down["csrf_token"]
+    assert "section_id" not in down  # a step stays in the item's section
+    remove = pressing(html, f"/playbooks/{playbook.id}/items/{first.id}/delete")
+    assert remove["version"] == str(playbook.version) and remove["csrf_token"]
+    # Moving to another section has a page of its own, linked from the menu.
+    assert f'<a href="{first_url}">Move to another section…</a>' in html
+    menus = re.findall(r'<details class="menu" data-menu>', html)
+    assert len(menus) == 8 + len(playbook.sections)
 
 
-def test_section_step_forms_and_hooks_are_rendered(client, login, member):
+def test_section_step_buttons_and_hooks_are_rendered(client, login, member):
     playbook = make_playbook(member)
     sections = playbook.sections
     login(member)
     html = get_page(client, "playbooks.detail", playbook_id=playbook.id).get_data(as_text=True)
     steps = [
-        re.findall(
-            rf'action="/playbooks/{playbook.id}/sections/{s.id}/move"[^>]*data-step="(\w+)"', html
-        )
-        for s in sections
+        _steps(_menu_form(html, f"/playbooks/{playbook.id}/sections/{s.id}/move")) for s in sections
     ]
-    assert steps[0] == ["down"] and steps[-1] == ["up"]
-    assert all(middle == ["up", "down"] for middle in steps[1:-1])
+    assert steps[0] == {"up": ("-1", True), "down": ("1", False)}
+    assert steps[-1] == {"up": (str(len(sections) - 2), False), "down": (str(len(sections)), True)}
+    assert all(not up[1] and not down[1] for up, down in (s.values() for s in steps[1:-1]))
     assert html.count('data-movable="section"') == len(sections)
     assert html.count("data-drag-handle") == len(sections)
-    assert 'data-label-up="Section up"' in html and "data-playbook" in html
+    assert "data-playbook" in html
     assert html.count("data-status-list") == 1
 
 
@@ -62,7 +74,7 @@ def test_a_viewer_gets_no_move_forms_or_hooks(client, login, member, other_membe
     login(other_member)
     html = get_page(client, "playbooks.detail", playbook_id=playbook.id).get_data(as_text=True)
     assert "data-step=" not in html and "data-drag-handle" not in html
-    assert "data-move-to" not in html
+    assert "data-menu" not in html and "data-actions" not in html
 
 
 def test_reorder_script_finds_nothing_by_class_or_button_text():

@@ -16,8 +16,9 @@ def test_every_endpoint_declares_an_access_rule(app):
     assert missing == []
 
 
-# Endpoints whose GET only shows a confirmation form; the change itself is the POST.
-CONFIRM_PAGES = {"playbooks.delete", "comments.delete"}
+# Endpoints whose GET only shows a confirmation form (or, for an item's move, the form
+# that moves it without JavaScript); the change itself is the POST.
+CONFIRM_PAGES = {"playbooks.delete", "comments.delete", "playbooks.item_move"}
 
 
 def test_state_changing_endpoints_refuse_get(app):
@@ -36,6 +37,10 @@ def test_confirmation_pages_change_nothing_on_get(client, login, member):
     login(member)
     assert client.get(f"/playbooks/{playbook.id}/delete").status_code == 200
     assert db.session.get(Playbook, playbook.id).deleted_at is None
+    playbook = factories.make_playbook(member, items=2)
+    version, item = playbook.version, playbook.sections[1].items[0]
+    assert client.get(f"/playbooks/{playbook.id}/items/{item.id}/move").status_code == 200
+    assert db.session.get(Playbook, playbook.id).version == version
 
 
 def test_url_parameters_are_named_after_their_noun(app):

@@ -69,6 +69,20 @@ class MoveForm(VersionedForm):
     section_id = IntegerField("Section", validators=[Optional()])
 
 
+class MoveToForm(VersionedForm):
+    """The page that moves an item to another section without JavaScript (it posts to
+    the same endpoint as MoveForm, with the same field names)."""
+
+    section_id = SelectField("Section")
+    position = SelectField(
+        "Where in it", choices=options([(1_000_000, "At the end"), (0, "At the top")])
+    )
+
+    def __init__(self, sections: list, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.section_id.choices = options(sections)
+
+
 class NoteForm(FlaskForm):
     title = LineField("Note title", filters=[strip], validators=[DataRequired(), Length(max=200)])
     notes = TextAreaField("Details", validators=[Length(max=20000)], description="Markdown.")

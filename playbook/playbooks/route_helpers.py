@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
-from flask import abort, flash, render_template, request
+from flask import abort, flash, get_flashed_messages, render_template, request
 from flask_login import current_user
+from markupsafe import Markup
 
+from playbook import fragments
 from playbook.extensions import db
 from playbook.models import Item, Playbook, Section
 from playbook.permissions import Action, checked_or_404
@@ -103,10 +105,35 @@ def item_gone_page(playbook: Playbook):
     ), 409
 
 
-def flash_saved(playbook: Playbook, base_version: int | None, revision, message: str) -> None:
-    """Tell the person their change was saved, and with whose changes it was merged."""
+# The flash category of a "saved" notice that belongs next to one element of the
+# playbook page ("saved-at:item-12"); elsewhere it shows at the top like any other.
+SAVED_AT = "saved-at:"
+
+
+def flash_saved(
+    playbook: Playbook, base_version: int | None, revision, message: str, at: str = ""
+) -> None:
+    """Tell the person their change was saved, and with whose changes it was merged:
+    next to the element with id `at` on the playbook page when given, else at the top."""
     merged = revisions.merged_with(playbook.id, base_version, revision) if revision else ""
-    flash(" ".join(part for part in (message, merged) if part), "success")
+    flash(" ".join(part for part in (message, merged) if part), SAVED_AT + at if at else "success")
+
+
+def place_saved_notices(part: Markup) -> tuple[Markup, list[str]]:
+    """The playbook page's shared part with this person's "saved" notices put next to
+    the items (or sections) they are about, and the flash categories so placed (the
+    flash area at the top leaves those out). The part as kept is never changed."""
+    placed = []
+    flashed: list[tuple[str, str]] = get_flashed_messages(with_categories=True)  # type: ignore[assignment]
+    for category, message in flashed:
+        if not category.startswith(SAVED_AT):
+            continue
+        notice = Markup('<p class="flash flash-success saved-notice" role="status">{}</p>')
+        found = fragments.place(part, category[len(SAVED_AT) :], notice.format(message))
+        if found is not None:
+            part = found
+            placed.append(category)
+    return part, placed
 
 
 def owner_choices(playbook: Playbook) -> list[tuple[int, str]]:

@@ -69,12 +69,14 @@ def detail(playbook_id: int):
         view.fingerprint,
         lambda: _render_document(playbook, editable),
     )
+    document, placed = route_helpers.place_saved_notices(document)
     return render_template(
         "playbooks/detail.html",
         title=playbook.title,
         playbook=playbook,
         editable=editable,
         document=document,
+        placed_notices=placed,
         fork_count=view.fork_count,
         my_role=playbook.role_of(current_user),
         thread=fragments.shared(

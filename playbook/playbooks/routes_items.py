@@ -13,6 +13,7 @@ from playbook.playbooks.forms import (
     AddItemForm,
     ItemForm,
     MoveForm,
+    MoveToForm,
     NoteForm,
     SectionForm,
     VersionedForm,
@@ -64,7 +65,9 @@ def section_edit(playbook_id: int, section_id: int):
                 "playbooks/_section_form.html",
                 action=action,
             )
-        route_helpers.flash_saved(playbook, form.base_version(), revision, "Saved.")
+        route_helpers.flash_saved(
+            playbook, form.base_version(), revision, "Saved.", at=f"section-{section.id}"
+        )
         return _back(playbook, f"#section-{section.id}")
     return render_template(
         "playbooks/section_edit.html",
@@ -113,10 +116,12 @@ def section_move(playbook_id: int, section_id: int):
     return _moved(playbook, f"#section-{section.id}")
 
 
-@bp.route("/<int:playbook_id>/items/<int:item_id>/move", methods=["POST"])
+@bp.route("/<int:playbook_id>/items/<int:item_id>/move", methods=["GET", "POST"])
 @access(Action.PLAYBOOK_EDIT)
 def item_move(playbook_id: int, item_id: int):
     playbook = route_helpers.load(playbook_id)
+    if request.method == "GET":
+        return _move_page(playbook, route_helpers.item_of(playbook, item_id))
     form = MoveForm()
     if not form.validate_on_submit():
         return _move_refused(playbook, form)
@@ -135,6 +140,21 @@ def item_move(playbook_id: int, item_id: int):
         position=form.position.data,
     )
     return _moved(playbook, f"#item-{item.id}")
+
+
+def _move_page(playbook, item):
+    """Where the item's "Move to another section…" link leads: the move as a form."""
+    form = MoveToForm(
+        [(s.id, s.title) for s in playbook.sections],
+        data={"version": playbook.version, "section_id": str(item.section_id)},
+    )
+    return render_template(
+        "playbooks/item_move.html",
+        title=f"Move {item.display_title}",
+        playbook=playbook,
+        item=item,
+        form=form,
+    )
 
 
 def _moved(playbook, anchor: str):
@@ -223,7 +243,11 @@ def item_edit(playbook_id: int, item_id: int):
             form.form_errors.append(str(error))
         else:
             route_helpers.flash_saved(
-                playbook, form.base_version(), revision, f"Saved “{item.display_title}”."
+                playbook,
+                form.base_version(),
+                revision,
+                f"Saved “{item.display_title}”.",
+                at=f"item-{item.id}",
             )
             return _back(playbook, f"#item-{item.id}")
     return render_template(

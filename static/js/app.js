@@ -3,13 +3,36 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // Ask before submitting forms marked with data-confirm (retire, delete, ...).
+  // Ask before submitting forms (or pressing buttons) marked with data-confirm
+  // (retire, delete, remove, ...).
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    var message = form.getAttribute && form.getAttribute("data-confirm");
+    var button = event.submitter;
+    var message = (button && button.getAttribute("data-confirm")) ||
+      (form.getAttribute && form.getAttribute("data-confirm"));
     if (message && !window.confirm(message)) {
       event.preventDefault();
     }
+  });
+
+  // Menus (<details data-menu>) open and close by themselves; this only closes an open
+  // one when its reader presses Escape inside it (the focus goes back to its summary)
+  // or clicks elsewhere on the page.
+  var openMenus = function () {
+    return Array.prototype.slice.call(document.querySelectorAll("details[data-menu][open]"));
+  };
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    var menu = event.target.closest && event.target.closest("details[data-menu][open]");
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    openMenus().forEach(function (menu) {
+      if (!menu.contains(event.target)) { menu.open = false; }
+    });
   });
 
   // Collapsible navigation on narrow screens.

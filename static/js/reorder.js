@@ -1,7 +1,8 @@
 // Drag-and-drop and keyboard reordering of the items and sections of a playbook.
-// The page works without this file: the Up, Down and Move forms post to the same endpoints.
+// The page works without this file: the Move up and Move down buttons of each Edit menu
+// (and its "Move to another section" page) post to the same endpoints.
 // Everything is found through data- attributes the server renders (data-movable,
-// data-drag-handle, data-actions, data-step, data-move-to, ...), never by text or class.
+// data-drag-handle, data-actions, data-step, ...), never by text or class.
 (function () {
   "use strict";
   const HANDLE = "[data-drag-handle]", MOVABLE = "[data-movable]", ITEM = "[data-movable='item']";
@@ -63,55 +64,27 @@
   }
 
   // --- keeping the no-JavaScript forms right ------------------------------------
-  function stepForm(url, fields, way, label, hint) {
-    const form = create("form", { method: "post", action: url, className: "inline-form" });
-    form.dataset.step = way;
-    fields.forEach(([name, value]) => form.appendChild(create("input", { type: "hidden", name, value: String(value) })));
-    const button = form.appendChild(create("button", { type: "submit", className: "button button-small button-secondary" }));
-    button.append(label, create("span", { className: "visually-hidden", textContent: hint }));
-    return form;
-  }
-  // Give a section or item the Up and Down forms its current place calls for, with the right
-  // positions. Their labels come from the data-label-up/-down and data-hint-up/-down of the actions.
-  function syncSteps(el, index, count, sectionId) {
+  // Each item and section has, in its Edit menu, a Move up and a Move down button whose
+  // value is the position they post. Show the ones its current place calls for, with the
+  // right positions (a hidden button that had the focus hands it to the handle).
+  function syncSteps(el, index, count) {
     const actions = ownActions(el);
-    if (!actions || !el.dataset.moveUrl) return;
-    const found = {};
-    let anchor = null; // the first other form (Move, Remove): Up and Down go before it
-    childrenMatching(actions, "form").forEach((form) => {
-      if (form.dataset.step) found[form.dataset.step] = form; else if (!anchor) anchor = form;
-    });
+    if (!actions) return;
     [["up", index - 1, index > 0], ["down", index + 1, index < count - 1]].forEach(([way, position, wanted]) => {
-      const form = found[way];
-      if (form && !wanted) {
-        if (form.contains(document.activeElement)) el.querySelector(HANDLE).focus();
-        form.remove();
-      } else if (form) {
-        form.querySelector("input[name='position']").value = String(position);
-        const input = form.querySelector("input[name='section_id']");
-        if (input && sectionId) input.value = sectionId;
-      } else if (wanted) {
-        const fields = [["csrf_token", root.dataset.csrf || ""], ["version", root.dataset.version], ["position", position]];
-        if (sectionId) fields.push(["section_id", sectionId]);
-        const label = actions.dataset[way === "up" ? "labelUp" : "labelDown"] || "";
-        const hint = actions.dataset[way === "up" ? "hintUp" : "hintDown"] || "";
-        actions.insertBefore(stepForm(el.dataset.moveUrl, fields, way, label, hint), way === "up" ? found.down || anchor : anchor);
-      }
+      const button = actions.querySelector(`[data-step='${way}']`);
+      if (!button) return;
+      if (!wanted && button === document.activeElement) el.querySelector(HANDLE).focus();
+      button.hidden = !wanted;
+      button.value = String(position);
     });
   }
   function sync() {
     root.querySelectorAll("input[name='version']").forEach((input) => { input.value = root.dataset.version; });
     const all = sections();
     all.forEach((section, sectionIndex) => {
-      const id = section.dataset.sectionId, items = itemsIn(listOf(section));
-      syncSteps(section, sectionIndex, all.length, null);
-      items.forEach((item, index) => {
-        const select = item.querySelector("[data-move-to] select[name='section_id']");
-        syncSteps(item, index, items.length, id);
-        if (!select) return;
-        Array.from(select.options).forEach((option) => { option.defaultSelected = option.value === id; });
-        select.value = id;
-      });
+      const items = itemsIn(listOf(section));
+      syncSteps(section, sectionIndex, all.length);
+      items.forEach((item, index) => syncSteps(item, index, items.length));
       const line = section.querySelector("[data-progress-line] p");
       if (!line || !statuses.length) return;
       const parts = [`${items.length} item${items.length === 1 ? "" : "s"}`];

@@ -127,10 +127,26 @@ def item_row(page: Page, title: str):
     return page.locator("li.item").filter(has=page.locator(".item-title", has_text=title))
 
 
+def open_menu(scope) -> None:
+    """Open the Edit menu of an item or section (`scope`: its row or section); a
+    section's own menu comes before its items' menus."""
+    menu = scope.locator("details[data-menu]").first
+    if not menu.evaluate("el => el.open"):
+        menu.locator("summary").click()
+    expect(menu).to_have_attribute("open", "")
+
+
 def open_item_editor(page: Page, playbook: int, title: str) -> None:
     open_detail(page, playbook)
-    item_row(page, title).get_by_role("link", name=re.compile("^Edit")).click()
+    row = item_row(page, title)
+    open_menu(row)
+    row.get_by_role("link", name=re.compile("^Edit")).click()
     expect(page.get_by_label("Our twist")).to_be_visible()
+
+
+def saved_notice(page: Page, title: str):
+    """The "Saved …" notice shown inside an item's row after its editor saved it."""
+    return item_row(page, title).locator(".saved-notice")
 
 
 def save_item(page: Page, twist: str | None = None, status: str | None = None) -> None:
@@ -173,6 +189,7 @@ def set_visibility(page: Page, playbook: int, label: str) -> str | None:
 
 def add_note(page: Page, playbook: int, section_title: str, title: str, details: str = "") -> None:
     open_detail(page, playbook)
+    open_menu(section(page, section_title))
     section(page, section_title).get_by_role("link", name=re.compile("^Add a note")).click()
     page.get_by_label("Note title").fill(title)
     if details:

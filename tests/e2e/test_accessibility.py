@@ -73,6 +73,7 @@ def world(browser, live_server) -> World:
         pages.save_item(owner_page, twist="Start with grade 6.", status="Planned")
         pages.set_visibility(owner_page, playbook, "Public: listed in the gallery")
         pages.open_detail(owner_page, playbook)
+        pages.open_menu(pages.section(owner_page, "Our plays"))
         section_edit = (
             pages.section(owner_page, "Our plays")
             .get_by_role("link", name=re.compile("^Rename"))
@@ -136,6 +137,7 @@ MEMBER_PAGES = {
     "playbook page": lambda w: f"/playbooks/{w.playbook}",
     "playbook details form": lambda w: f"/playbooks/{w.playbook}/edit",
     "item editor": lambda w: w.item_edit,
+    "item move page": lambda w: w.item_edit.replace("/edit", "/move"),
     "section rename": lambda w: w.section_edit,
     "note form": lambda w: w.note_new,
     "add to playbook": lambda w: w.play.replace(
@@ -321,6 +323,25 @@ def test_playbook_page_works_with_the_keyboard_and_shows_focus(new_context, worl
     labels = {s["text"] for s in stops}
     for wanted in ("Edit details", "History", "Export Markdown", "Share"):
         assert wanted in labels, f"{wanted!r} cannot be reached with Tab"
+
+
+def test_an_open_item_menu_is_labelled_and_reached_in_order(new_context, world):
+    """The Edit menu of an item: its summary names the item, Tab goes from it into the
+    open menu, everything there is labelled, and Escape closes it back onto its summary."""
+    page = new_context(storage_state=world.member_state).new_page()
+    pages.open_detail(page, world.playbook)
+    menu = page.locator("li.item details[data-menu]").first
+    summary = menu.locator("summary")
+    expect(summary).to_have_accessible_name(re.compile(r"^Edit \S"))
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("open", "")
+    assert_no_serious_violations(page)
+    page.keyboard.press("Tab")
+    expect(menu.get_by_role("link", name=re.compile("^Edit twist"))).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(menu).not_to_have_attribute("open", "")
+    expect(summary).to_be_focused()
 
 
 def test_the_checks_catch_a_missing_label_and_a_hidden_focus(page):

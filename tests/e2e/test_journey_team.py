@@ -97,7 +97,8 @@ def _conflict(page_a: Page, page_b: Page, playbook: int, plays: list[str]) -> No
     expect(page_a.locator("h1")).not_to_have_text(re.compile("changed this playbook"))
     bens_words = "Ben: pair each advisory with a family conference in March."
     pages.save_item(page_b, twist=bens_words)
-    expect(page_b.locator(".flashes")).to_contain_text("Merged with")
+    expect(pages.saved_notice(page_b, plays[2])).to_contain_text("Merged with")
+    expect(page_b.locator(".flashes")).to_have_count(0)  # said next to the item, not on top
     expect(pages.item_row(page_b, plays[2])).to_contain_text(bens_words)
     expect(pages.item_row(page_b, plays[1]).locator(".status")).to_have_text("Piloting")
 
