@@ -174,6 +174,8 @@ def register_cli(app: Flask) -> None:
         cli.purge_bin_command,
         cli.import_playbook_command,
         cli.deliver_mail_command,
+        cli.send_reminders_command,
+        cli.send_digests_command,
         cli.worker_command,
         cli.backup_command,
         cli.restore_command,

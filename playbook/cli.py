@@ -13,11 +13,13 @@ from playbook import backup, jobs, mail, text
 from playbook.admin import services as admin_services
 from playbook.auth import services as auth_services
 from playbook.auth.passwords import password_problem
+from playbook.digests import services as digest_services
 from playbook.library import services as library_services
 from playbook.library.seed import seed_library
 from playbook.models import SiteRole
 from playbook.playbooks import importer, imports
 from playbook.playbooks import services as playbook_services
+from playbook.work import reminders
 
 
 @click.command("setup")
@@ -138,6 +140,24 @@ def deliver_mail_command():
     click.echo(
         f"Sent {sent} message{'s' if sent != 1 else ''}; {failed} still waiting for a retry."
     )
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders_command():
+    """Remind owners of their items due soon and overdue now, as the hourly job does
+    (each reminder still goes once); the mail leaves with the queue or deliver-mail."""
+    sent = reminders.send_due_reminders()
+    click.echo(f"Queued {sent} reminder{'s' if sent != 1 else ''}.")
+
+
+@click.command("send-digests")
+@with_appcontext
+def send_digests_command():
+    """Queue this week's digests now, as the hourly job does from the configured
+    weekday and hour on (each person still gets one a week)."""
+    queued = digest_services.send_due_digests()
+    click.echo(f"Queued {queued} digest{'s' if queued != 1 else ''}.")
 
 
 @click.command("worker")

@@ -563,3 +563,15 @@ def test_an_unsubscribe_address_that_could_add_a_header_is_never_sent(app, membe
     kept = db.session.get(OutgoingMail, message.id)
     assert outbox == [] and kept.sent_at is None
     assert "not a URL for a header" in kept.last_error
+
+
+def test_the_send_digests_command_queues_this_weeks_digest_once(app, runner, make_user, outbox):
+    """`flask send-digests` does what the hourly job does: this week's digest, once."""
+    follower = make_user(display_name="Lee Follower")
+    make_resource(title="Choice boards kit")
+    first = runner.invoke(args=["send-digests"])
+    again = runner.invoke(args=["send-digests"])
+    assert first.exit_code == 0 and "Queued 1 digest." in first.output
+    assert again.exit_code == 0 and "Queued 0 digests." in again.output
+    text, _ = parts(the_digest_of(outbox, follower))
+    assert "Choice boards kit" in text

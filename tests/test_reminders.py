@@ -350,3 +350,16 @@ def test_two_workers_running_the_job_at_the_same_moment_send_each_reminder_once(
     assert len(reminders_of(owner, DUE_SOON)) == 3
     assert len(reminder_mail_to(owner)) == 3
     assert db.session.scalar(select(func.count()).select_from(SentReminder)) == 3
+
+
+def test_the_send_reminders_command_queues_what_the_job_would_and_only_once(
+    app, runner, member, team, outbox
+):
+    """`flask send-reminders` runs the job's service now (an operator's catch-up, or a
+    demonstration); running it again sends nothing new."""
+    note(member, team.id, "Book list", member, 3)
+    first = runner.invoke(args=["send-reminders"])
+    again = runner.invoke(args=["send-reminders"])
+    assert first.exit_code == 0 and "Queued 1 reminder." in first.output
+    assert again.exit_code == 0 and "Queued 0 reminders." in again.output
+    assert len(reminder_mail_to(member)) == 1
