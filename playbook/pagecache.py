@@ -99,6 +99,8 @@ from playbook.models import (
     EmailOptOut,
     Flag,
     Framework,
+    Instrument,
+    InstrumentItem,
     Invitation,
     Item,
     LoginSession,
@@ -365,6 +367,10 @@ PRIVATE: frozenset[type] = frozenset(
     {
         AuthAttempt,
         EmailOptOut,
+        # Survey instruments are read by signed-in people only (Action.INSTRUMENT_VIEW);
+        # no visitor's page shows them, so their edits retire no cached page.
+        Instrument,
+        InstrumentItem,
         Invitation,
         LoginSession,
         ModerationAction,

@@ -44,6 +44,15 @@ from playbook.models.playbook import (
 )
 from playbook.models.search import SearchDocument
 from playbook.models.site import SiteState
+from playbook.models.survey import (
+    PREFER_NOT_TO_ANSWER,
+    SCALE_OPTIONS,
+    Instrument,
+    InstrumentItem,
+    Scale,
+    ScaleOption,
+    SurveyAudience,
+)
 from playbook.models.user import (
     AnonymousUser,
     AuthAttempt,
@@ -55,6 +64,8 @@ from playbook.models.user import (
 
 __all__ = [
     "DEFAULT_SECTIONS",
+    "PREFER_NOT_TO_ANSWER",
+    "SCALE_OPTIONS",
     "AnonymousUser",
     "Audience",
     "AuthAttempt",
@@ -71,6 +82,8 @@ __all__ = [
     "Framework",
     "GradeBand",
     "IdealUser",
+    "Instrument",
+    "InstrumentItem",
     "Invitation",
     "Item",
     "ItemKind",
@@ -92,6 +105,8 @@ __all__ = [
     "ResourceIdealUser",
     "ResourceType",
     "Revision",
+    "Scale",
+    "ScaleOption",
     "Scope",
     "SearchDocument",
     "Section",
@@ -101,6 +116,7 @@ __all__ = [
     "SubjectKind",
     "Submission",
     "SubmissionStatus",
+    "SurveyAudience",
     "TargetKind",
     "User",
     "Visibility",
