@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
         moderation,
         notifications,
         playbooks,
+        surveys,
     )
 
     for module in (
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
         comments,
         moderation,
         notifications,
+        surveys,
         admin,
     ):
         app.register_blueprint(module.bp)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from playbook.models.base import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
 from playbook.models.library import Element, Framework, LabelledEnum, enum_column
@@ -183,3 +183,43 @@ class InstrumentItem(IdMixin, Base):
             scale=self.scale,
             sensitive=self.sensitive,
         )
+
+
+class FrozenInstrumentError(RuntimeError):
+    """A write would change a version that a survey round has used (a bug: services
+    edit a new version instead)."""
+
+
+def _was_frozen(instrument: Instrument | None) -> bool:
+    """Frozen before this flush (freezing a version in this flush is allowed)."""
+    if instrument is None or instrument.frozen_at is None:
+        return False
+    return not inspect(instrument).attrs.frozen_at.history.has_changes()
+
+
+# Columns whose change is not a change of what respondents are asked.
+_BOOKKEEPING = {"frozen_at", "updated_at"}
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_frozen_versions(session: Session, flush_context: object, instances: object) -> None:
+    """The last line of defence for the rule in this module's docstring: no flush may
+    change, add to, reorder or delete a frozen version or its items."""
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Instrument) and _was_frozen(obj):
+            state = inspect(obj)
+            changed = [
+                attr.key
+                for attr in state.attrs
+                if attr.key not in _BOOKKEEPING and attr.history.has_changes()
+            ]
+            if changed or obj in session.deleted:
+                raise FrozenInstrumentError(
+                    f"Version {obj.version} of instrument {obj.id} is frozen; edit a new version."
+                )
+        elif isinstance(obj, InstrumentItem):
+            changed_item = obj in session.new or obj in session.deleted or session.is_modified(obj)
+            if changed_item and _was_frozen(obj.instrument):
+                raise FrozenInstrumentError(
+                    f"An item of frozen instrument {obj.instrument_id} would change."
+                )
