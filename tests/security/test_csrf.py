@@ -43,6 +43,7 @@ URL_ARGUMENTS = {
     "component_id": lambda w, args: w.component_id,
     "play_id": lambda w, args: w.play_id,
     "resource_id": lambda w, args: w.resource_id,
+    "instrument_id": lambda w, args: w.instrument_id,
     "entry_id": lambda w, args: {
         "plays": w.play_id,
         "resources": w.resource_id,
@@ -65,6 +66,10 @@ ROUTE_ARGUMENTS = {
     "playbooks.restore": {"playbook_id": lambda w, args: w.binned_playbook_id},
     "playbooks.invitation_answer": {"invitation_id": lambda w, args: w.invitation_to_admin_id},
     "moderation.edit_suggestion": {"submission_id": lambda w, args: w.pending_submission_id},
+    **{
+        f"surveys.item_{verb}": {"item_id": lambda w, args: w.instrument_item_id}
+        for verb in ("edit", "move", "delete")
+    },
 }
 # Query-string values a route needs besides its URL arguments.
 ROUTE_QUERY = {
