@@ -492,3 +492,36 @@ def test_parser_lists_every_problem_and_limits_size():
     assert "Item 1: unknown scale None" in problems
     with pytest.raises(importer.DocumentError, match="larger than"):
         importer.parse_document(b" " * (importer.MAX_BYTES + 1))
+
+
+# --- the library keeps what instruments measure ---------------------------------------------
+
+
+def test_an_element_a_question_measures_cannot_be_deleted_from_the_library(
+    client, login, admin, seeded
+):
+    component = seeded.components[3]
+    kept = [e.name for e in component.elements]
+    login(admin)
+    response = post_form(
+        client,
+        f"/library/components/{component.id}/edit",
+        {"name": component.name, "summary": component.summary, "elements": kept[0]},
+    )
+    assert response.status_code == 422
+    assert "take those questions out first" in field_error(
+        response.get_data(as_text=True), "elements"
+    )
+    db.session.expire_all()
+    assert [e.name for e in component.elements] == kept
+    # Renaming (and adding) elements stays possible.
+    response = post_form(
+        client,
+        f"/library/components/{component.id}/edit",
+        {
+            "name": component.name,
+            "summary": component.summary,
+            "elements": "\n".join([*kept, "A new element"]),
+        },
+    )
+    assert response.status_code == 302
