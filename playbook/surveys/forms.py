@@ -13,7 +13,9 @@ from playbook.models import Scale, SurveyAudience
 
 class InstrumentForm(FlaskForm):
     title_en = LineField("Title (English)", validators=[DataRequired(), Length(max=200)])
-    title_es = LineField("Title (Spanish)", validators=[DataRequired(), Length(max=200)])
+    title_es = LineField(
+        "Title (Spanish)", validators=[DataRequired(), Length(max=200)], render_kw={"lang": "es"}
+    )
     description_en = TextAreaField(
         "Introduction (English)",
         filters=[strip],
@@ -21,7 +23,10 @@ class InstrumentForm(FlaskForm):
         description="What respondents read before the first question.",
     )
     description_es = TextAreaField(
-        "Introduction (Spanish)", filters=[strip], validators=[Optional(), Length(max=5000)]
+        "Introduction (Spanish)",
+        filters=[strip],
+        validators=[Optional(), Length(max=5000)],
+        render_kw={"lang": "es"},
     )
     open_question_en = LineField(
         "Open question at the end (English)",
@@ -29,7 +34,9 @@ class InstrumentForm(FlaskForm):
         description="Optional. Leave both languages empty for none.",
     )
     open_question_es = LineField(
-        "Open question at the end (Spanish)", validators=[Optional(), Length(max=400)]
+        "Open question at the end (Spanish)",
+        validators=[Optional(), Length(max=400)],
+        render_kw={"lang": "es"},
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -69,7 +76,9 @@ class ItemForm(FlaskForm):
         validators=[DataRequired(), Length(max=400)],
         description="Worded positively, so that a higher answer means more personalized.",
     )
-    text_es = LineField("Question (Spanish)", validators=[DataRequired(), Length(max=400)])
+    text_es = LineField(
+        "Question (Spanish)", validators=[DataRequired(), Length(max=400)], render_kw={"lang": "es"}
+    )
     scale = SelectField(
         "Answer scale",
         choices=options(Scale.choices()),
