@@ -130,6 +130,9 @@ def test_editing_a_frozen_version_makes_a_new_one_and_leaves_it_unchanged(
     )
     assert "the change made version 2" in flashes_after(client, response)
     assert _state(teachers.id) == before
+    old_page = text_of(client.get(f"/surveys/instruments/{teachers.id}"))
+    assert "There is a newer version of this instrument" in old_page
+    assert ">version 2</a>" in old_page
     new = db.session.scalar(select(Instrument).where(Instrument.version == 2))
     assert new.audience is SurveyAudience.TEACHERS and not new.is_frozen
     assert new.items[0].text_en == "I plan work that fits where each student is."

@@ -53,6 +53,21 @@ def load_instrument(instrument_id: int) -> Instrument | None:
     )
 
 
+def newest_version(instrument: Instrument) -> tuple[int, int] | None:
+    """(id, version) of the newest version for the same framework and audience, when
+    it is not this one."""
+    row = db.session.execute(
+        select(Instrument.id, Instrument.version)
+        .where(
+            Instrument.framework_id == instrument.framework_id,
+            Instrument.audience == instrument.audience,
+        )
+        .order_by(Instrument.version.desc())
+        .limit(1)
+    ).first()
+    return None if row is None or row.id == instrument.id else (row.id, row.version)
+
+
 @dataclass
 class ElementGroup:
     element: Element

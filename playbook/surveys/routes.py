@@ -60,6 +60,7 @@ def detail(instrument_id: int):
         title=f"{instrument.title_en} (version {instrument.version})",
         instrument=instrument,
         groups=queries.grouped(instrument),
+        newest=queries.newest_version(instrument),
     )
 
 
