@@ -24,10 +24,14 @@ if __name__ == "__main__":
     from flask_migrate import upgrade
 
     from playbook.library.seed import seed_library
+    from playbook.surveys.seed import seed_instruments
 
     with app.app_context():
         upgrade()
-        print(f"Database ready; starter library: {seed_library()}.")
+        report = seed_library()
+        print(
+            f"Database ready; starter library: {report}; {seed_instruments()} survey instruments added."
+        )
     host = os.environ.get("PLAYBOOK_HOST", "127.0.0.1")
     port = int(os.environ.get("PLAYBOOK_PORT", "5000"))
     consumer = jobs.start_embedded_consumer(app)

@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
         moderation,
         notifications,
         playbooks,
+        surveys,
         work,
     )
 
@@ -147,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
         notifications,
         digests,
         calendars,
+        surveys,
         admin,
     ):
         app.register_blueprint(module.bp)

@@ -19,6 +19,7 @@ from playbook.library.seed import seed_library
 from playbook.models import SiteRole
 from playbook.playbooks import importer, imports
 from playbook.playbooks import services as playbook_services
+from playbook.surveys.seed import seed_instruments
 from playbook.work import reminders
 
 
@@ -28,14 +29,19 @@ def setup_command():
     """Apply pending migrations and load the starter library (safe to run again)."""
     upgrade()
     report = seed_library()
-    click.echo(f"Database is up to date; starter library: {report}.")
+    instruments = seed_instruments()
+    click.echo(
+        f"Database is up to date; starter library: {report}; {instruments} survey instruments added."
+    )
 
 
 @click.command("seed-library")
 @with_appcontext
 def seed_library_command():
-    """Load the starter framework, plays and resources; existing entries are kept."""
-    click.echo(f"Starter library: {seed_library()}.")
+    """Load the starter framework, plays, resources and survey instruments; existing
+    entries are kept."""
+    report = seed_library()
+    click.echo(f"Starter library: {report}; {seed_instruments()} survey instruments added.")
 
 
 @click.command("reindex")

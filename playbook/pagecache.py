@@ -103,6 +103,8 @@ from playbook.models import (
     Framework,
     Huddle,
     HuddleAttendee,
+    Instrument,
+    InstrumentItem,
     Invitation,
     Item,
     LoginSession,
@@ -376,6 +378,10 @@ PRIVATE: frozenset[type] = frozenset(
         # never cached; the print view (not cached either) shows them to members only.
         Huddle,
         HuddleAttendee,
+        # Survey instruments are read by signed-in people only (Action.INSTRUMENT_VIEW);
+        # no visitor's page shows them, so their edits retire no cached page.
+        Instrument,
+        InstrumentItem,
         Invitation,
         LoginSession,
         ModerationAction,

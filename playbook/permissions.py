@@ -27,6 +27,7 @@ from playbook.models import (
     CommentStatus,
     Component,
     Framework,
+    Instrument,
     Invitation,
     MemberRole,
     Membership,
@@ -54,6 +55,8 @@ COMMENTING_ROLES = (*EDITING_ROLES, MemberRole.COMMENTER)
 class Action(str, enum.Enum):
     LIBRARY_VIEW = "library.view"
     LIBRARY_EDIT = "library.edit"
+    INSTRUMENT_VIEW = "instrument.view"
+    INSTRUMENT_EDIT = "instrument.edit"
     ACCOUNT_EDIT = "account.edit"
     ADMIN_ACCESS = "admin.access"
     USER_MANAGE = "user.manage"
@@ -116,6 +119,27 @@ def _can_view_library_entry(user: Actor, entry: object) -> bool:
 
 def _can_edit_library(user: Actor, entry: object) -> bool:
     """Only admins add, edit and retire frameworks, plays and resources."""
+    return _is_admin(user)
+
+
+# --- survey instruments -------------------------------------------------------------
+
+
+def _can_view_instrument(user: Actor, instrument: object) -> bool:
+    """Anyone signed in may read the survey instruments (teams choose one for a round;
+    the questions are no secret, a round's parent preview shows them publicly), but
+    visitors are asked to sign in. An instrument of a retired framework: admins only."""
+    if not _signed_in(user):
+        return False
+    if instrument is None:
+        return True
+    if not isinstance(instrument, Instrument):
+        return False
+    return not instrument.framework.is_retired or _is_admin(user)
+
+
+def _can_edit_instrument(user: Actor, instrument: object) -> bool:
+    """Only admins create, edit, import and export instruments (they curate the library)."""
     return _is_admin(user)
 
 
@@ -507,6 +531,8 @@ def _can_undo_decision(user: Actor, decision: object) -> bool:
 _RULES: dict[Action, Callable[[Actor, object], bool]] = {
     Action.LIBRARY_VIEW: _can_view_library_entry,
     Action.LIBRARY_EDIT: _can_edit_library,
+    Action.INSTRUMENT_VIEW: _can_view_instrument,
+    Action.INSTRUMENT_EDIT: _can_edit_instrument,
     Action.ACCOUNT_EDIT: _can_edit_account,
     Action.ADMIN_ACCESS: _can_access_admin,
     Action.USER_MANAGE: _can_manage_user,
@@ -573,7 +599,12 @@ _SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {
 
 # Actions that decide whether an object may be seen at all: failing them answers 404,
 # so the object's existence is not revealed.
-_VIEW_ACTIONS = {Action.LIBRARY_VIEW, Action.PLAYBOOK_VIEW, Action.COMMENT_VIEW}
+_VIEW_ACTIONS = {
+    Action.LIBRARY_VIEW,
+    Action.INSTRUMENT_VIEW,
+    Action.PLAYBOOK_VIEW,
+    Action.COMMENT_VIEW,
+}
 
 
 def can(user: Actor, action: Action | str, obj: object = None) -> bool:
@@ -608,6 +639,8 @@ def _can_see(user: Actor, obj: object) -> bool:
         return _can_answer_invitation(user, obj)
     if isinstance(obj, LIBRARY_ENTRY_TYPES):
         return _can_view_library_entry(user, obj)
+    if isinstance(obj, Instrument):
+        return _can_view_instrument(user, obj)
     return True
 
 

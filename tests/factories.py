@@ -17,6 +17,8 @@ from playbook.models import (
     Component,
     Element,
     Framework,
+    Instrument,
+    InstrumentItem,
     Item,
     MemberRole,
     Membership,
@@ -24,8 +26,10 @@ from playbook.models import (
     Playbook,
     Resource,
     Revision,
+    Scale,
     SiteRole,
     Submission,
+    SurveyAudience,
     User,
 )
 from playbook.playbooks import document
@@ -74,6 +78,49 @@ def make_framework(components: int = 2, **overrides) -> Framework:
     library_services.index_framework(framework)
     db.session.commit()
     return framework
+
+
+def make_instrument(
+    framework: Framework | None = None,
+    *,
+    frozen: bool = False,
+    sensitive: bool = False,
+    **overrides,
+) -> Instrument:
+    """A teachers' instrument with one question per element of `framework` (a new
+    framework with one element per component when none is given); `sensitive` marks
+    the first question sensitive, `frozen` freezes the version as a round would."""
+    if framework is None:
+        framework = make_framework(retired_at=overrides.pop("retired_at", None))
+    for component in framework.components:
+        if not component.elements:
+            component.elements.append(Element(position=0, name=f"Element of {component.name}"))
+    db.session.flush()
+    elements = [e for c in framework.components for e in c.elements]
+    instrument = Instrument(
+        framework_id=framework.id,
+        audience=overrides.pop("audience", SurveyAudience.TEACHERS),
+        version=overrides.pop("version", 1),
+        title_en=overrides.pop("title_en", "A teachers' survey"),
+        title_es=overrides.pop("title_es", "Una encuesta para docentes"),
+        **overrides,
+    )
+    instrument.items = [
+        InstrumentItem(
+            position=i,
+            element_id=element.id,
+            text_en=f"Question {i + 1} is asked in English.",
+            text_es=f"La pregunta {i + 1} se hace en español.",
+            scale=Scale.FREQUENCY,
+            sensitive=sensitive and i == 0,
+        )
+        for i, element in enumerate(elements)
+    ]
+    if frozen:
+        instrument.freeze()
+    db.session.add(instrument)
+    db.session.commit()
+    return instrument
 
 
 def make_play(framework: Framework | None = None, **overrides) -> Play:

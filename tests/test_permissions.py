@@ -49,6 +49,12 @@ MATRIX = {
     (Action.LIBRARY_EDIT, "none"): {"admin"},
     (Action.LIBRARY_EDIT, "live"): {"admin"},
     (Action.LIBRARY_EDIT, "retired"): {"admin"},
+    (Action.INSTRUMENT_VIEW, "none"): {"member", "moderator", "admin"},
+    (Action.INSTRUMENT_VIEW, "instrument"): {"member", "moderator", "admin"},
+    (Action.INSTRUMENT_VIEW, "retired_instrument"): {"admin"},
+    (Action.INSTRUMENT_EDIT, "none"): {"admin"},
+    (Action.INSTRUMENT_EDIT, "instrument"): {"admin"},
+    (Action.INSTRUMENT_EDIT, "retired_instrument"): {"admin"},
     (Action.ADMIN_ACCESS, "none"): {"admin"},
     (Action.ACCOUNT_EDIT, "self"): {"member", "moderator", "admin"},
     (Action.ACCOUNT_EDIT, "someone_else"): set(),
@@ -169,6 +175,10 @@ def _object(state, people, persona):
         return _decision(state, people)
     if state in ("live", "retired"):
         return factories.make_play(retired=state == "retired")
+    if state.endswith("instrument"):
+        return factories.make_instrument(
+            retired_at=utcnow() if state.startswith("retired") else None
+        )
     if state.endswith("playbook"):
         playbook = factories.make_playbook(people["owner"])
         if state == "binned_playbook":

@@ -193,12 +193,14 @@ def test_seed_library_command_loads_then_adds_nothing(runner, db):
     assert result.exit_code == 0, result.output
     assert (
         result.output.strip()
-        == "Starter library: 1 frameworks, 4 components, 28 plays, 12 resources added."
+        == "Starter library: 1 frameworks, 4 components, 28 plays, 12 resources added;"
+        " 3 survey instruments added."
     )
     assert count(db, Play) == 28
     result = runner.invoke(args=["seed-library"])
     assert result.exit_code == 0, result.output
     assert "0 frameworks, 0 components, 0 plays, 0 resources added" in result.output
+    assert "0 survey instruments added" in result.output
     assert count(db, Play) == 28
 
 
@@ -235,8 +237,8 @@ def test_setup_migrates_an_empty_database_and_seeds_it(file_app):
     result = runner.invoke(args=["setup"])
     assert result.exit_code == 0, result.output
     assert (
-        "Database is up to date; starter library: 1 frameworks, 4 components, 28 plays, 12 resources added."
-        in result.output
+        "Database is up to date; starter library: 1 frameworks, 4 components, 28 plays, 12 resources added;"
+        " 3 survey instruments added." in result.output
     )
     with file_app.app_context():
         assert _db.session.scalar(select(func.count()).select_from(Play)) == 28
@@ -246,6 +248,7 @@ def test_setup_migrates_an_empty_database_and_seeds_it(file_app):
     result = runner.invoke(args=["setup"])
     assert result.exit_code == 0, result.output
     assert "0 frameworks, 0 components, 0 plays, 0 resources added" in result.output
+    assert "0 survey instruments added" in result.output
     with file_app.app_context():
         assert _db.session.scalar(select(func.count()).select_from(Play)) == 28
         _db.session.remove()

@@ -189,9 +189,13 @@ def component_edit(component_id: int):
         data={"name": component.name, "summary": component.summary, "elements": elements}
     )
     if form.validate_on_submit():
-        services.update_component(current_user, component, **_component_fields(form))
-        flash("The component is saved.", "success")
-        return redirect(url_for("library.component_detail", component_id=component.id))
+        try:
+            services.update_component(current_user, component, **_component_fields(form))
+        except services.LibraryError as error:
+            form.elements.errors.append(str(error))
+        else:
+            flash("The component is saved.", "success")
+            return redirect(url_for("library.component_detail", component_id=component.id))
     return _form_page(
         "library/component_form.html",
         f"Edit {component.name}",

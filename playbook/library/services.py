@@ -18,6 +18,7 @@ from playbook.models import (
     Framework,
     GradeBand,
     IdealUser,
+    InstrumentItem,
     Play,
     Resource,
     ResourceType,
@@ -306,8 +307,24 @@ def add_component(actor: User, framework: Framework, **fields: Any) -> Component
     return component
 
 
+def _refuse_dropping_measured_elements(component: Component, keep: int) -> None:
+    """Elements past the first `keep` would be deleted; a survey question that measures
+    one holds it (its answers must keep their meaning), so the edit is refused."""
+    dropped = [e.id for e in component.elements[keep:]]
+    if dropped and db.session.scalar(
+        select(InstrumentItem.id).where(InstrumentItem.element_id.in_(dropped)).limit(1)
+    ):
+        raise LibraryError(
+            "A survey instrument has questions about the elements you removed; "
+            "keep them (you may rename them) or take those questions out first."
+        )
+
+
 def update_component(actor: User, component: Component, **fields: Any) -> Component:
+    """Change a component and its elements (LibraryError, with nothing changed, when
+    that would delete an element a survey question measures)."""
     require(actor, Action.LIBRARY_EDIT, component.framework)
+    _refuse_dropping_measured_elements(component, len(parse_elements(fields["elements"])))
     _apply_component(component, **fields)
     index_framework(component.framework)
     db.session.commit()

@@ -53,6 +53,15 @@ from playbook.models.playbook import (
 )
 from playbook.models.search import SearchDocument
 from playbook.models.site import SiteState
+from playbook.models.survey import (
+    PREFER_NOT_TO_ANSWER,
+    SCALE_OPTIONS,
+    Instrument,
+    InstrumentItem,
+    Scale,
+    ScaleOption,
+    SurveyAudience,
+)
 from playbook.models.user import (
     AnonymousUser,
     AuthAttempt,
@@ -64,6 +73,8 @@ from playbook.models.user import (
 
 __all__ = [
     "DEFAULT_SECTIONS",
+    "PREFER_NOT_TO_ANSWER",
+    "SCALE_OPTIONS",
     "AnonymousUser",
     "Audience",
     "AuthAttempt",
@@ -85,6 +96,8 @@ __all__ = [
     "Huddle",
     "HuddleAttendee",
     "IdealUser",
+    "Instrument",
+    "InstrumentItem",
     "Invitation",
     "Item",
     "ItemKind",
@@ -106,6 +119,8 @@ __all__ = [
     "ResourceIdealUser",
     "ResourceType",
     "Revision",
+    "Scale",
+    "ScaleOption",
     "Scope",
     "SearchDocument",
     "Section",
@@ -116,6 +131,7 @@ __all__ = [
     "SubjectKind",
     "Submission",
     "SubmissionStatus",
+    "SurveyAudience",
     "TargetKind",
     "User",
     "Visibility",

@@ -83,7 +83,8 @@ def build_world(app) -> SimpleNamespace:
       admin also owns `binned`, a playbook in the bin;
     - member owns `theirs`, with an open invitation addressed to admin;
     - the library: a framework with two components, a play and a resource, each also
-      retired (`retired_*`);
+      retired (`retired_*`); a survey instrument of each framework (one element and
+      one question per component);
     - a notification for `owner` (a member) and one for admin;
     - a live password-reset token (`reset_token`) of `target`, a member no one signs in as.
     """
@@ -104,6 +105,8 @@ def build_world(app) -> SimpleNamespace:
     retired_framework = factories.make_framework(retired_at=utcnow())
     retired_play = factories.make_play(framework, retired=True)
     retired_resource = factories.make_resource(retired=True)
+    instrument = factories.make_instrument(framework)
+    retired_instrument = factories.make_instrument(retired_framework)
 
     playbook = factories.make_playbook(admin)
     section = playbook.sections[0]
@@ -153,6 +156,9 @@ def build_world(app) -> SimpleNamespace:
         retired_component_id=retired_framework.components[0].id,
         retired_play_id=retired_play.id,
         retired_resource_id=retired_resource.id,
+        instrument_id=instrument.id,
+        instrument_item_id=instrument.items[0].id,
+        retired_instrument_id=retired_instrument.id,
         playbook_id=playbook.id,
         section_id=section.id,
         item_id=item.id,

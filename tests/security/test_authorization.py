@@ -1,6 +1,7 @@
 """The authorization matrix for every route outside `playbooks` (which
 tests/test_access_matrix.py covers): library browsing and the admin edit routes,
-admin, accounts, notifications, My work, gallery, home, auth and static files, × persona, with
+survey instruments, admin, accounts, notifications, My work, calendars, the digest,
+gallery, home, auth and static files, × persona, with
 the expected outcome of each cell written down as data.
 
 RULES says what each kind of route answers to each persona; MATRIX says which rule
@@ -46,6 +47,8 @@ RULES = {
     # An admin changing their own site role: nobody (no self-lockout).
     "nobody": _row(LOGIN, 403, 403, 403, 403),
     "signed_in_page": _row(LOGIN, 200, 200, 200, 200),
+    # An instrument of a retired framework: only admins still see it.
+    "retired_signed_in_page": _row(LOGIN, 404, 404, 404, 200),
     "signed_in": _row(LOGIN, OK, OK, OK, OK),
     "signed_in_moved": _row(LOGIN, MOVED, MOVED, MOVED, MOVED),
     # Marking a notification read: its owner; for anyone else it changes nothing.
@@ -153,6 +156,17 @@ MATRIX = {
     # A status changed from My work: those who may edit the item's playbook (admin
     # owns it; the others are not in its team).
     "work.status": {"POST": "members_only"},
+    "surveys.index": {"GET": "signed_in_page"},
+    "surveys.detail": {"GET": "signed_in_page", "GET retired": "retired_signed_in_page"},
+    "surveys.new": _NEW,
+    "surveys.edit": _NEW,
+    "surveys.item_new": _NEW,
+    "surveys.item_edit": _NEW,
+    "surveys.item_move/up": {"POST": "admin"},
+    "surveys.item_move/down": {"POST": "admin"},
+    "surveys.item_delete": {"POST": "admin"},
+    "surveys.export_json": {"GET": "admin_page"},
+    "surveys.import_file": _NEW,
 }
 
 
@@ -246,6 +260,19 @@ PATHS = {
     "calendars.feed": lambda w, s: "/calendars/not-a-valid-token.ics",
     "work.index": lambda w, s: "/work/",
     "work.status": lambda w, s: f"/work/{w.playbook_id}/items/{w.item_id}/status",
+    "surveys.index": lambda w, s: "/surveys/instruments",
+    "surveys.detail": lambda w, s: (
+        f"/surveys/instruments/{_pick(w, s, 'instrument_id', 'retired_instrument_id')}"
+    ),
+    "surveys.new": lambda w, s: "/surveys/instruments/new",
+    "surveys.edit": lambda w, s: f"/surveys/instruments/{w.instrument_id}/edit",
+    "surveys.item_new": lambda w, s: f"/surveys/instruments/{w.instrument_id}/items/new",
+    "surveys.item_edit": lambda w, s: f"/surveys/items/{w.instrument_item_id}/edit",
+    "surveys.item_move/up": lambda w, s: f"/surveys/items/{w.instrument_item_id}/move/up",
+    "surveys.item_move/down": lambda w, s: f"/surveys/items/{w.instrument_item_id}/move/down",
+    "surveys.item_delete": lambda w, s: f"/surveys/items/{w.instrument_item_id}/delete",
+    "surveys.export_json": lambda w, s: f"/surveys/instruments/{w.instrument_id}/export.json",
+    "surveys.import_file": lambda w, s: "/surveys/instruments/import",
 }
 for _kind, _live, _retired in (
     ("plays", "play_id", "retired_play_id"),

@@ -45,6 +45,7 @@ URL_ARGUMENTS = {
     "component_id": lambda w, args: w.component_id,
     "play_id": lambda w, args: w.play_id,
     "resource_id": lambda w, args: w.resource_id,
+    "instrument_id": lambda w, args: w.instrument_id,
     "entry_id": lambda w, args: {
         "plays": w.play_id,
         "resources": w.resource_id,
@@ -69,6 +70,10 @@ ROUTE_ARGUMENTS = {
     "moderation.edit_suggestion": {"submission_id": lambda w, args: w.pending_submission_id},
     "digests.unsubscribe": {
         "token": lambda w, args: signed_token(digest_services.UNSUBSCRIBE, w.users["admin"].id)
+    },
+    **{
+        f"surveys.item_{verb}": {"item_id": lambda w, args: w.instrument_item_id}
+        for verb in ("edit", "move", "delete")
     },
 }
 # Query-string values a route needs besides its URL arguments.
