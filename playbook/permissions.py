@@ -37,6 +37,7 @@ from playbook.models import (
     Resource,
     Submission,
     SubmissionStatus,
+    SurveyRound,
     User,
     Visibility,
 )
@@ -68,6 +69,10 @@ class Action(str, enum.Enum):
     HUDDLE_VIEW = "huddle.view"
     HUDDLE_RECORD = "huddle.record"
     CALENDAR_SUBSCRIBE = "calendar.subscribe"
+    SURVEY_RUN = "survey.run"
+    SURVEY_RESULTS = "survey.results"
+    SURVEY_OPEN_ANSWERS = "survey.open_answers"
+    SURVEY_RAW_EXPORT = "survey.raw_export"
     PLAYBOOK_DELETE = "playbook.delete"
     PLAYBOOK_RESTORE = "playbook.restore"
     PLAYBOOK_FORK = "playbook.fork"
@@ -528,6 +533,50 @@ def _can_undo_decision(user: Actor, decision: object) -> bool:
     )
 
 
+# --- survey rounds --------------------------------------------------------------------
+
+
+def _survey_playbook(obj: object) -> Playbook | None:
+    """The live playbook a survey rule is asked about: the playbook itself, or the one
+    a round belongs to."""
+    if isinstance(obj, SurveyRound):
+        return _live(obj.playbook)
+    return _live(obj)
+
+
+def _can_run_survey(user: Actor, obj: object) -> bool:
+    """Owners and editors of a playbook run its survey rounds: open, change and delete
+    them, print their codes and make their shared links."""
+    live = _survey_playbook(obj)
+    return live is not None and _role(user, live) in EDITING_ROLES
+
+
+def _can_read_survey_results(user: Actor, obj: object) -> bool:
+    """Members in any role read the results of their playbook's rounds (aggregates,
+    with small groups suppressed). When the owner made a round's results public,
+    everyone who may read the playbook (by link or in the gallery) reads the same
+    aggregates; a playbook-wide question (obj is the playbook) is the members' only."""
+    live = _survey_playbook(obj)
+    if live is None:
+        return False
+    if _role(user, live) is not None:
+        return True
+    return isinstance(obj, SurveyRound) and obj.results_public and _can_view_playbook(user, live)
+
+
+def _can_read_open_answers(user: Actor, obj: object) -> bool:
+    """Open answers are shown to the playbook's owners and editors only (and only from
+    enough respondents, which the results code decides)."""
+    return _can_run_survey(user, obj)
+
+
+def _can_export_raw_answers(user: Actor, obj: object) -> bool:
+    """Raw anonymous answers leave the site only for the playbook's owners (and only
+    for groups at or above the threshold, which the export decides)."""
+    live = _survey_playbook(obj)
+    return live is not None and _role(user, live) is MemberRole.OWNER
+
+
 _RULES: dict[Action, Callable[[Actor, object], bool]] = {
     Action.LIBRARY_VIEW: _can_view_library_entry,
     Action.LIBRARY_EDIT: _can_edit_library,
@@ -544,6 +593,10 @@ _RULES: dict[Action, Callable[[Actor, object], bool]] = {
     Action.HUDDLE_VIEW: _can_view_huddle,
     Action.HUDDLE_RECORD: _can_record_huddle,
     Action.CALENDAR_SUBSCRIBE: _can_subscribe_calendar,
+    Action.SURVEY_RUN: _can_run_survey,
+    Action.SURVEY_RESULTS: _can_read_survey_results,
+    Action.SURVEY_OPEN_ANSWERS: _can_read_open_answers,
+    Action.SURVEY_RAW_EXPORT: _can_export_raw_answers,
     Action.PLAYBOOK_DELETE: _can_delete_playbook,
     Action.PLAYBOOK_RESTORE: _can_restore_playbook,
     Action.PLAYBOOK_FORK: _can_fork_playbook,
@@ -574,6 +627,10 @@ _OBJECT_ACTIONS = {
     Action.HUDDLE_VIEW,
     Action.HUDDLE_RECORD,
     Action.CALENDAR_SUBSCRIBE,
+    Action.SURVEY_RUN,
+    Action.SURVEY_RESULTS,
+    Action.SURVEY_OPEN_ANSWERS,
+    Action.SURVEY_RAW_EXPORT,
     Action.PLAYBOOK_DELETE,
     Action.PLAYBOOK_RESTORE,
     Action.PLAYBOOK_FORK,
@@ -595,6 +652,7 @@ _SIGNED_IN_ACTIONS = _OBJECT_ACTIONS - {
     Action.COMMENT_VIEW,
     Action.PLAYBOOK_HISTORY,
     Action.HUDDLE_VIEW,
+    Action.SURVEY_RESULTS,
 }
 
 # Actions that decide whether an object may be seen at all: failing them answers 404,
@@ -631,6 +689,8 @@ def _can_see(user: Actor, obj: object) -> bool:
     cannot even see answers 404, never 403."""
     if isinstance(obj, Playbook):
         return _can_view_playbook(user, obj)
+    if isinstance(obj, SurveyRound):
+        return _can_view_playbook(user, obj.playbook)
     if isinstance(obj, Comment):
         return _can_view_comment(user, obj)
     if isinstance(obj, Submission):

@@ -30,6 +30,8 @@ from playbook.models import (
     SiteRole,
     Submission,
     SurveyAudience,
+    SurveyGroup,
+    SurveyRound,
     User,
 )
 from playbook.playbooks import document
@@ -411,3 +413,39 @@ def logged_actions() -> list:
     from playbook.models import ModerationAction
 
     return list(db.session.scalars(db.select(ModerationAction).order_by(ModerationAction.id)))
+
+
+def make_round(
+    playbook: Playbook,
+    instruments: list[Instrument] | None = None,
+    groups: tuple[tuple[str, SurveyAudience, int], ...] = (
+        ("Grade 7, room 214", SurveyAudience.TEACHERS, 0),
+    ),
+    *,
+    opens_on: date | None = None,
+    closes_on: date | None = None,
+    **fields,
+) -> SurveyRound:
+    """A survey round of `playbook` written straight to the tables (the rounds' own
+    tests go through their pages): the instruments (one teachers' instrument when none
+    is given, frozen as opening a round freezes it) and (label, audience, codes
+    issued) per group, open from `opens_on` (today) to `closes_on` (in two weeks)."""
+    today = date.today()
+    instruments = instruments if instruments is not None else [make_instrument()]
+    for instrument in instruments:
+        instrument.freeze()
+    survey_round = SurveyRound(
+        playbook_id=playbook.id,
+        title=fields.pop("title", "Autumn round"),
+        opens_on=opens_on or today,
+        closes_on=closes_on or today + timedelta(days=14),
+        instruments=instruments,
+        groups=[
+            SurveyGroup(position=i, label=label, audience=audience, codes_issued=codes)
+            for i, (label, audience, codes) in enumerate(groups)
+        ],
+        **fields,
+    )
+    db.session.add(survey_round)
+    db.session.commit()
+    return survey_round

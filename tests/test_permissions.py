@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -20,6 +20,7 @@ from playbook.models import (
     SubjectKind,
     Submission,
     SubmissionStatus,
+    SurveyRound,
     TargetKind,
     Visibility,
     utcnow,
@@ -99,6 +100,21 @@ MATRIX = {
     (Action.HUDDLE_RECORD, "playbook"): {"owner"},
     (Action.HUDDLE_RECORD, "binned_playbook"): set(),
     (Action.HUDDLE_RECORD, "public_playbook"): {"owner"},
+    (Action.SURVEY_RUN, "playbook"): {"owner"},
+    (Action.SURVEY_RUN, "round"): {"owner"},
+    (Action.SURVEY_RUN, "public_round"): {"owner"},
+    (Action.SURVEY_RUN, "binned_round"): set(),
+    (Action.SURVEY_RESULTS, "playbook"): {"owner"},
+    (Action.SURVEY_RESULTS, "public_playbook"): {"owner"},
+    (Action.SURVEY_RESULTS, "round"): {"owner"},
+    (Action.SURVEY_RESULTS, "public_round"): {"visitor", "member", "moderator", "admin", "owner"},
+    (Action.SURVEY_RESULTS, "unpublished_round"): {"owner"},
+    (Action.SURVEY_RESULTS, "binned_round"): set(),
+    (Action.SURVEY_OPEN_ANSWERS, "round"): {"owner"},
+    (Action.SURVEY_OPEN_ANSWERS, "public_round"): {"owner"},
+    (Action.SURVEY_RAW_EXPORT, "round"): {"owner"},
+    (Action.SURVEY_RAW_EXPORT, "public_round"): {"owner"},
+    (Action.SURVEY_RAW_EXPORT, "binned_round"): set(),
     (Action.CALENDAR_SUBSCRIBE, "none"): {"member", "moderator", "admin", "owner"},
     (Action.CALENDAR_SUBSCRIBE, "playbook"): {"owner"},
     (Action.CALENDAR_SUBSCRIBE, "binned_playbook"): set(),
@@ -179,6 +195,8 @@ def _object(state, people, persona):
         return factories.make_instrument(
             retired_at=utcnow() if state.startswith("retired") else None
         )
+    if state.endswith("round"):
+        return _round(state, people)
     if state.endswith("playbook"):
         playbook = factories.make_playbook(people["owner"])
         if state == "binned_playbook":
@@ -211,6 +229,27 @@ def _object(state, people, persona):
     if state == "self":
         return people[persona] if persona != "visitor" else None
     return factories.make_user()
+
+
+def _round(state, people):
+    """A survey round of the owner's playbook: public with its results shown
+    (public_round), public with them kept to the team (unpublished_round), private
+    (round), or of a binned playbook."""
+    playbook = factories.make_playbook(people["owner"])
+    if state in ("public_round", "unpublished_round"):
+        playbook.visibility = Visibility.PUBLIC
+    if state == "binned_round":
+        playbook.deleted_at = utcnow()
+    survey_round = SurveyRound(
+        playbook_id=playbook.id,
+        title="Autumn round",
+        opens_on=date(2026, 10, 1),
+        closes_on=date(2026, 10, 15),
+        results_public=state == "public_round",
+    )
+    db.session.add(survey_round)
+    db.session.flush()
+    return survey_round
 
 
 def _membership(state, people):
@@ -272,7 +311,7 @@ def test_permission_matrix(people, persona, action, state):
         return
     allowed = MATRIX[(action, state)]
     if (
-        not any(word in state for word in ("playbook", "comment", "submission"))
+        not any(word in state for word in ("playbook", "round", "comment", "submission"))
         and persona == "owner"
     ):
         persona_rule = "member"  # owning a playbook changes nothing outside it

@@ -62,6 +62,13 @@ from playbook.models.survey import (
     ScaleOption,
     SurveyAudience,
 )
+from playbook.models.survey_round import (
+    ResponseCode,
+    SurveyAnswer,
+    SurveyGroup,
+    SurveyResponse,
+    SurveyRound,
+)
 from playbook.models.user import (
     AnonymousUser,
     AuthAttempt,
@@ -118,6 +125,7 @@ __all__ = [
     "Resource",
     "ResourceIdealUser",
     "ResourceType",
+    "ResponseCode",
     "Revision",
     "Scale",
     "ScaleOption",
@@ -131,7 +139,11 @@ __all__ = [
     "SubjectKind",
     "Submission",
     "SubmissionStatus",
+    "SurveyAnswer",
     "SurveyAudience",
+    "SurveyGroup",
+    "SurveyResponse",
+    "SurveyRound",
     "TargetKind",
     "User",
     "Visibility",
