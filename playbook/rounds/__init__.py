@@ -1,0 +1,1 @@
+"""Survey rounds: a playbook's team opens a round, hands out codes, and closes it."""
