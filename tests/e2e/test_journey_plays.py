@@ -280,20 +280,28 @@ def _huddle(people, playbook: int, title: str, plays: list[str], today: date) ->
     return decisions
 
 
-def _digest(mailing_context, server, people, title: str, due: str) -> None:
+def _digest(mailing_context, server, people, title: str, plays: list[str], today: date) -> None:
     """Step 8: the weekly digests go out; Ana's names her teammates' changes and her
     play due soon, in text and HTML; its unsubscribe link, opened without signing in,
     turns the digest off, as her e-mail choices then show."""
     (ana_page, ana), (_, ben), (_, cleo) = people
+    overdue, due, target = plays[0], plays[1], today + timedelta(days=3)
     _deliver(server, "send-digests")
     mails = _mail_to(server.smtp, ana.email, "Your week in Playbook")
     assert len(mails) == 1, [m["Subject"] for m in server.smtp.messages]
     text, html = _text(mails[0]), _html(mails[0])
-    for part in (text, html):
-        assert title in part
-        assert due in part
-        assert ben.name in part and cleo.name in part, "the teammates' changes are missing"
-    assert "CHANGES IN YOUR PLAYBOOKS" in text and "YOUR ITEMS DUE IN THE NEXT 7 DAYS" in text
+    changes = text.split("CHANGES IN YOUR PLAYBOOKS", 1)[1].split("YOUR OVERDUE ITEMS", 1)[0]
+    assert re.search(rf"{re.escape(title)}: \d+ changes by your team", changes), text
+    assert f"({ben.name})" in changes and f"({cleo.name})" in changes, text
+    assert f"({ana.name})" not in changes, "her own changes are not news to her"
+    overdue_part, due_part = text.split("YOUR OVERDUE ITEMS", 1)[1].split(
+        "YOUR ITEMS DUE IN THE NEXT 7 DAYS", 1
+    )
+    assert f"- {overdue} ({title}), due {(today - timedelta(days=2)).isoformat()}" in overdue_part
+    due_line = f"{due}</a> ({title}), due {target.isoformat()}"
+    assert f"- {due} ({title}), due {target.isoformat()}" in due_part.split("\n\n", 1)[0], text
+    assert "Your items due in the next 7 days" in html and due_line in html, html
+    assert f"<small>({ben.name})</small>" in html and f"<small>({cleo.name})</small>" in html
     link = re.search(r"Stop the weekly digest: (\S+)", text)
     assert link and link.group(1).startswith(f"{server.url}/digest/unsubscribe/"), text
     assert link.group(1) in html
@@ -325,7 +333,7 @@ def test_a_team_runs_its_plays_together(mailing_server, mailing_context):
     _reminder(ana_page, mailing_server, ana, playbook, title, plays[1])
     _calendar(ana_page, plays[1], today + timedelta(days=3))
     _huddle(people, playbook, title, plays, today)
-    _digest(mailing_context, mailing_server, people, title, plays[1])
+    _digest(mailing_context, mailing_server, people, title, plays, today)
 
     phone = mailing_context(viewport={"width": 390, "height": 844}).new_page()
     pages.sign_in(phone, ana.email, ana.password)
