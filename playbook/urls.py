@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app, has_request_context
 from werkzeug.routing import IntegerConverter
 
 MAX_DATABASE_ID = 2**31 - 1  # PostgreSQL's integer; SQLite's is larger
@@ -54,3 +56,16 @@ def site_base_url(config: Mapping[str, Any]) -> str:
         or (f"https://{hosts[0]}" if hosts else "")
         or "http://127.0.0.1:5000"
     )
+
+
+@contextlib.contextmanager
+def site_links() -> Iterator[None]:
+    """Somewhere for url_for to take the site's address from when no request caused
+    the work (a periodic job, or its command run by an operator): site_base_url,
+    unless a request or SERVER_NAME already gives one."""
+    config = current_app.config
+    if has_request_context() or config.get("SERVER_NAME"):
+        yield
+        return
+    with current_app.test_request_context("/", base_url=site_base_url(config)):
+        yield

@@ -394,6 +394,24 @@ def test_editor_plans_the_next_huddle_and_recording_that_day_fills_it_in(app, te
     assert "No huddle is planned yet." in _read(client.get(url))
 
 
+def test_the_plan_and_record_forms_label_their_own_fields(app, team):
+    """Both forms of the huddle page have a "Date", a "Start time" ...: no id is used
+    twice, so each label (and a screen reader, and a click on it) reaches the field
+    of its own form; the plan form still posts its fields under their usual names."""
+    _, editor, _, pid = team
+    html = client_for(app, editor).get(f"/playbooks/{pid}/huddle").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert not {i for i in ids if ids.count(i) > 1 and i != "csrf_token"}
+    plan = html[html.index("/huddle/plan") : html.index("</form>", html.index("/huddle/plan"))]
+    for name in ("held_on", "starts_at", "time_zone", "minutes"):
+        assert f'<label for="plan-{name}">' in plan
+        assert re.search(
+            rf'id="plan-{name}"[^>]*name="{name}"|name="{name}"[^>]*id="plan-{name}"', plan
+        )
+    record = html[html.index('class="form huddle-form"') :]
+    assert '<label for="held_on">Date</label>' in record and 'id="held_on"' in record
+
+
 def test_planning_a_huddle_in_an_unknown_time_zone_is_refused(app, team):
     _, editor, _, pid = team
     client = client_for(app, editor)

@@ -363,3 +363,21 @@ def test_the_send_reminders_command_queues_what_the_job_would_and_only_once(
     assert first.exit_code == 0 and "Queued 1 reminder." in first.output
     assert again.exit_code == 0 and "Queued 0 reminders." in again.output
     assert len(reminder_mail_to(member)) == 1
+
+
+def test_the_send_reminders_command_links_to_the_site_when_no_server_name_is_set(
+    app, runner, member, team, outbox
+):
+    """In production no SERVER_NAME is set: the command, run outside any request,
+    takes the site's address from PLAYBOOK_BASE_URL for the mail's link instead of
+    failing to build it."""
+    app.config.update(SERVER_NAME=None, PLAYBOOK_BASE_URL="https://playbook.district.example")
+    note(member, team.id, "Book list", member, 3)
+    result = runner.invoke(args=["send-reminders"])
+    assert result.exit_code == 0, result.output
+    assert "Queued 1 reminder." in result.output
+    mail = db.session.scalars(select(OutgoingMail).where(OutgoingMail.to == member.email)).all()
+    bodies = [m.body for m in mail if "Book list" in m.subject]
+    assert len(bodies) == 1
+    assert "https://playbook.district.example/notifications/" in bodies[0]
+    assert f"playbooks%2F{team.id}" in bodies[0] or f"/playbooks/{team.id}" in bodies[0]

@@ -10,13 +10,11 @@ nothing to tell sends nothing, but still counts as dealt with."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, url_for
 from sqlalchemy.exc import IntegrityError
 
 from playbook import mail
@@ -37,7 +35,7 @@ from playbook.models import (
 from playbook.notifications import services as notification_services
 from playbook.playbooks.schedule import site_zone
 from playbook.tokens import read_signed_token, signed_token
-from playbook.urls import site_base_url
+from playbook.urls import site_links
 
 UNSUBSCRIBE = "digest-unsubscribe"  # the purpose named in the unsubscribe token
 FIRST_PERIOD = timedelta(days=7)  # what a first digest looks back over, at most
@@ -119,7 +117,7 @@ def send_due_digests(now: datetime | None = None) -> int:
     user_ids = queries.due_user_ids(week, config["PLAYBOOK_DIGEST_BATCH"])
     db.session.commit()
     queued = 0
-    with _links():
+    with site_links():
         for user_id in user_ids:
             queued += send_digest(user_id, week, now)
     return queued
@@ -195,18 +193,6 @@ def _queue(digest: Digest, week: str) -> None:
         unsubscribe_link=unsubscribe_url,
         settings_url=url_for("notifications.settings", _external=True, _anchor="digest"),
     )
-
-
-@contextlib.contextmanager
-def _links() -> Iterator[None]:
-    """Somewhere for url_for(_external=True) to take the site's address from, when no
-    request caused the job (urls.site_base_url)."""
-    config = current_app.config
-    if has_request_context() or config.get("SERVER_NAME"):
-        yield
-        return
-    with current_app.test_request_context("/", base_url=site_base_url(config)):
-        yield
 
 
 # --- the unsubscribe link ---------------------------------------------------------------

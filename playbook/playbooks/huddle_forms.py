@@ -77,7 +77,14 @@ class _When(FlaskForm):
 
 
 class PlanHuddleForm(_When):
-    """The next huddle: a day and a time, shown in the playbook's calendar."""
+    """The next huddle: a day and a time, shown in the playbook's calendar. It shares
+    the huddle page with the record form, so its fields get ids of their own (the
+    names stay): each "Date" label then belongs to its own form's field."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("held_on", "starts_at", "time_zone", "minutes"):
+            self[name].id = self[name].label.field_id = f"plan-{name}"
 
 
 class StatusChangeForm(Form):

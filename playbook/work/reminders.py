@@ -33,6 +33,7 @@ from playbook.models import (
 from playbook.models.user import REMINDER_DAYS_MAX, REMINDER_DAYS_MIN
 from playbook.notifications import services as notifications
 from playbook.playbooks import schedule
+from playbook.urls import site_links
 
 BATCH = 200
 
@@ -54,11 +55,12 @@ def send_due_reminders(on: date | None = None) -> int:
     yet, each in a transaction of its own; returns how many this call sent."""
     on = on or schedule.today()
     sent = 0
-    while batch := due_reminders(on):
-        done = sum(send_reminder(due, on) for due in batch)
-        sent += done
-        if not done:  # all taken by another run meanwhile; it sends the rest
-            break
+    with site_links():  # also from `flask send-reminders`, where no request is
+        while batch := due_reminders(on):
+            done = sum(send_reminder(due, on) for due in batch)
+            sent += done
+            if not done:  # all taken by another run meanwhile; it sends the rest
+                break
     return sent
 
 

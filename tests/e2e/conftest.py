@@ -4,6 +4,7 @@ test fails (saved in tests/artifacts/)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -13,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import pytest
 
 from tests.e2e import pages
 from tests.e2e.availability import CHROMIUM, CI_FAILURE, SKIP_LINE, action_here
+from tests.fixtures_mail import SMTPServer
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E_DIR = Path(__file__).resolve().parent
@@ -108,7 +111,7 @@ def _server_env(database: Path) -> dict[str, str]:
     return env
 
 
-def _flask(env: dict, log, *args: str, input: str | None = None) -> None:
+def _flask(env: dict, log, *args: str, input: str | None = None) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "flask", *args],
         cwd=ROOT,
@@ -127,6 +130,7 @@ def _flask(env: dict, log, *args: str, input: str | None = None) -> None:
         pytest.fail(
             f"`flask {args[0]}` failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
         )
+    return result.stdout
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, server_log: Path) -> None:
@@ -148,32 +152,32 @@ def _wait_until_up(url: str, process: subprocess.Popen, server_log: Path) -> Non
     )
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app served by gunicorn (2 workers, as in production) on a free port of
-    127.0.0.1, over a fresh SQLite file set up with `flask setup` (migrations and the
-    starter library) and an admin made with `flask create-user`."""
-    workdir = tmp_path_factory.mktemp("e2e-server")
-    env = _server_env(workdir / "e2e.sqlite")
+ADMIN_EMAIL, ADMIN_PASSWORD = (
+    "ada.admin@district.example.org",
+    "admin passphrase for the browser tests",
+)
+
+
+@contextlib.contextmanager
+def _serve(workdir: Path, env: dict[str, str], port: int | None = None) -> Iterator[LiveServer]:
+    """Set up a fresh database with `flask setup` (migrations and the starter library)
+    and an admin made with `flask create-user`, then serve the app with gunicorn (2
+    workers, as in production) on a free port of 127.0.0.1 until the block ends."""
     server_log = workdir / "server.log"
-    admin_email, admin_password = (
-        "ada.admin@district.example.org",
-        "admin passphrase for the browser tests",
-    )
     with server_log.open("w") as log:
         _flask(env, log, "setup")
         _flask(
             env,
             log,
             "create-user",
-            admin_email,
+            ADMIN_EMAIL,
             "--name",
             "Ada Admin",
             "--role",
             "admin",
-            f"--password={admin_password}",
+            f"--password={ADMIN_PASSWORD}",
         )
-    port = _free_port()
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     with server_log.open("a") as log:
         process = subprocess.Popen(
@@ -197,7 +201,7 @@ def live_server(tmp_path_factory):
         )
     try:
         _wait_until_up(url, process, server_log)
-        yield LiveServer(url, admin_email, admin_password, server_log)
+        yield LiveServer(url, ADMIN_EMAIL, ADMIN_PASSWORD, server_log)
     finally:
         process.terminate()
         try:
@@ -205,6 +209,60 @@ def live_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The app served by gunicorn over a fresh SQLite file (see _serve), sending no
+    e-mail and running no background jobs."""
+    workdir = tmp_path_factory.mktemp("e2e-server")
+    with _serve(workdir, _server_env(workdir / "e2e.sqlite")) as server:
+        yield server
+
+
+@dataclass
+class MailingServer:
+    """A live server whose mail goes to `smtp`, a local SMTP server; `flask(...)` runs
+    a command of the app (send-reminders, deliver-mail ...) against the same database
+    and settings, as an operator or the job queue would, and returns what it printed."""
+
+    server: LiveServer
+    smtp: SMTPServer
+    env: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def flask(self, *args: str) -> str:
+        with self.server.log_path.open("a") as log:
+            return _flask(self.env, log, *args)
+
+
+@pytest.fixture(scope="module")
+def mailing_server(tmp_path_factory):
+    """A second live server, for journeys that need e-mail: its mail goes to an SMTP
+    server on 127.0.0.1 (aiosmtpd), links in mail point at it, and the weekly digest
+    is due any day of the week. No job consumer runs: the test sends reminders,
+    digests and queued mail itself with the app's commands."""
+    workdir = tmp_path_factory.mktemp("e2e-mailing-server")
+    smtp = SMTPServer()
+    port = _free_port()
+    env = _server_env(workdir / "e2e.sqlite")
+    env.update(
+        {
+            "PLAYBOOK_MAIL_SERVER": "127.0.0.1",
+            "PLAYBOOK_MAIL_PORT": str(smtp.port),
+            "PLAYBOOK_BASE_URL": f"http://127.0.0.1:{port}",
+            "PLAYBOOK_DIGEST_WEEKDAY": "1",
+            "PLAYBOOK_DIGEST_HOUR": "0",
+        }
+    )
+    try:
+        with _serve(workdir, env, port) as server:
+            yield MailingServer(server, smtp, env)
+    finally:
+        smtp.stop()
 
 
 @pytest.fixture(scope="session")
@@ -264,6 +322,14 @@ def new_context(browser, live_server):
 
 
 @pytest.fixture
+def mailing_context(browser, mailing_server):
+    """Call it to open a browser context on the mailing server."""
+    contexts = Contexts(browser, mailing_server.url)
+    yield contexts
+    contexts.close()
+
+
+@pytest.fixture
 def page(new_context):
     return new_context().new_page()
 
@@ -273,12 +339,15 @@ def pytest_runtest_makereport(item, call):
     """When a browser test fails, save a full-page screenshot of each of its open pages."""
     outcome = yield
     report = outcome.get_result()
-    contexts = getattr(item, "funcargs", {}).get("new_context")
+    funcargs = getattr(item, "funcargs", {})
+    contexts = funcargs.get("new_context") or funcargs.get("mailing_context")
     if report.failed and report.when in ("setup", "call") and isinstance(contexts, Contexts):
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid.split("::", 1)[-1])[:120]
         report.sections.append(
             ("screenshots", "\n".join(contexts.screenshots(name)) or "no page was open")
         )
-        server = item.funcargs.get("live_server")
+        server = funcargs.get("live_server")
+        if isinstance(funcargs.get("mailing_server"), MailingServer):
+            server = funcargs["mailing_server"].server
         if isinstance(server, LiveServer):
             report.sections.append(("server log (last lines)", server.log_tail()))

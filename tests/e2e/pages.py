@@ -149,12 +149,29 @@ def saved_notice(page: Page, title: str):
     return item_row(page, title).locator(".saved-notice")
 
 
-def save_item(page: Page, twist: str | None = None, status: str | None = None) -> None:
+def save_item(
+    page: Page,
+    twist: str | None = None,
+    status: str | None = None,
+    *,
+    owner: str | None = None,
+    target_date: str | None = None,
+) -> None:
+    """Fill in the open item editor (owner by name, target date as YYYY-MM-DD) and save."""
     if twist is not None:
         page.get_by_label("Our twist").fill(twist)
     if status is not None:
         page.get_by_label("Status").select_option(label=status)
+    if owner is not None:
+        page.get_by_label("Owner").select_option(label=owner)
+    if target_date is not None:
+        page.get_by_label("Target date").fill(target_date)
     page.get_by_role("button", name="Save item").click()
+
+
+def conflict_heading(page: Page):
+    """The heading of the page shown when a save overlaps a teammate's change."""
+    return page.get_by_role("heading", level=1, name="Someone changed this playbook meanwhile")
 
 
 def invite(page: Page, playbook: int, email: str, role: str = "Editor") -> None:
