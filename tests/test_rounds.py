@@ -351,7 +351,7 @@ def test_deleting_a_round_deletes_groups_codes_responses_and_answers(app, team):
     survey_round = the_round()
     _answer(survey_round.groups[0].id, team["students_id"])
     delete_url = f"/rounds/{survey_round.id}/delete"
-    assert "all 1 responses received" in text_of(client.get(delete_url))
+    assert "the 1 response received" in text_of(client.get(delete_url))
     response = post(client, delete_url, {}, delete_url)
     assert response.status_code == 302
     assert response.location.endswith(f"/rounds/playbooks/{team['playbook_id']}")

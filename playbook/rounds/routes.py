@@ -35,9 +35,8 @@ def _round(round_id: int) -> SurveyRound:
 
 
 def _group(group_id: int) -> SurveyGroup:
-    group = db.session.get(SurveyGroup, group_id)
-    checked_or_404(group.round if group else None, Action.SURVEY_RUN)
-    assert group is not None
+    group = db.session.get(SurveyGroup, group_id) or abort(404)
+    checked_or_404(group.round, Action.SURVEY_RUN)
     return group
 
 
@@ -255,7 +254,7 @@ PREVIEW_TEXT = {
         "la salud, la familia o los ingresos.",
         "opt_out": (
             "Si no desea que su hijo o hija participe, avise a {org} antes del {opens}: "
-            "comuníquese con su maestro o con la oficina de la escuela. También puede "
+            "comuníquese con el maestro de su hijo o hija o con la oficina de la escuela. También puede "
             "saltarse cualquier pregunta eligiendo “Prefiero no responder”."
         ),
         "dates": "Fechas",
