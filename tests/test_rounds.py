@@ -461,7 +461,9 @@ def test_parent_preview_is_public_in_english_and_spanish_for_sensitive_rounds(ap
     owner = client_for(app, team["owner"])
     open_round(owner, team)
     survey_round = the_round()
-    assert "This round asks sensitive questions" in text_of(owner.get(f"/rounds/{survey_round.id}"))
+    page = text_of(owner.get(f"/rounds/{survey_round.id}"))
+    assert "This round asks sensitive questions" in page
+    assert f"http://localhost/rounds/{survey_round.id}/preview" in page
     preview_url = f"/rounds/{survey_round.id}/preview"
     html = text_of(client.get(preview_url))
     assert "Question 1 is asked in English." in html and "Question 2 is asked in English." in html
