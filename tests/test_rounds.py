@@ -208,6 +208,18 @@ def test_only_the_newest_version_per_audience_is_offered_and_a_group_is_needed(a
     assert db.session.scalar(select(func.count()).select_from(SurveyRound)) == 0
 
 
+def test_a_second_round_with_the_same_title_is_refused_so_a_resent_sheet_opens_none(app, team):
+    client = client_for(app, team["owner"])
+    assert open_round(client, team).status_code == 200
+    again = open_round(client, team, title="autumn 2026")
+    assert again.status_code == 422
+    html = again.get_data(as_text=True)
+    assert "already has a round called" in field_error(html, "title")
+    assert input_value(html, "groups-2-label") == "Grade 8, room 301"
+    assert db.session.scalar(select(func.count()).select_from(SurveyRound)) == 1
+    assert db.session.scalar(select(func.count()).select_from(ResponseCode)) == 34
+
+
 def test_teachers_group_gets_one_shared_link_shown_once_and_renewable(app, team):
     client = client_for(app, team["owner"])
     response = open_round(

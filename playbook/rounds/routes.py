@@ -40,6 +40,14 @@ def _group(group_id: int) -> SurveyGroup:
     return group
 
 
+def _show(form, error: services.RoundError) -> None:
+    """A service's refusal on the form: by its field when it names one."""
+    if error.field and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
 def _results_url(round_id: int) -> str:
     if "results.detail" in current_app.view_functions:
         return url_for("results.detail", round_id=round_id)
@@ -98,7 +106,7 @@ def new(playbook_id: int):
                 groups=filled_groups(form.groups),
             )
         except services.RoundError as error:
-            form.form_errors.append(str(error))
+            _show(form, error)
         else:
             return _sheet(survey_round, issued, "Your round is open: print the codes now")
     return render_template(
@@ -157,15 +165,19 @@ def edit(round_id: int):
     survey_round = _round(round_id)
     form = EditRoundForm(obj=survey_round)
     if form.validate_on_submit():
-        services.update_round(
-            current_user,
-            survey_round,
-            title=form.title.data,
-            opens_on=form.opens_on.data,
-            closes_on=form.closes_on.data,
-        )
-        flash("The round is saved.", "success")
-        return redirect(url_for("rounds.detail", round_id=survey_round.id))
+        try:
+            services.update_round(
+                current_user,
+                survey_round,
+                title=form.title.data,
+                opens_on=form.opens_on.data,
+                closes_on=form.closes_on.data,
+            )
+        except services.RoundError as error:
+            _show(form, error)
+        else:
+            flash("The round is saved.", "success")
+            return redirect(url_for("rounds.detail", round_id=survey_round.id))
     return render_template(
         "rounds/edit.html",
         title=f"Change {survey_round.title}",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from playbook.extensions import db
 from playbook.models import (
@@ -30,7 +30,28 @@ from playbook.surveys.services import freeze_instrument
 
 
 class RoundError(ValueError):
-    """A change the forms cannot refuse on their own; the message is for people."""
+    """A change the forms cannot refuse on their own; the message is for people, and
+    `field` names the form field it is about, when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def _check_title(playbook_id: int, title: str, survey_round: SurveyRound | None = None) -> None:
+    """Each round of a playbook has its own title: the list and the trends tell rounds
+    apart by it, and a code sheet page sent twice (reloaded) does not open a second
+    round."""
+    query = select(SurveyRound.id).where(
+        SurveyRound.playbook_id == playbook_id, func.lower(SurveyRound.title) == title.lower()
+    )
+    if survey_round is not None:
+        query = query.where(SurveyRound.id != survey_round.id)
+    if db.session.scalar(query.limit(1)) is not None:
+        raise RoundError(
+            f"This playbook already has a round called “{title}”; give this one another title.",
+            field="title",
+        )
 
 
 @dataclass
@@ -114,6 +135,7 @@ def open_round(
     audiences = [i.audience for i in instruments]
     if not instruments or len(set(audiences)) != len(audiences):
         raise RoundError("Choose one survey per audience, at least one.")
+    _check_title(playbook.id, title)
     for instrument in instruments:
         freeze_instrument(instrument)
     survey_round = SurveyRound(
@@ -126,7 +148,11 @@ def open_round(
     )
     db.session.add(survey_round)
     db.session.flush()
-    issued = _add_groups(survey_round, groups, set(audiences))
+    try:
+        issued = _add_groups(survey_round, groups, set(audiences))
+    except RoundError:
+        db.session.rollback()  # nothing of the round stays, the versions stay as they were
+        raise
     db.session.commit()
     return survey_round, issued
 
@@ -138,6 +164,7 @@ def update_round(
     require(actor, Action.SURVEY_RUN, survey_round)
     if closes_on < opens_on:
         raise RoundError("The closing date cannot be before the opening date.")
+    _check_title(survey_round.playbook_id, title, survey_round)
     survey_round.title = title
     survey_round.opens_on = opens_on
     survey_round.closes_on = closes_on
@@ -147,7 +174,11 @@ def update_round(
 def add_groups(actor: User, survey_round: SurveyRound, rows: list[dict[str, Any]]) -> list[Issued]:
     """More groups for a round, answering the round's own instruments."""
     require(actor, Action.SURVEY_RUN, survey_round)
-    issued = _add_groups(survey_round, rows, {i.audience for i in survey_round.instruments})
+    try:
+        issued = _add_groups(survey_round, rows, {i.audience for i in survey_round.instruments})
+    except RoundError:
+        db.session.rollback()
+        raise
     db.session.commit()
     return issued
 
