@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
         moderation,
         notifications,
         playbooks,
+        rounds,
         surveys,
         work,
     )
@@ -149,6 +150,7 @@ def register_blueprints(app: Flask) -> None:
         digests,
         calendars,
         surveys,
+        rounds,
         admin,
     ):
         app.register_blueprint(module.bp)

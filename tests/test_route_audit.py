@@ -18,7 +18,7 @@ def test_every_endpoint_declares_an_access_rule(app):
 
 # Endpoints whose GET only shows a confirmation form (or, for an item's move, the form
 # that moves it without JavaScript); the change itself is the POST.
-CONFIRM_PAGES = {"playbooks.delete", "comments.delete", "playbooks.item_move"}
+CONFIRM_PAGES = {"playbooks.delete", "comments.delete", "playbooks.item_move", "rounds.delete"}
 
 
 def test_state_changing_endpoints_refuse_get(app):

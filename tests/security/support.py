@@ -22,6 +22,7 @@ from playbook.models import (
     NotificationKind,
     PasswordResetToken,
     SiteRole,
+    SurveyAudience,
     utcnow,
 )
 from playbook.playbooks import services as playbook_services
@@ -80,7 +81,8 @@ def build_world(app) -> SimpleNamespace:
 
     - admin (site admin) owns `playbook`: a private playbook with a note, `editor`
       (member) as editor, `viewer` as viewer, and an open invitation to a newcomer;
-      admin also owns `binned`, a playbook in the bin;
+      admin also owns `binned`, a playbook in the bin; `playbook` has a survey round
+      (`round_id`) asking a sensitive students' instrument of one group (`group_id`);
     - member owns `theirs`, with an open invitation addressed to admin;
     - the library: a framework with two components, a play and a resource, each also
       retired (`retired_*`); a survey instrument of each framework (one element and
@@ -118,6 +120,16 @@ def build_world(app) -> SimpleNamespace:
         playbook.memberships.append(Membership(user_id=users[role].id, role=MemberRole(role)))
     db.session.commit()
     invitation = _invitation(playbook.id, "newcomer@example.org", admin)
+    survey_round = factories.make_round(
+        playbook,
+        [
+            factories.make_instrument(
+                framework, audience=SurveyAudience.STUDENTS_6_12, sensitive=True
+            )
+        ],
+        groups=(("Grade 7, room 214", SurveyAudience.STUDENTS_6_12, 3),),
+    )
+    round_id, group_id = survey_round.id, survey_round.groups[0].id
     binned = factories.make_playbook(admin)
     playbook_services.delete_playbook(admin, binned)
     theirs = factories.make_playbook(users["member"])
@@ -167,6 +179,8 @@ def build_world(app) -> SimpleNamespace:
         ),
         invitation_id=invitation,
         binned_playbook_id=binned.id,
+        round_id=round_id,
+        group_id=group_id,
         their_playbook_id=theirs.id,
         invitation_to_admin_id=invitation_to_admin,
         notification_ids=notifications,

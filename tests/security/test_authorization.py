@@ -1,6 +1,6 @@
 """The authorization matrix for every route outside `playbooks` (which
 tests/test_access_matrix.py covers): library browsing and the admin edit routes,
-survey instruments, admin, accounts, notifications, My work, calendars, the digest,
+survey instruments and rounds, admin, accounts, notifications, My work, calendars, the digest,
 gallery, home, auth and static files, × persona, with
 the expected outcome of each cell written down as data.
 
@@ -77,6 +77,9 @@ RULES = {
     "moderator": _row(LOGIN, 403, OK, 403, OK),
     # A calendar feed: the token is the credential; a wrong one is a 404 for anyone.
     "wrong_token": _row(404, 404, 404, 404, 404),
+    # A private playbook's survey rounds listed: its members only; a visitor who
+    # cannot see the playbook is not told it exists.
+    "members_read_page": _row(404, 404, 404, 404, 200),
 }
 
 _EDIT = {"GET": "admin_page", "POST": "admin", "GET retired": "admin_page", "POST retired": "admin"}
@@ -167,6 +170,17 @@ MATRIX = {
     "surveys.item_delete": {"POST": "admin"},
     "surveys.export_json": {"GET": "admin_page"},
     "surveys.import_file": _NEW,
+    # Survey rounds of admin's private playbook (admin owns it): its members read the
+    # list, its owners and editors run rounds; the parent preview is public.
+    "rounds.index": {"GET": "members_read_page"},
+    "rounds.new": {"GET": "members_only_page", "POST": "members_only"},
+    "rounds.detail": {"GET": "members_only_page"},
+    "rounds.edit": {"GET": "members_only_page", "POST": "members_only"},
+    "rounds.delete": {"GET": "members_only_page", "POST": "members_only"},
+    "rounds.groups_new": {"POST": "members_only"},
+    "rounds.codes_new": {"POST": "members_only"},
+    "rounds.link_new": {"POST": "members_only"},
+    "rounds.preview": {"GET": "public"},
 }
 
 
@@ -273,6 +287,15 @@ PATHS = {
     "surveys.item_delete": lambda w, s: f"/surveys/items/{w.instrument_item_id}/delete",
     "surveys.export_json": lambda w, s: f"/surveys/instruments/{w.instrument_id}/export.json",
     "surveys.import_file": lambda w, s: "/surveys/instruments/import",
+    "rounds.index": lambda w, s: f"/rounds/playbooks/{w.playbook_id}",
+    "rounds.new": lambda w, s: f"/rounds/playbooks/{w.playbook_id}/new",
+    "rounds.detail": lambda w, s: f"/rounds/{w.round_id}",
+    "rounds.edit": lambda w, s: f"/rounds/{w.round_id}/edit",
+    "rounds.delete": lambda w, s: f"/rounds/{w.round_id}/delete",
+    "rounds.groups_new": lambda w, s: f"/rounds/{w.round_id}/groups",
+    "rounds.codes_new": lambda w, s: f"/rounds/groups/{w.group_id}/codes",
+    "rounds.link_new": lambda w, s: f"/rounds/groups/{w.group_id}/link",
+    "rounds.preview": lambda w, s: f"/rounds/{w.round_id}/preview",
 }
 for _kind, _live, _retired in (
     ("plays", "play_id", "retired_play_id"),
