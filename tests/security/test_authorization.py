@@ -167,6 +167,11 @@ MATRIX = {
     "surveys.item_delete": {"POST": "admin"},
     "surveys.export_json": {"GET": "admin_page"},
     "surveys.import_file": _NEW,
+    # Answering a survey: no account; the code or the shared link is the key.
+    "respond.index": {"GET": "public", "POST": "anyone"},
+    "respond.survey": {"POST": "anyone"},
+    "respond.link": {"GET": "wrong_token"},
+    "respond.thanks": {"GET": "public"},
 }
 
 
@@ -273,6 +278,10 @@ PATHS = {
     "surveys.item_delete": lambda w, s: f"/surveys/items/{w.instrument_item_id}/delete",
     "surveys.export_json": lambda w, s: f"/surveys/instruments/{w.instrument_id}/export.json",
     "surveys.import_file": lambda w, s: "/surveys/instruments/import",
+    "respond.index": lambda w, s: "/respond/",
+    "respond.survey": lambda w, s: "/respond/survey",
+    "respond.link": lambda w, s: "/respond/link/not-a-shared-link",
+    "respond.thanks": lambda w, s: "/respond/thanks",
 }
 for _kind, _live, _retired in (
     ("plays", "play_id", "retired_play_id"),
