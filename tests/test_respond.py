@@ -430,6 +430,40 @@ def test_only_the_session_cookie_is_set_and_pages_are_not_cached(app):
     assert survey.headers["Referrer-Policy"] == "no-referrer"
 
 
+def test_a_survey_page_costs_the_same_statements_whatever_the_number_of_questions(app):
+    from playbook.database import count_statements
+
+    def statements_for_pages(printed: list[str], items: list[int]) -> list[int]:
+        client = browser(app)
+        token = csrf_token_from(client.get("/respond/").get_data(as_text=True))
+        counted = []
+        for go in ("next", "submit"):
+            data = MultiDict({"csrf_token": token, "code": printed[0], "lang": "en", "go": go})
+            data.setlist("step", ["0" if go == "next" else "99"])
+            for item_id in items:
+                data.add(f"a-{item_id}", "2")
+            with count_statements() as statements:
+                assert client.post("/respond/survey", data=data).status_code in (200, 302)
+            counted.append(len(statements))
+        return counted
+
+    small = statements_for_pages(*make_survey()[:2])
+    printed, _, group_id = make_survey()
+    bigger = factories.make_instrument(
+        factories.make_framework(components=6),
+        audience=SurveyAudience.STUDENTS_6_12,
+        open_question_en="Anything else?",
+        open_question_es="¿Algo más?",
+    )
+    group = db.session.get(SurveyGroup, group_id)
+    bigger.freeze()
+    group.audience = SurveyAudience.STUDENTS_6_12
+    group.round.instruments.append(bigger)
+    db.session.commit()
+    large = statements_for_pages(printed, [item.id for item in bigger.items])
+    assert large == small, (small, large)
+
+
 # --- two devices, one code ------------------------------------------------------------------
 
 
