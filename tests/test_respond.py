@@ -300,6 +300,9 @@ def test_used_and_unknown_codes_get_the_same_message_and_store_nothing(app):
         (None, "6", "One answer is not one of the choices"),
         (None, "-1", "One answer is not one of the choices"),
         (None, "three", "One answer is not one of the choices"),
+        (None, "³", "One answer is not one of the choices"),
+        (None, "9" * 5000, "One answer is not one of the choices"),
+        ("a-" + "9" * 5000, "3", "a question that is not in the survey"),
     ],
 )
 def test_a_changed_form_is_refused_and_nothing_stored(app, field, value, message):

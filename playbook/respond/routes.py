@@ -155,20 +155,12 @@ def survey():
     except services.Refused as refused:
         return _refused(refused, carried.code)
     open_answer = services.clean_open_answer(form.get("open", ""))
-    step = _step(form.get("step", ""), opened)
-    go = form.get("go", "")
     try:
-        if go == "back":
-            step = max(step - 1, 0)
-        elif go == "next":
-            if step < len(opened.parts):
-                services.check_complete(opened, answers, step)
-            step = min(step + 1, opened.steps - 1)
-        elif go == "submit":
-            services.submit(
-                opened, answers, open_answer, code=carried.code or None, address=_address()
-            )
+        if form.get("go") == "submit":
+            code = carried.code or None
+            services.submit(opened, answers, open_answer, code=code, address=_address())
             return redirect(url_for("respond.thanks", lang=requested_language()))
+        step = services.step_after(opened, answers, form.get("step", ""), form.get("go", ""))
     except services.MissingAnswers as missing:
         return _survey_page(
             opened, carried, answers, open_answer, missing.first_part, missing.numbers, 422
@@ -176,10 +168,6 @@ def survey():
     except services.Refused as refused:
         return _refused(refused, carried.code)
     return _survey_page(opened, carried, answers, open_answer, step)
-
-
-def _step(raw: str, survey: services.Survey) -> int:
-    return min(int(raw), survey.steps - 1) if raw.isdigit() else 0
 
 
 @bp.route("/thanks")

@@ -252,6 +252,13 @@ def _survey(group: SurveyGroup, instrument: Any, items: list[InstrumentItem]) ->
 ANSWER_PREFIX = "a-"
 
 
+def _small_number(raw: str) -> int | None:
+    """A form value as a small whole number; None for anything else (signs, other
+    scripts' digits, a thousand digits)."""
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+
+
 def read_answers(survey: Survey, form: Any) -> dict[int, int]:
     """The answers a page sent (fields a-<item id>), checked against the survey:
     raises UnknownQuestion for an item not in it, ValueOutOfRange for a value that is
@@ -260,17 +267,32 @@ def read_answers(survey: Survey, form: Any) -> dict[int, int]:
     for name in form:
         if not name.startswith(ANSWER_PREFIX):
             continue
-        raw_id, values = name[len(ANSWER_PREFIX) :], form.getlist(name)
-        question = survey.questions.get(int(raw_id)) if raw_id.isdigit() else None
+        item_id = _small_number(name[len(ANSWER_PREFIX) :])
+        question = survey.questions.get(item_id) if item_id is not None else None
         if question is None:
             raise UnknownQuestion()
-        given = [value.strip() for value in values if value.strip()]
+        given = {value.strip() for value in form.getlist(name) if value.strip()}
         if not given:
             continue
-        if len(set(given)) > 1 or not given[0].isdigit() or int(given[0]) not in question.values:
+        value = _small_number(given.pop()) if len(given) == 1 else None
+        if value is None or value not in question.values:
             raise ValueOutOfRange()
-        answers[question.id] = int(given[0])
+        answers[question.id] = value
     return answers
+
+
+def step_after(survey: Survey, answers: dict[int, int], raw_step: str, go: str) -> int:
+    """The page to show after a button on page `raw_step`: Back, Next (once every
+    question of this page has an answer, else MissingAnswers), or the same page (the
+    language switch, or Enter on a choice)."""
+    step = min(_small_number(raw_step) or 0, survey.steps - 1)
+    if go == "back":
+        return max(step - 1, 0)
+    if go == "next":
+        if step < len(survey.parts):
+            check_complete(survey, answers, step)
+        return min(step + 1, survey.steps - 1)
+    return step
 
 
 def check_complete(survey: Survey, answers: dict[int, int], part: int | None = None) -> None:
