@@ -292,6 +292,24 @@ def test_used_and_unknown_codes_get_the_same_message_and_store_nothing(app):
     assert counts() == (1, 4, 1)
 
 
+def test_a_used_and_an_unknown_code_take_the_same_statements(app):
+    """Hash first, then one lookup that does not tell used from unknown: the same
+    statements run for both, so their timing says nothing about which it was."""
+    from playbook.database import count_statements
+
+    printed, items, _ = make_survey()
+    assert answer_all(browser(app), printed[0], items).status_code == 302
+    seen = []
+    for code in (printed[0], "QQQQ-QQQQ"):
+        client = browser(app)
+        token = csrf_token_from(client.get("/respond/").get_data(as_text=True))
+        with count_statements() as statements:
+            response = client.post("/respond/", data={"csrf_token": token, "code": code})
+        assert response.status_code == 422
+        seen.append(statements)
+    assert seen[0] == seen[1]
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -489,10 +507,10 @@ def threaded_app(tmp_path, app):
 def test_a_code_sent_twice_at_the_same_moment_is_accepted_once(threaded_app):
     app = threaded_app
     printed, items, _ = make_survey(codes_count=5)
-    for code in printed:
+    for n, code in enumerate(printed):
         bodies = []
-        for _ in range(3):
-            client = browser(app)
+        for device in range(3):  # three devices, each on an address of its own
+            client = browser(app, f"198.51.100.{10 * n + device}")
             token = csrf_token_from(client.get("/respond/").get_data(as_text=True))
             data = MultiDict(
                 {"csrf_token": token, "code": code, "step": "3", "go": "submit", "lang": "en"}
