@@ -352,6 +352,8 @@ def test_a_round_not_yet_open_says_when_and_a_closed_one_says_so(app):
     refused = start(browser(app), closed[0])
     assert refused.status_code == 403 and "This survey is closed." in text_of(refused)
     assert counts() == (0, 0, 0)
+    # A good code for a closed round is not counted as a wrong guess.
+    assert db.session.scalar(select(func.count()).select_from(AuthAttempt)) == 0
 
 
 def test_a_shared_link_takes_one_response_per_submission_while_the_round_is_open(app):

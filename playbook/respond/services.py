@@ -199,13 +199,15 @@ def open_with_link(token: str) -> Survey:
 
 
 def _opened(group: SurveyGroup) -> Survey:
+    # The commits below keep what the caller did before (a good code's attempt taken
+    # back) and end the reading transaction.
     survey_round = group.round
     if not survey_round.is_open_on(today()):
-        db.session.rollback()
+        db.session.commit()
         raise NotOpen(survey_round.opens_on, survey_round.closes_on)
     instrument = survey_round.instrument_for(group.audience)
     if instrument is None:
-        db.session.rollback()
+        db.session.commit()
         raise LinkUnknown()
     items = db.session.scalars(
         select(InstrumentItem)
