@@ -89,9 +89,9 @@ def init_url_converters(app: Flask) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from playbook import clean_request, database, errors, pagecache
+    from playbook import clean_request, database, errors, i18n, pagecache
     from playbook.auth.sessions import load_user_from_session_token
-    from playbook.extensions import csrf, db, login_manager, migrate
+    from playbook.extensions import babel, csrf, db, login_manager, migrate
     from playbook.models import AnonymousUser
 
     db.init_app(app)
@@ -105,6 +105,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.unauthorized_handler(errors.unauthorized)
     login_manager.anonymous_user = AnonymousUser
     login_manager.user_loader(load_user_from_session_token)
+    babel.init_app(app, locale_selector=i18n.select_locale)
 
 
 def init_jobs(app: Flask) -> None:
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
         moderation,
         notifications,
         playbooks,
+        respond,
         rounds,
         surveys,
         work,
@@ -151,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
         calendars,
         surveys,
         rounds,
+        respond,
         admin,
     ):
         app.register_blueprint(module.bp)

@@ -98,7 +98,7 @@ def _queue_file(database_url: str) -> Path:
     return Path(tempfile.gettempdir()) / f"playbook-faults-jobs-{digest}.sqlite"
 
 
-def server_env(database_url: str) -> dict[str, str]:
+def server_env(database_url: str, secret_key: str | None = None) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -111,7 +111,7 @@ def server_env(database_url: str) -> dict[str, str]:
             # Jobs wait in a file of this database's own, not in the checkout's instance
             # folder (the server and the flask commands for one database share it).
             "PLAYBOOK_QUEUE_URL": f"sqlite:///{_queue_file(database_url)}",
-            "SECRET_KEY": secrets.token_hex(32),
+            "SECRET_KEY": secret_key or secrets.token_hex(32),
             "FLASK_APP": "run:app",
             # Cheaper password hashing keeps signing in quick; the code path is the same.
             "PLAYBOOK_ARGON2_TIME_COST": "1",
@@ -148,6 +148,9 @@ class LiveServer:
     workers: int = 2
     database_url: str | None = None  # what the server is told; the database's own URL by default
     timeout: int = 30  # gunicorn's worker timeout
+    # The server's key; app_context() uses it too, so keyed hashes made there (survey
+    # codes) match the server's.
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     _app: object = None
@@ -161,7 +164,7 @@ class LiveServer:
         return self.workdir / f"gunicorn-{self.port}.log"
 
     def start(self) -> LiveServer:
-        env = server_env(self.database_url or self.database.url)
+        env = server_env(self.database_url or self.database.url, self.secret_key)
         with self.log_path.open("a") as log:
             self.process = subprocess.Popen(
                 [
@@ -246,7 +249,12 @@ class LiveServer:
         from playbook.extensions import db
 
         if self._app is None:
-            self._app = create_app({"SQLALCHEMY_DATABASE_URI": _driver_url(self.database.url)})
+            self._app = create_app(
+                {
+                    "SQLALCHEMY_DATABASE_URI": _driver_url(self.database.url),
+                    "SECRET_KEY": self.secret_key,
+                }
+            )
         with self._app.app_context():
             try:
                 yield

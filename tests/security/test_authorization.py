@@ -181,6 +181,11 @@ MATRIX = {
     "rounds.codes_new": {"POST": "members_only"},
     "rounds.link_new": {"POST": "members_only"},
     "rounds.preview": {"GET": "public"},
+    # Answering a survey: no account; the code or the shared link is the key.
+    "respond.index": {"GET": "public", "POST": "anyone"},
+    "respond.survey": {"POST": "anyone"},
+    "respond.link": {"GET": "wrong_token"},
+    "respond.thanks": {"GET": "public"},
 }
 
 
@@ -296,6 +301,10 @@ PATHS = {
     "rounds.codes_new": lambda w, s: f"/rounds/groups/{w.group_id}/codes",
     "rounds.link_new": lambda w, s: f"/rounds/groups/{w.group_id}/link",
     "rounds.preview": lambda w, s: f"/rounds/{w.round_id}/preview",
+    "respond.index": lambda w, s: "/respond/",
+    "respond.survey": lambda w, s: "/respond/survey",
+    "respond.link": lambda w, s: "/respond/link/not-a-shared-link",
+    "respond.thanks": lambda w, s: "/respond/thanks",
 }
 for _kind, _live, _retired in (
     ("plays", "play_id", "retired_play_id"),

@@ -90,6 +90,8 @@ PERSONA = {
     "auth.register": "visitor",
     "auth.reset_request": "visitor",
     "auth.reset_password": "visitor",
+    "respond.index": "visitor",
+    "respond.survey": "visitor",
     "comments.edit": "owner",
     "comments.delete": "owner",
     "comments.revise": "owner",
