@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
-from playbook import text
+from playbook import jsonfile, text
+from playbook.jsonfile import DocumentError
 from playbook.models import ItemKind, ItemStatus, Scope
 from playbook.playbooks import document
 from playbook.playbooks.services import MAX_ITEMS, MAX_SECTIONS
@@ -19,31 +19,6 @@ LIMITS = {
     "item_title": 200,
     "notes": 20000,
 }
-
-
-class DocumentError(ValueError):
-    """The file is not a playbook export this version can read; `problems` says why."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
-
-
-def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
-    """json.loads keeps the last of two equal keys; a file that says two things at
-    once is refused instead, so what is imported is what a reader of the file sees."""
-    result: dict = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
-    return result
 
 
 def _text(
@@ -143,18 +118,7 @@ def _item(data, where: str, problems: list[str]) -> dict:
 
 def parse_document(raw: bytes | str) -> dict:
     """Validate an export and return the document to import. Raises DocumentError."""
-    try:
-        data = json.loads(raw, object_pairs_hook=_refuse_duplicate_keys)
-    except _DuplicateKey as duplicate:
-        raise DocumentError(
-            [f"The file gives the key “{duplicate.key}” twice in one place; keep one of them."]
-        ) from None
-    except (
-        ValueError,
-        UnicodeDecodeError,
-        RecursionError,
-    ):  # RecursionError: absurdly deep nesting
-        raise DocumentError(["The file is not valid JSON."]) from None
+    data = jsonfile.load(raw)
     if not isinstance(data, dict) or data.get("format") != document.FORMAT:
         raise DocumentError(
             [f"The file is not a playbook export (expected format {document.FORMAT})."]

@@ -4,10 +4,10 @@ the framework and its elements)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from playbook import text
+from playbook import jsonfile, text
+from playbook.jsonfile import DocumentError
 from playbook.models import SCALE_OPTIONS, Scale, SurveyAudience
 from playbook.models.survey import MIN_SCALE_OPTIONS
 from playbook.surveys import document
@@ -15,31 +15,6 @@ from playbook.surveys import document
 MAX_BYTES = 1024 * 1024
 MAX_ITEMS = 100
 LIMITS = {"title": 200, "description": 5000, "open_question": 400, "text": 400}
-
-
-class DocumentError(ValueError):
-    """The file is not an instrument this version can read; `problems` says why."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
-
-
-def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
-    """A file that gives one key twice says two things at once: refuse it rather than
-    keep the last one silently."""
-    result: dict = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
-    return result
 
 
 def _line(value, name: str, limit: int, problems: list[str], required: bool) -> str:
@@ -142,14 +117,7 @@ def _item(data, where: str, problems: list[str]) -> dict:
 def _load(raw: bytes | str) -> Any:
     if len(raw) > MAX_BYTES:
         raise DocumentError([f"The file is larger than {MAX_BYTES // 1024} KB."])
-    try:
-        return json.loads(raw, object_pairs_hook=_refuse_duplicate_keys)
-    except _DuplicateKey as duplicate:
-        raise DocumentError(
-            [f"The file gives the key “{duplicate.key}” twice in one place; keep one of them."]
-        ) from None
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise DocumentError(["The file is not valid JSON."]) from None
+    return jsonfile.load(raw)
 
 
 def parse_document(raw: bytes | str) -> dict:
