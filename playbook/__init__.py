@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
         moderation,
         notifications,
         playbooks,
+        results,
         surveys,
         work,
     )
@@ -149,6 +150,7 @@ def register_blueprints(app: Flask) -> None:
         digests,
         calendars,
         surveys,
+        results,
         admin,
     ):
         app.register_blueprint(module.bp)
