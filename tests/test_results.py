@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from playbook import jobs
 from playbook.database import count_statements
 from playbook.extensions import db
 from playbook.models import (
@@ -297,8 +298,11 @@ def test_retention_keeps_the_figures(app, client, login, member, setup):
     db.session.commit()
     fresh = factories.make_round(setup["playbook"], [setup["teachers"]], title="Recent")
     factories.add_responses(fresh.groups[0], setup["teachers"], [2], 5)
-    assert services.purge_expired_rounds() == 1
-    assert services.purge_expired_rounds() == 0
+    app.config["PLAYBOOK_SURVEY_RETENTION_DAYS"] = 732
+    assert services.purge_expired_rounds() == 0  # closed 731 days ago: kept
+    app.config["PLAYBOOK_SURVEY_RETENTION_DAYS"] = 730
+    jobs.queue_of(app).tasks["purge_survey_answers"].call_local()  # the daily job
+    assert services.purge_expired_rounds() == 0  # done once
     db.session.expire_all()
     assert survey_round.purged_at is not None and survey_round.summary
     assert db.session.scalar(select(func.count()).select_from(SurveyResponse)) == 5
@@ -314,6 +318,19 @@ def test_retention_keeps_the_figures(app, client, login, member, setup):
     assert figures(before) == figures(after)
     assert "Raw answers were removed" in after
     assert client.get(f"/results/playbooks/{setup['playbook'].id}").status_code == 200
+
+
+def test_retention_runs_daily(app):
+    schedules = {t.__name__: t for t in jobs.queue_of(app).huey._registry._periodic_tasks}
+    hours = [
+        (h, m)
+        for h in range(24)
+        for m in range(60)
+        if schedules["purge_survey_answers"]().validate_datetime(
+            datetime(2026, 12, 7, h, m, tzinfo=UTC)
+        )
+    ]
+    assert hours == [(3, 45)]
 
 
 @pytest.mark.parametrize("n", [10, 5000])

@@ -46,6 +46,7 @@ URL_ARGUMENTS = {
     "play_id": lambda w, args: w.play_id,
     "resource_id": lambda w, args: w.resource_id,
     "instrument_id": lambda w, args: w.instrument_id,
+    "round_id": lambda w, args: w.round_id,
     "entry_id": lambda w, args: {
         "plays": w.play_id,
         "resources": w.resource_id,
