@@ -342,10 +342,10 @@ def _audience_result(
     cells: dict[Any, Cell] = defaultdict(Cell)
     group_ids = [g.id for g in groups]
     for (group_id, item_id, value), n in counts.answers.items():
-        item = items.get(item_id)
-        if item is None or group_id not in group_ids:
+        asked = items.get(item_id)
+        if asked is None or group_id not in group_ids:
             continue
-        e_key, c_key = ("e", item.element_id), ("c", item.element.component_id)
+        e_key, c_key = ("e", asked.element_id), ("c", asked.element.component_id)
         for scope in (group_id, "all"):
             cells[(scope, e_key)].counts[value] += n
             cells[(scope, c_key)].counts[value] += n
@@ -357,11 +357,13 @@ def _audience_result(
     figure_keys = [("c", c) for c in components] + [
         ("e", e.id) for es in elements.values() for e in es
     ]
-    scopes = [*group_ids, "all"]
+    scopes: list[Any] = [*group_ids, "all"]
     for scope in scopes:
         for key in figure_keys:
             cells[(scope, key)]  # every cell exists, answered or not
-    breakdowns = [(("all", key), [(g, key) for g in group_ids]) for key in figure_keys]
+    breakdowns: list[tuple[Any, list[Any]]] = [
+        (("all", key), [(g, key) for g in group_ids]) for key in figure_keys
+    ]
     breakdowns += [
         ((scope, ("c", c)), [(scope, ("e", e.id)) for e in es])
         for scope in scopes
@@ -408,7 +410,7 @@ def build_results(survey_round: SurveyRound, counts: Counts, k: int) -> RoundRes
 # --- loading --------------------------------------------------------------------------
 
 
-def round_load_options():
+def round_load_options() -> tuple[Any, ...]:
     return (
         joinedload(SurveyRound.playbook),
         selectinload(SurveyRound.groups),
@@ -577,24 +579,3 @@ def trends(
                     break
         result.append(Trend(component, lines, changes))
     return result
-
-
-def latest_scores(playbook: Playbook, viewer: object) -> dict[int, float]:
-    """Component id -> the latest shown overall score the viewer may read (the lowest
-    across audiences, so a gap is never hidden by a kinder audience)."""
-    from playbook.permissions import Action, can
-
-    rounds = [
-        r for r in reversed(playbook_rounds(playbook)) if can(viewer, Action.SURVEY_RESULTS, r)
-    ]
-    if not rounds:
-        return {}
-    counts = read_counts(rounds)
-    k = min_respondents()
-    latest: dict[int, float] = {}
-    for survey_round in rounds:
-        for component_id, by in (
-            build_results(survey_round, counts[survey_round.id], k).component_scores().items()
-        ):
-            latest.setdefault(component_id, min(by.values()))
-    return latest

@@ -3,7 +3,7 @@ public; a playbook's scores across its rounds."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from playbook.forms import ConfirmForm
@@ -29,7 +29,7 @@ def _csv(body: str, filename: str) -> Response:
 def detail(round_id: int):
     survey_round = _round(round_id)
     results = queries.round_results(survey_round)
-    playbook = queries.load_playbook(survey_round.playbook_id)
+    playbook = queries.load_playbook(survey_round.playbook_id) or abort(404)
     member = can(current_user, Action.SURVEY_RESULTS, playbook)
     weakest = results.weakest() if member else []
     return render_template(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -72,7 +73,7 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _csv(rows: list[list[object]]) -> str:
+def _csv(rows: list[list[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for row in rows:
@@ -81,8 +82,13 @@ def _csv(rows: list[list[object]]) -> str:
 
 
 def _figure_row(
-    results: queries.RoundResults, audience: str, group: str, level: str, name: str, cell
-) -> list[object]:
+    results: queries.RoundResults,
+    audience: str,
+    group: str,
+    level: str,
+    name: str,
+    cell: queries.Cell,
+) -> list[Any]:
     if cell.hidden:
         return [audience, group, level, name, "suppressed", "suppressed"] + ["suppressed"] * 6
     score = cell.score
@@ -101,7 +107,7 @@ def aggregate_csv(results: queries.RoundResults) -> str:
     """The figures of the page, suppressed cells saying so (never a hidden number)."""
     header = ["audience", "group", "level", "name", "respondents", "score"]
     header += [f"answered {v}" for v in range(1, queries.SCALE_MAX + 1)] + ["prefer not to answer"]
-    rows: list[list[object]] = [header]
+    rows: list[list[Any]] = [header]
     for audience in results.audiences:
         labels = [row.group.label for row in audience.groups]
         for result in audience.components.values():
@@ -146,7 +152,7 @@ def raw_csv(survey_round: SurveyRound, results: queries.RoundResults) -> str:
     """One row per response of the groups at or above the threshold, in no order that
     tells anything (sorted by the responses' random ids), with no dates. Open answers
     only for audiences with enough respondents for them to be shown."""
-    rows: list[list[object]] = []
+    rows: list[list[Any]] = []
     for audience in results.audiences:
         if audience.instrument is None:
             continue
