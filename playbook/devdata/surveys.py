@@ -51,6 +51,17 @@ def fill(run) -> None:
         return
     instruments = {}
     for audience in (SurveyAudience.TEACHERS, SurveyAudience.STUDENTS_6_12):
+        # The starter instruments when the framework has them (the seeded framework).
+        existing = db.session.scalars(
+            select(Instrument)
+            .where(Instrument.framework_id == framework_id, Instrument.audience == audience)
+            .order_by(Instrument.version.desc())
+            .limit(1)
+        ).first()
+        if existing is not None:
+            existing.freeze()
+            instruments[audience] = existing
+            continue
         instrument = Instrument(
             framework_id=framework_id,
             audience=audience,
