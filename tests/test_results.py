@@ -9,7 +9,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from playbook import jobs
 from playbook.database import count_statements
@@ -20,11 +20,14 @@ from playbook.models import (
     ItemKind,
     ItemStatus,
     MemberRole,
+    Revision,
     SurveyAnswer,
     SurveyAudience,
     SurveyResponse,
     Visibility,
+    utcnow,
 )
+from playbook.playbooks import services as playbook_services
 from playbook.results import queries, services
 from tests import factories
 from tests.helpers import post, text_of
@@ -246,33 +249,42 @@ def test_publish_results_to_readers(client, login, member, setup):
 def test_trend_chart_and_status_changes(client, login, member, setup):
     playbook = setup["playbook"]
     first = setup["round"]
-    first.opens_on, first.closes_on = (
-        date.today() - timedelta(days=40),
-        date.today() - timedelta(days=30),
-    )
+    first.opens_on = date.today() - timedelta(days=40)
+    first.closes_on = date.today() - timedelta(days=30)
     component = playbook.framework.components[0]
-    factories.add_members(playbook.id)
-    item = Item(
-        playbook_id=playbook.id,
-        section_id=playbook.sections[0].id,
-        kind=ItemKind.COMPONENT,
-        component_id=component.id,
-        title="Learner profiles",
-        status=ItemStatus.ADOPTED,
+    live = playbook_services.load_playbook_for_change(playbook.id)
+    item = playbook_services.add_item(
+        member, live, live.sections[0], kind="component", ref_id=component.id
     )
-    db.session.add(item)
+    item_id = item.id
+    db.session.execute(update(Revision).values(created_at=utcnow() - timedelta(days=45)))
     db.session.commit()
+    live = playbook_services.load_playbook_for_change(playbook.id)
+    playbook_services.set_item_status(
+        member,
+        live,
+        next(i for s in live.sections for i in s.items if i.id == item_id),
+        base_version=live.version,
+        status="adopted",
+    )
     second = factories.make_round(
-        playbook, [setup["teachers"]], groups=(("Teachers", T, 0),), title="Spring round"
+        playbook,
+        [setup["teachers"]],
+        groups=(("Teachers", T, 0),),
+        title="Spring round",
+        opens_on=date.today() + timedelta(days=1),
     )
     factories.add_responses(second.groups[0], setup["teachers"], [3], 6)
     login(member)
     response = client.get(f"/results/playbooks/{playbook.id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert 'role="img"' in html and "<title" in html and "<table" in html
-    assert "Learner profiles: Adopted" in html
-    assert "Spring round" in html and "style=" not in html.split("<svg", 1)[1].split("</svg>")[0]
+    svg = html.split("<svg", 1)[1].split("</svg>")[0]
+    assert 'role="img"' in html and "<title" in svg and "<table" in html
+    assert f"{component.name}: Adopted, between Autumn round and Spring round" in text_of(response)
+    assert "trend-mark" in svg and "style=" not in svg
+    # teachers: 87.5 then 50; both in the screen readers' table
+    assert "<td>88</td>" in html and "<td>50</td>" in html
 
 
 def test_weakest_components_list_plays_to_add(client, login, member, setup):

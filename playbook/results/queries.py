@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask import current_app
@@ -61,6 +62,7 @@ from playbook.models import (
     ItemStatus,
     Play,
     Playbook,
+    Revision,
     SurveyAnswer,
     SurveyAudience,
     SurveyGroup,
@@ -532,7 +534,7 @@ def plays_to_add(playbook: Playbook, components: list[Component]) -> dict[int, l
 @dataclass
 class Change:
     label: str
-    after_round: int  # index of the round it follows
+    after_round: int  # index of the round it follows (the change came before the next)
 
 
 @dataclass
@@ -555,27 +557,48 @@ def playbook_rounds(playbook: Playbook) -> list[SurveyRound]:
     return list(reversed(rounds))
 
 
+def _statuses_before(playbook_id: int, day: date) -> dict[int, str]:
+    """Item id -> status as the playbook's history had it when `day` began (its last
+    revision before then): one statement."""
+    snapshot = db.session.scalar(
+        select(Revision.snapshot)
+        .where(
+            Revision.playbook_id == playbook_id,
+            Revision.created_at < datetime.combine(day, time.min, tzinfo=UTC),
+        )
+        .order_by(Revision.number.desc())
+        .limit(1)
+    )
+    return {
+        entry["id"]: entry["status"]
+        for section in (snapshot or {}).get("sections", ())
+        for entry in section.get("items", ())
+        if "id" in entry and "status" in entry
+    }
+
+
 def trends(
     playbook: Playbook, rounds: list[SurveyRound], items: dict[int, list[Item]]
 ) -> list[Trend]:
     """Every component's overall score per audience across `rounds`, and the items
-    serving it whose status last changed between two rounds."""
+    serving it whose status changed between two rounds (from the history: the status
+    before each round opened; one statement per round, at most ROUNDS_IN_TREND)."""
     counts = read_counts(rounds)
     k = min_respondents()
     per_round = [build_results(r, counts[r.id], k).component_scores() for r in rounds]
+    statuses = [_statuses_before(playbook.id, r.opens_on) for r in rounds]
     components = playbook.framework.components if playbook.framework else []
     audiences = [a for a in SurveyAudience if any(a in s for by in per_round for s in by.values())]
     result = []
     for component in components:
         lines = {a: [by.get(component.id, {}).get(a) for by in per_round] for a in audiences}
-        changes = []
-        for item in items.get(component.id, []):
-            if item.status is ItemStatus.IDEA:
-                continue
-            changed_on = item.updated_at.date()
-            for i in range(len(rounds) - 1):
-                if rounds[i].opens_on <= changed_on <= rounds[i + 1].opens_on:
-                    changes.append(Change(f"{item.display_title}: {item.status.label}", i))
-                    break
+        changes = [
+            Change(f"{item.display_title}: {ItemStatus(after).label}", i)
+            for i in range(len(rounds) - 1)
+            for item in items.get(component.id, [])
+            if (before := statuses[i].get(item.id)) is not None
+            and (after := statuses[i + 1].get(item.id)) is not None
+            and before != after
+        ]
         result.append(Trend(component, lines, changes))
     return result
