@@ -42,6 +42,7 @@ only for an audience of a round with at least OPEN_ANSWERS_MIN respondents.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -136,21 +137,55 @@ class Counts:
 
 def read_counts(rounds: list[SurveyRound]) -> dict[int, Counts]:
     """The counts of each round: from its summary when purged, else from four grouped
-    statements for all the other rounds together."""
+    statements for all the other rounds together (responses per group first; the three
+    over the answers only for rounds whose counts this worker does not hold for those
+    same responses, see _fingerprint)."""
     result = {r.id: Counts.from_json(r.summary or {}) for r in rounds if r.purged_at}
     live = [r.id for r in rounds if not r.purged_at]
     if not live:
         return result
     for round_id in live:
         result[round_id] = Counts()
-    in_rounds = SurveyGroup.round_id.in_(live)
     for round_id, group_id, n in db.session.execute(
         select(SurveyGroup.round_id, SurveyResponse.group_id, func.count())
         .join(SurveyGroup, SurveyGroup.id == SurveyResponse.group_id)
-        .where(in_rounds)
+        .where(SurveyGroup.round_id.in_(live))
         .group_by(SurveyGroup.round_id, SurveyResponse.group_id)
     ):
         result[round_id].responses[group_id] = n
+    cache = current_app.extensions.get("page_cache")
+    missing = []
+    for round_id in live:
+        kept = cache.get(_counts_key(round_id), _fingerprint(result[round_id])) if cache else None
+        if kept is None:
+            missing.append(round_id)
+        else:
+            result[round_id] = Counts.from_json(json.loads(kept.body))
+    if missing:
+        _read_answer_counts(missing, result)
+    if missing and cache is not None:
+        for round_id in missing:
+            body = json.dumps(result[round_id].to_json()).encode()
+            key, fingerprint = _counts_key(round_id), _fingerprint(result[round_id])
+            cache.put(key, fingerprint, body, "application/json")
+    return result
+
+
+def _counts_key(round_id: int) -> str:
+    return f"survey-counts:{round_id}"
+
+
+def _fingerprint(counts: Counts) -> tuple[tuple[int, int], ...]:
+    """Responses are only ever added whole (a response and its answers in one
+    transaction) and removed only with their round or by the retention job (which
+    marks the round purged), so the responses per group tell whether the answer counts
+    kept in this worker (pagecache.PageCache) still hold."""
+    return tuple(sorted(counts.responses.items()))
+
+
+def _read_answer_counts(rounds: list[int], result: dict[int, Counts]) -> None:
+    """The three grouped statements over the answers of `rounds`."""
+    in_rounds = SurveyGroup.round_id.in_(rounds)
     answered = (
         select(SurveyGroup.round_id, SurveyResponse.group_id)
         .select_from(SurveyAnswer)
@@ -180,7 +215,6 @@ def read_counts(rounds: list[SurveyRound]) -> dict[int, Counts]:
         .group_by(SurveyGroup.round_id, SurveyResponse.group_id, Element.component_id)
     ):
         result[round_id].component_bases[(group_id, component_id)] = n
-    return result
 
 
 # --- figures and suppression ----------------------------------------------------------
