@@ -640,7 +640,7 @@ def check_targets(pages: dict, workers: list[dict]) -> list[dict]:
             pages["moderation"]["p99_ms"] <= TARGETS["moderation_p99_ms"],
             "ms",
         )
-    if pages.get("survey_results"):
+    if pages.get("survey_results", {}).get("p99_ms") is not None:
         check(
             "survey results page p99 (5,000 responses)",
             pages["survey_results"]["p99_ms"],

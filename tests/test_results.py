@@ -362,11 +362,12 @@ def test_statements_do_not_grow_with_responses(client, login, member, setup, n):
     assert f"<td>{9 + n + 1}</td>" in page.replace(" ", "")
 
 
-# The session; the round with its playbook, then its groups, instruments and items (4);
-# the members (role checks); the four grouped counts; the playbook with its framework;
-# its sections with items (coverage); the plays to add; the open answers of each
-# audience with enough respondents (here one: the students).
-RESULTS_PAGE_STATEMENTS = 14
-# Served again while the responses per group are the same: the three grouped
-# statements over the answers are kept (results/queries.py _fingerprint).
-RESULTS_PAGE_STATEMENTS_KEPT = 11
+# Rendered: the session; the round with its playbook and groups (2); the members (role
+# checks); the part's fingerprint: the page cache's scopes and the responses per group
+# (2); then the part: the round again with its groups, instruments and items (4), the
+# responses per group and the three grouped counts over the answers (4), the playbook
+# with its framework, its sections with items (coverage), the plays to add, the open
+# answers of each audience with enough respondents (here one: the students).
+RESULTS_PAGE_STATEMENTS = 18
+# Served again while nothing it shows changed: the kept part needs only its fingerprint.
+RESULTS_PAGE_STATEMENTS_KEPT = 6

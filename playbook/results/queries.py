@@ -52,6 +52,7 @@ from flask import current_app
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
+from playbook import pagecache
 from playbook.extensions import db
 from playbook.models import (
     Component,
@@ -461,6 +462,46 @@ def load_round(round_id: int) -> SurveyRound | None:
     return db.session.scalars(
         select(SurveyRound).where(SurveyRound.id == round_id).options(*round_load_options())
     ).first()
+
+
+def load_round_head(round_id: int) -> SurveyRound | None:
+    """The round with its playbook (and the playbook's members, for the rules) and its
+    groups: what the results page needs before it knows whether its kept part holds."""
+    return db.session.scalars(
+        select(SurveyRound)
+        .where(SurveyRound.id == round_id)
+        .options(joinedload(SurveyRound.playbook), selectinload(SurveyRound.groups))
+    ).first()
+
+
+def results_fingerprint(survey_round: SurveyRound) -> tuple[Any, ...] | None:
+    """What the results page's kept part shows: the round row (its updated_at moves
+    with any change: public, purged, renamed), its groups, the responses per group
+    (answers come only with their response), and, through the page cache's scopes, the
+    playbook's items and the library's plays. Two statements; None renders anew."""
+    scopes = pagecache.fingerprint(
+        {*pagecache.document_scopes(survey_round.playbook_id), pagecache.LIBRARY}
+    )
+    if scopes is None:
+        return None
+    responses = db.session.execute(
+        select(SurveyResponse.group_id, func.count())
+        .join(SurveyGroup, SurveyGroup.id == SurveyResponse.group_id)
+        .where(SurveyGroup.round_id == survey_round.id)
+        .group_by(SurveyResponse.group_id)
+        .order_by(SurveyResponse.group_id)
+    ).all()
+    groups = tuple(
+        (g.id, g.label, g.audience.value, g.codes_issued, g.shared_link_hash is not None)
+        for g in survey_round.groups
+    )
+    return (
+        scopes,
+        str(survey_round.updated_at),
+        survey_round.results_public,
+        groups,
+        tuple(tuple(row) for row in responses),
+    )
 
 
 def round_results(survey_round: SurveyRound) -> RoundResults:

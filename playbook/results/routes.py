@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from playbook import fragments
 from playbook.forms import ConfirmForm
 from playbook.permissions import Action, access, can, checked_or_404
 from playbook.results import charts, queries, services
@@ -27,25 +28,47 @@ def _csv(body: str, filename: str) -> Response:
 @bp.route("/<int:round_id>")
 @access(Action.SURVEY_RESULTS)
 def detail(round_id: int):
-    survey_round = _round(round_id)
-    results = queries.round_results(survey_round)
-    playbook = queries.load_playbook(survey_round.playbook_id) or abort(404)
-    member = can(current_user, Action.SURVEY_RESULTS, playbook)
-    weakest = results.weakest() if member else []
+    survey_round = checked_or_404(queries.load_round_head(round_id), Action.SURVEY_RESULTS)
+    rights = {
+        "member": can(current_user, Action.SURVEY_RESULTS, survey_round.playbook),
+        "edit": can(current_user, Action.PLAYBOOK_EDIT, survey_round.playbook),
+        "open": can(current_user, Action.SURVEY_OPEN_ANSWERS, survey_round),
+        "owner": can(current_user, Action.SURVEY_RAW_EXPORT, survey_round),
+    }
+    key = f"results:{survey_round.id}:{queries.min_respondents()}:" + "".join(
+        "1" if v else "0" for v in rights.values()
+    )
+    part = fragments.shared(
+        key, queries.results_fingerprint(survey_round), lambda: _render_results(round_id, rights)
+    )
     return render_template(
         "results/detail.html",
         title=f"Results: {survey_round.title}",
         survey_round=survey_round,
+        part=part,
+    )
+
+
+def _render_results(round_id: int, rights: dict[str, bool]) -> str:
+    """The shared part of the results page, the same for everyone with the same rights
+    (kept by fragments.shared while results_fingerprint holds)."""
+    survey_round = queries.load_round(round_id) or abort(404)
+    results = queries.round_results(survey_round)
+    playbook = queries.load_playbook(survey_round.playbook_id) or abort(404)
+    weakest = results.weakest() if rights["member"] else []
+    return render_template(
+        "results/_results.html",
+        survey_round=survey_round,
         playbook=playbook,
         results=results,
+        rights=rights,
         option_labels=queries.OPTION_LABELS,
-        member=member,
-        serving=queries.serving_items(playbook) if member else {},
+        open_min=max(queries.OPEN_ANSWERS_MIN, results.threshold),
+        open_page=queries.OPEN_ANSWERS_PER_PAGE,
+        serving=queries.serving_items(playbook) if rights["member"] else {},
         weakest=weakest,
         plays=queries.plays_to_add(playbook, weakest),
-        open_answers=queries.open_answers(survey_round, results)
-        if can(current_user, Action.SURVEY_OPEN_ANSWERS, survey_round)
-        else {},
+        open_answers=queries.open_answers(survey_round, results) if rights["open"] else {},
     )
 
 
