@@ -112,16 +112,27 @@ def test_small_group_and_its_complement_are_hidden(client, login, member, setup)
 def test_complement_rule_over_elements():
     """A component's distribution is the sum of its elements': one hidden element
     would be given away, so another one goes; with none left, the total goes."""
-    cells = {k: queries.Cell(base=n) for k, n in {"c": 12, "a": 3, "b": 9, "x": 8}.items()}
+
+    def cell(n: int, prefer_not: int = 0) -> queries.Cell:
+        made = queries.Cell(base=n)
+        made.counts[3] += n
+        made.counts[0] += prefer_not
+        return made
+
+    cells = {k: cell(n) for k, n in {"c": 12, "a": 3, "b": 9, "x": 8}.items()}
     queries.protect(cells, [("c", ["a", "b", "x"])], 5)
     assert [cells[k].hidden for k in "abxc"] == ["small", "", "complement", ""]
-    cells = {k: queries.Cell(base=n) for k, n in {"c": 6, "a": 2, "b": 0}.items()}
+    cells = {k: cell(n) for k, n in {"c": 6, "a": 2, "b": 0}.items()}
     queries.protect(cells, [("c", ["a", "b"])], 5)
     assert cells["c"].hidden == "complement" and cells["b"].hidden == "empty"
     # chained breakdowns settle together
-    cells = {k: queries.Cell(base=n) for k, n in {"T": 20, "g1": 4, "g2": 16, "e1": 6}.items()}
+    cells = {k: cell(n) for k, n in {"T": 20, "g1": 4, "g2": 16, "e1": 6}.items()}
     queries.protect(cells, [("T", ["g1", "g2"]), ("g2", ["e1"])], 5)
     assert cells["g2"].hidden == "complement" and cells["T"].shown
+    # two who only preferred not to answer still add to the total's counts
+    cells = {"T": cell(12, 2), "g1": cell(0, 2), "g2": cell(6), "g3": cell(6)}
+    queries.protect(cells, [("T", ["g1", "g2", "g3"])], 5)
+    assert cells["g1"].hidden == "small" and cells["g2"].hidden == "complement"
 
 
 def test_threshold_is_configurable_but_never_below_three(app, client, login, member, setup):

@@ -20,7 +20,8 @@ Small groups are protected
 A figure's base is the number of distinct respondents who gave it a counted answer.
 1. A figure whose base is below the threshold (`min_respondents()`:
    PLAYBOOK_SURVEY_MIN_RESPONDENTS, never below 3) is not shown; its cell says
-   "fewer than N responses". A figure nobody answered says "no answers".
+   "fewer than N responses". A figure nobody answered at all says "no answers" (one
+   with only "prefer not to answer" counts as small: its counts still add up).
 2. Complementary suppression. Figures form breakdowns whose parts add up to a
    total: the groups of an audience add up to the audience's figure (for each
    component and element), and the elements of a component add up to the
@@ -263,9 +264,9 @@ def protect(cells: dict[Any, Cell], breakdowns: list[tuple[Any, list[Any]]], k: 
     """Hide small figures and their complements (rule 2 of the module docstring).
     `breakdowns` lists (total key, part keys)."""
     for cell in cells.values():
-        if cell.base == 0:
+        if not any(cell.counts.values()):
             cell.hidden = EMPTY
-        elif cell.base < k:
+        elif cell.base < k:  # also a few who only preferred not to answer
             cell.hidden = SMALL
     changed = True
     while changed:
