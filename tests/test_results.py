@@ -339,7 +339,9 @@ def test_retention_keeps_the_figures(app, client, login, member, setup):
         return page.split("<h2>Open answers</h2>")[0].strip()
 
     assert figures(before) == figures(after)
-    assert "Raw answers were removed" in after
+    assert "Raw answers were removed" in after and "anonymous answers" not in after
+    raw = client.get(f"/results/{survey_round.id}/answers.csv").get_data(as_text=True)
+    assert "were removed" in raw and "Room 1" not in raw
     assert client.get(f"/results/playbooks/{setup['playbook'].id}").status_code == 200
 
 

@@ -152,6 +152,8 @@ def raw_csv(survey_round: SurveyRound, results: queries.RoundResults) -> str:
     """One row per response of the groups at or above the threshold, in no order that
     tells anything (sorted by the responses' random ids), with no dates. Open answers
     only for audiences with enough respondents for them to be shown."""
+    if survey_round.purged_at:
+        return _csv([["The raw answers of this round were removed; its figures were kept."]])
     rows: list[list[Any]] = []
     for audience in results.audiences:
         if audience.instrument is None:
