@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
         notifications,
         playbooks,
         respond,
+        results,
         rounds,
         surveys,
         work,
@@ -154,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
         surveys,
         rounds,
         respond,
+        results,
         admin,
     ):
         app.register_blueprint(module.bp)

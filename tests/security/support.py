@@ -120,6 +120,8 @@ def build_world(app) -> SimpleNamespace:
         playbook.memberships.append(Membership(user_id=users[role].id, role=MemberRole(role)))
     db.session.commit()
     invitation = _invitation(playbook.id, "newcomer@example.org", admin)
+    # A survey round of admin's private playbook (its own students' instrument, so the
+    # instrument above stays unfrozen).
     survey_round = factories.make_round(
         playbook,
         [
