@@ -37,7 +37,7 @@ from playbook.models import (
     SurveyRound,
     User,
 )
-from playbook.playbooks import document
+from playbook.playbooks import document, schedule
 from playbook.playbooks import services as playbook_services
 
 _counter = itertools.count(1)
@@ -490,3 +490,52 @@ def add_responses(
     if answers:
         db.session.execute(insert(SurveyAnswer), answers)
     db.session.commit()
+
+
+def plan_item(
+    actor: User,
+    playbook_id: int,
+    item_id: int,
+    *,
+    owner: User | None,
+    target_date: date | None,
+    status: str = "planned",
+) -> None:
+    """Give an item an owner, a target date and a status through the edit service, so
+    history, merging and the page cache see an ordinary edit of the item."""
+    playbook = playbook_services.load_playbook_for_change(playbook_id)
+    item = next(i for s in playbook.sections for i in s.items if i.id == item_id)
+    playbook_services.update_item(
+        actor,
+        playbook,
+        item,
+        base_version=playbook.version,
+        title=item.title,
+        notes=item.notes,
+        status=status,
+        owner_id=owner.id if owner else None,
+        target_date=target_date,
+        element_id=item.element_id,
+    )
+
+
+def add_dated_note(
+    actor: User,
+    playbook_id: int,
+    title: str,
+    *,
+    owner: User | None = None,
+    target_date: date | None = None,
+    status: str = "planned",
+) -> int:
+    """A note owned by `owner` (the actor when None) with a target date; its id."""
+    item_id = add_note(actor, playbook_id, title=title).id
+    plan_item(
+        actor, playbook_id, item_id, owner=owner or actor, target_date=target_date, status=status
+    )
+    return item_id
+
+
+def days_from_today(days: int | None) -> date | None:
+    """Today in the site's zone plus `days` (None stays None: no target date)."""
+    return None if days is None else schedule.today() + timedelta(days=days)

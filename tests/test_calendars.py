@@ -15,7 +15,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select, update
 
 from playbook.extensions import db
-from playbook.models import CalendarFeed, Item, MemberRole, Membership, utcnow
+from playbook.models import CalendarFeed, Item, MemberRole, Membership, User, utcnow
 from playbook.playbooks import huddles, schedule, services, sharing
 from playbook.tokens import hash_token
 from tests import factories
@@ -51,36 +51,16 @@ def _events(response) -> dict[str, object]:
 
 
 def _dated(owner, playbook_id, title, day, assignee=None):
-    item = factories.add_note(owner, playbook_id, title=title)
-    playbook = services.load_playbook_for_change(playbook_id)
-    item = next(i for s in playbook.sections for i in s.items if i.id == item.id)
-    services.update_item(
-        owner,
-        playbook,
-        item,
-        base_version=playbook.version,
-        title=title,
-        notes="",
-        status="planned",
-        owner_id=(assignee or owner).id,
-        target_date=day,
+    return factories.add_dated_note(
+        owner, playbook_id, title, owner=assignee or owner, target_date=day
     )
-    return item.id
 
 
 def _move(actor, playbook_id, item_id, day):
-    playbook = services.load_playbook_for_change(playbook_id)
-    item = next(i for s in playbook.sections for i in s.items if i.id == item_id)
-    services.update_item(
-        actor,
-        playbook,
-        item,
-        base_version=playbook.version,
-        title=item.title,
-        notes="",
-        status=item.status.value,
-        owner_id=item.owner_id,
-        target_date=day,
+    item = db.session.get(Item, item_id)
+    owner = db.session.get(User, item.owner_id) if item.owner_id else None
+    factories.plan_item(
+        actor, playbook_id, item_id, owner=owner, target_date=day, status=item.status.value
     )
 
 

@@ -30,6 +30,7 @@ from playbook.models import (
 from playbook.playbooks import schedule, sharing
 from playbook.playbooks import services as playbook_services
 from playbook.tokens import signed_token
+from tests import factories
 from tests.factories import (
     add_comment,
     add_members,
@@ -98,19 +99,8 @@ def unsubscribe_path(message) -> str:
 
 def give_item(owner, playbook_id: int, title: str, days_from_today: int):
     """A note assigned to `owner` with a target date relative to today."""
-    item = add_note(owner, playbook_id, title=title)
-    playbook = reload(playbook_id)
-    item = next(i for s in playbook.sections for i in s.items if i.id == item.id)
-    playbook_services.update_item(
-        owner,
-        playbook,
-        item,
-        base_version=playbook.version,
-        title=title,
-        notes="",
-        status="planned",
-        owner_id=owner.id,
-        target_date=schedule.today() + timedelta(days=days_from_today),
+    factories.add_dated_note(
+        owner, playbook_id, title, target_date=factories.days_from_today(days_from_today)
     )
 
 

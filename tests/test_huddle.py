@@ -53,21 +53,13 @@ def _read(response_or_html) -> str:
 
 def _dated(owner, playbook_id, title, *, status=ItemStatus.PLANNED, days=None):
     """A note owned by `owner`, due `days` from today (None: undated), saved as an edit."""
-    item = factories.add_note(owner, playbook_id, title=title)
-    playbook = services.load_playbook_for_change(playbook_id)
-    item = next(i for s in playbook.sections for i in s.items if i.id == item.id)
-    services.update_item(
+    return factories.add_dated_note(
         owner,
-        playbook,
-        item,
-        base_version=playbook.version,
-        title=title,
-        notes="",
+        playbook_id,
+        title,
+        target_date=factories.days_from_today(days),
         status=status.value,
-        owner_id=owner.id,
-        target_date=None if days is None else schedule.today() + timedelta(days=days),
     )
-    return item.id
 
 
 def _record(actor, playbook_id, *, changes=(), **fields):

@@ -25,19 +25,13 @@ WORK_PAGE_STATEMENTS = 7
 
 def own(actor, playbook_id: int, item_id: int, owner, days: int | None, status: str = "planned"):
     """Make `owner` the item's owner, with a target date `days` from today (None: no date)."""
-    playbook = playbook_services.load_playbook_for_change(playbook_id)
-    item = next(i for s in playbook.sections for i in s.items if i.id == item_id)
-    playbook_services.update_item(
+    factories.plan_item(
         actor,
-        playbook,
-        item,
-        base_version=playbook.version,
-        title=item.title,
-        notes=item.notes,
+        playbook_id,
+        item_id,
+        owner=owner,
+        target_date=factories.days_from_today(days),
         status=status,
-        owner_id=owner.id if owner else None,
-        target_date=None if days is None else schedule.today() + timedelta(days=days),
-        element_id=item.element_id,
     )
 
 
