@@ -386,6 +386,7 @@ def test_members_see_the_list_read_only_and_the_playbook_links_to_it(app, team):
     html = text_of(owner.get(list_url))
     assert "Autumn 2026" in html and "1 / 34" in html and "Open" in html
     assert f'href="/results/{round_id}"' in html and "Open a survey round" in html
+    assert f'href="/results/playbooks/{team["playbook_id"]}"' in html  # the trend
     viewer = client_for(app, team["viewer"])
     assert f'href="{list_url}"' in viewer.get(f"/playbooks/{team['playbook_id']}").get_data(
         as_text=True

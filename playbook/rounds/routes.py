@@ -49,9 +49,7 @@ def _show(form, error: services.RoundError) -> None:
 
 
 def _results_url(round_id: int) -> str:
-    if "results.detail" in current_app.view_functions:
-        return url_for("results.detail", round_id=round_id)
-    return f"/results/{round_id}"
+    return url_for("results.detail", round_id=round_id)
 
 
 def _sheet(survey_round: SurveyRound, issued: list[services.Issued], heading: str):
