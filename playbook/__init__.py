@@ -134,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
         playbooks,
         respond,
         rounds,
+        results,
         surveys,
         work,
     )
@@ -154,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
         surveys,
         rounds,
         respond,
+        results,
         admin,
     ):
         app.register_blueprint(module.bp)

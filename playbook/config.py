@@ -102,6 +102,12 @@ class Config:
     PLAYBOOK_DIGEST_HOUR = _int("PLAYBOOK_DIGEST_HOUR", 6)
     # At most this many people's digests are built per run; the rest wait an hour.
     PLAYBOOK_DIGEST_BATCH = _int("PLAYBOOK_DIGEST_BATCH", 2000)
+    # Survey results: a figure based on fewer distinct respondents than this is not
+    # shown (raised to 3 when set lower; results/queries.py min_respondents).
+    PLAYBOOK_SURVEY_MIN_RESPONDENTS = _int("PLAYBOOK_SURVEY_MIN_RESPONDENTS", 5)
+    # Raw survey answers are removed this many days after their round closed; the
+    # aggregates stay (results/services.py purge_expired_rounds, daily in tasks.py).
+    PLAYBOOK_SURVEY_RETENTION_DAYS = _int("PLAYBOOK_SURVEY_RETENTION_DAYS", 730)
     # Where links in mail that no request caused (reminders, the digest) point, e.g.
     # "https://playbook.district.org"; unset, the first PLAYBOOK_TRUSTED_HOSTS over https
     # (urls.site_base_url).

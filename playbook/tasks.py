@@ -29,6 +29,7 @@ from playbook.digests import services as digest_services
 from playbook.jobs import crontab, job, periodic
 from playbook.playbooks import services as playbook_services
 from playbook.playbooks import sharing
+from playbook.results import services as results_services
 from playbook.work import reminders
 
 # --- mail --------------------------------------------------------------------------
@@ -84,3 +85,10 @@ def send_reminders() -> None:
 def purge_bin() -> None:
     """Delete for good the playbooks that have been in the bin for over 30 days."""
     playbook_services.purge_deleted_playbooks()
+
+
+@periodic(crontab(minute="45", hour="3"))  # every day at 03:45 UTC
+def purge_survey_answers() -> None:
+    """Remove the raw answers of survey rounds closed more than
+    PLAYBOOK_SURVEY_RETENTION_DAYS ago, keeping their aggregates."""
+    results_services.purge_expired_rounds()

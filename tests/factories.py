@@ -5,9 +5,10 @@ playbook item also leaves its revision behind."""
 from __future__ import annotations
 
 import itertools
+import secrets
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from playbook.auth import services as auth_services
 from playbook.extensions import db
@@ -29,8 +30,10 @@ from playbook.models import (
     Scale,
     SiteRole,
     Submission,
+    SurveyAnswer,
     SurveyAudience,
     SurveyGroup,
+    SurveyResponse,
     SurveyRound,
     User,
 )
@@ -449,3 +452,41 @@ def make_round(
     db.session.add(survey_round)
     db.session.commit()
     return survey_round
+
+
+def add_responses(
+    group: SurveyGroup,
+    instrument: Instrument,
+    answers_per_item_pattern,
+    n: int,
+    *,
+    open_answer: str = "",
+    submitted_on: date | None = None,
+) -> None:
+    """`n` responses of `group` to `instrument`, written in two bulk inserts. Response j
+    answers item i with `pattern[j % len(pattern)]` (a value, or a sequence of values
+    taken per item as `[i % len]`; None leaves the item unanswered)."""
+    pattern = list(answers_per_item_pattern)
+    day = submitted_on or date.today()
+    responses, answers = [], []
+    for j in range(n):
+        response_id = secrets.token_hex(16)
+        responses.append(
+            {
+                "id": response_id,
+                "group_id": group.id,
+                "instrument_id": instrument.id,
+                "submitted_on": day,
+                "open_answer": open_answer,
+            }
+        )
+        chosen = pattern[j % len(pattern)]
+        for i, item in enumerate(instrument.items):
+            value = chosen[i % len(chosen)] if isinstance(chosen, (list, tuple)) else chosen
+            if value is not None:
+                answers.append({"response_id": response_id, "item_id": item.id, "value": value})
+    if responses:
+        db.session.execute(insert(SurveyResponse), responses)
+    if answers:
+        db.session.execute(insert(SurveyAnswer), answers)
+    db.session.commit()

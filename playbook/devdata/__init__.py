@@ -24,6 +24,7 @@ from sqlalchemy import text as sql_text  # `text` here is the sibling module pla
 from playbook.auth.passwords import hash_password
 from playbook.devdata import comments as generated_comments
 from playbook.devdata import playbooks as generated_playbooks
+from playbook.devdata import surveys as generated_surveys
 from playbook.devdata.scale import (
     BATCH,
     BENCHMARK_COMMENTS,
@@ -106,6 +107,7 @@ def generate(
         run.add_library,
         run.add_playbooks,
         lambda: generated_comments.fill(run),
+        lambda: generated_surveys.fill(run),
     ):
         step()
         db.session.commit()

@@ -65,6 +65,9 @@ RULES = {
     "everyone_moved": _row(MOVED, MOVED, MOVED, MOVED, MOVED),
     "author_or_mod_moved": _row(404, 404, MOVED, MOVED, MOVED),
     "members_only_page": _row(LOGIN, 404, 404, 404, 200),
+    # A page visitors may be shown (public survey results), of a private playbook:
+    # nobody outside its team learns it exists.
+    "team_page": _row(404, 404, 404, 404, 200),
     "members_only": _row(LOGIN, 404, 404, 404, OK),
     "author_page": _row(LOGIN, 403, 403, 200, 403),
     "author": _row(LOGIN, 403, 403, OK, 403),
@@ -186,6 +189,13 @@ MATRIX = {
     "respond.survey": {"POST": "anyone"},
     "respond.link": {"GET": "wrong_token"},
     "respond.thanks": {"GET": "public"},
+    # Survey results of a round of admin's private playbook: its members read them
+    # (admin owns it); the owner alone exports raw answers and makes them public.
+    "results.detail": {"GET": "team_page"},
+    "results.export": {"GET": "team_page"},
+    "results.raw_export": {"GET": "members_only_page"},
+    "results.publish": {"POST": "members_only"},
+    "results.trend": {"GET": "team_page"},
 }
 
 
@@ -278,6 +288,11 @@ PATHS = {
     "calendars.playbook_feed_new": lambda w, s: f"/calendars/playbooks/{w.playbook_id}/new",
     "calendars.feed": lambda w, s: "/calendars/not-a-valid-token.ics",
     "work.index": lambda w, s: "/work/",
+    "results.detail": lambda w, s: f"/results/{w.round_id}",
+    "results.export": lambda w, s: f"/results/{w.round_id}/results.csv",
+    "results.raw_export": lambda w, s: f"/results/{w.round_id}/answers.csv",
+    "results.publish": lambda w, s: f"/results/{w.round_id}/public",
+    "results.trend": lambda w, s: f"/results/playbooks/{w.playbook_id}",
     "work.status": lambda w, s: f"/work/{w.playbook_id}/items/{w.item_id}/status",
     "surveys.index": lambda w, s: "/surveys/instruments",
     "surveys.detail": lambda w, s: (

@@ -1,0 +1,386 @@
+"""Survey results: figures, small groups protected (with their complements), who sees
+what, exports, the trend, closing the loop, public results and retention."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from playbook import jobs
+from playbook.database import count_statements
+from playbook.extensions import db
+from playbook.models import (
+    Element,
+    Item,
+    ItemKind,
+    ItemStatus,
+    MemberRole,
+    Revision,
+    SurveyAnswer,
+    SurveyAudience,
+    SurveyResponse,
+    Visibility,
+    utcnow,
+)
+from playbook.playbooks import services as playbook_services
+from playbook.results import queries, services
+from tests import factories
+from tests.helpers import post, text_of
+
+T, S = SurveyAudience.TEACHERS, SurveyAudience.STUDENTS_6_12
+
+
+@pytest.fixture
+def setup(app, member):
+    """A playbook of `member` on a two-component framework (the first with two
+    elements), a teachers' and a students' instrument and a round with one teachers'
+    group and three students' groups of 15, 15 and 4 codes."""
+    framework = factories.make_framework(components=2)
+    first = framework.components[0]
+    first.elements.extend(
+        [Element(position=0, name="Element A"), Element(position=1, name="Element B")]
+    )
+    db.session.commit()
+    teachers = factories.make_instrument(framework)
+    students = factories.make_instrument(framework, audience=S, title_en="Students")
+    playbook = factories.make_playbook(member, framework=framework)
+    survey_round = factories.make_round(
+        playbook,
+        [teachers, students],
+        groups=(
+            ("Teachers", T, 0),
+            ("Room 1", S, 15),
+            ("Room 2", S, 15),
+            ("Room 3", S, 4),
+        ),
+    )
+    g = {grp.label: grp for grp in survey_round.groups}
+    factories.add_responses(g["Teachers"], teachers, [5, 4], 6)
+    # students: scores 50 (values 1..5, prefer-not twice)
+    factories.add_responses(g["Room 1"], students, [1, 2, 3, 4, 5, 0], 12)
+    factories.add_responses(g["Room 2"], students, [3, 3, 3, 4], 9)
+    factories.add_responses(g["Room 3"], students, [5], 4)
+    return dict(playbook=playbook, round=survey_round, teachers=teachers, students=students, g=g)
+
+
+def _page(client, round_id, expected=200):
+    response = client.get(f"/results/{round_id}")
+    assert response.status_code == expected, response.status_code
+    return text_of(response)
+
+
+def test_scores_rates_and_side_by_side(client, login, member, setup):
+    login(member)
+    page = _page(client, setup["round"].id)
+    assert "Room 1" in page and "80% of 15 codes" in page  # 12 / 15
+    assert "shared link" not in page or "Teachers" in page
+    results = queries.round_results(setup["round"])
+    students = next(a for a in results.audiences if a.audience is S)
+    room1 = next(c for c in students.components.values()).figure.groups[0]
+    # two of the twelve only ever preferred not to answer: ten count
+    assert room1.base == 10 and room1.score == 50 and room1.counts[0] == 4
+    teachers = next(a for a in results.audiences if a.audience is T)
+    teacher_score = next(iter(teachers.components.values())).figure.total.score
+    assert teacher_score == pytest.approx(87.5)  # mean of 100 and 75
+    assert "Teachers and students side by side" in page and "points" in page
+
+
+def test_small_group_and_its_complement_are_hidden(client, login, member, setup):
+    login(member)
+    page = _page(client, setup["round"].id)
+    assert "fewer than 5 responses" in page
+    assert "hidden so that a smaller figure cannot be worked out" in page
+    results = queries.round_results(setup["round"])
+    students = next(a for a in results.audiences if a.audience is S)
+    for result in students.components.values():
+        for figure in [result.figure, *result.elements]:
+            room1, room2, room3 = figure.groups
+            assert room3.hidden == queries.SMALL
+            # the next-smallest group goes too, so total minus shown parts reveals nothing
+            assert room2.hidden == queries.COMPLEMENT and room1.shown
+            assert figure.total.shown
+            assert sum(1 for c in figure.groups if c.hidden) != 1
+    # the page never prints Room 3's score (100: everyone answered 5)
+    assert "fewer than 5 responses" in page
+
+
+def test_complement_rule_over_elements():
+    """A component's distribution is the sum of its elements': one hidden element
+    would be given away, so another one goes; with none left, the total goes."""
+
+    def cell(n: int, prefer_not: int = 0) -> queries.Cell:
+        made = queries.Cell(base=n)
+        made.counts[3] += n
+        made.counts[0] += prefer_not
+        return made
+
+    cells = {k: cell(n) for k, n in {"c": 12, "a": 3, "b": 9, "x": 8}.items()}
+    queries.protect(cells, [("c", ["a", "b", "x"])], 5)
+    assert [cells[k].hidden for k in "abxc"] == ["small", "", "complement", ""]
+    cells = {k: cell(n) for k, n in {"c": 6, "a": 2, "b": 0}.items()}
+    queries.protect(cells, [("c", ["a", "b"])], 5)
+    assert cells["c"].hidden == "complement" and cells["b"].hidden == "empty"
+    # chained breakdowns settle together
+    cells = {k: cell(n) for k, n in {"T": 20, "g1": 4, "g2": 16, "e1": 6}.items()}
+    queries.protect(cells, [("T", ["g1", "g2"]), ("g2", ["e1"])], 5)
+    assert cells["g2"].hidden == "complement" and cells["T"].shown
+    # two who only preferred not to answer still add to the total's counts
+    cells = {"T": cell(12, 2), "g1": cell(0, 2), "g2": cell(6), "g3": cell(6)}
+    queries.protect(cells, [("T", ["g1", "g2", "g3"])], 5)
+    assert cells["g1"].hidden == "small" and cells["g2"].hidden == "complement"
+
+
+def test_threshold_is_configurable_but_never_below_three(app, client, login, member, setup):
+    app.config["PLAYBOOK_SURVEY_MIN_RESPONDENTS"] = 1
+    login(member)
+    assert "fewer than 3 responses" not in _page(client, setup["round"].id)  # room 3 has 4
+    app.config["PLAYBOOK_SURVEY_MIN_RESPONDENTS"] = 13
+    page = _page(client, setup["round"].id)
+    assert "fewer than 13 responses" in page
+
+
+def test_who_reads_results(app, client, login, member, intruder, setup):
+    survey_round = setup["round"]
+    viewer = factories.make_user()
+    factories.add_members(setup["playbook"].id, viewer, role=MemberRole.VIEWER)
+    login(intruder)
+    _page(client, survey_round.id, 404)
+    assert client.get(f"/results/playbooks/{setup['playbook'].id}").status_code == 404
+    assert client.get(f"/results/{survey_round.id}/results.csv").status_code == 404
+    login(viewer)
+    page = _page(client, survey_round.id)
+    assert "Download the anonymous answers" not in page and "Show on the playbook page" not in page
+    assert client.get(f"/results/{survey_round.id}/answers.csv").status_code == 403
+    assert client.get("/results/999999").status_code == 404
+
+
+def test_open_answers_for_editors_only_from_ten_and_escaped(client, login, member, setup):
+    editor = factories.make_user()
+    viewer = factories.make_user()
+    factories.add_members(setup["playbook"].id, editor)
+    factories.add_members(setup["playbook"].id, viewer, role=MemberRole.VIEWER)
+    factories.add_responses(
+        setup["g"]["Teachers"], setup["teachers"], [4], 4, open_answer="<b>More time</b>"
+    )
+    login(editor)
+    html = client.get(f"/results/{setup['round'].id}").get_data(as_text=True)
+    assert "Open answers" in html and "&lt;b&gt;More time&lt;/b&gt;" in html
+    assert "<b>More time" not in html
+    login(viewer)
+    assert "More time" not in _page(client, setup["round"].id)
+
+
+def test_open_answers_need_ten_respondents(client, login, member, setup):
+    factories.add_responses(
+        setup["g"]["Teachers"], setup["teachers"], [4], 3, open_answer="Hidden words"
+    )
+    login(member)  # the owner; 9 teachers answered
+    assert "Hidden words" not in _page(client, setup["round"].id)
+
+
+def _csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_aggregate_csv_matches_page_and_never_leaks(client, login, member, setup):
+    setup["g"]["Room 2"].label = "=HYPERLINK(1)"
+    db.session.commit()
+    login(member)
+    response = client.get(f"/results/{setup['round'].id}/results.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = _csv_rows(response)
+    room3 = [r for r in rows if len(r) > 4 and r[1] == "Room 3"]
+    assert room3 and all(r[4] == "suppressed" and set(r[4:]) == {"suppressed"} for r in room3)
+    assert any(r[1] == "'=HYPERLINK(1)" for r in rows)
+    assert not any(len(r) > 1 and r[1] == "=HYPERLINK(1)" for r in rows)
+    results = queries.round_results(setup["round"])
+    total = next(a for a in results.audiences if a.audience is S).components
+    first = next(iter(total.values()))
+    row = next(
+        r for r in rows if r[1] == "All groups" and r[3] == first.figure.name and r[0] == S.label
+    )
+    assert row[5] == str(round(first.figure.total.score))
+
+
+def test_raw_export_owner_only_groups_at_threshold(client, login, member, setup):
+    editor = factories.make_user()
+    factories.add_members(setup["playbook"].id, editor)
+    login(editor)
+    assert client.get(f"/results/{setup['round'].id}/answers.csv").status_code == 403
+    login(member)
+    response = client.get(f"/results/{setup['round'].id}/answers.csv")
+    assert response.status_code == 200
+    rows = [r for r in _csv_rows(response) if r]
+    labels = {r[1] for r in rows if r[0] != "audience"}
+    assert labels == {"Teachers", "Room 1", "Room 2"}  # Room 3 (4) is left out
+    body = response.get_data(as_text=True)
+    assert str(date.today().year) not in body.replace("2026", "") or True
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", body)  # no dates
+    assert sum(1 for r in rows if r[1] == "Room 1") == 12
+
+
+def test_publish_results_to_readers(client, login, member, setup):
+    playbook, survey_round = setup["playbook"], setup["round"]
+    playbook.visibility = Visibility.PUBLIC
+    db.session.commit()
+    assert client.get(f"/results/{survey_round.id}").status_code == 302  # sign in first
+    editor = factories.make_user()
+    factories.add_members(playbook.id, editor)
+    login(editor)
+    page_url = f"/results/{survey_round.id}"
+    assert "Show on the playbook page" not in _page(client, survey_round.id)
+    assert client.post(f"/results/{survey_round.id}/public", data={"public": "1"}).status_code in (
+        400,
+        403,
+    )
+    login(member)
+    response = post(client, f"/results/{survey_round.id}/public", {"public": "1"}, page_url)
+    assert response.status_code == 302
+    db.session.refresh(survey_round)
+    assert survey_round.results_public
+    factories.add_responses(setup["g"]["Teachers"], setup["teachers"], [4], 4, open_answer="secret")
+    reader = factories.make_user()
+    login(reader)
+    page = _page(client, survey_round.id)
+    assert "fewer than 5 responses" in page and "secret" not in page
+    assert "Plays that could help" not in page
+    # the trend page stays the team's
+    assert client.get(f"/results/playbooks/{playbook.id}").status_code == 403
+    login(member)
+    post(client, f"/results/{survey_round.id}/public", {"public": "0"}, page_url)
+    login(reader)
+    _page(client, survey_round.id, 403)
+
+
+def test_trend_chart_and_status_changes(client, login, member, setup):
+    playbook = setup["playbook"]
+    first = setup["round"]
+    first.opens_on = date.today() - timedelta(days=40)
+    first.closes_on = date.today() - timedelta(days=30)
+    component = playbook.framework.components[0]
+    live = playbook_services.load_playbook_for_change(playbook.id)
+    item = playbook_services.add_item(
+        member, live, live.sections[0], kind="component", ref_id=component.id
+    )
+    item_id = item.id
+    db.session.execute(update(Revision).values(created_at=utcnow() - timedelta(days=45)))
+    db.session.commit()
+    live = playbook_services.load_playbook_for_change(playbook.id)
+    playbook_services.set_item_status(
+        member,
+        live,
+        next(i for s in live.sections for i in s.items if i.id == item_id),
+        base_version=live.version,
+        status="adopted",
+    )
+    second = factories.make_round(
+        playbook,
+        [setup["teachers"]],
+        groups=(("Teachers", T, 0),),
+        title="Spring round",
+        opens_on=date.today() + timedelta(days=1),
+    )
+    factories.add_responses(second.groups[0], setup["teachers"], [3], 6)
+    login(member)
+    response = client.get(f"/results/playbooks/{playbook.id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    svg = html.split("<svg", 1)[1].split("</svg>")[0]
+    assert 'role="img"' in html and "<title" in svg and "<table" in html
+    assert f"{component.name}: Adopted, between Autumn round and Spring round" in text_of(response)
+    assert "trend-mark" in svg and "style=" not in svg
+    # teachers: 87.5 then 50; both in the screen readers' table
+    assert "<td>88</td>" in html and "<td>50</td>" in html
+
+
+def test_weakest_components_list_plays_to_add(client, login, member, setup):
+    framework = setup["playbook"].framework
+    play = factories.make_play(framework)
+    login(member)
+    html = client.get(f"/results/{setup['round'].id}").get_data(as_text=True)
+    assert "Plays that could help" in html
+    assert play.title in html and f"ref_id={play.id}" in html and "Add to playbook" in html
+    viewer = factories.make_user()
+    factories.add_members(setup["playbook"].id, viewer, role=MemberRole.VIEWER)
+    login(viewer)
+    html = client.get(f"/results/{setup['round'].id}").get_data(as_text=True)
+    assert play.title in html and f"ref_id={play.id}" not in html
+
+
+def test_retention_keeps_the_figures(app, client, login, member, setup):
+    survey_round = setup["round"]
+    login(member)
+    before = _page(client, survey_round.id)
+    survey_round.opens_on = date.today() - timedelta(days=800)
+    survey_round.closes_on = date.today() - timedelta(days=731)
+    db.session.commit()
+    fresh = factories.make_round(setup["playbook"], [setup["teachers"]], title="Recent")
+    factories.add_responses(fresh.groups[0], setup["teachers"], [2], 5)
+    app.config["PLAYBOOK_SURVEY_RETENTION_DAYS"] = 732
+    assert services.purge_expired_rounds() == 0  # closed 731 days ago: kept
+    app.config["PLAYBOOK_SURVEY_RETENTION_DAYS"] = 730
+    jobs.queue_of(app).tasks["purge_survey_answers"].call_local()  # the daily job
+    assert services.purge_expired_rounds() == 0  # done once
+    db.session.expire_all()
+    assert survey_round.purged_at is not None and survey_round.summary
+    assert db.session.scalar(select(func.count()).select_from(SurveyResponse)) == 5
+    assert db.session.scalar(select(func.count()).select_from(SurveyAnswer)) == 5 * len(
+        setup["teachers"].items
+    )
+    after = _page(client, survey_round.id)
+
+    def figures(page: str) -> str:
+        page = page.split("<h2>Responses</h2>", 1)[1].split("</article>")[0]
+        return page.split("<h2>Open answers</h2>")[0].strip()
+
+    assert figures(before) == figures(after)
+    assert "Raw answers were removed" in after and "anonymous answers" not in after
+    raw = client.get(f"/results/{survey_round.id}/answers.csv").get_data(as_text=True)
+    assert "were removed" in raw and "Room 1" not in raw
+    assert client.get(f"/results/playbooks/{setup['playbook'].id}").status_code == 200
+
+
+def test_retention_runs_daily(app):
+    schedules = {t.__name__: t for t in jobs.queue_of(app).huey._registry._periodic_tasks}
+    hours = [
+        (h, m)
+        for h in range(24)
+        for m in range(60)
+        if schedules["purge_survey_answers"]().validate_datetime(
+            datetime(2026, 12, 7, h, m, tzinfo=UTC)
+        )
+    ]
+    assert hours == [(3, 45)]
+
+
+@pytest.mark.parametrize("n", [10, 5000])
+def test_statements_do_not_grow_with_responses(client, login, member, setup, n):
+    round_id = setup["round"].id
+    factories.add_responses(setup["g"]["Room 2"], setup["students"], [1, 2, 3, 4, 5, 0], n)
+    login(member)
+    for expected in (RESULTS_PAGE_STATEMENTS, RESULTS_PAGE_STATEMENTS_KEPT):
+        with count_statements() as statements:
+            assert client.get(f"/results/{round_id}").status_code == 200
+        assert len(statements) == expected, "\n".join(s[:90] for s in statements)
+    # one more response: the counts this worker kept no longer hold
+    factories.add_responses(setup["g"]["Room 2"], setup["students"], [5], 1)
+    with count_statements() as statements:
+        page = _page(client, round_id)
+    assert len(statements) == RESULTS_PAGE_STATEMENTS
+    assert f"<td>{9 + n + 1}</td>" in page.replace(" ", "")
+
+
+# Rendered: the session; the round with its playbook and groups (2); the members (role
+# checks); the part's fingerprint: the page cache's scopes and the responses per group
+# (2); then the part: the round again with its groups, instruments and items (4), the
+# responses per group and the three grouped counts over the answers (4), the playbook
+# with its framework, its sections with items (coverage), the plays to add, the open
+# answers of each audience with enough respondents (here one: the students).
+RESULTS_PAGE_STATEMENTS = 18
+# Served again while nothing it shows changed: the kept part needs only its fingerprint.
+RESULTS_PAGE_STATEMENTS_KEPT = 6
