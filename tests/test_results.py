@@ -90,23 +90,43 @@ def test_scores_rates_and_side_by_side(client, login, member, setup):
     assert "Teachers and students side by side" in page and "points" in page
 
 
-def test_small_group_and_its_complement_are_hidden(client, login, member, setup):
+def test_small_group_is_hidden_and_left_out_of_the_total(client, login, member, setup):
     login(member)
     page = _page(client, setup["round"].id)
     assert "fewer than 5 responses" in page
-    assert "hidden so that a smaller figure cannot be worked out" in page
+    assert "1 group with too few responses left out" in page
     results = queries.round_results(setup["round"])
     students = next(a for a in results.audiences if a.audience is S)
     for result in students.components.values():
         for figure in [result.figure, *result.elements]:
             room1, room2, room3 = figure.groups
             assert room3.hidden == queries.SMALL
-            # the next-smallest group goes too, so total minus shown parts reveals nothing
-            assert room2.hidden == queries.COMPLEMENT and room1.shown
-            assert figure.total.shown
-            assert sum(1 for c in figure.groups if c.hidden) != 1
+            # both large groups stay; the total is theirs alone, so total minus the
+            # shown groups gives nothing away
+            assert room1.shown and room2.shown and figure.total.shown
+            assert figure.total.base == room1.base + room2.base
+            for value in range(6):
+                assert figure.total.counts[value] == room1.counts[value] + room2.counts[value]
+            assert figure.total.left_out == 1
     # the page never prints Room 3's score (100: everyone answered 5)
-    assert "fewer than 5 responses" in page
+    assert ">100<" not in page.replace(" ", "")
+
+
+def test_a_hidden_element_takes_its_neighbour_along(app, member, setup):
+    """Within a group, component minus shown elements would give a hidden element
+    away: the other element goes too, the component stays."""
+    survey_round = factories.make_round(
+        setup["playbook"], [setup["students"]], groups=(("Solo", S, 10),), title="Small"
+    )
+    group = survey_round.groups[0]
+    # items: element A, element B (first component), then the second component's
+    factories.add_responses(group, setup["students"], [(4, None, 4)], 6)
+    factories.add_responses(group, setup["students"], [(4, 4, 4)], 2)
+    results = queries.round_results(survey_round)
+    first = next(iter(results.audiences[0].components.values()))
+    element_a, element_b = (figure.groups[0] for figure in first.elements)
+    assert element_b.hidden == queries.SMALL and element_a.hidden == queries.COMPLEMENT
+    assert first.figure.groups[0].shown and first.figure.total.shown
 
 
 def test_complement_rule_over_elements():
@@ -202,7 +222,9 @@ def test_aggregate_csv_matches_page_and_never_leaks(client, login, member, setup
     total = next(a for a in results.audiences if a.audience is S).components
     first = next(iter(total.values()))
     row = next(
-        r for r in rows if r[1] == "All groups" and r[3] == first.figure.name and r[0] == S.label
+        r
+        for r in rows
+        if r[1] == "All groups shown" and r[3] == first.figure.name and r[0] == S.label
     )
     assert row[5] == str(round(first.figure.total.score))
 

@@ -22,20 +22,24 @@ A figure's base is the number of distinct respondents who gave it a counted answ
    PLAYBOOK_SURVEY_MIN_RESPONDENTS, never below 3) is not shown; its cell says
    "fewer than N responses". A figure nobody answered at all says "no answers" (one
    with only "prefer not to answer" counts as small: its counts still add up).
-2. Complementary suppression. Figures form breakdowns whose parts add up to a
-   total: the groups of an audience add up to the audience's figure (for each
-   component and element), and the elements of a component add up to the
-   component's distribution (for each group and for the audience). Whenever a
-   breakdown's total is shown and exactly one of its answered parts is hidden, the
-   total minus the shown parts would give the hidden one away, so the smallest shown
-   part is hidden too ("hidden so that a smaller figure cannot be worked out"); when
-   no other part can be hidden, the total is hidden instead. This is repeated until
-   no breakdown has exactly one hidden part, so no two shown figures, nor a total and
-   its shown parts, reveal a hidden one.
-3. Score and distribution of a figure share its base and are shown or hidden
+2. An audience's figure (all its groups together) is the sum of its groups' shown
+   figures only: a hidden group is left out of it, and the cell says how many groups
+   were left out. So the audience's figure minus the shown groups gives nothing
+   away; it is never made from a hidden figure. (Hiding the next-smallest group too,
+   or the total, would lose a large group or the figure the side-by-side view and
+   the trend need.)
+3. Complementary suppression within a group. A component's distribution is the sum
+   of its elements' distributions, so whenever a group's component figure is shown
+   and exactly one of its answered elements is hidden, the component minus the shown
+   elements would give the hidden one away: the smallest shown element is hidden too
+   ("hidden so that a smaller figure cannot be worked out"); when no other element
+   can be hidden, the component is hidden instead. Repeated until no breakdown has
+   exactly one hidden part. The audience's figures are sums of shown group figures
+   (rule 2), so they add nothing that could be worked back.
+4. Score and distribution of a figure share its base and are shown or hidden
    together; single items are never shown on their own (only elements and
    components), so an element's items cannot be told apart.
-4. Responses per group and the response rate are turnout, not answers, and are
+5. Responses per group and the response rate are turnout, not answers, and are
    always shown.
 Open answers are read only by owners and editors (Action.SURVEY_OPEN_ANSWERS) and
 only for an audience of a round with at least OPEN_ANSWERS_MIN respondents.
@@ -229,6 +233,7 @@ class Cell:
     base: int = 0
     counts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     hidden: str = ""  # SMALL, COMPLEMENT, EMPTY or "" (shown)
+    left_out: int = 0  # an audience's figure: answered groups not in it (hidden)
 
     @property
     def shown(self) -> bool:
@@ -258,6 +263,21 @@ class Cell:
         if self.hidden == EMPTY:
             return "no answers"
         return ""
+
+
+def _shown_total(parts: list[Cell]) -> Cell:
+    """An audience's figure: the sum of its shown groups' figures (rule 2)."""
+    total = Cell()
+    for part in parts:
+        if part.shown:
+            total.base += part.base
+            for value, n in part.counts.items():
+                total.counts[value] += n
+        elif part.hidden != EMPTY:
+            total.left_out += 1
+    if not any(total.counts.values()):
+        total.hidden = SMALL if total.left_out else EMPTY
+    return total
 
 
 def protect(cells: dict[Any, Cell], breakdowns: list[tuple[Any, list[Any]]], k: int) -> None:
@@ -383,31 +403,29 @@ def _audience_result(
         asked = items.get(item_id)
         if asked is None or group_id not in group_ids:
             continue
-        e_key, c_key = ("e", asked.element_id), ("c", asked.element.component_id)
-        for scope in (group_id, "all"):
-            cells[(scope, e_key)].counts[value] += n
-            cells[(scope, c_key)].counts[value] += n
+        cells[(group_id, ("e", asked.element_id))].counts[value] += n
+        cells[(group_id, ("c", asked.element.component_id))].counts[value] += n
     for kind, bases in (("e", counts.element_bases), ("c", counts.component_bases)):
         for (group_id, figure_id), n in bases.items():
             if group_id in group_ids:
                 cells[(group_id, (kind, figure_id))].base += n
-                cells[("all", (kind, figure_id))].base += n
     figure_keys = [("c", c) for c in components] + [
         ("e", e.id) for es in elements.values() for e in es
     ]
-    scopes: list[Any] = [*group_ids, "all"]
-    for scope in scopes:
+    for group_id in group_ids:
         for key in figure_keys:
-            cells[(scope, key)]  # every cell exists, answered or not
-    breakdowns: list[tuple[Any, list[Any]]] = [
-        (("all", key), [(g, key) for g in group_ids]) for key in figure_keys
-    ]
-    breakdowns += [
-        ((scope, ("c", c)), [(scope, ("e", e.id)) for e in es])
-        for scope in scopes
-        for c, es in elements.items()
-    ]
-    protect(cells, breakdowns, k)
+            cells[(group_id, key)]  # every cell exists, answered or not
+    protect(
+        cells,
+        [
+            ((g, ("c", c)), [(g, ("e", e.id)) for e in es])
+            for g in group_ids
+            for c, es in elements.items()
+        ],
+        k,
+    )
+    for key in figure_keys:
+        cells[("all", key)] = _shown_total([cells[(g, key)] for g in group_ids])
 
     def figure(key: tuple[str, int], name: str) -> Figure:
         return Figure(key, name, [cells[(g, key)] for g in group_ids], cells[("all", key)])

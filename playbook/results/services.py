@@ -119,7 +119,7 @@ def aggregate_csv(results: queries.RoundResults) -> str:
                     _figure_row(
                         results,
                         audience.audience.label,
-                        "All groups",
+                        "All groups shown",
                         level,
                         figure.name,
                         figure.total,
