@@ -119,13 +119,6 @@ def build_world(app) -> SimpleNamespace:
     for role in ("editor", "viewer"):
         playbook.memberships.append(Membership(user_id=users[role].id, role=MemberRole(role)))
     db.session.commit()
-    # A survey round of admin's private playbook (its own students' instrument, so the
-    # instrument above stays unfrozen).
-    survey_round = factories.make_round(
-        playbook,
-        [factories.make_instrument(framework, audience=SurveyAudience.STUDENTS_6_12)],
-        groups=(("Room 1", SurveyAudience.STUDENTS_6_12, 10),),
-    )
     invitation = _invitation(playbook.id, "newcomer@example.org", admin)
     survey_round = factories.make_round(
         playbook,
@@ -179,7 +172,6 @@ def build_world(app) -> SimpleNamespace:
         instrument_item_id=instrument.items[0].id,
         retired_instrument_id=retired_instrument.id,
         playbook_id=playbook.id,
-        round_id=survey_round.id,
         section_id=section.id,
         item_id=item.id,
         editor_membership_id=next(
