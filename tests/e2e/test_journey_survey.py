@@ -247,37 +247,37 @@ def _expected(respondents: list[dict[str, int]], component: str) -> tuple[float,
 READ_RESULTS = """() => {
   const out = {};
   for (const section of document.querySelectorAll('section.result-component')) {
-    const name = section.querySelector('h2').textContent.trim();
     const table = section.querySelector('table.results-table');
     const heads = Array.from(table.querySelectorAll('thead th'), th => th.textContent.trim());
-    const row = table.querySelector('tbody tr');
-    const cells = Array.from(row.querySelectorAll('td'), td => {
-      const score = td.querySelector('.result-score');
-      const hidden = td.querySelector('.result-hidden');
-      return {
-        score: score ? score.textContent.trim() : null,
-        base: score ? score.nextElementSibling.textContent.trim() : null,
-        counts: Array.from(td.querySelectorAll('.result-distribution li'),
-                           li => li.lastChild.textContent.trim()),
-        hidden: hidden ? hidden.textContent.trim() : null,
-      };
-    });
-    out[name] = {heads: heads.slice(1), cells};
+    for (const row of table.querySelectorAll('tbody tr')) {
+      const measure = row.querySelector('th').firstChild.textContent.trim();
+      out[measure] = Array.from(row.querySelectorAll('td'), (td, i) => {
+        const score = td.querySelector('.result-score');
+        const hidden = td.querySelector('.result-hidden');
+        return {
+          column: heads[i + 1],
+          score: score ? score.textContent.trim() : null,
+          base: score ? score.nextElementSibling.textContent.trim() : null,
+          counts: Array.from(td.querySelectorAll('.result-distribution li'),
+                             li => li.lastChild.textContent.trim()),
+          hidden: hidden ? hidden.textContent.trim() : null,
+        };
+      });
+    }
   }
   return out;
 }"""
 
 
 def _read_results(page: Page) -> dict[str, dict[str, dict]]:
-    """Component → column (“All groups shown”, then each group) → the component row's cell."""
+    """Measure (a component, then its elements) → column (“All groups shown”, then each
+    group) → its cell on the students' table."""
     raw = page.evaluate(READ_RESULTS)
-    return {
-        name: dict(zip(table["heads"], table["cells"], strict=True)) for name, table in raw.items()
-    }
+    return {measure: {cell["column"]: cell for cell in cells} for measure, cells in raw.items()}
 
 
 def _csv_rows(body: str) -> dict[tuple[str, str], dict[str, str]]:
-    """(component, group) → the students' component row of the figures CSV."""
+    """(component or element, group) → the students' row of the figures CSV."""
     rows = list(csv.reader(io.StringIO(body)))
     header = rows[0]
     figures = {}
@@ -285,9 +285,8 @@ def _csv_rows(body: str) -> dict[tuple[str, str], dict[str, str]]:
         if not row:
             break
         record = dict(zip(header, row, strict=True))
-        if record["level"] == "component":
-            assert record["audience"] == "Students, grades 6–12", record
-            figures[(record["name"], record["group"])] = record
+        assert record["audience"] == "Students, grades 6–12", record
+        figures[(record["name"], record["group"])] = record
     return figures
 
 
@@ -350,8 +349,9 @@ def test_a_school_runs_two_survey_rounds_and_acts_on_the_weakest_component(new_c
         cells = responses.locator("tr").filter(has_text=label).locator("td")
         expect(cells.nth(1)).to_have_text(str(count))
         expect(cells.nth(2)).to_have_text(f"{round(100 * count / codes)}% of {codes} codes")
-    shown = _read_results(owner)
-    assert set(shown) == set(COMPONENTS)
+    measures = _read_results(owner)
+    shown = {component: measures[component] for component in COMPONENTS}
+    assert len(measures) == len(COMPONENTS) + 15  # and the framework's 15 elements
     large = [label for label, _ in ROUND1_GROUPS[:2]]
     small = ROUND1_GROUPS[2][0]
     for component in COMPONENTS:
@@ -384,20 +384,22 @@ def test_a_school_runs_two_survey_rounds_and_acts_on_the_weakest_component(new_c
         owner.get_by_role("link", name="Download the figures (CSV)").click()
     body = Path(download.value.path()).read_text(encoding="utf-8-sig")
     figures = _csv_rows(body)
-    for component in COMPONENTS:
-        for column, cell in shown[component].items():
-            record = figures[(component, column)]
-            if column == small:
+    assert len(figures) == len(measures) * (len(ROUND1_GROUPS) + 1)
+    for measure, columns in measures.items():
+        for column, cell in columns.items():
+            record = figures[(measure, column)]
+            assert (cell["hidden"] is not None) == (column == small), (measure, column, cell)
+            if cell["hidden"]:
                 numbers = [
                     v for k, v in record.items() if k not in ("audience", "group", "level", "name")
                 ]
                 assert set(numbers) == {"suppressed"}, record
                 continue
-            assert record["score"] == cell["score"], (component, column, record, cell)
+            assert record["score"] == cell["score"], (measure, column, record, cell)
             assert cell["base"].startswith(f"({record['respondents']} respondents")
             answered = [record[f"answered {v}"] for v in range(1, 6)]
             answered.append(record["prefer not to answer"])
-            assert answered == cell["counts"], (component, column, record, cell)
+            assert answered == cell["counts"], (measure, column, record, cell)
     small_turnout = next(r for r in csv.reader(io.StringIO(body)) if r[:1] == [small])
     assert small_turnout[2:] == ["4", "4", "100%"]
 
