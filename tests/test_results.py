@@ -320,6 +320,22 @@ def test_trend_chart_and_status_changes(client, login, member, setup):
     assert "<td>88</td>" in html and "<td>50</td>" in html
 
 
+def test_trend_round_labels_stay_inside_the_chart(client, login, member, setup):
+    """The first round's name starts at the axis and the last one ends at the right
+    edge: centred on the end points, both were cut in half by the chart's border."""
+    playbook = setup["playbook"]
+    setup["round"].opens_on = date.today() - timedelta(days=40)
+    db.session.commit()
+    factories.make_round(
+        playbook, [setup["students"]], groups=(("Room 9", S, 6),), title="Spring round"
+    )
+    login(member)
+    html = client.get(f"/results/playbooks/{playbook.id}").get_data(as_text=True)
+    labels = re.findall(r'<text class="trend-axis"[^>]*text-anchor="(\w+)">([^<]+)</text>', html)
+    rounds = [(anchor, label) for anchor, label in labels if "round" in label]
+    assert rounds[:2] == [("start", "Autumn round"), ("end", "Spring round")], rounds
+
+
 def test_weakest_components_list_plays_to_add(client, login, member, setup):
     framework = setup["playbook"].framework
     play = factories.make_play(framework)
