@@ -244,9 +244,9 @@ def reply_form(page: Page, s: Stage) -> None:
 
 def last_note_editor(page: Page, s: Stage) -> None:
     pages.open_detail(page, s.playbook)
-    pages.section(page, "Team huddle").locator("li.item").last.get_by_role(
-        "link", name=re.compile("^Edit")
-    ).click()
+    row = pages.section(page, "Team huddle").locator("li.item").last
+    pages.open_menu(row)
+    row.get_by_role("link", name=re.compile("^Edit")).click()
 
 
 PLAYBOOK = View("owner", at("/playbooks/{playbook}"))
