@@ -525,15 +525,7 @@ def update_item(
     }
 
     def change(playbook: Playbook, base: merge.Base | None) -> str | None:
-        item = _item_by_id(playbook, item_id)
-        if item is None or (base is not None and item_id not in base.items):
-            raise merge.Overlap(f"“{seen_title}”, which was removed")
-        written = merge.fields_to_write(
-            base.items[item_id] if base else None,
-            merge.item_values(item),
-            mine,
-            f"“{item.display_title}”",
-        )
+        item, written = _item_fields_to_write(playbook, base, item_id, seen_title, mine)
         if base is not None and not written:
             return None
         _write_item(actor, playbook, item, written, mine, target_date)
@@ -552,21 +544,35 @@ def set_item_status(
     item_id, seen_title, mine = item.id, item.display_title, {"status": ItemStatus(status).value}
 
     def change(playbook: Playbook, base: merge.Base | None) -> str | None:
-        item = _item_by_id(playbook, item_id)
-        if item is None or (base is not None and item_id not in base.items):
-            raise merge.Overlap(f"“{seen_title}”, which was removed")
-        written = merge.fields_to_write(
-            base.items[item_id] if base else None,
-            merge.item_values(item),
-            mine,
-            f"“{item.display_title}”",
-        )
+        item, written = _item_fields_to_write(playbook, base, item_id, seen_title, mine)
         if not written or item.status.value == mine["status"]:
             return None
         _write_item(actor, playbook, item, written, mine, item.target_date)
         return f"Set the status of “{item.display_title}” to {item.status.label}"
 
     return save_merged(actor, playbook, base_version, change)
+
+
+def _item_fields_to_write(
+    playbook: Playbook,
+    base: merge.Base | None,
+    item_id: int,
+    seen_title: str,
+    mine: dict[str, Any],
+) -> tuple[Item, set[str]]:
+    """The item as it is now and which of `mine` to write on it, merged field by field
+    against `base` (the version the person read); Overlap when a teammate removed the
+    item meanwhile or changed one of the same fields."""
+    item = _item_by_id(playbook, item_id)
+    if item is None or (base is not None and item_id not in base.items):
+        raise merge.Overlap(f"“{seen_title}”, which was removed")
+    written = merge.fields_to_write(
+        base.items[item_id] if base else None,
+        merge.item_values(item),
+        mine,
+        f"“{item.display_title}”",
+    )
+    return item, written
 
 
 def _write_item(
