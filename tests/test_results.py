@@ -29,6 +29,7 @@ from playbook.models import (
 )
 from playbook.playbooks import services as playbook_services
 from playbook.results import queries, services
+from playbook.surveys import scores
 from tests import factories
 from tests.helpers import post, text_of
 
@@ -100,7 +101,7 @@ def test_small_group_is_hidden_and_left_out_of_the_total(client, login, member, 
     for result in students.components.values():
         for figure in [result.figure, *result.elements]:
             room1, room2, room3 = figure.groups
-            assert room3.hidden == queries.SMALL
+            assert room3.hidden == scores.SMALL
             # both large groups stay; the total is theirs alone, so total minus the
             # shown groups gives nothing away
             assert room1.shown and room2.shown and figure.total.shown
@@ -125,7 +126,7 @@ def test_a_hidden_element_takes_its_neighbour_along(app, member, setup):
     results = queries.round_results(survey_round)
     first = next(iter(results.audiences[0].components.values()))
     element_a, element_b = (figure.groups[0] for figure in first.elements)
-    assert element_b.hidden == queries.SMALL and element_a.hidden == queries.COMPLEMENT
+    assert element_b.hidden == scores.SMALL and element_a.hidden == scores.COMPLEMENT
     assert first.figure.groups[0].shown and first.figure.total.shown
 
 
@@ -133,25 +134,25 @@ def test_complement_rule_over_elements():
     """A component's distribution is the sum of its elements': one hidden element
     would be given away, so another one goes; with none left, the total goes."""
 
-    def cell(n: int, prefer_not: int = 0) -> queries.Cell:
-        made = queries.Cell(base=n)
+    def cell(n: int, prefer_not: int = 0) -> scores.Cell:
+        made = scores.Cell(base=n)
         made.counts[3] += n
         made.counts[0] += prefer_not
         return made
 
     cells = {k: cell(n) for k, n in {"c": 12, "a": 3, "b": 9, "x": 8}.items()}
-    queries.protect(cells, [("c", ["a", "b", "x"])], 5)
+    scores.protect(cells, [("c", ["a", "b", "x"])], 5)
     assert [cells[k].hidden for k in "abxc"] == ["small", "", "complement", ""]
     cells = {k: cell(n) for k, n in {"c": 6, "a": 2, "b": 0}.items()}
-    queries.protect(cells, [("c", ["a", "b"])], 5)
+    scores.protect(cells, [("c", ["a", "b"])], 5)
     assert cells["c"].hidden == "complement" and cells["b"].hidden == "empty"
     # chained breakdowns settle together
     cells = {k: cell(n) for k, n in {"T": 20, "g1": 4, "g2": 16, "e1": 6}.items()}
-    queries.protect(cells, [("T", ["g1", "g2"]), ("g2", ["e1"])], 5)
+    scores.protect(cells, [("T", ["g1", "g2"]), ("g2", ["e1"])], 5)
     assert cells["g2"].hidden == "complement" and cells["T"].shown
     # two who only preferred not to answer still add to the total's counts
     cells = {"T": cell(12, 2), "g1": cell(0, 2), "g2": cell(6), "g3": cell(6)}
-    queries.protect(cells, [("T", ["g1", "g2", "g3"])], 5)
+    scores.protect(cells, [("T", ["g1", "g2", "g3"])], 5)
     assert cells["g1"].hidden == "small" and cells["g2"].hidden == "complement"
 
 

@@ -1,70 +1,27 @@
 """Survey results: the figures of a round, worked out from grouped counts.
 
-What is counted
----------------
-Everything comes from four grouped statements over any number of rounds, whatever
-the number of responses (`read_counts`): responses per group; answers per (group,
-item, value); and distinct respondents with a counted answer per (group, element)
-and per (group, component). A purged round (raw answers removed under
-PLAYBOOK_SURVEY_RETENTION_DAYS) keeps exactly these counts in `SurveyRound.summary`,
-so its page and its trend read the same figures from there.
+The figures themselves (counting, scores, the rules that protect small groups) are
+worked out in playbook/surveys/scores.py.
 
-A score is 0–100: the mean over counted answers of (value - 1) / (5 - 1) × 100;
-"prefer not to answer" (0) is never counted in a score, but is shown in the
-distribution. Figures are shown per group and per audience (all groups of that
-audience together), per component and per element. Teachers' and students' figures
-stand side by side and are never added together.
-
-Small groups are protected
---------------------------
-A figure's base is the number of distinct respondents who gave it a counted answer.
-1. A figure whose base is below the threshold (`min_respondents()`:
-   PLAYBOOK_SURVEY_MIN_RESPONDENTS, never below 3) is not shown; its cell says
-   "fewer than N responses". A figure nobody answered at all says "no answers" (one
-   with only "prefer not to answer" counts as small: its counts still add up).
-2. An audience's figure (all its groups together) is the sum of its groups' shown
-   figures only: a hidden group is left out of it, and the cell says how many groups
-   were left out. So the audience's figure minus the shown groups gives nothing
-   away; it is never made from a hidden figure. (Hiding the next-smallest group too,
-   or the total, would lose a large group or the figure the side-by-side view and
-   the trend need.)
-3. Complementary suppression within a group. A component's distribution is the sum
-   of its elements' distributions, so whenever a group's component figure is shown
-   and exactly one of its answered elements is hidden, the component minus the shown
-   elements would give the hidden one away: the smallest shown element is hidden too
-   ("hidden so that a smaller figure cannot be worked out"); when no other element
-   can be hidden, the component is hidden instead. Repeated until no breakdown has
-   exactly one hidden part. The audience's figures are sums of shown group figures
-   (rule 2), so they add nothing that could be worked back.
-4. Score and distribution of a figure share its base and are shown or hidden
-   together; single items are never shown on their own (only elements and
-   components), so an element's items cannot be told apart.
-5. Responses per group and the response rate are turnout, not answers, and are
-   always shown.
 Open answers are read only by owners and editors (Action.SURVEY_OPEN_ANSWERS) and
 only for an audience of a round with at least OPEN_ANSWERS_MIN respondents.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from playbook import pagecache
 from playbook.extensions import db
 from playbook.models import (
     Component,
-    Element,
     Framework,
-    Instrument,
-    InstrumentItem,
     Item,
     ItemStatus,
     Play,
@@ -77,13 +34,18 @@ from playbook.models import (
     SurveyRound,
 )
 from playbook.models.library import play_component
+from playbook.surveys.scores import (
+    RoundResults,
+    build_results,
+    min_respondents,
+    read_counts,
+    round_load_options,
+)
 
 OPEN_ANSWERS_MIN = 10
 OPEN_ANSWERS_PER_PAGE = 50
 ROUNDS_IN_TREND = 12
 PLAYS_PER_COMPONENT = 5
-WEAKEST = 2
-SCALE_MAX = 5
 
 # How a distribution names the options (items use different five-option scales).
 OPTION_LABELS = {
@@ -95,386 +57,7 @@ OPTION_LABELS = {
     0: "Prefer not to answer",
 }
 
-SMALL = "small"
-COMPLEMENT = "complement"
-EMPTY = "empty"
-
-
-def min_respondents() -> int:
-    """The threshold: the configured value, never below 3."""
-    return max(3, int(current_app.config.get("PLAYBOOK_SURVEY_MIN_RESPONDENTS", 5)))
-
-
-# --- the counts ---------------------------------------------------------------------
-
-
-@dataclass
-class Counts:
-    """A round's grouped counts: all the results are worked out from these."""
-
-    responses: dict[int, int] = field(default_factory=dict)
-    # (group_id, item_id, value) -> answers
-    answers: dict[tuple[int, int, int], int] = field(default_factory=dict)
-    # (group_id, element_id) / (group_id, component_id) -> distinct respondents with a
-    # counted answer
-    element_bases: dict[tuple[int, int], int] = field(default_factory=dict)
-    component_bases: dict[tuple[int, int], int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": 1,
-            "responses": [[g, n] for g, n in self.responses.items()],
-            "answers": [[g, i, v, n] for (g, i, v), n in self.answers.items()],
-            "element_bases": [[g, e, n] for (g, e), n in self.element_bases.items()],
-            "component_bases": [[g, c, n] for (g, c), n in self.component_bases.items()],
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Counts:
-        return cls(
-            responses={int(g): int(n) for g, n in data.get("responses", [])},
-            answers={(int(g), int(i), int(v)): int(n) for g, i, v, n in data.get("answers", [])},
-            element_bases={(int(g), int(e)): int(n) for g, e, n in data.get("element_bases", [])},
-            component_bases={
-                (int(g), int(c)): int(n) for g, c, n in data.get("component_bases", [])
-            },
-        )
-
-
-def read_counts(rounds: list[SurveyRound]) -> dict[int, Counts]:
-    """The counts of each round: from its summary when purged, else from four grouped
-    statements for all the other rounds together (responses per group first; the three
-    over the answers only for rounds whose counts this worker does not hold for those
-    same responses, see _fingerprint)."""
-    result = {r.id: Counts.from_json(r.summary or {}) for r in rounds if r.purged_at}
-    live = [r.id for r in rounds if not r.purged_at]
-    if not live:
-        return result
-    for round_id in live:
-        result[round_id] = Counts()
-    for round_id, group_id, n in db.session.execute(
-        select(SurveyGroup.round_id, SurveyResponse.group_id, func.count())
-        .join(SurveyGroup, SurveyGroup.id == SurveyResponse.group_id)
-        .where(SurveyGroup.round_id.in_(live))
-        .group_by(SurveyGroup.round_id, SurveyResponse.group_id)
-    ):
-        result[round_id].responses[group_id] = n
-    cache = current_app.extensions.get("page_cache")
-    missing = []
-    for round_id in live:
-        kept = cache.get(_counts_key(round_id), _fingerprint(result[round_id])) if cache else None
-        if kept is None:
-            missing.append(round_id)
-        else:
-            result[round_id] = Counts.from_json(json.loads(kept.body))
-    if missing:
-        _read_answer_counts(missing, result)
-    if missing and cache is not None:
-        for round_id in missing:
-            body = json.dumps(result[round_id].to_json()).encode()
-            key, fingerprint = _counts_key(round_id), _fingerprint(result[round_id])
-            cache.put(key, fingerprint, body, "application/json")
-    return result
-
-
-def _counts_key(round_id: int) -> str:
-    return f"survey-counts:{round_id}"
-
-
-def _fingerprint(counts: Counts) -> tuple[tuple[int, int], ...]:
-    """Responses are only ever added whole (a response and its answers in one
-    transaction) and removed only with their round or by the retention job (which
-    marks the round purged), so the responses per group tell whether the answer counts
-    kept in this worker (pagecache.PageCache) still hold."""
-    return tuple(sorted(counts.responses.items()))
-
-
-def _read_answer_counts(rounds: list[int], result: dict[int, Counts]) -> None:
-    """The three grouped statements over the answers of `rounds`."""
-    in_rounds = SurveyGroup.round_id.in_(rounds)
-    answered = (
-        select(SurveyGroup.round_id, SurveyResponse.group_id)
-        .select_from(SurveyAnswer)
-        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .join(SurveyGroup, SurveyGroup.id == SurveyResponse.group_id)
-        .where(in_rounds)
-    )
-    for round_id, group_id, item_id, value, n in db.session.execute(
-        answered.add_columns(SurveyAnswer.item_id, SurveyAnswer.value, func.count()).group_by(
-            SurveyGroup.round_id, SurveyResponse.group_id, SurveyAnswer.item_id, SurveyAnswer.value
-        )
-    ):
-        result[round_id].answers[(group_id, item_id, value)] = n
-    respondents = func.count(distinct(SurveyAnswer.response_id))
-    counted = answered.join(InstrumentItem, InstrumentItem.id == SurveyAnswer.item_id).where(
-        SurveyAnswer.value > 0
-    )
-    for round_id, group_id, element_id, n in db.session.execute(
-        counted.add_columns(InstrumentItem.element_id, respondents).group_by(
-            SurveyGroup.round_id, SurveyResponse.group_id, InstrumentItem.element_id
-        )
-    ):
-        result[round_id].element_bases[(group_id, element_id)] = n
-    for round_id, group_id, component_id, n in db.session.execute(
-        counted.join(Element, Element.id == InstrumentItem.element_id)
-        .add_columns(Element.component_id, respondents)
-        .group_by(SurveyGroup.round_id, SurveyResponse.group_id, Element.component_id)
-    ):
-        result[round_id].component_bases[(group_id, component_id)] = n
-
-
-# --- figures and suppression ----------------------------------------------------------
-
-
-@dataclass
-class Cell:
-    """One figure: a score and a distribution over `base` distinct respondents."""
-
-    base: int = 0
-    counts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    hidden: str = ""  # SMALL, COMPLEMENT, EMPTY or "" (shown)
-    left_out: int = 0  # an audience's figure: answered groups not in it (hidden)
-
-    @property
-    def shown(self) -> bool:
-        return not self.hidden
-
-    @property
-    def counted(self) -> int:
-        return sum(n for v, n in self.counts.items() if v > 0)
-
-    @property
-    def score(self) -> float | None:
-        """0–100, prefer-not-to-answer left out; None when hidden or unanswered."""
-        if self.hidden or not self.counted:
-            return None
-        total = sum((v - 1) * n for v, n in self.counts.items() if v > 0)
-        return total / self.counted / (SCALE_MAX - 1) * 100
-
-    def distribution(self) -> list[tuple[int, int]]:
-        """(value, answers) for 1..5, then 0 (prefer not to answer)."""
-        return [(v, self.counts.get(v, 0)) for v in (*range(1, SCALE_MAX + 1), 0)]
-
-    def why(self, threshold: int) -> str:
-        if self.hidden == SMALL:
-            return f"fewer than {threshold} responses"
-        if self.hidden == COMPLEMENT:
-            return "hidden so that a smaller figure cannot be worked out"
-        if self.hidden == EMPTY:
-            return "no answers"
-        return ""
-
-
-def _shown_total(parts: list[Cell]) -> Cell:
-    """An audience's figure: the sum of its shown groups' figures (rule 2)."""
-    total = Cell()
-    for part in parts:
-        if part.shown:
-            total.base += part.base
-            for value, n in part.counts.items():
-                total.counts[value] += n
-        elif part.hidden != EMPTY:
-            total.left_out += 1
-    if not any(total.counts.values()):
-        total.hidden = SMALL if total.left_out else EMPTY
-    return total
-
-
-def protect(cells: dict[Any, Cell], breakdowns: list[tuple[Any, list[Any]]], k: int) -> None:
-    """Hide small figures and their complements (rule 2 of the module docstring).
-    `breakdowns` lists (total key, part keys)."""
-    for cell in cells.values():
-        if not any(cell.counts.values()):
-            cell.hidden = EMPTY
-        elif cell.base < k:  # also a few who only preferred not to answer
-            cell.hidden = SMALL
-    changed = True
-    while changed:
-        changed = False
-        for total_key, part_keys in breakdowns:
-            total = cells[total_key]
-            if total.hidden:
-                continue
-            parts = [cells[p] for p in part_keys]
-            hidden = [p for p in parts if p.hidden in (SMALL, COMPLEMENT)]
-            if len(hidden) != 1:
-                continue
-            others = sorted((p for p in parts if p.shown), key=lambda p: p.base)
-            (others[0] if others else total).hidden = COMPLEMENT
-            changed = True
-
-
-@dataclass
-class Figure:
-    """A component or an element: one cell per group and one for the audience."""
-
-    key: tuple[str, int]
-    name: str
-    groups: list[Cell]
-    total: Cell
-
-
-@dataclass
-class ComponentResult:
-    component: Component
-    figure: Figure
-    elements: list[Figure]
-
-
-@dataclass
-class GroupRow:
-    group: SurveyGroup
-    responses: int
-
-    @property
-    def rate(self) -> int | None:
-        if not self.group.codes_issued or self.group.shared_link_hash:
-            return None
-        return round(100 * self.responses / self.group.codes_issued)
-
-
-@dataclass
-class AudienceResult:
-    audience: SurveyAudience
-    instrument: Instrument | None
-    groups: list[GroupRow]
-    components: dict[int, ComponentResult]
-
-    @property
-    def responses(self) -> int:
-        return sum(g.responses for g in self.groups)
-
-
-@dataclass
-class RoundResults:
-    round: SurveyRound
-    threshold: int
-    audiences: list[AudienceResult]
-    components: list[Component]
-
-    def side_by_side(self) -> list[tuple[Component, list[tuple[AudienceResult, Cell | None]]]]:
-        """Per component, each audience's overall figure (None: not measured)."""
-        rows = []
-        for component in self.components:
-            cells = []
-            for audience in self.audiences:
-                result = audience.components.get(component.id)
-                cells.append((audience, result.figure.total if result else None))
-            rows.append((component, cells))
-        return rows
-
-    def component_scores(self) -> dict[int, dict[SurveyAudience, float]]:
-        """Shown overall scores: component id -> audience -> score."""
-        scores: dict[int, dict[SurveyAudience, float]] = {}
-        for audience in self.audiences:
-            for component_id, result in audience.components.items():
-                score = result.figure.total.score
-                if score is not None:
-                    scores.setdefault(component_id, {})[audience.audience] = score
-        return scores
-
-    def weakest(self) -> list[Component]:
-        """The components with the lowest shown score (any audience), weakest first."""
-        scores = self.component_scores()
-        ranked = sorted(
-            (min(by.values()), c.position, c) for c in self.components if (by := scores.get(c.id))
-        )
-        return [c for _, _, c in ranked[:WEAKEST]]
-
-
-def _audience_result(
-    audience: SurveyAudience,
-    instrument: Instrument | None,
-    groups: list[SurveyGroup],
-    counts: Counts,
-    k: int,
-) -> AudienceResult:
-    items = {i.id: i for i in instrument.items} if instrument else {}
-    components: dict[int, Component] = {}
-    elements: dict[int, list[Element]] = defaultdict(list)
-    for item in items.values():
-        component = item.element.component
-        components.setdefault(component.id, component)
-        if item.element not in elements[component.id]:
-            elements[component.id].append(item.element)
-    cells: dict[Any, Cell] = defaultdict(Cell)
-    group_ids = [g.id for g in groups]
-    for (group_id, item_id, value), n in counts.answers.items():
-        asked = items.get(item_id)
-        if asked is None or group_id not in group_ids:
-            continue
-        cells[(group_id, ("e", asked.element_id))].counts[value] += n
-        cells[(group_id, ("c", asked.element.component_id))].counts[value] += n
-    for kind, bases in (("e", counts.element_bases), ("c", counts.component_bases)):
-        for (group_id, figure_id), n in bases.items():
-            if group_id in group_ids:
-                cells[(group_id, (kind, figure_id))].base += n
-    figure_keys = [("c", c) for c in components] + [
-        ("e", e.id) for es in elements.values() for e in es
-    ]
-    for group_id in group_ids:
-        for key in figure_keys:
-            cells[(group_id, key)]  # every cell exists, answered or not
-    protect(
-        cells,
-        [
-            ((g, ("c", c)), [(g, ("e", e.id)) for e in es])
-            for g in group_ids
-            for c, es in elements.items()
-        ],
-        k,
-    )
-    for key in figure_keys:
-        cells[("all", key)] = _shown_total([cells[(g, key)] for g in group_ids])
-
-    def figure(key: tuple[str, int], name: str) -> Figure:
-        return Figure(key, name, [cells[(g, key)] for g in group_ids], cells[("all", key)])
-
-    results = {
-        c.id: ComponentResult(
-            c,
-            figure(("c", c.id), c.name),
-            [
-                figure(("e", e.id), e.name)
-                for e in sorted(elements[c.id], key=lambda e: (e.position, e.id))
-            ],
-        )
-        for c in sorted(components.values(), key=lambda c: (c.position, c.id))
-    }
-    rows = [GroupRow(g, counts.responses.get(g.id, 0)) for g in groups]
-    return AudienceResult(audience, instrument, rows, results)
-
-
-def build_results(survey_round: SurveyRound, counts: Counts, k: int) -> RoundResults:
-    """The round's figures per audience, suppression applied."""
-    audiences = []
-    seen: list[Component] = []
-    for audience in SurveyAudience:
-        groups = [g for g in survey_round.groups if g.audience is audience]
-        instrument = survey_round.instrument_for(audience)
-        if not groups and instrument is None:
-            continue
-        result = _audience_result(audience, instrument, groups, counts, k)
-        audiences.append(result)
-        for component_result in result.components.values():
-            if component_result.component not in seen:
-                seen.append(component_result.component)
-    seen.sort(key=lambda c: (c.position, c.id))
-    return RoundResults(survey_round, k, audiences, seen)
-
-
 # --- loading --------------------------------------------------------------------------
-
-
-def round_load_options() -> tuple[Any, ...]:
-    return (
-        joinedload(SurveyRound.playbook),
-        selectinload(SurveyRound.groups),
-        selectinload(SurveyRound.instruments)
-        .selectinload(Instrument.items)
-        .joinedload(InstrumentItem.element)
-        .joinedload(Element.component),
-    )
 
 
 def load_round(round_id: int) -> SurveyRound | None:

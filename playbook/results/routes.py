@@ -10,6 +10,7 @@ from playbook import fragments
 from playbook.forms import ConfirmForm
 from playbook.permissions import Action, access, can, checked_or_404
 from playbook.results import charts, queries, services
+from playbook.surveys import scores
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
@@ -35,7 +36,7 @@ def detail(round_id: int):
         "open": can(current_user, Action.SURVEY_OPEN_ANSWERS, survey_round),
         "owner": can(current_user, Action.SURVEY_RAW_EXPORT, survey_round),
     }
-    key = f"results:{survey_round.id}:{queries.min_respondents()}:" + "".join(
+    key = f"results:{survey_round.id}:{scores.min_respondents()}:" + "".join(
         "1" if v else "0" for v in rights.values()
     )
     part = fragments.shared(

@@ -18,6 +18,7 @@ from playbook.models.base import utcnow
 from playbook.permissions import Action, require
 from playbook.playbooks.schedule import today
 from playbook.results import queries
+from playbook.surveys import scores
 
 
 def set_public(actor: User, survey_round: SurveyRound, public: bool) -> None:
@@ -39,12 +40,12 @@ def purge_expired_rounds() -> int:
         db.session.scalars(
             select(SurveyRound)
             .where(SurveyRound.closes_on < cutoff, SurveyRound.purged_at.is_(None))
-            .options(*queries.round_load_options())
+            .options(*scores.round_load_options())
         )
     )
     if not rounds:
         return 0
-    counts = queries.read_counts(rounds)
+    counts = scores.read_counts(rounds)
     for survey_round in rounds:
         survey_round.summary = counts[survey_round.id].to_json()
         survey_round.purged_at = utcnow()
@@ -82,12 +83,12 @@ def _csv(rows: list[list[Any]]) -> str:
 
 
 def _figure_row(
-    results: queries.RoundResults,
+    results: scores.RoundResults,
     audience: str,
     group: str,
     level: str,
     name: str,
-    cell: queries.Cell,
+    cell: scores.Cell,
 ) -> list[Any]:
     if cell.hidden:
         return [audience, group, level, name, "suppressed", "suppressed"] + ["suppressed"] * 6
@@ -103,10 +104,10 @@ def _figure_row(
     ]
 
 
-def aggregate_csv(results: queries.RoundResults) -> str:
+def aggregate_csv(results: scores.RoundResults) -> str:
     """The figures of the page, suppressed cells saying so (never a hidden number)."""
     header = ["audience", "group", "level", "name", "respondents", "score"]
-    header += [f"answered {v}" for v in range(1, queries.SCALE_MAX + 1)] + ["prefer not to answer"]
+    header += [f"answered {v}" for v in range(1, scores.SCALE_MAX + 1)] + ["prefer not to answer"]
     rows: list[list[Any]] = [header]
     for audience in results.audiences:
         labels = [row.group.label for row in audience.groups]
@@ -148,7 +149,7 @@ def aggregate_csv(results: queries.RoundResults) -> str:
     return _csv(rows)
 
 
-def raw_csv(survey_round: SurveyRound, results: queries.RoundResults) -> str:
+def raw_csv(survey_round: SurveyRound, results: scores.RoundResults) -> str:
     """One row per response of the groups at or above the threshold, in no order that
     tells anything (sorted by the responses' random ids), with no dates. Open answers
     only for audiences with enough respondents for them to be shown."""
