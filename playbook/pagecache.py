@@ -29,6 +29,13 @@ retires every page that shows it, in every worker, and nothing else.
 - ``document:<id>``: the part of that playbook's page its team reads and edits, kept
   for signed-in people too (playbook/fragments.py): the playbook row, its sections,
   items, team and revisions, whatever its visibility. Comments are not part of it.
+- ``surveys:<id>``: the latest survey scores on that playbook's page (its coverage
+  map): a round of that playbook opened, changed (made public, its raw answers
+  removed), deleted. Responses are not recorded here: a row written per response
+  would tell when it came, finer than the day (see playbook/surveys/scores.py); the
+  page's head statement counts the shown round's responses instead, so a member's
+  page never lags. A visitor's stored copy shows public scores up to
+  PLAYBOOK_PAGE_CACHE_SECONDS behind the last response.
 - ``play:<id>`` / ``resource:<id>``: the "who is using it" part of that play's or
   resource's page: the public playbooks using it (title, order by last change) and
   how many other live playbooks do. An item added, removed or pointed elsewhere in
@@ -159,10 +166,15 @@ def document_scope(playbook_id: int) -> str:
     return f"document:{playbook_id}"
 
 
+def surveys_scope(playbook_id: int) -> str:
+    return f"surveys:{playbook_id}"
+
+
 def document_scopes(playbook_id: int) -> set[str]:
     """What the shared part of a playbook's page shows (see playbook/fragments.py):
-    the playbook itself, the library entries it names, members' names."""
-    return {ALL, LIBRARY, document_scope(playbook_id)}
+    the playbook itself, the library entries it names, members' names, its latest
+    survey round (its responses are counted by the page's head statement)."""
+    return {ALL, LIBRARY, document_scope(playbook_id), surveys_scope(playbook_id)}
 
 
 def thread_scopes(playbook_id: int) -> set[str]:
@@ -209,7 +221,8 @@ def page_scopes(endpoint: str | None, view_args: dict) -> set[str] | None:
     if endpoint == "gallery.index":
         return scopes | {GALLERY}
     if endpoint == "playbooks.detail":
-        return scopes | {playbook_scope(view_args["playbook_id"])}
+        playbook_id = view_args["playbook_id"]
+        return scopes | {playbook_scope(playbook_id), surveys_scope(playbook_id)}
     return None
 
 
@@ -343,6 +356,14 @@ def _flag(session: Session, flag: Flag, change: str) -> set[str]:
     return {ALL} if comment is None else _comment(session, comment, change)
 
 
+def _survey_round(session: Session, survey_round: SurveyRound, change: str) -> set[str]:
+    """A round's title, dates, publicity or purge, or the round itself, show in its
+    playbook's coverage map."""
+    if survey_round.playbook_id is None:
+        return {ALL}
+    return {surveys_scope(survey_round.playbook_id)}
+
+
 def _user(session: Session, user: User, change: str) -> set[str]:
     name = _values(user, "display_name", change)
     return {ALL} if change == _DELETED or _differs(*name) else set()
@@ -372,6 +393,7 @@ RESOLVERS: dict[type, Resolver] = {
     Resource: _library,
     ResourceIdealUser: _library,
     SearchDocument: _library,
+    SurveyRound: _survey_round,
 }
 PRIVATE: frozenset[type] = frozenset(
     {
@@ -387,13 +409,13 @@ PRIVATE: frozenset[type] = frozenset(
         # no visitor's page shows them, so their edits retire no cached page.
         Instrument,
         InstrumentItem,
-        # Survey rounds, codes and answers: only the team's pages show them. (A round
-        # whose results an owner makes public must retire the playbook's page instead.)
+        # Survey groups, codes, responses and answers: the playbook page's head statement
+        # counts the responses of the round its coverage map shows (see surveys:<id>);
+        # the rest only the team's pages (never cached) show.
         ResponseCode,
         SurveyAnswer,
         SurveyGroup,
         SurveyResponse,
-        SurveyRound,
         Invitation,
         LoginSession,
         ModerationAction,

@@ -61,8 +61,8 @@ def test_each_role_gets_the_part_for_its_rights_whoever_came_first(app, team):
     assert _has_editing_controls(pages[MemberRole.EDITOR])
     assert _has_editing_controls(pages[MemberRole.OWNER])
     assert sorted(k for k in _stored_parts(app) if ":playbook-document:" in k) == [
-        f"fragment:playbook-document:{playbook_id}:edit",
-        f"fragment:playbook-document:{playbook_id}:read",
+        f"fragment:playbook-document:{playbook_id}:edit:0",
+        f"fragment:playbook-document:{playbook_id}:read:0",
     ]
     # The thread is kept for each reader of their own.
     assert len([k for k in _stored_parts(app) if ":playbook-thread:" in k]) == len(order)

@@ -80,7 +80,7 @@ def test_scores_rates_and_side_by_side(client, login, member, setup):
     page = _page(client, setup["round"].id)
     assert "Room 1" in page and "80% of 15 codes" in page  # 12 / 15
     assert "shared link" not in page or "Teachers" in page
-    results = queries.round_results(setup["round"])
+    results = scores.round_figures(setup["round"])
     students = next(a for a in results.audiences if a.audience is S)
     room1 = next(c for c in students.components.values()).figure.groups[0]
     # two of the twelve only ever preferred not to answer: ten count
@@ -96,7 +96,7 @@ def test_small_group_is_hidden_and_left_out_of_the_total(client, login, member, 
     page = _page(client, setup["round"].id)
     assert "fewer than 5 responses" in page
     assert "1 group with too few responses left out" in page
-    results = queries.round_results(setup["round"])
+    results = scores.round_figures(setup["round"])
     students = next(a for a in results.audiences if a.audience is S)
     for result in students.components.values():
         for figure in [result.figure, *result.elements]:
@@ -123,7 +123,7 @@ def test_a_hidden_element_takes_its_neighbour_along(app, member, setup):
     # items: element A, element B (first component), then the second component's
     factories.add_responses(group, setup["students"], [(4, None, 4)], 6)
     factories.add_responses(group, setup["students"], [(4, 4, 4)], 2)
-    results = queries.round_results(survey_round)
+    results = scores.round_figures(survey_round)
     first = next(iter(results.audiences[0].components.values()))
     element_a, element_b = (figure.groups[0] for figure in first.elements)
     assert element_b.hidden == scores.SMALL and element_a.hidden == scores.COMPLEMENT
@@ -219,7 +219,7 @@ def test_aggregate_csv_matches_page_and_never_leaks(client, login, member, setup
     assert room3 and all(r[4] == "suppressed" and set(r[4:]) == {"suppressed"} for r in room3)
     assert any(r[1] == "'=HYPERLINK(1)" for r in rows)
     assert not any(len(r) > 1 and r[1] == "=HYPERLINK(1)" for r in rows)
-    results = queries.round_results(setup["round"])
+    results = scores.round_figures(setup["round"])
     total = next(a for a in results.audiences if a.audience is S).components
     first = next(iter(total.values()))
     row = next(
@@ -423,3 +423,131 @@ def test_statements_do_not_grow_with_responses(client, login, member, setup, n):
 RESULTS_PAGE_STATEMENTS = 18
 # Served again while nothing it shows changed: the kept part needs only its fingerprint.
 RESULTS_PAGE_STATEMENTS_KEPT = 6
+
+
+# --- the latest scores on the playbook page's coverage map ----------------------------
+
+
+def _coverage_scores(client, playbook_id: int) -> dict[str, list[str]]:
+    """Component name -> its score lines on the playbook page's coverage map."""
+    response = client.get(f"/playbooks/{playbook_id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    found = {}
+    for name, block in re.findall(
+        r'<ul class="coverage-scores" aria-label="Latest survey scores for ([^"]+)">(.*?)</ul>',
+        html,
+        re.S,
+    ):
+        found[name] = [
+            " ".join(re.sub(r"<[^>]+>", " ", li).split())
+            for li in re.findall(r"<li>(.*?)</li>", block, re.S)
+        ]
+    return found
+
+
+def _expected_lines(survey_round) -> dict[str, list[str]]:
+    """The same figures as the results page works them out (scores.round_figures)."""
+    figures = scores.round_figures(survey_round)
+    lines = {}
+    for component, cells in figures.side_by_side():
+        lines[component.name] = [
+            f"{audience.audience.label}: {round(cell.score)}"
+            if cell.shown
+            else f"{audience.audience.label}: not shown ({cell.why(figures.threshold)})"
+            for audience, cell in cells
+            if cell is not None
+        ]
+    return lines
+
+
+def test_coverage_map_shows_the_latest_scores_to_the_team(client, login, member, setup):
+    playbook, survey_round = setup["playbook"], setup["round"]
+    login(member)
+    shown = _coverage_scores(client, playbook.id)
+    first = setup["playbook"].framework.components[0].name
+    # teachers 87.5 (mean of 100 and 75) rounds to 88; the students' figure adds up
+    # rooms 1 and 2 only (room 3 has 4 responses)
+    assert shown[first][0] == "Teachers: 88"
+    assert shown == _expected_lines(survey_round)
+    assert f'href="/results/{survey_round.id}"' in client.get(f"/playbooks/{playbook.id}").get_data(
+        as_text=True
+    )
+    # a newer round with no response yet does not replace it; once answered, it does
+    newer = factories.make_round(playbook, [setup["teachers"]], title="Spring")
+    newer.opens_on = survey_round.opens_on + timedelta(days=30)
+    db.session.commit()
+    assert _coverage_scores(client, playbook.id) == shown
+    factories.add_responses(newer.groups[0], setup["teachers"], [1, 2], 3)
+    spring = _coverage_scores(client, playbook.id)
+    assert spring[first] == ["Teachers: not shown (fewer than 5 responses)"]
+    factories.add_responses(newer.groups[0], setup["teachers"], [1], 3)
+    assert _coverage_scores(client, playbook.id)[first] == [
+        "Teachers: 4"
+    ]  # 1 of 6 answers gave 2: 25 / 6
+
+
+def test_coverage_scores_follow_every_response_on_a_kept_page(client, login, member, setup):
+    """The shared part is kept between requests; a response writes nothing the page
+    cache records, so the head statement's count must retire it."""
+    playbook = setup["playbook"]
+    login(member)
+    before = _coverage_scores(client, playbook.id)
+    with count_statements() as kept:
+        assert _coverage_scores(client, playbook.id) == before
+    factories.add_responses(setup["g"]["Room 3"], setup["students"], [1], 1)  # room 3: 5
+    after = _coverage_scores(client, playbook.id)
+    assert after != before and after == _expected_lines(setup["round"])
+    # served again from the kept part: no statement more than a page without surveys
+    bare = factories.make_playbook(member, framework=playbook.framework)
+    _coverage_scores(client, bare.id)
+    with count_statements() as without:
+        assert _coverage_scores(client, bare.id) == {}
+    assert len(kept) == len(without)
+
+
+def test_coverage_scores_only_for_whoever_may_read_that_round(app, client, login, member, setup):
+    playbook, survey_round = setup["playbook"], setup["round"]
+    playbook.visibility = Visibility.PUBLIC
+    db.session.commit()
+    reader = factories.make_user()
+    login(reader)
+    assert _coverage_scores(client, playbook.id) == {}
+    login(member)
+    team_view = _coverage_scores(client, playbook.id)
+    post(
+        client, f"/results/{survey_round.id}/public", {"public": "1"}, f"/results/{survey_round.id}"
+    )
+    # a later round stays the team's: readers keep seeing the public one
+    later = factories.make_round(playbook, [setup["teachers"]], title="Later")
+    later.opens_on = survey_round.opens_on + timedelta(days=30)
+    db.session.commit()
+    factories.add_responses(later.groups[0], setup["teachers"], [1], 6)
+    first = playbook.framework.components[0].name
+    assert _coverage_scores(client, playbook.id)[first] == ["Teachers: 0"]
+    login(reader)
+    assert _coverage_scores(client, playbook.id) == team_view
+    visitor = app.test_client()  # not signed in: the visitors' cached page
+    assert _coverage_scores(visitor, playbook.id) == team_view
+    login(member)
+    post(
+        client, f"/results/{survey_round.id}/public", {"public": "0"}, f"/results/{survey_round.id}"
+    )
+    assert _coverage_scores(visitor, playbook.id) == {}
+    login(reader)
+    assert _coverage_scores(client, playbook.id) == {}
+
+
+@pytest.mark.parametrize("n", [10, 5000])
+def test_coverage_scores_cost_the_same_whatever_the_responses(client, login, member, setup, n):
+    factories.add_responses(setup["g"]["Room 2"], setup["students"], [1, 2, 3, 4, 5, 0], n)
+    login(member)
+    with count_statements() as rendered:
+        client.get(f"/playbooks/{setup['playbook'].id}")
+    assert len(rendered) == COVERAGE_PAGE_STATEMENTS, "\n".join(s[:90] for s in rendered)
+
+
+# The playbook page of a member (tests/test_query_budget.py: 6 with its comment thread)
+# whose shared part shows a round's scores: the round with its groups, instruments and
+# items (4), the responses per group and the three grouped counts over the answers (4).
+COVERAGE_PAGE_STATEMENTS = 6 + 8

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,6 +27,9 @@ from playbook.models import (
     Playbook,
     Resource,
     Section,
+    SurveyGroup,
+    SurveyResponse,
+    SurveyRound,
     User,
 )
 from playbook.permissions import EDITING_ROLES, playbook_readable_clause
@@ -78,13 +81,54 @@ def _page_statement(forks_for: str | None = None):
 
 @cache
 def _view_statement(forks_for: str):
-    """The head of the playbook page, the forks count, and the fingerprints of the
-    page's shared part and of its thread (pagecache.document_scopes and thread_scopes,
-    bound as document_scopes and thread_scopes) in one statement."""
+    """The head of the playbook page, the forks count, the fingerprints of the page's
+    shared part and of its thread (pagecache.document_scopes and thread_scopes, bound
+    as document_scopes and thread_scopes), and the survey round its coverage map shows
+    (_latest_round) with that round's responses counted, in one statement."""
     return _head().add_columns(
         _visible_forks(forks_for == "member"),
         *pagecache.fingerprint_columns(bindparam("document_scopes", expanding=True)),
         *pagecache.fingerprint_columns(bindparam("thread_scopes", expanding=True)),
+        _latest_round(public=False),
+        _latest_round(public=True),
+        _latest_round_responses(),
+    )
+
+
+def _latest_round(public: bool):
+    """A scalar subquery: the latest round (by opening day) of the playbook bound as
+    playbook_id that has figures to show (a response, or the counts kept when its raw
+    answers were removed); with public, the latest one its owner made public. Bound,
+    not correlated, so the database works it out once, not for every joined row."""
+    answered = (
+        select(SurveyResponse.group_id)
+        .join(SurveyGroup, SurveyGroup.id == SurveyResponse.group_id)
+        .where(SurveyGroup.round_id == SurveyRound.id)
+        .exists()
+    )
+    rounds = select(SurveyRound.id).where(
+        SurveyRound.playbook_id == bindparam("playbook_id"),
+        or_(SurveyRound.purged_at.is_not(None), answered),
+    )
+    if public:
+        rounds = rounds.where(SurveyRound.results_public.is_(True))
+    return (
+        rounds.order_by(SurveyRound.opens_on.desc(), SurveyRound.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _latest_round_responses():
+    """A scalar subquery: the responses of the rounds _latest_round picks. The scores
+    change with every response, and a response records nothing that says when it came
+    (pagecache's surveys:<id>), so the shared part is checked against this count."""
+    return (
+        select(func.count())
+        .select_from(SurveyResponse)
+        .join(SurveyGroup, SurveyGroup.id == SurveyResponse.group_id)
+        .where(SurveyGroup.round_id.in_([_latest_round(public=False), _latest_round(public=True)]))
+        .scalar_subquery()
     )
 
 
@@ -159,6 +203,21 @@ class PlaybookView:
     fork_count: int
     fingerprint: pagecache.Fingerprint
     thread_fingerprint: pagecache.Fingerprint
+    latest_round_id: int | None = None  # the latest round with figures
+    latest_public_round_id: int | None = None  # the latest of those made public
+    latest_round_responses: int = 0
+
+    def scores_round(self, team: bool) -> int | None:
+        """The round whose scores the coverage map shows a reader: the latest for the
+        playbook's team (who read every round's results), else the latest public one."""
+        return self.latest_round_id if team else self.latest_public_round_id
+
+    def document_fingerprint(self, round_id: int | None) -> pagecache.Fingerprint:
+        """What the shared part showing `round_id`'s scores is kept under: None (render
+        anew) while the database cannot tell."""
+        if self.fingerprint is None:
+            return None
+        return (self.fingerprint, round_id, self.latest_round_responses if round_id else 0)
 
 
 def load_playbook_view(playbook_id: int, viewer) -> PlaybookView | None:
@@ -179,7 +238,13 @@ def load_playbook_view(playbook_id: int, viewer) -> PlaybookView | None:
     playbook = _finish(row[0], viewer)
     assert playbook is not None
     return PlaybookView(
-        playbook, row[1], pagecache.fingerprint_of(row[2:5]), pagecache.fingerprint_of(row[5:8])
+        playbook,
+        row[1],
+        pagecache.fingerprint_of(row[2:5]),
+        pagecache.fingerprint_of(row[5:8]),
+        row[8],
+        row[9],
+        int(row[10] or 0),
     )
 
 

@@ -23,6 +23,7 @@ from playbook.permissions import (
 )
 from playbook.playbooks import forks, queries, route_helpers, services
 from playbook.playbooks.forms import NewPlaybookForm, PlaybookForm, SectionForm
+from playbook.surveys import scores
 
 bp = Blueprint("playbooks", "playbook.playbooks", url_prefix="/playbooks")
 
@@ -64,10 +65,11 @@ def detail(playbook_id: int):
     view = queries.load_playbook_view(playbook_id, current_user) or abort(404)
     playbook = checked_or_404(view.playbook, Action.PLAYBOOK_VIEW)
     editable = can(current_user, Action.PLAYBOOK_EDIT, playbook)
+    round_id = view.scores_round(team=can(current_user, Action.SURVEY_RESULTS, playbook))
     document = fragments.shared(
-        f"playbook-document:{playbook.id}:{'edit' if editable else 'read'}",
-        view.fingerprint,
-        lambda: _render_document(playbook, editable),
+        f"playbook-document:{playbook.id}:{'edit' if editable else 'read'}:{round_id or 0}",
+        view.document_fingerprint(round_id),
+        lambda: _render_document(playbook, editable, round_id),
     )
     document, placed = route_helpers.place_saved_notices(document)
     return render_template(
@@ -96,14 +98,16 @@ def _render_thread(playbook) -> str:
     )
 
 
-def _render_document(playbook, editable: bool) -> str:
-    """The shared part of the playbook page (templates/playbooks/_document.html)."""
+def _render_document(playbook, editable: bool, round_id: int | None) -> str:
+    """The shared part of the playbook page (templates/playbooks/_document.html), with
+    the scores of survey round `round_id` (one the reader may see) in its coverage map."""
     queries.load_sections(playbook)
     return render_template(
         "playbooks/_document.html",
         playbook=playbook,
         editable=editable,
         coverage=queries.coverage(playbook),
+        scores=scores.latest_scores(round_id) if round_id else None,
         progress=queries.progress(queries.all_items(playbook)),
         section_progress={s.id: queries.progress(s.items) for s in playbook.sections},
         statuses=list(ItemStatus),

@@ -106,11 +106,6 @@ def results_fingerprint(survey_round: SurveyRound) -> tuple[Any, ...] | None:
     )
 
 
-def round_results(survey_round: SurveyRound) -> RoundResults:
-    counts = read_counts([survey_round])[survey_round.id]
-    return build_results(survey_round, counts, min_respondents())
-
-
 def open_answers(
     survey_round: SurveyRound, results: RoundResults
 ) -> dict[SurveyAudience, list[str]]:

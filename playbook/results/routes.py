@@ -54,7 +54,7 @@ def _render_results(round_id: int, rights: dict[str, bool]) -> str:
     """The shared part of the results page, the same for everyone with the same rights
     (kept by fragments.shared while results_fingerprint holds)."""
     survey_round = queries.load_round(round_id) or abort(404)
-    results = queries.round_results(survey_round)
+    results = scores.round_figures(survey_round)
     playbook = queries.load_playbook(survey_round.playbook_id) or abort(404)
     weakest = results.weakest() if rights["member"] else []
     return render_template(
@@ -77,7 +77,7 @@ def _render_results(round_id: int, rights: dict[str, bool]) -> str:
 @access(Action.SURVEY_RESULTS)
 def export(round_id: int):
     survey_round = _round(round_id)
-    body = services.aggregate_csv(queries.round_results(survey_round))
+    body = services.aggregate_csv(scores.round_figures(survey_round))
     return _csv(body, f"survey-round-{survey_round.id}-results.csv")
 
 
@@ -85,7 +85,7 @@ def export(round_id: int):
 @access(Action.SURVEY_RAW_EXPORT)
 def raw_export(round_id: int):
     survey_round = _round(round_id, Action.SURVEY_RAW_EXPORT)
-    body = services.raw_csv(survey_round, queries.round_results(survey_round))
+    body = services.raw_csv(survey_round, scores.round_figures(survey_round))
     return _csv(body, f"survey-round-{survey_round.id}-answers.csv")
 
 

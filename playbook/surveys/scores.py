@@ -449,3 +449,44 @@ def round_load_options() -> tuple[Any, ...]:
         .joinedload(InstrumentItem.element)
         .joinedload(Element.component),
     )
+
+
+def round_figures(survey_round: SurveyRound) -> RoundResults:
+    """The round's figures (its groups and instruments loaded), suppression applied."""
+    counts = read_counts([survey_round])[survey_round.id]
+    return build_results(survey_round, counts, min_respondents())
+
+
+@dataclass
+class LatestScores:
+    """What the playbook page's coverage map shows of a round: each component's
+    overall figure per audience (None where the round did not ask that audience about
+    it), with the same suppression as the results page."""
+
+    round: SurveyRound
+    threshold: int
+    components: dict[int, list[tuple[AudienceResult, Cell | None]]]
+
+
+def latest_scores(round_id: int) -> LatestScores | None:
+    """The scores of this round for the coverage map (the caller picks the round the
+    reader may see): three statements to load it, then the counts (read_counts)."""
+    survey_round = db.session.scalars(
+        select(SurveyRound)
+        .where(SurveyRound.id == round_id)
+        .options(
+            selectinload(SurveyRound.groups),
+            selectinload(SurveyRound.instruments)
+            .selectinload(Instrument.items)
+            .joinedload(InstrumentItem.element)
+            .joinedload(Element.component),
+        )
+    ).first()
+    if survey_round is None:
+        return None
+    figures = round_figures(survey_round)
+    return LatestScores(
+        survey_round,
+        figures.threshold,
+        {component.id: cells for component, cells in figures.side_by_side()},
+    )

@@ -469,3 +469,16 @@ def test_a_school_runs_two_survey_rounds_and_acts_on_the_weakest_component(new_c
     owner.set_viewport_size(PHONE)
     _shot(owner, "trend_phone", full_page=False)
     _fits(owner)
+    owner.set_viewport_size(DESKTOP)
+
+    # The playbook page's coverage map shows the latest round's score per component.
+    owner.goto(f"/playbooks/{playbook}")
+    for component in COMPONENTS:
+        line = owner.locator(
+            f'ul.coverage-scores[aria-label="Latest survey scores for {component}"]'
+        )
+        expect(line).to_be_visible()
+        got = int(line.locator("strong.coverage-score").first.inner_text())
+        assert abs(got - _expected(every2, component)[0]) <= 0.5, (component, got)
+    expect(owner.locator(".glance-coverage p.meta").first).to_contain_text("Winter check-in")
+    _shot(owner, "coverage_scores_desktop", full_page=False)
