@@ -76,7 +76,9 @@ The cache only ever holds pages that a visitor was allowed to see when they were
 rendered; any change to who may see what (a playbook made private, a comment
 hidden) retires them. Requests with a session (a secret link, a flashed message, a
 CSRF token) or a signed-in person are never served from, nor stored in, the cache.
-Its size is bounded in bytes; the least recently used pages go first.
+Its size is bounded in bytes; the least recently used pages go first. A page whose
+address has a query (a search, a page number) is kept only once it was asked for
+twice within PLAYBOOK_PAGE_CACHE_SECONDS: most searches are asked once.
 PLAYBOOK_PAGE_CACHE_BYTES=0 turns it off."""
 
 from __future__ import annotations
@@ -664,11 +666,15 @@ class PageCache:
     """Pages, each with the fingerprint it was rendered under, least recently used
     first, at most max_bytes of them."""
 
+    # How many addresses put() on probation remembers having seen (a few hundred KB).
+    SEEN_KEYS = 4096
+
     def __init__(self, max_bytes: int, max_age: float, clock: Callable[[], float] = time.monotonic):
         self.max_bytes, self.max_age, self.clock = max_bytes, max_age, clock
         self.pages: OrderedDict[str, CachedPage] = OrderedDict()
         self.size = 0
         self.hits = self.misses = 0
+        self.seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
@@ -690,11 +696,25 @@ class PageCache:
             self.hits += 1
             return page
 
-    def put(self, key: str, fingerprint: Fingerprint, body: bytes, content_type: str) -> None:
+    def put(
+        self,
+        key: str,
+        fingerprint: Fingerprint,
+        body: bytes,
+        content_type: str,
+        *,
+        probation: bool = False,
+    ) -> None:
+        """Keep `body` under `key`. On probation (an address with a query: a search, a
+        page number, of which most are asked once) only when the same key was put
+        within max_age before: one-off searches would otherwise fill the store, push
+        out pages that are asked again and keep the worker's memory at its bound."""
         page = CachedPage(body, content_type, self.clock(), fingerprint)
         cost = self._cost(key, page)
         with self._lock:
             if cost > self.max_bytes:
+                return
+            if probation and not self._seen_before(key, page.stored_at):
                 return
             if key in self.pages:
                 self.size -= self._cost(key, self.pages.pop(key))
@@ -703,6 +723,16 @@ class PageCache:
             while self.size > self.max_bytes:
                 old_key, old_page = self.pages.popitem(last=False)
                 self.size -= self._cost(old_key, old_page)
+
+    def _seen_before(self, key: str, now: float) -> bool:
+        """Whether `key` was put on probation within max_age; remembers it if not."""
+        seen_at = self.seen.pop(key, None)
+        if seen_at is not None and now - seen_at <= self.max_age:
+            return True
+        self.seen[key] = now
+        while len(self.seen) > self.SEEN_KEYS:
+            self.seen.popitem(last=False)
+        return False
 
 
 def init_app(app: Flask) -> None:
@@ -749,7 +779,13 @@ def cached_for_visitors(view: Callable) -> Callable:
             return Response(page.body, content_type=page.content_type)
         response = current_app.make_response(view(*args, **kwargs))
         if _storable(response):
-            cache.put(key, current, response.get_data(), response.content_type)
+            cache.put(
+                key,
+                current,
+                response.get_data(),
+                response.content_type,
+                probation=bool(request.query_string),
+            )
         return response
 
     wrapper.cached_for_visitors = True  # type: ignore[attr-defined]

@@ -219,6 +219,8 @@ def test_every_public_page_is_served_again_from_the_store(app, visitor, public_p
         f"/playbooks/{public_playbook.id}",
     ]:
         _, first = _statements(visitor, url)
+        if "?" in url:  # kept from its second request on
+            _statements(visitor, url)
         count, again = _statements(visitor, url)
         assert count == 1 and again == first, url
 
@@ -368,6 +370,33 @@ def test_pages_are_stored_per_address(visitor, public_playbook):
     other = visitor.get("/library/search?q=rubric").get_data(as_text=True)
     assert first != other
     assert visitor.get("/library/search?q=voice").get_data(as_text=True) == first
+
+
+def test_a_search_is_kept_only_once_it_was_asked_twice(app, visitor, public_playbook):
+    """One-off searches do not fill the store (and the worker's memory) nor push out
+    pages that are asked again; a playbook page is kept at its first request."""
+    cache = app.extensions["page_cache"]
+    for n in range(30):
+        visitor.get(f"/library/search?q=voice+{n}")
+    assert not _whole_pages(app)
+    visitor.get(f"/playbooks/{public_playbook.id}")
+    assert len(_whole_pages(app)) == 1
+    url = "/library/search?q=voice"
+    assert _statements(visitor, url)[0] > 1
+    assert _statements(visitor, url)[0] > 1  # asked again: now kept
+    assert _statements(visitor, url)[0] == 1
+    # remembered for the page cache's lifetime only, and only so many addresses
+    clock = Clock()
+    cache.clock = clock
+    visitor.get("/library/search?q=rubric")
+    clock.now += app.config["PLAYBOOK_PAGE_CACHE_SECONDS"] + 1
+    assert _statements(visitor, "/library/search?q=rubric")[0] > 1  # seen too long ago
+    assert _statements(visitor, "/library/search?q=rubric")[0] > 1  # now kept
+    assert _statements(visitor, "/library/search?q=rubric")[0] == 1
+    cache.SEEN_KEYS = 5
+    for n in range(10):
+        visitor.get(f"/library/search?q=family+{n}")
+    assert len(cache.seen) == 5
 
 
 def test_errors_are_not_stored(app, visitor):
