@@ -203,6 +203,47 @@ def test_open_answers_need_ten_respondents(client, login, member, setup):
     assert "Hidden words" not in _page(client, setup["round"].id)
 
 
+def test_open_answers_come_fifty_to_a_page_and_each_page_is_its_own(
+    client, login, member, setup
+):
+    teachers = setup["g"]["Teachers"]
+    written = [f"Answer {i:03d}" for i in range(120)]
+    for text in written:
+        factories.add_responses(teachers, setup["teachers"], [4], 1, open_answer=text)
+    editor, viewer = factories.make_user(), factories.make_user()
+    factories.add_members(setup["playbook"].id, editor)
+    factories.add_members(setup["playbook"].id, viewer, role=MemberRole.VIEWER)
+    round_id = setup["round"].id
+
+    def shown(page: int | None = None) -> tuple[list[str], str]:
+        query = f"?page={page}" if page else ""
+        response = client.get(f"/results/{round_id}{query}")
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        return re.findall(r"<li>(Answer \d{3})</li>", html), html
+
+    login(member)  # the owner
+    pages = {n: shown(n) for n in (1, 2, 3)}
+    assert [len(pages[n][0]) for n in (1, 2, 3)] == [50, 50, 20]
+    assert sorted(pages[1][0] + pages[2][0] + pages[3][0]) == written
+    assert "Answers 51–100 of 120" in pages[2][1]
+    assert f'href="/results/{round_id}?page=1#open-answers" rel="prev"' in pages[2][1]
+    assert f'href="/results/{round_id}?page=3#open-answers" rel="next"' in pages[2][1]
+    assert 'rel="next"' not in pages[3][1] and 'rel="prev"' not in pages[1][1]
+    # Served again from the kept parts: each page still shows its own answers.
+    assert shown(2)[0] == pages[2][0] and shown()[0] == pages[1][0] == shown(1)[0]
+    assert shown(3)[0] == pages[3][0]
+    past, html = shown(9)
+    assert past == [] and "No more open answers on this page" in html
+    assert f'href="/results/{round_id}?page=1#open-answers" rel="prev"' in html
+
+    login(editor)
+    assert shown(2)[0] == pages[2][0]
+    login(viewer)  # may read the results, never the open answers, on any page
+    for n in (1, 2, 3):
+        assert shown(n)[0] == [] and "Open answers" not in shown(n)[1]
+
+
 def _csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
@@ -374,7 +415,7 @@ def test_retention_keeps_the_figures(app, client, login, member, setup):
 
     def figures(page: str) -> str:
         page = page.split("<h2>Responses</h2>", 1)[1].split("</article>")[0]
-        return page.split("<h2>Open answers</h2>")[0].strip()
+        return re.split(r"<h2[^>]*>Open answers</h2>", page)[0].strip()
 
     assert figures(before) == figures(after)
     assert "Raw answers were removed" in after and "anonymous answers" not in after
