@@ -16,6 +16,7 @@ from playbook.database import count_statements
 from playbook.extensions import db
 from playbook.models import (
     Element,
+    InstrumentItem,
     Item,
     ItemKind,
     ItemStatus,
@@ -27,6 +28,7 @@ from playbook.models import (
     Visibility,
     utcnow,
 )
+from playbook.models.survey import Scale
 from playbook.playbooks import services as playbook_services
 from playbook.results import queries, services
 from tests import factories
@@ -203,9 +205,7 @@ def test_open_answers_need_ten_respondents(client, login, member, setup):
     assert "Hidden words" not in _page(client, setup["round"].id)
 
 
-def test_open_answers_come_fifty_to_a_page_and_each_page_is_its_own(
-    client, login, member, setup
-):
+def test_open_answers_come_fifty_to_a_page_and_each_page_is_its_own(client, login, member, setup):
     teachers = setup["g"]["Teachers"]
     written = [f"Answer {i:03d}" for i in range(120)]
     for text in written:
@@ -242,6 +242,45 @@ def test_open_answers_come_fifty_to_a_page_and_each_page_is_its_own(
     login(viewer)  # may read the results, never the open answers, on any page
     for n in (1, 2, 3):
         assert shown(n)[0] == [] and "Open answers" not in shown(n)[1]
+
+
+def distributions(html: str) -> list[list[str]]:
+    """Each shown distribution's answer names, in page order."""
+    return [
+        re.findall(r'<span class="meta">([^<]+):</span>', listed)
+        for listed in re.findall(r'<ul class="result-distribution"[^>]*>(.*?)</ul>', html, re.S)
+    ]
+
+
+def test_distributions_name_the_answers_by_their_scale(client, login, member, setup):
+    # The students' questions on Element B ask how much they agree: their component
+    # then mixes two scales.
+    element_b = next(e for e in setup["students"].items if e.element.name == "Element B")
+    db.session.execute(
+        update(InstrumentItem)
+        .where(InstrumentItem.id == element_b.id)
+        .values(scale=Scale.AGREEMENT)
+    )
+    db.session.commit()
+    login(member)
+    html = client.get(f"/results/{setup['round'].id}").get_data(as_text=True)
+    frequency = ["Never", "Rarely", "Sometimes", "Often", "Always", "Prefer not to answer"]
+    agreement = [o.en for o in Scale.AGREEMENT.all_options]
+    numbers = ["1 (lowest)", "2", "3", "4", "5 (highest)", "Prefer not to answer"]
+    shown = distributions(html)
+    assert frequency in shown and agreement in shown and numbers in shown
+    assert all(names in (frequency, agreement, numbers) for names in shown)
+    students = html.split("<h3>Students")[1].split("</table>")[0]
+    rows = re.findall(r"<tr class=\"[^\"]*\"><th scope=\"row\">([^<]+)<(.*?)</tr>", students, re.S)
+    by_row = {name.strip(): distributions(cells) for name, cells in rows}
+    assert set(map(tuple, by_row["Element B"])) == {tuple(agreement)}
+    assert set(map(tuple, by_row["Element A"])) == {tuple(frequency)}
+    assert {tuple(d) for d in by_row[setup["students"].items[0].element.component.name]} == {
+        tuple(numbers)
+    }
+    assert "1 is each question's lowest answer" in students.replace("&#39;", "'")
+    teachers = html.split("<h3>Teachers")[1].split("</table>")[0]
+    assert "lowest answer" not in teachers and "1 (lowest)" not in teachers
 
 
 def _csv_rows(response) -> list[list[str]]:

@@ -77,6 +77,7 @@ from playbook.models import (
     SurveyRound,
 )
 from playbook.models.library import play_component
+from playbook.models.survey import Scale
 
 OPEN_ANSWERS_MIN = 10
 OPEN_ANSWERS_PER_PAGE = 50
@@ -574,6 +575,26 @@ def open_answers(
         total = rows[0][1] if rows else (0 if offset == 0 else None)
         answers[audience.audience] = OpenAnswers([row[0] for row in rows], offset + 1, total)
     return answers
+
+
+def figure_option_labels(
+    results: RoundResults,
+) -> dict[tuple[SurveyAudience, tuple[str, int]], dict[int, str]]:
+    """How each figure's distribution names the answers, by (audience, figure key):
+    the scale's own labels ("Never" … "Always") when every question of the figure uses
+    that one scale. A figure whose questions mix scales is left out: it keeps
+    OPTION_LABELS, numbers that the page explains ("1 is each question's lowest
+    answer")."""
+    labels: dict[tuple[SurveyAudience, tuple[str, int]], dict[int, str]] = {}
+    for audience in results.audiences:
+        scales: dict[tuple[str, int], set[Scale]] = defaultdict(set)
+        for item in audience.instrument.items if audience.instrument else []:
+            scales[("e", item.element_id)].add(item.scale)
+            scales[("c", item.element.component_id)].add(item.scale)
+        for key, used in scales.items():
+            if len(used) == 1:
+                labels[(audience.audience, key)] = {o.value: o.en for o in used.pop().all_options}
+    return labels
 
 
 def raw_answers(group_ids: list[int]) -> list[tuple[int, str, dict[int, int]]]:

@@ -72,6 +72,7 @@ def _render_results(round_id: int, rights: dict[str, bool], page: int) -> str:
         results=results,
         rights=rights,
         option_labels=queries.OPTION_LABELS,
+        scale_labels=queries.figure_option_labels(results),
         open_min=max(queries.OPEN_ANSWERS_MIN, results.threshold),
         open_page=queries.OPEN_ANSWERS_PER_PAGE,
         serving=queries.serving_items(playbook) if rights["member"] else {},
