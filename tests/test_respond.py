@@ -23,6 +23,7 @@ from playbook.extensions import db
 from playbook.models import (
     AuthAttempt,
     Element,
+    InstrumentItem,
     ResponseCode,
     SurveyAnswer,
     SurveyGroup,
@@ -241,6 +242,56 @@ def test_a_whole_survey_going_back_and_switching_language_keeps_every_answer(app
 
 def text_of_html(html: str) -> str:
     return re.sub(r"\s+", " ", html)[:800]
+
+
+def parts_shown(html: str) -> list[tuple[str, str]]:
+    """The parts list at the top of a survey page: (text, "done" / "current" / "")."""
+    listed = re.search(r'<ol class="respond-parts"[^>]*>(.*?)</ol>', html, re.S)
+    assert listed, "the page lists the survey's parts"
+    shown = []
+    for attrs, body in re.findall(r"<li([^>]*)>(.*?)</li>", listed.group(1), re.S):
+        state = "done" if "is-done" in attrs else "current" if "aria-current" in attrs else ""
+        shown.append((re.sub(r"<[^>]+>|✓", "", body).strip(), state))
+    return shown
+
+
+def test_each_page_names_its_component_and_the_parts_show_progress(app):
+    printed, items, _ = make_survey()
+    components = [db.session.get(InstrumentItem, i).element.component for i in items]
+    components[0].name = "Learner <focused> & led"  # library text, escaped like any other
+    db.session.commit()
+    names = [components[0].name, components[2].name, components[3].name]
+    client = browser(app)
+    page = check_page(start(client, printed[0]))
+    assert parts_shown(page) == [
+        (html_escape(names[0]), "current"),
+        (names[1], ""),
+        (names[2], ""),
+        ("In your own words", ""),
+    ]
+    assert "Questions about <span" in page and f">{html_escape(names[0])}</span></h2>" in page
+
+    page = press(client, page, ("go", "next"), **answer(items[0], 4), **answer(items[1], 0))
+    page = check_page(page)
+    assert [state for _, state in parts_shown(page)] == ["done", "current", "", ""]
+    assert f">{names[1]}</span></h2>" in page and names[0] not in page.split("</ol>")[1]
+
+    spanish = check_page(press(client, page, ("lang", "es")))
+    assert "Preguntas sobre" in spanish and "Partes de la encuesta" in spanish
+    # The name stays in English and says so.
+    assert f'<span class="respond-component-name" lang="en">{names[1]}</span>' in spanish
+
+    page = press(client, spanish, ("go", "next"), **answer(items[2], 3)).get_data(as_text=True)
+    page = press(client, page, ("go", "next"), **answer(items[3], 1)).get_data(as_text=True)
+    assert parts_shown(page)[-1] == ("Con tus palabras", "current")
+    assert [state for _, state in parts_shown(page)][:3] == ["done", "done", "done"]
+    assert "Preguntas sobre" not in page
+
+
+def html_escape(value: str) -> str:
+    import html
+
+    return html.escape(value, quote=False)
 
 
 def test_missing_answers_are_named_and_the_others_kept(app):

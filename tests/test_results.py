@@ -16,6 +16,7 @@ from playbook.database import count_statements
 from playbook.extensions import db
 from playbook.models import (
     Element,
+    InstrumentItem,
     Item,
     ItemKind,
     ItemStatus,
@@ -27,6 +28,7 @@ from playbook.models import (
     Visibility,
     utcnow,
 )
+from playbook.models.survey import Scale
 from playbook.playbooks import services as playbook_services
 from playbook.results import queries, services
 from playbook.surveys import scores
@@ -204,6 +206,84 @@ def test_open_answers_need_ten_respondents(client, login, member, setup):
     assert "Hidden words" not in _page(client, setup["round"].id)
 
 
+def test_open_answers_come_fifty_to_a_page_and_each_page_is_its_own(client, login, member, setup):
+    teachers = setup["g"]["Teachers"]
+    written = [f"Answer {i:03d}" for i in range(120)]
+    for text in written:
+        factories.add_responses(teachers, setup["teachers"], [4], 1, open_answer=text)
+    editor, viewer = factories.make_user(), factories.make_user()
+    factories.add_members(setup["playbook"].id, editor)
+    factories.add_members(setup["playbook"].id, viewer, role=MemberRole.VIEWER)
+    round_id = setup["round"].id
+
+    def shown(page: int | None = None) -> tuple[list[str], str]:
+        query = f"?page={page}" if page else ""
+        response = client.get(f"/results/{round_id}{query}")
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        return re.findall(r"<li>(Answer \d{3})</li>", html), html
+
+    login(member)  # the owner
+    pages = {n: shown(n) for n in (1, 2, 3)}
+    assert [len(pages[n][0]) for n in (1, 2, 3)] == [50, 50, 20]
+    assert sorted(pages[1][0] + pages[2][0] + pages[3][0]) == written
+    assert "Answers 51–100 of 120" in pages[2][1]
+    assert f'href="/results/{round_id}?page=1#open-answers" rel="prev"' in pages[2][1]
+    assert f'href="/results/{round_id}?page=3#open-answers" rel="next"' in pages[2][1]
+    assert 'rel="next"' not in pages[3][1] and 'rel="prev"' not in pages[1][1]
+    # Served again from the kept parts: each page still shows its own answers.
+    assert shown(2)[0] == pages[2][0] and shown()[0] == pages[1][0] == shown(1)[0]
+    assert shown(3)[0] == pages[3][0]
+    past, html = shown(9)
+    assert past == [] and "No more open answers on this page" in html
+    assert f'href="/results/{round_id}?page=1#open-answers" rel="prev"' in html
+
+    login(editor)
+    assert shown(2)[0] == pages[2][0]
+    login(viewer)  # may read the results, never the open answers, on any page
+    for n in (1, 2, 3):
+        assert shown(n)[0] == [] and "Open answers" not in shown(n)[1]
+
+
+def distributions(html: str) -> list[list[str]]:
+    """Each shown distribution's answer names, in page order."""
+    return [
+        re.findall(r'<span class="meta">([^<]+):</span>', listed)
+        for listed in re.findall(r'<ul class="result-distribution"[^>]*>(.*?)</ul>', html, re.S)
+    ]
+
+
+def test_distributions_name_the_answers_by_their_scale(client, login, member, setup):
+    # The students' questions on Element B ask how much they agree: their component
+    # then mixes two scales.
+    element_b = next(e for e in setup["students"].items if e.element.name == "Element B")
+    db.session.execute(
+        update(InstrumentItem)
+        .where(InstrumentItem.id == element_b.id)
+        .values(scale=Scale.AGREEMENT)
+    )
+    db.session.commit()
+    login(member)
+    html = client.get(f"/results/{setup['round'].id}").get_data(as_text=True)
+    frequency = ["Never", "Rarely", "Sometimes", "Often", "Always", "Prefer not to answer"]
+    agreement = [o.en for o in Scale.AGREEMENT.all_options]
+    numbers = ["1 (lowest)", "2", "3", "4", "5 (highest)", "Prefer not to answer"]
+    shown = distributions(html)
+    assert frequency in shown and agreement in shown and numbers in shown
+    assert all(names in (frequency, agreement, numbers) for names in shown)
+    students = html.split("<h3>Students")[1].split("</table>")[0]
+    rows = re.findall(r"<tr class=\"[^\"]*\"><th scope=\"row\">([^<]+)<(.*?)</tr>", students, re.S)
+    by_row = {name.strip(): distributions(cells) for name, cells in rows}
+    assert set(map(tuple, by_row["Element B"])) == {tuple(agreement)}
+    assert set(map(tuple, by_row["Element A"])) == {tuple(frequency)}
+    assert {tuple(d) for d in by_row[setup["students"].items[0].element.component.name]} == {
+        tuple(numbers)
+    }
+    assert "1 is each question's lowest answer" in students.replace("&#39;", "'")
+    teachers = html.split("<h3>Teachers")[1].split("</table>")[0]
+    assert "lowest answer" not in teachers and "1 (lowest)" not in teachers
+
+
 def _csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
@@ -375,7 +455,7 @@ def test_retention_keeps_the_figures(app, client, login, member, setup):
 
     def figures(page: str) -> str:
         page = page.split("<h2>Responses</h2>", 1)[1].split("</article>")[0]
-        return page.split("<h2>Open answers</h2>")[0].strip()
+        return re.split(r"<h2[^>]*>Open answers</h2>", page)[0].strip()
 
     assert figures(before) == figures(after)
     assert "Raw answers were removed" in after and "anonymous answers" not in after

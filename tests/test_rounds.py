@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, select, text
@@ -28,6 +29,7 @@ from tests import factories
 from tests.helpers import client_for, field_error, input_value, post, text_of
 
 TODAY = date.today()
+APP_CSS = Path(__file__).resolve().parents[1] / "static" / "css" / "app.css"
 CODE = re.compile(r'<p class="slip-code">([A-Z0-9-]+)</p>')
 LINK = re.compile(r"/respond/link/([A-Za-z0-9_-]+)")
 
@@ -113,7 +115,7 @@ def test_opening_a_round_prints_34_distinct_codes_and_stores_only_their_hashes(a
         assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", code)
         assert set(code.replace("-", "")) <= set(codes.ALPHABET)
     assert html.count('class="slip"') == 34
-    assert "http://localhost/respond/" in html
+    assert slip_addresses(html) == [["http://", "localhost", "/respond/"]] * 34
     assert "Grade 8, room 301" in html and "Autumn 2026" in html
     assert (TODAY + timedelta(days=14)).isoformat() in html
 
@@ -206,6 +208,38 @@ def test_only_the_newest_version_per_audience_is_offered_and_a_group_is_needed(a
     assert response.status_code == 422
     assert "Add at least one group" in text_of(response)
     assert db.session.scalar(select(func.count()).select_from(SurveyRound)) == 0
+
+
+def slip_addresses(html: str) -> list[list[str]]:
+    """Each slip's address as the pieces a line may break between (never inside one)."""
+    return [
+        re.findall(r'<span class="slip-url-part">([^<]*)</span>', address)
+        for address in re.findall(r'<p class="slip-url">(.*?)</p>', html, re.S)
+    ]
+
+
+def test_a_long_site_address_breaks_on_a_slip_only_between_its_parts(app, team):
+    app.config["SERVER_NAME"] = "playbook.springfield-public-schools.example.org"
+    response = open_round(client_for(app, team["editor"]), team)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, (response.status_code, text_of(response)[:300])
+    addresses = slip_addresses(html)
+    assert len(addresses) == 34
+    assert addresses[0] == [
+        "http://",
+        "playbook.",
+        "springfield-public-schools.",
+        "example.",
+        "org",
+        "/respond/",
+    ]
+    assert (
+        "".join(addresses[0]) == "http://playbook.springfield-public-schools.example.org/respond/"
+    )
+    # Each piece stays whole (white-space: nowrap), with a break allowed after it.
+    assert re.search(r"\.slip-url-part \{[^}]*white-space: nowrap", APP_CSS.read_text())
+    slip = re.search(r'<p class="slip-url">(.*?)</p>', html, re.S)[1]
+    assert slip.count("</span><wbr>") == 5
 
 
 def test_a_second_round_with_the_same_title_is_refused_so_a_resent_sheet_opens_none(app, team):

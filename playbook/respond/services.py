@@ -74,8 +74,10 @@ class Survey:
     closes_on: date
     open_question_en: str
     open_question_es: str
-    # One part per framework component, in the framework's order.
+    # One part per framework component, in the framework's order, and the names of
+    # those components (library content: one language only), part by part.
     parts: tuple[tuple[Question, ...], ...]
+    part_names: tuple[str, ...] = ()
     questions: dict[int, Question] = field(default_factory=dict)
 
     @property
@@ -223,9 +225,11 @@ def _opened(group: SurveyGroup) -> Survey:
 
 def _survey(group: SurveyGroup, instrument: Any, items: list[InstrumentItem]) -> Survey:
     by_component: dict[tuple[int, int], list[InstrumentItem]] = {}
+    names: dict[tuple[int, int], str] = {}
     for item in sorted(items, key=lambda item: (item.position, item.id)):
         component = item.element.component
         by_component.setdefault((component.position, component.id), []).append(item)
+        names[(component.position, component.id)] = component.name
     parts: list[tuple[Question, ...]] = []
     number = 0
     for key in sorted(by_component):
@@ -245,6 +249,7 @@ def _survey(group: SurveyGroup, instrument: Any, items: list[InstrumentItem]) ->
         open_question_en=instrument.open_question_en,
         open_question_es=instrument.open_question_es,
         parts=tuple(parts),
+        part_names=tuple(names[key] for key in sorted(by_component)),
         questions={q.id: q for part in parts for q in part},
     )
 

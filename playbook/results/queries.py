@@ -34,6 +34,7 @@ from playbook.models import (
     SurveyRound,
 )
 from playbook.models.library import play_component
+from playbook.models.survey import Scale
 from playbook.surveys.scores import (
     RoundResults,
     build_results,
@@ -106,28 +107,72 @@ def results_fingerprint(survey_round: SurveyRound) -> tuple[Any, ...] | None:
     )
 
 
+@dataclass(frozen=True)
+class OpenAnswers:
+    """One page of an audience's open answers: the answers, the number of the first
+    one (from 1) and how many there are in all (None on a page past the last, where
+    no row came back to tell)."""
+
+    answers: list[str]
+    first: int
+    total: int | None
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.answers) - 1
+
+
+def open_answer_pages(answers: dict[SurveyAudience, OpenAnswers]) -> int:
+    """How many pages the longest audience's open answers fill (at least 1)."""
+    totals = [a.total for a in answers.values() if a.total]
+    return max([-(-total // OPEN_ANSWERS_PER_PAGE) for total in totals], default=1)
+
+
 def open_answers(
-    survey_round: SurveyRound, results: RoundResults
-) -> dict[SurveyAudience, list[str]]:
-    """Open answers per audience with enough respondents (the caller checks who may
-    read them); the first page, in the responses' random order. One statement per
-    audience (three at most)."""
+    survey_round: SurveyRound, results: RoundResults, page: int = 1
+) -> dict[SurveyAudience, OpenAnswers]:
+    """Page `page` (OPEN_ANSWERS_PER_PAGE a page) of the open answers of each audience
+    with enough respondents (the caller checks who may read them), in the responses'
+    random order, which stays the same from page to page. One statement per audience
+    (three at most), which also counts them all."""
     if survey_round.purged_at:
         return {}
-    answers: dict[SurveyAudience, list[str]] = {}
+    answers: dict[SurveyAudience, OpenAnswers] = {}
+    offset = (max(page, 1) - 1) * OPEN_ANSWERS_PER_PAGE
     for audience in results.audiences:
         if audience.responses < max(OPEN_ANSWERS_MIN, results.threshold):
             continue
         group_ids = [row.group.id for row in audience.groups]
-        answers[audience.audience] = list(
-            db.session.scalars(
-                select(SurveyResponse.open_answer)
-                .where(SurveyResponse.group_id.in_(group_ids), SurveyResponse.open_answer != "")
-                .order_by(SurveyResponse.id)
-                .limit(OPEN_ANSWERS_PER_PAGE)
-            )
-        )
+        rows = db.session.execute(
+            select(SurveyResponse.open_answer, func.count().over())
+            .where(SurveyResponse.group_id.in_(group_ids), SurveyResponse.open_answer != "")
+            .order_by(SurveyResponse.id)
+            .limit(OPEN_ANSWERS_PER_PAGE)
+            .offset(offset)
+        ).all()
+        total = rows[0][1] if rows else (0 if offset == 0 else None)
+        answers[audience.audience] = OpenAnswers([row[0] for row in rows], offset + 1, total)
     return answers
+
+
+def figure_option_labels(
+    results: RoundResults,
+) -> dict[tuple[SurveyAudience, tuple[str, int]], dict[int, str]]:
+    """How each figure's distribution names the answers, by (audience, figure key):
+    the scale's own labels ("Never" … "Always") when every question of the figure uses
+    that one scale. A figure whose questions mix scales is left out: it keeps
+    OPTION_LABELS, numbers that the page explains ("1 is each question's lowest
+    answer")."""
+    labels: dict[tuple[SurveyAudience, tuple[str, int]], dict[int, str]] = {}
+    for audience in results.audiences:
+        scales: dict[tuple[str, int], set[Scale]] = defaultdict(set)
+        for item in audience.instrument.items if audience.instrument else []:
+            scales[("e", item.element_id)].add(item.scale)
+            scales[("c", item.element.component_id)].add(item.scale)
+        for key, used in scales.items():
+            if len(used) == 1:
+                labels[(audience.audience, key)] = {o.value: o.en for o in used.pop().all_options}
+    return labels
 
 
 def raw_answers(group_ids: list[int]) -> list[tuple[int, str, dict[int, int]]]:

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from playbook import fragments
 from playbook.forms import ConfirmForm
+from playbook.pagination import page_arg
 from playbook.permissions import Action, access, can, checked_or_404
 from playbook.results import charts, queries, services
 from playbook.surveys import scores
@@ -36,11 +37,17 @@ def detail(round_id: int):
         "open": can(current_user, Action.SURVEY_OPEN_ANSWERS, survey_round),
         "owner": can(current_user, Action.SURVEY_RAW_EXPORT, survey_round),
     }
-    key = f"results:{survey_round.id}:{scores.min_respondents()}:" + "".join(
+    # Open answers come a page at a time, inside the shared part: the page number is
+    # part of its key, so page 2 is never served page 1's part. Without the right to
+    # read them, every page number is the same part.
+    page = page_arg() if rights["open"] else 1
+    key = f"results:{survey_round.id}:{scores.min_respondents()}:{page}:" + "".join(
         "1" if v else "0" for v in rights.values()
     )
     part = fragments.shared(
-        key, queries.results_fingerprint(survey_round), lambda: _render_results(round_id, rights)
+        key,
+        queries.results_fingerprint(survey_round),
+        lambda: _render_results(round_id, rights, page),
     )
     return render_template(
         "results/detail.html",
@@ -50,13 +57,15 @@ def detail(round_id: int):
     )
 
 
-def _render_results(round_id: int, rights: dict[str, bool]) -> str:
+def _render_results(round_id: int, rights: dict[str, bool], page: int) -> str:
     """The shared part of the results page, the same for everyone with the same rights
-    (kept by fragments.shared while results_fingerprint holds)."""
+    on the same page of open answers (kept by fragments.shared while
+    results_fingerprint holds)."""
     survey_round = queries.load_round(round_id) or abort(404)
     results = scores.round_figures(survey_round)
     playbook = queries.load_playbook(survey_round.playbook_id) or abort(404)
     weakest = results.weakest() if rights["member"] else []
+    open_answers = queries.open_answers(survey_round, results, page) if rights["open"] else {}
     return render_template(
         "results/_results.html",
         survey_round=survey_round,
@@ -64,12 +73,15 @@ def _render_results(round_id: int, rights: dict[str, bool]) -> str:
         results=results,
         rights=rights,
         option_labels=queries.OPTION_LABELS,
+        scale_labels=queries.figure_option_labels(results),
         open_min=max(queries.OPEN_ANSWERS_MIN, results.threshold),
         open_page=queries.OPEN_ANSWERS_PER_PAGE,
         serving=queries.serving_items(playbook) if rights["member"] else {},
         weakest=weakest,
         plays=queries.plays_to_add(playbook, weakest),
-        open_answers=queries.open_answers(survey_round, results) if rights["open"] else {},
+        open_answers=open_answers,
+        open_page_number=page,
+        open_pages=queries.open_answer_pages(open_answers),
     )
 
 
