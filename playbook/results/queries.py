@@ -87,10 +87,12 @@ def results_fingerprint(survey_round: SurveyRound) -> tuple[Any, ...] | None:
     )
     if scopes is None:
         return None
+    # By the group ids already loaded: the index on survey_response.group_id answers it
+    # for these groups alone (joined to survey_group, SQLite scanned every response of
+    # every round).
     responses = db.session.execute(
         select(SurveyResponse.group_id, func.count())
-        .join(SurveyGroup, SurveyGroup.id == SurveyResponse.group_id)
-        .where(SurveyGroup.round_id == survey_round.id)
+        .where(SurveyResponse.group_id.in_([g.id for g in survey_round.groups]))
         .group_by(SurveyResponse.group_id)
         .order_by(SurveyResponse.group_id)
     ).all()
