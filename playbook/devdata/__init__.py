@@ -113,8 +113,16 @@ def generate(
         db.session.commit()
     run.reset_sequences()
     # Fresh statistics after a bulk load, so the query planner knows the tables' sizes.
-    db.session.execute(sql_text("ANALYZE"))
+    # On PostgreSQL also VACUUM, as autovacuum would soon after such a load: until the
+    # visibility map is set, index-only scans read every row from the table as well,
+    # and a benchmark would measure that moment instead of the database's usual state.
     db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sql_text("VACUUM ANALYZE"))
+    else:
+        db.session.execute(sql_text("ANALYZE"))
+        db.session.commit()
     run.report.seconds = round(time.monotonic() - started, 1)
     return run.report
 

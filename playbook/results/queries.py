@@ -29,7 +29,6 @@ from playbook.models import (
     Revision,
     SurveyAnswer,
     SurveyAudience,
-    SurveyGroup,
     SurveyResponse,
     SurveyRound,
 )
