@@ -90,12 +90,22 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 from flask import Flask, Response, current_app, request, session
 from flask_login import current_user
-from sqlalchemy import Select, delete, event, func, insert, inspect, select, update
+from sqlalchemy import (
+    Select,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -632,20 +642,28 @@ def fingerprint_of(values: Sequence[Any]) -> tuple[int, int, int] | None:
     return None if generation is None else (int(generation), int(count), int(total))
 
 
-def fingerprint(scopes: Iterable[str]) -> tuple[int, int, int] | None:
-    """What a page showing these scopes is checked against, in one statement; None
-    while the database has no generation (not migrated)."""
-    row = db.session.execute(
+@cache
+def _fingerprint_statement():
+    # Built once per process (the scopes are bound): every visitor's page asks for it.
+    return (
         select(
             SiteState.content_generation,
             func.count(PageInvalidation.id),
             func.coalesce(func.sum(PageInvalidation.token), 0),
         )
         .select_from(SiteState)
-        .outerjoin(PageInvalidation, PageInvalidation.scope.in_(sorted(scopes)))
+        .outerjoin(
+            PageInvalidation, PageInvalidation.scope.in_(bindparam("scopes", expanding=True))
+        )
         .where(SiteState.id == 1)
         .group_by(SiteState.content_generation)
-    ).first()
+    )
+
+
+def fingerprint(scopes: Iterable[str]) -> tuple[int, int, int] | None:
+    """What a page showing these scopes is checked against, in one statement; None
+    while the database has no generation (not migrated)."""
+    row = db.session.execute(_fingerprint_statement(), {"scopes": sorted(scopes)}).first()
     return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
 
 

@@ -1,7 +1,8 @@
 """Full-text search over the library, behind one function.
 
 SQLite uses the FTS5 index (bm25 ranking, highlight/snippet); PostgreSQL uses the
-stored weighted tsvector with ts_rank_cd and ts_headline. Both return the same shape."""
+stored weighted tsvector through its GIN index, with ts_rank and ts_headline. Both
+return the same shape."""
 
 from __future__ import annotations
 
@@ -59,12 +60,12 @@ def search_library(
     return SearchPage(query, hits, total, page, per_page)
 
 
-# Up to this many matches every one is ranked at once (bm25 on SQLite, ts_rank_cd on
-# PostgreSQL). Common words match thousands of entries, and scoring every one of them
-# to fill a page was most of a search's time; so beyond it the matches with a query
-# word in their title (which both rankings weigh well above a body's) are ranked
-# first, on their own, and the body-only matches are ranked only for the pages after
-# those. A title match thus always comes first.
+# SQLite: up to this many matches every one is ranked at once (bm25). Common words
+# match thousands of entries, and scoring every one of them to fill a page was most
+# of a search's time; so beyond it the matches with a query word in their title
+# (which bm25 weighs well above a body's) are ranked first, on their own, and the
+# body-only matches are ranked only for the pages after those. A title match thus
+# always comes first. (PostgreSQL ranks title matches first always: _search_postgres.)
 RANK_ALL_UP_TO = 500
 
 
@@ -140,22 +141,42 @@ def _ranked_sqlite(match, kinds, limit, offset) -> list[SearchHit]:
 
 
 def _search_postgres(terms, kinds, limit, offset):
+    """One statement: the matches found through the GIN index, counted as they are
+    ranked (a page beyond the last, which has no row to carry the count, counts
+    again). Title matches come first whatever their number, each group ranked by
+    ts_rank: ts_rank_cd (cover density) took several times as long to score the
+    same rows, and with the title first the order within a group is all it decides."""
     every = " & ".join(f"{t}:*" for t in terms)
     in_title = " | ".join(f"{t}:*A" for t in terms)  # weight A: the title
-    return _title_first(
-        lambda match: _count_postgres(match, kinds),
-        lambda match, limit, offset: _ranked_postgres(every, match, kinds, limit, offset),
-        every,
-        f"{every} & ({in_title})",
-        f"{every} & !({in_title})",
-        limit,
-        offset,
-    )
-
-
-# The stored search_vector (models/search.py) is matched through its GIN index and
-# ranked as it is: no title or body is parsed again, but for the page's headlines.
-_PG_MATCHING = "search_document d, to_tsquery('english', :match) AS matching"
+    options = f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}"
+    rows = db.session.execute(
+        text(
+            "SELECT page.total, d.kind, d.ref_id, "  # nosec B608 - fixed SQL fragments only; values are bound
+            "ts_headline('english', d.title, query, :title_opts) AS title, "
+            "ts_headline('english', d.body, query, :body_opts) AS snippet "
+            "FROM (SELECT d.id, count(*) OVER () AS total, "
+            "d.search_vector @@ in_title AS titled, ts_rank(d.search_vector, query) AS score "
+            "FROM search_document d, to_tsquery('english', :query) AS query, "
+            "to_tsquery('english', :in_title) AS in_title "
+            f"WHERE d.search_vector @@ query{_postgres_kinds(kinds)} "
+            "ORDER BY titled DESC, score DESC, d.id LIMIT :limit OFFSET :offset) AS page "
+            "JOIN search_document d ON d.id = page.id, to_tsquery('english', :query) AS query "
+            "ORDER BY page.titled DESC, page.score DESC, page.id"
+        ),
+        {
+            "query": every,
+            "in_title": in_title,
+            "kinds": kinds,
+            "limit": limit,
+            "offset": offset,
+            "title_opts": options + ", HighlightAll=true",
+            "body_opts": options
+            + ', MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "',
+        },
+    ).all()
+    if not rows:
+        return [], (_count_postgres(every, kinds) if offset else 0)
+    return [SearchHit(*row[1:]) for row in rows], rows[0][0]
 
 
 def _postgres_kinds(kinds) -> str:
@@ -166,39 +187,11 @@ def _postgres_kinds(kinds) -> str:
 def _count_postgres(match, kinds) -> int:
     return db.session.execute(
         text(
-            f"SELECT count(*) FROM {_PG_MATCHING} WHERE d.search_vector @@ matching"  # nosec B608 - fixed SQL fragments only; values are bound
-            + _postgres_kinds(kinds)
+            "SELECT count(*) FROM search_document d, to_tsquery('english', :match) AS matching "  # nosec B608 - fixed SQL fragments only; values are bound
+            "WHERE d.search_vector @@ matching" + _postgres_kinds(kinds)
         ),
         {"match": match, "kinds": kinds},
     ).scalar_one()
-
-
-def _ranked_postgres(query, match, kinds, limit, offset) -> list[SearchHit]:
-    """The page of rows matching `match`, ranked and highlighted for the whole `query`."""
-    options = f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}"
-    rows = db.session.execute(
-        text(
-            "SELECT d.kind, d.ref_id, ts_headline('english', d.title, query, :title_opts) AS title, "  # nosec B608 - fixed SQL fragments only; values are bound
-            "ts_headline('english', d.body, query, :body_opts) AS snippet "
-            "FROM (SELECT d.id, ts_rank_cd(d.search_vector, query) AS score "
-            f"FROM {_PG_MATCHING}, to_tsquery('english', :query) AS query "
-            f"WHERE d.search_vector @@ matching{_postgres_kinds(kinds)} "
-            "ORDER BY score DESC, d.id LIMIT :limit OFFSET :offset) AS page "
-            "JOIN search_document d ON d.id = page.id, to_tsquery('english', :query) AS query "
-            "ORDER BY page.score DESC, page.id"
-        ),
-        {
-            "query": query,
-            "match": match,
-            "kinds": kinds,
-            "limit": limit,
-            "offset": offset,
-            "title_opts": options + ", HighlightAll=true",
-            "body_opts": options
-            + ', MaxWords=40, MinWords=20, MaxFragments=2, FragmentDelimiter=" … "',
-        },
-    ).all()
-    return [SearchHit(*row) for row in rows]
 
 
 def index_entry(kind: str, ref_id: int, title: str, body: str) -> None:
