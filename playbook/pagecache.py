@@ -29,6 +29,11 @@ retires every page that shows it, in every worker, and nothing else.
 - ``document:<id>``: the part of that playbook's page its team reads and edits, kept
   for signed-in people too (playbook/fragments.py): the playbook row, its sections,
   items, team and revisions, whatever its visibility. Comments are not part of it.
+- ``moderation``: the moderation queue's pending, flagged and suggestion tabs, kept for
+  moderators (the same for each of them; playbook/moderation/routes.py). Any comment,
+  flag, suggestion or reason template written; any playbook changed (its visibility
+  decides whether moderators may read its comments, its title names them); a
+  person's name or e-mail address changed.
 - ``surveys:<id>``: the latest survey scores on that playbook's page (its coverage
   map): a round of that playbook opened, changed (made public, its raw answers
   removed), deleted. Responses are not recorded here: a row written per response
@@ -157,7 +162,7 @@ from playbook.models import (
 from playbook.models.base import Base
 from playbook.models.site import PageInvalidation
 
-ALL, LIBRARY, GALLERY = "all", "library", "gallery"
+ALL, LIBRARY, GALLERY, MODERATION = "all", "library", "gallery", "moderation"
 TOKEN_BITS = 48  # sums of a few thousand tokens stay within SQLite's 64-bit integers
 PRUNE_ONE_IN = 16  # a write deletes its scope's older rows once in this many, on average
 BULK_ROWS = 500  # a bulk statement matching more rows than this retires every page
@@ -319,7 +324,7 @@ def _playbook(session: Session, playbook: Playbook, change: str) -> set[str]:
     was_public = _maybe_public(visibility[0], deleted_at[0])
     is_public = _maybe_public(visibility[1], deleted_at[1])
     seen_by_visitors = _differs(*visibility) or _differs(*deleted_at)
-    scopes: set[str] = {document_scope(playbook.id)}
+    scopes: set[str] = {document_scope(playbook.id), MODERATION}
     if was_public or is_public:
         scopes |= {playbook_scope(playbook.id), GALLERY}
         title = _values(playbook, "title", change)
@@ -359,13 +364,18 @@ def _comment(session: Session, comment: Comment, change: str) -> set[str]:
     if comment.target_kind is TargetKind.PLAYBOOK and comment.playbook_id is not None:
         # Its thread is on the playbook's page only; a private playbook's page is
         # never cached, so retiring it costs nothing.
-        return {playbook_scope(comment.playbook_id)}
-    return {LIBRARY}
+        return {playbook_scope(comment.playbook_id), MODERATION}
+    return {LIBRARY, MODERATION}
 
 
 def _flag(session: Session, flag: Flag, change: str) -> set[str]:
     comment = session.get(Comment, flag.comment_id)
     return {ALL} if comment is None else _comment(session, comment, change)
+
+
+def _moderation(session: Session, row, change: str) -> set[str]:
+    """A suggestion or a reason template: only the moderation queue shows it."""
+    return {MODERATION}
 
 
 def _survey_round(session: Session, survey_round: SurveyRound, change: str) -> set[str]:
@@ -378,7 +388,9 @@ def _survey_round(session: Session, survey_round: SurveyRound, change: str) -> s
 
 def _user(session: Session, user: User, change: str) -> set[str]:
     name = _values(user, "display_name", change)
-    return {ALL} if change == _DELETED or _differs(*name) else set()
+    if change == _DELETED or _differs(*name):
+        return {ALL}
+    return {MODERATION} if _differs(*_values(user, "email", change)) else set()
 
 
 def _library(session: Session, entry, change: str) -> set[str]:
@@ -406,6 +418,8 @@ RESOLVERS: dict[type, Resolver] = {
     ResourceIdealUser: _library,
     SearchDocument: _library,
     SurveyRound: _survey_round,
+    Submission: _moderation,
+    ReasonTemplate: _moderation,
 }
 PRIVATE: frozenset[type] = frozenset(
     {
@@ -436,10 +450,8 @@ PRIVATE: frozenset[type] = frozenset(
         PageInvalidation,
         PasswordResetToken,
         PlaybookPresence,  # who has a page open: shown only to members, never cached
-        ReasonTemplate,
         SentReminder,  # which reminders went out: never shown
         SiteState,
-        Submission,  # what it becomes (a resource, a comment's status) is seen as such
     }
 )
 

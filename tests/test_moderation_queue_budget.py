@@ -5,6 +5,8 @@ counted around one real request with playbook.database.count_statements."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -33,7 +35,11 @@ from tests.helpers import client_for
 # comments with their authors and targets, their open flags with who raised them (the
 # total is the tab's count). Suggestions: the page with its authors. Decided: the page
 # of decisions with the names in it and which are still the latest word, its total.
-QUEUE_STATEMENTS = {"pending": 5, "flagged": 5, "suggestions": 4, "decided": 5}
+# One more on every tab: the fingerprint the counts (and the pending, flagged and
+# suggestion tabs' body, the same for every moderator) are kept under; served again
+# while nothing they show changed, that and the session are all those tabs send.
+QUEUE_STATEMENTS = {"pending": 6, "flagged": 6, "suggestions": 5, "decided": 6}
+QUEUE_STATEMENTS_KEPT = 2
 # A filter makes the tab's total a count of its own.
 FILTERED_EXTRA = 1
 
@@ -172,3 +178,76 @@ def test_other_moderator_pages_count_the_queue_once(queue):
         grow(size, "flagged")
         counts.append(_statements(client, "/moderation/reasons")[0])
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("tab", ["pending", "flagged", "suggestions"])
+def test_a_kept_queue_tab_sends_two_statements_whatever_its_length(queue, tab):
+    client, grow = queue
+    for size in (SMALL, LARGE):
+        grow(size, tab)
+        first = _statements(client, f"/moderation/?tab={tab}")[1]
+        count, again = _statements(client, f"/moderation/?tab={tab}")
+        assert count == QUEUE_STATEMENTS_KEPT
+        strip = lambda html: re.sub(r'name="csrf_token"[^>]*>', "", html)  # noqa: E731
+        assert strip(again) == strip(first)
+
+
+def test_a_kept_queue_shows_every_change_at_once(app, queue):
+    """Whatever changes what the kept tabs show retires them: a new comment, a flag, a
+    decision, a playbook made private (its comments leave the queue), an author's
+    e-mail address, a reason template, a suggestion."""
+    from playbook.models import ReasonTemplate
+
+    client, grow = queue
+    grow(SMALL, "pending")
+    targets = _targets()
+    playbook = targets[3]
+
+    def pending() -> str:
+        client.get("/moderation/?tab=pending")  # kept from here on
+        return _statements(client, "/moderation/?tab=pending")[1]
+
+    # everyone is made first: a new account retires every page
+    author, other_moderator, reader = (
+        factories.make_user(),
+        factories.make_user(SiteRole.MODERATOR),
+        factories.make_user(),
+    )
+    assert "On the playbook." not in pending()
+    comment = add_comment(author, playbook, "On the playbook.", CommentStatus.PENDING)
+    assert "On the playbook." in pending()
+    author.email = "renamed-author@example.org"
+    db.session.commit()
+    assert "renamed-author@example.org" in pending()
+    db.session.add(ReasonTemplate(title="Off topic here", body="Please stay on topic."))
+    db.session.commit()
+    assert "Off topic here" in pending()
+    playbook.visibility = Visibility.PRIVATE
+    db.session.commit()
+    assert "On the playbook." not in pending()
+    playbook.visibility = Visibility.PUBLIC
+    db.session.commit()
+    assert "On the playbook." in pending()
+    moderation.decide(other_moderator, [(SubjectKind.COMMENT, comment.id)], Decision.APPROVE)
+    assert "On the playbook." not in pending()
+    # flagged: a reader's flag puts a published comment there
+    client.get("/moderation/?tab=flagged")
+    db.session.add(Flag(comment_id=comment.id, user_id=reader.id, reason=FlagReason.SPAM))
+    db.session.commit()
+    assert "On the playbook." in _statements(client, "/moderation/?tab=flagged")[1]
+    # suggestions
+    client.get("/moderation/?tab=suggestions")
+    db.session.add(
+        Submission(
+            author_id=reader.id,
+            title="Choice boards kit",
+            url="https://example.net/kit",
+            normalized_url="example.net/kit",
+            resource_type=ResourceType.TOOLKIT,
+            description="Boards for choice.",
+        )
+    )
+    db.session.commit()
+    assert "Choice boards kit" in _statements(client, "/moderation/?tab=suggestions")[1]
+    # the counts in the tabs follow too
+    assert re.search(r"Flagged comments <span class=\"count-badge\">1<", pending())

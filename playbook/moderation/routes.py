@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
+from playbook import fragments
 from playbook.comments.forms import SuggestionForm
 from playbook.comments.suggestions import find_duplicates, submission_fields
 from playbook.extensions import db
@@ -32,6 +34,25 @@ def _queue_url(**args) -> str:
 @bp.route("/")
 @access(Action.MODERATE)
 def index():
+    tab = request.args.get("tab", "pending")
+    if tab == "decided":  # its undo buttons depend on who reads it
+        part = Markup(_render_queue())  # nosec B704 - rendered by our own template
+    else:
+        # The other tabs read the same for every moderator: kept under everything the
+        # template reads from the address, while nothing they show changed (the
+        # moderation scope: comments, flags, suggestions, reasons, playbooks, names).
+        address = "&".join(f"{key}={request.args.get(key, '')}" for key in QUEUE_ARGS)
+        part = fragments.shared(
+            f"moderation-queue:{address}", queries.queue_fingerprint(), _render_queue
+        )
+    return render_template("moderation/index.html", title="Moderation", part=part)
+
+
+QUEUE_ARGS = ("tab", "kind", "age", "author", "page")
+
+
+def _render_queue() -> str:
+    """The queue's page body for the tab, filters and page in the address."""
     filters_form = QueueFilterForm(request.args)
     filters_form.validate()
     tab = filters_form.tab.data if filters_form.tab.data in queries.TABS else "pending"
@@ -49,8 +70,7 @@ def index():
     if tab in ("pending", "flagged"):
         details["flags"] = queries.flags_for([c.id for c in page.items])
     return render_template(
-        "moderation/index.html",
-        title="Moderation",
+        "moderation/_queue.html",
         tab=tab,
         page=page,
         filters=filters,
