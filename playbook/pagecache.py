@@ -711,11 +711,15 @@ class PageCache:
     def _cost(key: str, page: CachedPage) -> int:
         return len(page.body) + len(key) + 200
 
-    def get(self, key: str, fingerprint: Fingerprint) -> CachedPage | None:
+    def get(self, key: str, fingerprint: Fingerprint, *, exact: bool = False) -> CachedPage | None:
+        """The page kept under `key` if it was kept under `fingerprint`, and no longer ago
+        than max_age, unless `exact`: the caller's fingerprint alone says whether what
+        it keeps still holds (survey counts, which only more responses change)."""
         with self._lock:
             page = self.pages.get(key)
             if page is not None and (
-                page.fingerprint != fingerprint or self.clock() - page.stored_at > self.max_age
+                page.fingerprint != fingerprint
+                or (not exact and self.clock() - page.stored_at > self.max_age)
             ):
                 self.size -= self._cost(key, self.pages.pop(key))
                 page = None

@@ -8,7 +8,7 @@ import itertools
 import secrets
 from datetime import date, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from playbook.auth import services as auth_services
 from playbook.extensions import db
@@ -487,6 +487,12 @@ def add_responses(
                 answers.append({"response_id": response_id, "item_id": item.id, "value": value})
     if responses:
         db.session.execute(insert(SurveyResponse), responses)
+        # as respond.services.submit counts each response on its group
+        db.session.execute(
+            update(SurveyGroup)
+            .where(SurveyGroup.id == group.id)
+            .values(response_count=SurveyGroup.response_count + len(responses))
+        )
     if answers:
         db.session.execute(insert(SurveyAnswer), answers)
     db.session.commit()

@@ -341,6 +341,7 @@ def test_used_and_unknown_codes_get_the_same_message_and_store_nothing(app):
     again = send(browser(app), data)
     assert again.status_code == 422 and CODE_REFUSED in text_of(again)
     assert counts() == (1, 4, 1)
+    assert db.session.scalar(select(func.sum(SurveyGroup.response_count))) == 1
 
 
 def test_a_used_and_an_unknown_code_take_the_same_statements(app):
@@ -421,6 +422,8 @@ def test_a_shared_link_takes_one_response_per_submission_while_the_round_is_open
         assert client.post("/respond/survey", data=data).status_code == 302
     assert counts()[:2] == (2, 8)
     assert {r.group_id for r in db.session.scalars(select(SurveyResponse))} == {group_id}
+    # each response is counted on its group, in its own transaction
+    assert db.session.get(SurveyGroup, group_id).response_count == 2
 
     assert client.get("/respond/link/not-the-link").status_code == 404
     group = db.session.get(SurveyGroup, group_id)

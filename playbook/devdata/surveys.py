@@ -100,6 +100,7 @@ def fill(run) -> None:
     rng, responses, answers = run.rng, [], []
     for group, (_, audience, _, count) in zip(survey_round.groups, GROUPS, strict=True):
         instrument = instruments[audience]
+        group.response_count = count
         lean = rng.uniform(-0.8, 0.8)  # each group answers a little differently
         for _ in range(count):
             response_id = f"{rng.getrandbits(128):032x}"

@@ -101,6 +101,10 @@ class SurveyGroup(IdMixin, Base):
     audience: Mapped[SurveyAudience] = mapped_column(enum_column(SurveyAudience))
     # Codes handed out (the response rate's denominator); 0 for a shared-link group.
     codes_issued: Mapped[int] = mapped_column(default=0)
+    # Responses received, counted up in each response's transaction (respond.services):
+    # what the playbook page's kept part is checked against, read from a few group
+    # rows instead of counting every response. Says nothing a count(*) would not.
+    response_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # A teachers' group may answer through one shared link instead of codes: the
     # link's keyed hash (the link itself is shown once, when made).
     shared_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -120,13 +120,12 @@ def _latest_round(public: bool):
 
 
 def _latest_round_responses():
-    """A scalar subquery: the responses of the rounds _latest_round picks. The scores
-    change with every response, and a response records nothing that says when it came
-    (pagecache's surveys:<id>), so the shared part is checked against this count."""
+    """A scalar subquery: the responses of the rounds _latest_round picks, as their
+    groups count them (SurveyGroup.response_count). The scores change with every
+    response, and a response records nothing that says when it came (pagecache's
+    surveys:<id>), so the shared part is checked against this count."""
     return (
-        select(func.count())
-        .select_from(SurveyResponse)
-        .join(SurveyGroup, SurveyGroup.id == SurveyResponse.group_id)
+        select(func.coalesce(func.sum(SurveyGroup.response_count), 0))
         .where(SurveyGroup.round_id.in_([_latest_round(public=False), _latest_round(public=True)]))
         .scalar_subquery()
     )

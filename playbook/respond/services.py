@@ -358,6 +358,11 @@ def submit(
         )
     )
     db.session.execute(
+        update(SurveyGroup)
+        .where(SurveyGroup.id == survey.group_id)
+        .values(response_count=SurveyGroup.response_count + 1)
+    )
+    db.session.execute(
         insert(SurveyAnswer),
         [
             {"response_id": response_id, "item_id": item_id, "value": value}

@@ -78,34 +78,27 @@ def load_round_head(round_id: int) -> SurveyRound | None:
 
 def results_fingerprint(survey_round: SurveyRound) -> tuple[Any, ...] | None:
     """What the results page's kept part shows: the round row (its updated_at moves
-    with any change: public, purged, renamed), its groups, the responses per group
-    (answers come only with their response), and, through the page cache's scopes, the
-    playbook's items and the library's plays. Two statements; None renders anew."""
+    with any change: public, purged, renamed), its groups with the responses each has
+    counted (SurveyGroup.response_count: answers come only with their response), and,
+    through the page cache's scopes, the playbook's items and the library's plays. One
+    statement (the groups are loaded); None renders anew."""
     scopes = pagecache.fingerprint(
         {*pagecache.document_scopes(survey_round.playbook_id), pagecache.LIBRARY}
     )
     if scopes is None:
         return None
-    # By the group ids already loaded: the index on survey_response.group_id answers it
-    # for these groups alone (joined to survey_group, SQLite scanned every response of
-    # every round).
-    responses = db.session.execute(
-        select(SurveyResponse.group_id, func.count())
-        .where(SurveyResponse.group_id.in_([g.id for g in survey_round.groups]))
-        .group_by(SurveyResponse.group_id)
-        .order_by(SurveyResponse.group_id)
-    ).all()
     groups = tuple(
-        (g.id, g.label, g.audience.value, g.codes_issued, g.shared_link_hash is not None)
+        (
+            g.id,
+            g.label,
+            g.audience.value,
+            g.codes_issued,
+            g.shared_link_hash is not None,
+            g.response_count,
+        )
         for g in survey_round.groups
     )
-    return (
-        scopes,
-        str(survey_round.updated_at),
-        survey_round.results_public,
-        groups,
-        tuple(tuple(row) for row in responses),
-    )
+    return (scopes, str(survey_round.updated_at), survey_round.results_public, groups)
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,11 @@ def read_counts(rounds: list[SurveyRound]) -> dict[int, Counts]:
     cache = current_app.extensions.get("page_cache")
     missing = []
     for round_id in live:
-        kept = cache.get(_counts_key(round_id), _fingerprint(result[round_id])) if cache else None
+        kept = (
+            cache.get(_counts_key(round_id), _fingerprint(result[round_id]), exact=True)
+            if cache
+            else None
+        )
         if kept is None:
             missing.append(round_id)
         else:
@@ -164,7 +168,9 @@ def _fingerprint(counts: Counts) -> tuple[tuple[int, int], ...]:
     """Responses are only ever added whole (a response and its answers in one
     transaction) and removed only with their round or by the retention job (which
     marks the round purged), so the responses per group tell whether the answer counts
-    kept in this worker (pagecache.PageCache) still hold."""
+    kept in this worker (pagecache.PageCache) still hold: they are kept without the
+    page cache's age limit, as recounting tens of thousands of answers every minute
+    would hold up every request queued behind it."""
     return tuple(sorted(counts.responses.items()))
 
 
