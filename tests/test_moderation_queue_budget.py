@@ -251,3 +251,23 @@ def test_a_kept_queue_shows_every_change_at_once(app, queue):
     assert "Choice boards kit" in _statements(client, "/moderation/?tab=suggestions")[1]
     # the counts in the tabs follow too
     assert re.search(r"Flagged comments <span class=\"count-badge\">1<", pending())
+
+
+def test_kept_tabs_are_told_apart_by_every_value_in_the_address(queue):
+    """The key names each value the page echoes; values holding '&' or '=' cannot make
+    two addresses share a kept page."""
+    client, grow = queue
+    grow(SMALL, "pending")
+    # joined naively, both would read "…&age=a&author=b&author=&page="
+    first = client.get("/moderation/?tab=pending&age=a%26author%3Db&author=").get_data(as_text=True)
+    second = client.get("/moderation/?tab=pending&age=a&author=b%26author%3D").get_data(
+        as_text=True
+    )
+
+    def author_field(html: str) -> str:
+        field = re.search(r'<input[^>]*name="author"[^>]*>', html)
+        assert field is not None
+        return re.search(r'value="([^"]*)"', field.group(0)).group(1)
+
+    assert author_field(first) == ""
+    assert author_field(second) == "b&amp;author="

@@ -3,6 +3,8 @@ edits and reason templates. Everything here needs the moderate permission."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
@@ -41,7 +43,7 @@ def index():
         # The other tabs read the same for every moderator: kept under everything the
         # template reads from the address, while nothing they show changed (the
         # moderation scope: comments, flags, suggestions, reasons, playbooks, names).
-        address = "&".join(f"{key}={request.args.get(key, '')}" for key in QUEUE_ARGS)
+        address = urlencode([(key, request.args.get(key, "")) for key in QUEUE_ARGS])
         part = fragments.shared(
             f"moderation-queue:{address}", queries.queue_fingerprint(), _render_queue
         )
