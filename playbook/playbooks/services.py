@@ -9,6 +9,7 @@ a real overlap refuses it (Conflict)."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
@@ -51,7 +52,7 @@ MAX_SECTIONS = 50
 MAX_ITEMS = 1000
 # A merged save that loses the race to a teammate's commit is merged again on what
 # they saved; this many times, then the person gets the conflict page.
-SAVE_ATTEMPTS = 10
+SAVE_ATTEMPTS = 15
 
 
 class Conflict(Exception):
@@ -148,7 +149,10 @@ def save_merged(
         try:
             return commit_revision(actor, playbook, summary)
         except Raced:
-            time.sleep(0.005 * attempt)  # let the winner's followers spread out
+            # Losers of the same race wait a random while, longer each time, so that
+            # they do not meet again in lockstep (a fixed wait let one of 16 editors
+            # on a slow disk lose ten races in a row).
+            time.sleep(0.001 * (1 + secrets.randbelow(10)) * (attempt + 1))
             reloaded = load_playbook_for_change(playbook_id)
             if reloaded is None:
                 raise Conflict(playbook_id, base_version) from None
