@@ -38,8 +38,8 @@ retires every page that shows it, in every worker, and nothing else.
   map): a round of that playbook opened, changed (made public, its raw answers
   removed), deleted. Responses are not recorded here: a row written per response
   would tell when it came, finer than the day (see playbook/surveys/scores.py); the
-  page's head statement counts the shown round's responses instead, so a member's
-  page never lags. A visitor's stored copy shows public scores up to
+  page's head statement reads the shown round's groups' response counts instead
+  (SurveyGroup.response_count), so a member's page never lags. A visitor's stored copy shows public scores up to
   PLAYBOOK_PAGE_CACHE_SECONDS behind the last response.
 - ``play:<id>`` / ``resource:<id>``: the "who is using it" part of that play's or
   resource's page: the public playbooks using it (title, order by last change) and
@@ -190,7 +190,7 @@ def surveys_scope(playbook_id: int) -> str:
 def document_scopes(playbook_id: int) -> set[str]:
     """What the shared part of a playbook's page shows (see playbook/fragments.py):
     the playbook itself, the library entries it names, members' names, its latest
-    survey round (its responses are counted by the page's head statement)."""
+    survey round (its groups' response counts are read by the page's head statement)."""
     return {ALL, LIBRARY, document_scope(playbook_id), surveys_scope(playbook_id)}
 
 
@@ -436,8 +436,8 @@ PRIVATE: frozenset[type] = frozenset(
         Instrument,
         InstrumentItem,
         # Survey groups, codes, responses and answers: the playbook page's head statement
-        # counts the responses of the round its coverage map shows (see surveys:<id>);
-        # the rest only the team's pages (never cached) show.
+        # reads the response counts of the round its coverage map shows (see
+        # surveys:<id>); the rest only the team's pages (never cached) show.
         ResponseCode,
         SurveyAnswer,
         SurveyGroup,
