@@ -482,13 +482,7 @@ def latest_scores(round_id: int) -> LatestScores | None:
     survey_round = db.session.scalars(
         select(SurveyRound)
         .where(SurveyRound.id == round_id)
-        .options(
-            selectinload(SurveyRound.groups),
-            selectinload(SurveyRound.instruments)
-            .selectinload(Instrument.items)
-            .joinedload(InstrumentItem.element)
-            .joinedload(Element.component),
-        )
+        .options(*round_load_options()[1:])  # not the playbook: the page has it
     ).first()
     if survey_round is None:
         return None
