@@ -590,8 +590,14 @@ def _forget(session: Session, transaction) -> None:
 
 
 def _look_again(context) -> None:
-    """A statement failed: the table may be gone (a downgrade), look before the next write."""
-    _READY.pop(context.engine, None)
+    """A statement failed: the table may be gone (a downgrade), look before the next write.
+    A failed pre-ping (the pool testing a connection before handing it out) has no
+    engine to name, and a handler that raised here would turn the pool's quiet
+    reconnect into a 500, so every engine looks again."""
+    if context.engine is None:
+        _READY.clear()
+    else:
+        _READY.pop(context.engine, None)
 
 
 def track_writes(engine: Engine) -> None:

@@ -5,6 +5,7 @@ statements it prepared, while anything written and not committed is still undone
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 from sqlalchemy import select, text
@@ -73,3 +74,16 @@ def test_a_failed_statement_leaves_a_working_connection(app):
         db.session.execute(text("SELECT * FROM no_such_table"))
     db.session.remove()
     assert db.session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_a_pooled_connection_that_was_cut_is_replaced_without_an_error(app, client):
+    """The pool tests a connection before handing it out (pre-ping). When the network
+    cut it meanwhile, the request gets a new one: no listener on the engine's errors
+    may turn that quiet reconnect into a 500 (a failed pre-ping names no engine)."""
+    driver = db.session.connection().connection.dbapi_connection
+    pid = driver.info.backend_pid
+    db.session.remove()  # the connection goes back to the pool, then the line is cut
+    with socket.socket(fileno=os.dup(driver.pgconn.socket)) as line:
+        line.shutdown(socket.SHUT_RDWR)
+    assert client.get("/library/").status_code == 200
+    assert db.session.connection().connection.dbapi_connection.info.backend_pid != pid
