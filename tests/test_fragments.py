@@ -184,8 +184,8 @@ def test_a_signed_in_page_from_the_stored_part_sends_fewer_statements(app, team)
         _page(viewer, playbook_id)
     with count_statements() as stored:
         _page(viewer, playbook_id)
-    # No sections and items, no plays' components, no thread.
-    assert len(stored) == len(rendered) - 3
+    # No sections and items, no plays' components, no framework components, no thread.
+    assert len(stored) == len(rendered) - 4
 
 
 def test_thread_rights_answer_as_can_for_every_comment_and_reader(app, team, moderator):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Integer, bindparam, func, or_, select
+from sqlalchemy import Integer, bindparam, func, inspect, or_, select
 from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -51,18 +51,17 @@ def _item_options(items):
     )
 
 
-def _head():
-    """The playbook row (bound as playbook_id) with its framework (components and
-    elements) and the playbook it was forked from, joined into one statement."""
+def _head(components: bool = True):
+    """The playbook row (bound as playbook_id) with its framework (and, with
+    components, the framework's components and elements) and the playbook it was
+    forked from, joined into one statement."""
+    framework = joinedload(Playbook.framework)
+    if components:
+        framework = framework.joinedload(Framework.components).joinedload(Component.elements)
     return (
         select(Playbook)
         .where(Playbook.id == bindparam("playbook_id"))
-        .options(
-            joinedload(Playbook.framework)
-            .joinedload(Framework.components)
-            .joinedload(Component.elements),
-            joinedload(Playbook.forked_from),
-        )
+        .options(framework, joinedload(Playbook.forked_from))
     )
 
 
@@ -84,8 +83,11 @@ def _view_statement(forks_for: str):
     """The head of the playbook page, the forks count, the fingerprints of the page's
     shared part and of its thread (pagecache.document_scopes and thread_scopes, bound
     as document_scopes and thread_scopes), and the survey round its coverage map shows
-    (_latest_round) with that round's responses counted, in one statement."""
-    return _head().add_columns(
+    (_latest_round) with that round's responses counted, in one statement. The
+    framework's components and elements are left to load_sections: a page whose
+    shared part is kept never reads them, and building them as objects on every
+    request was most of a kept page's time on PostgreSQL."""
+    return _head(components=False).add_columns(
         _visible_forks(forks_for == "member"),
         *pagecache.fingerprint_columns(bindparam("document_scopes", expanding=True)),
         *pagecache.fingerprint_columns(bindparam("thread_scopes", expanding=True)),
@@ -194,7 +196,7 @@ def load_playbook_page(playbook_id: int, viewer=None) -> Playbook | None:
 @dataclass(frozen=True)
 class PlaybookView:
     """The head of the playbook page: the playbook (framework, origin and, for a
-    signed-in reader, members loaded; sections not yet: load_sections), the number of
+    signed-in reader, members loaded; sections and components not yet: load_sections), the number of
     its forks the reader may know of, and the fingerprints its shared part and its
     thread are kept under (None while the database is not migrated)."""
 
@@ -247,11 +249,27 @@ def load_playbook_view(playbook_id: int, viewer) -> PlaybookView | None:
     )
 
 
+@cache
+def _components_statement():
+    return (
+        select(Component)
+        .where(Component.framework_id == bindparam("framework_id"))
+        .order_by(Component.position)
+        .options(joinedload(Component.elements))
+    )
+
+
 def load_sections(playbook: Playbook) -> None:
-    """Sections and items (with what they point at) of a playbook loaded by
-    load_playbook_view: two statements whatever its size."""
+    """Sections and items (with what they point at), and the framework's components
+    and elements, of a playbook loaded by load_playbook_view: three statements
+    whatever its size (two without a framework, or with its components loaded)."""
     sections = db.session.scalars(_sections_statement(), {"playbook_id": playbook.id}).unique()
     set_committed_value(playbook, "sections", list(sections))
+    if playbook.framework is not None and "components" in inspect(playbook.framework).unloaded:
+        components = db.session.scalars(
+            _components_statement(), {"framework_id": playbook.framework.id}
+        ).unique()
+        set_committed_value(playbook.framework, "components", list(components))
 
 
 @dataclass
