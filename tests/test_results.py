@@ -627,10 +627,10 @@ def test_coverage_scores_cost_the_same_whatever_the_responses(client, login, mem
     assert len(rendered) == COVERAGE_PAGE_STATEMENTS, "\n".join(s[:90] for s in rendered)
 
 
-# The playbook page of a member (tests/test_query_budget.py: 7 with its comment thread)
+# The playbook page of a member (tests/test_query_budget.py: 6 with its comment thread)
 # whose shared part shows a round's scores: the round with its groups, instruments and
 # items (4), the responses per group and the three grouped counts over the answers (4).
-COVERAGE_PAGE_STATEMENTS = 7 + 8
+COVERAGE_PAGE_STATEMENTS = 6 + 8
 
 
 def test_counts_are_kept_past_the_page_cache_age_until_a_response_comes(app, setup):

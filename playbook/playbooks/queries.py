@@ -86,8 +86,13 @@ def _view_statement(forks_for: str):
     (_latest_round) with that round's responses counted, in one statement. The
     framework's components and elements are left to load_sections: a page whose
     shared part is kept never reads them, and building them as objects on every
-    request was most of a kept page's time on PostgreSQL."""
-    return _head(components=False).add_columns(
+    request was most of a kept page's time on PostgreSQL. For a signed-in reader the
+    members (with their accounts), which role checks read, are joined in too: a row
+    per member."""
+    statement = _head(components=False)
+    if forks_for == "member":
+        statement = statement.options(joinedload(Playbook.memberships).joinedload(Membership.user))
+    return statement.add_columns(
         _visible_forks(forks_for == "member"),
         *pagecache.fingerprint_columns(bindparam("document_scopes", expanding=True)),
         *pagecache.fingerprint_columns(bindparam("thread_scopes", expanding=True)),
@@ -222,8 +227,9 @@ class PlaybookView:
 
 
 def load_playbook_view(playbook_id: int, viewer) -> PlaybookView | None:
-    """The head of the playbook page in one statement (and its members in a second,
-    for a signed-in reader)."""
+    """The head of the playbook page in one statement, with its members for a
+    signed-in reader (and the members of the playbook it was forked from in a
+    second)."""
     viewer_id = getattr(viewer, "id", None)
     params: dict[str, object] = {
         "playbook_id": playbook_id,
@@ -236,8 +242,13 @@ def load_playbook_view(playbook_id: int, viewer) -> PlaybookView | None:
     row = db.session.execute(statement, params).unique().first()
     if row is None:
         return None
-    playbook = _finish(row[0], viewer)
-    assert playbook is not None
+    playbook: Playbook = row[0]
+    if viewer_id is not None:
+        # joined in no particular order: in the order _load_memberships gives
+        members = sorted(playbook.memberships, key=lambda membership: membership.id)
+        set_committed_value(playbook, "memberships", members)
+        if playbook.forked_from is not None:
+            _load_memberships([playbook.forked_from])
     return PlaybookView(
         playbook,
         row[1],
