@@ -77,10 +77,18 @@ def _empty_postgres() -> None:
             connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         _db.create_all()
         return
-    names = ", ".join(f'"{t.name}"' for t in tables)
+    # DELETE, not TRUNCATE: a test leaves a few rows in a few tables, and TRUNCATE's
+    # fixed cost per table (new files for each) made emptying them a third of a second,
+    # most of a PostgreSQL test's time. Children before parents; ids restart at 1.
     with _db.engine.begin() as connection:
-        connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-        connection.exec_driver_sql("INSERT INTO site_state (id, content_generation) VALUES (1, 0)")
+        sequences = connection.exec_driver_sql(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"
+        ).scalars()
+        connection.exec_driver_sql(
+            "".join(f'DELETE FROM "{t.name}";' for t in reversed(tables))
+            + "".join(f'ALTER SEQUENCE "{name}" RESTART;' for name in sequences)
+            + "INSERT INTO site_state (id, content_generation) VALUES (1, 0);"
+        )
 
 
 def _database_url() -> str:
