@@ -201,9 +201,10 @@ def load_playbook_page(playbook_id: int, viewer=None) -> Playbook | None:
 @dataclass(frozen=True)
 class PlaybookView:
     """The head of the playbook page: the playbook (framework, origin and, for a
-    signed-in reader, members loaded; sections and components not yet: load_sections), the number of
-    its forks the reader may know of, and the fingerprints its shared part and its
-    thread are kept under (None while the database is not migrated)."""
+    signed-in reader, members loaded; sections and the framework's components not
+    yet: load_sections), the number of its forks the reader may know of, and the
+    fingerprints its shared part and its thread are kept under (None while the
+    database is not migrated)."""
 
     playbook: Playbook
     fork_count: int
