@@ -7,6 +7,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 from flask import url_for
 
@@ -400,3 +401,23 @@ def without_ids(document):
     if isinstance(document, list):
         return [without_ids(v) for v in document]
     return document
+
+
+def server_log_excerpt(log_path: Path, lines: int = 40) -> str:
+    """A live server's log for a failure message: its last lines, and before them
+    every ERROR record with its traceback (a 500 among hundreds of expected warnings
+    is otherwise cut off)."""
+    try:
+        log = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    errors: list[str] = []  # each ERROR record with its traceback, up to 150 lines
+    taken = 0
+    for line in log[:-lines]:
+        if line.startswith("["):  # a new record
+            taken = 1 if " ERROR " in line else 0
+        elif taken:
+            taken += 1
+        if 0 < taken <= 150:
+            errors.append(line)
+    return "\n".join(errors[:600] + (["[…]"] if errors else []) + log[-lines:])

@@ -23,6 +23,7 @@ import pytest
 from tests.e2e import pages
 from tests.e2e.availability import CHROMIUM, CI_FAILURE, SKIP_LINE, action_here
 from tests.fixtures_mail import SMTPServer
+from tests.helpers import server_log_excerpt
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E_DIR = Path(__file__).resolve().parent
@@ -72,10 +73,7 @@ class LiveServer:
     log_path: Path
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return server_log_excerpt(self.log_path, lines)
 
 
 def _free_port() -> int:

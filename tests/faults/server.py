@@ -25,6 +25,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from tests.helpers import server_log_excerpt
+
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 30
 COMMAND_SECONDS = 60
@@ -236,23 +238,7 @@ class LiveServer:
             self.process.wait(timeout=STOP_SECONDS)
 
     def log_tail(self, lines: int = 40) -> str:
-        """The log's last lines, and before them every traceback it holds (a 500 among
-        hundreds of expected warnings is otherwise cut off)."""
-        try:
-            log = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return ""
-        errors: list[str] = []  # each ERROR record with its traceback, up to 150 lines
-        taken = 0
-        for line in log[:-lines]:
-            if line.startswith("["):  # a new record
-                taken = 1 if " ERROR " in line else 0
-            elif taken:
-                taken += 1
-            if 0 < taken <= 150:
-                errors.append(line)
-        shown = errors[:600] + (["[…]"] if errors else []) + log[-lines:]
-        return "\n".join(shown)
+        return server_log_excerpt(self.log_path, lines)
 
     @contextmanager
     def app_context(self):
