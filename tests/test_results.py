@@ -496,11 +496,12 @@ def test_statements_do_not_grow_with_responses(client, login, member, setup, n):
 
 # Rendered: the session; the round with its playbook and groups (2); the members (role
 # checks); the part's fingerprint: the page cache's scopes (the responses per group are
-# counted on the loaded groups); then the part: the round again with its groups, instruments and items (4), the
-# responses per group and the three grouped counts over the answers (4), the playbook
-# with its framework, its sections with items (coverage), the plays to add, the open
-# answers of each audience with enough respondents (here one: the students).
-RESULTS_PAGE_STATEMENTS = 17
+# counted on the loaded groups); then the part: the round again with its groups and
+# its instruments with their items (3), one statement counting the answers (the
+# responses per group are on the groups), the playbook with its framework, its
+# sections with items (coverage), the plays to add, the open answers of each audience
+# with enough respondents (here one: the students).
+RESULTS_PAGE_STATEMENTS = 13
 # Served again while nothing it shows changed: the kept part needs only its fingerprint.
 RESULTS_PAGE_STATEMENTS_KEPT = 5
 
@@ -628,9 +629,9 @@ def test_coverage_scores_cost_the_same_whatever_the_responses(client, login, mem
 
 
 # The playbook page of a member (tests/test_query_budget.py: 6 with its comment thread)
-# whose shared part shows a round's scores: the round with its groups, instruments and
-# items (4), the responses per group and the three grouped counts over the answers (4).
-COVERAGE_PAGE_STATEMENTS = 6 + 8
+# whose shared part shows a round's scores: the round with its groups, its instruments
+# with their items, and one statement counting the answers.
+COVERAGE_PAGE_STATEMENTS = 6 + 3
 
 
 def test_counts_are_kept_past_the_page_cache_age_until_a_response_comes(app, setup):
@@ -644,9 +645,9 @@ def test_counts_are_kept_past_the_page_cache_age_until_a_response_comes(app, set
     now[0] += 24 * 3600
     with count_statements() as statements:
         kept = scores.read_counts([survey_round])[survey_round.id]
-    assert len(statements) == 1  # the responses per group
+    assert statements == []  # the responses per group are on the round's groups
     factories.add_responses(setup["g"]["Room 3"], setup["students"], [2], 1)
     with count_statements() as statements:
         fresh = scores.read_counts([survey_round])[survey_round.id]
     answers_read = [s for s in statements if "FROM survey_answer" in s]
-    assert len(answers_read) == 3 and fresh.responses != kept.responses
+    assert len(answers_read) == 1 and fresh.responses != kept.responses

@@ -4,10 +4,10 @@ protected. The results pages (playbook/results) and the playbook page's coverage
 
 What is counted
 ---------------
-Everything comes from four grouped statements over any number of rounds, whatever
-the number of responses (`read_counts`): responses per group; answers per (group,
-item, value); and distinct respondents with a counted answer per (group, element)
-and per (group, component). A purged round (raw answers removed under
+Everything comes from the responses each group counts and one statement of three
+grouped parts over any number of rounds, whatever the number of responses
+(`read_counts`): answers per (group, item, value); and distinct respondents with a
+counted answer per (group, element) and per (group, component). A purged round (raw answers removed under
 PLAYBOOK_SURVEY_RETENTION_DAYS) keeps exactly these counts in `SurveyRound.summary`,
 so its page and its trend read the same figures from there.
 
@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, literal, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from playbook.extensions import db
@@ -119,28 +119,22 @@ class Counts:
 
 
 def read_counts(rounds: list[SurveyRound]) -> dict[int, Counts]:
-    """The counts of each round: from its summary when purged, else from four grouped
-    statements for all the other rounds together (responses per group first; the three
-    over the answers only for rounds whose counts this worker does not hold for those
-    same responses, see _fingerprint)."""
+    """The counts of each round (its groups loaded): from its summary when purged, else
+    the responses per group from the groups themselves (SurveyGroup.response_count,
+    raised in each response's own transaction) and the answers from one grouped
+    statement for all the other rounds together, only for rounds whose counts this
+    worker does not hold for those same responses (see _fingerprint)."""
     result = {r.id: Counts.from_json(r.summary or {}) for r in rounds if r.purged_at}
-    live = [r.id for r in rounds if not r.purged_at]
+    live = [r for r in rounds if not r.purged_at]
     if not live:
         return result
-    for round_id in live:
-        result[round_id] = Counts()
-    # Not joined to survey_group: SQLite then scans every response of every round; by
-    # group ids the index on survey_response.group_id answers for these groups alone.
-    round_of = {g.id: r.id for r in rounds if not r.purged_at for g in r.groups}
-    for group_id, n in db.session.execute(
-        select(SurveyResponse.group_id, func.count())
-        .where(SurveyResponse.group_id.in_(list(round_of)))
-        .group_by(SurveyResponse.group_id)
-    ):
-        result[round_of[group_id]].responses[group_id] = n
+    for survey_round in live:
+        result[survey_round.id] = Counts(
+            responses={g.id: g.response_count for g in survey_round.groups if g.response_count}
+        )
     cache = current_app.extensions.get("page_cache")
     missing = []
-    for round_id in live:
+    for round_id in (r.id for r in live):
         kept = (
             cache.get(_counts_key(round_id), _fingerprint(result[round_id]), exact=True)
             if cache
@@ -174,38 +168,48 @@ def _fingerprint(counts: Counts) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(counts.responses.items()))
 
 
+# The three parts of the statement over the answers (_read_answer_counts).
+_ANSWERS, _ELEMENTS, _COMPONENTS = 1, 2, 3
+
+
 def _read_answer_counts(rounds: list[int], result: dict[int, Counts]) -> None:
-    """The three grouped statements over the answers of `rounds`."""
-    in_rounds = SurveyGroup.round_id.in_(rounds)
+    """The answers of `rounds` counted in one statement of three grouped parts: answers
+    per (group, item, value), and distinct respondents with a counted answer per
+    (group, element) and per (group, component)."""
     answered = (
         select(SurveyGroup.round_id, SurveyResponse.group_id)
         .select_from(SurveyAnswer)
         .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
         .join(SurveyGroup, SurveyGroup.id == SurveyResponse.group_id)
-        .where(in_rounds)
+        .where(SurveyGroup.round_id.in_(rounds))
     )
-    for round_id, group_id, item_id, value, n in db.session.execute(
-        answered.add_columns(SurveyAnswer.item_id, SurveyAnswer.value, func.count()).group_by(
-            SurveyGroup.round_id, SurveyResponse.group_id, SurveyAnswer.item_id, SurveyAnswer.value
-        )
-    ):
-        result[round_id].answers[(group_id, item_id, value)] = n
     respondents = func.count(distinct(SurveyAnswer.response_id))
     counted = answered.join(InstrumentItem, InstrumentItem.id == SurveyAnswer.item_id).where(
         SurveyAnswer.value > 0
     )
-    for round_id, group_id, element_id, n in db.session.execute(
-        counted.add_columns(InstrumentItem.element_id, respondents).group_by(
-            SurveyGroup.round_id, SurveyResponse.group_id, InstrumentItem.element_id
-        )
-    ):
-        result[round_id].element_bases[(group_id, element_id)] = n
-    for round_id, group_id, component_id, n in db.session.execute(
+    by_value = answered.add_columns(
+        literal(_ANSWERS).label("part"), SurveyAnswer.item_id, SurveyAnswer.value, func.count()
+    ).group_by(
+        SurveyGroup.round_id, SurveyResponse.group_id, SurveyAnswer.item_id, SurveyAnswer.value
+    )
+    by_element = counted.add_columns(
+        literal(_ELEMENTS), InstrumentItem.element_id, literal(0), respondents
+    ).group_by(SurveyGroup.round_id, SurveyResponse.group_id, InstrumentItem.element_id)
+    by_component = (
         counted.join(Element, Element.id == InstrumentItem.element_id)
-        .add_columns(Element.component_id, respondents)
+        .add_columns(literal(_COMPONENTS), Element.component_id, literal(0), respondents)
         .group_by(SurveyGroup.round_id, SurveyResponse.group_id, Element.component_id)
+    )
+    for round_id, group_id, part, key, value, n in db.session.execute(
+        union_all(by_value, by_element, by_component)
     ):
-        result[round_id].component_bases[(group_id, component_id)] = n
+        counts = result[round_id]
+        if part == _ANSWERS:
+            counts.answers[(group_id, key, value)] = n
+        elif part == _ELEMENTS:
+            counts.element_bases[(group_id, key)] = n
+        else:
+            counts.component_bases[(group_id, key)] = n
 
 
 # --- figures and suppression ----------------------------------------------------------
@@ -448,14 +452,22 @@ def build_results(survey_round: SurveyRound, counts: Counts, k: int) -> RoundRes
     return RoundResults(survey_round, k, audiences, seen)
 
 
+def _instruments_option() -> Any:
+    """A round's instruments with their items (and what each measures): one statement."""
+    return (
+        selectinload(SurveyRound.instruments)
+        .joinedload(Instrument.items)
+        .joinedload(InstrumentItem.element)
+        .joinedload(Element.component)
+    )
+
+
 def round_load_options() -> tuple[Any, ...]:
+    """The round's playbook, groups and instruments: the round's statement and two."""
     return (
         joinedload(SurveyRound.playbook),
         selectinload(SurveyRound.groups),
-        selectinload(SurveyRound.instruments)
-        .selectinload(Instrument.items)
-        .joinedload(InstrumentItem.element)
-        .joinedload(Element.component),
+        _instruments_option(),
     )
 
 
@@ -478,12 +490,14 @@ class LatestScores:
 
 def latest_scores(round_id: int) -> LatestScores | None:
     """The scores of this round for the coverage map (the caller picks the round the
-    reader may see): three statements to load it, then the counts (read_counts)."""
+    reader may see): two statements to load it (the round with its groups; its
+    instruments with their items), then the counts (read_counts)."""
     survey_round = db.session.scalars(
         select(SurveyRound)
         .where(SurveyRound.id == round_id)
-        .options(*round_load_options()[1:])  # not the playbook: the page has it
-    ).first()
+        # not the playbook: the page has it; a round has at most six groups to join
+        .options(joinedload(SurveyRound.groups), _instruments_option())
+    ).unique().first()
     if survey_round is None:
         return None
     figures = round_figures(survey_round)
