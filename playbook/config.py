@@ -41,6 +41,10 @@ class Config:
     MAX_CONTENT_LENGTH = _int("PLAYBOOK_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
 
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    # WTForms' own messages in English, as every page with a form is: the survey pages,
+    # the only ones in Spanish, use no WTForms. (Enabled, Flask-WTF reads and parses
+    # WTForms' catalogue again on every request whose form looks up a message.)
+    WTF_I18N_ENABLED = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("PLAYBOOK_SECURE_COOKIES", False)
