@@ -1,9 +1,11 @@
 """Engine-level settings: SQLite pragmas for a safe embedded database; PostgreSQL's
-planner settings and read-only transactions that keep prepared statements; counting
-statements."""
+planner settings, read-only transactions that keep prepared statements and a pool
+check that costs no round trip while the pool is busy; counting statements."""
 
 from __future__ import annotations
 
+import select
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,10 +78,52 @@ def _end_reads_with_commit(rollback: Callable[[Any], None]) -> Callable[[Any], N
     return end
 
 
+# A pooled PostgreSQL connection idle longer than this is asked to answer (a round
+# trip) before it is handed out again; one given back more recently is only looked at.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+# When each pooled PostgreSQL connection was last given back to the pool.
+_RETURNED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _returned(dbapi_connection, connection_record) -> None:
+    if dbapi_connection is not None:  # None: the connection was thrown away
+        _RETURNED[dbapi_connection] = time.monotonic()
+
+
+def _ping(dbapi_connection) -> bool:
+    """A round trip: raises the driver's error when the connection is dead."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return True
+
+
+def _still_open(dbapi_connection) -> bool:
+    """The pool's check before it hands out a PostgreSQL connection (its pre-ping), in
+    place of a round trip every time: with every request checking a connection out,
+    that was a quarter of a cached page's round trips. A connection the server closed
+    (a restart, pg_terminate_backend, a cut line) has something to read while idle,
+    its farewell or the end of the stream, which shows without a round trip; one
+    idle for longer than PING_AFTER_IDLE_SECONDS is asked to answer as well, for a
+    server gone without a word. False: the pool replaces it, and every pooled
+    connection older than it, before the request sees any."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        return False
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    if poller.poll(0):
+        return False
+    returned = _RETURNED.get(dbapi_connection)
+    if returned is None or time.monotonic() - returned > PING_AFTER_IDLE_SECONDS:
+        return _ping(dbapi_connection)
+    return True
+
+
 def configure_engine_events(app: Flask) -> None:
     """Turn on foreign keys, WAL and a busy timeout for every SQLite connection; turn
     off JIT compilation for every PostgreSQL one, price its random reads as cached
-    ones and end its read-only transactions so that prepared statements stay; record
+    ones, end its read-only transactions so that prepared statements stay and check
+    it before use without a round trip while it was recently used; record
     which cached visitors' pages a committed transaction retires (playbook.pagecache)."""
     from playbook import pagecache
 
@@ -97,6 +141,8 @@ def configure_engine_events(app: Flask) -> None:
                 event.listen(engine, "commit", _written)
                 dialect: Any = engine.dialect
                 dialect.do_rollback = _end_reads_with_commit(dialect.do_rollback)
+                dialect.do_ping = _still_open
+                event.listen(engine, "checkin", _returned)
 
 
 def is_sqlite() -> bool:

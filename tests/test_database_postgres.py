@@ -8,7 +8,8 @@ import os
 import socket
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.pool import NullPool
 
 from playbook.extensions import db
 from playbook.models import SiteState, User
@@ -87,3 +88,55 @@ def test_a_pooled_connection_that_was_cut_is_replaced_without_an_error(app, clie
         line.shutdown(socket.SHUT_RDWR)
     assert client.get("/library/").status_code == 200
     assert db.session.connection().connection.dbapi_connection.info.backend_pid != pid
+
+
+def _pooled_backend() -> int:
+    """The server process of the connection the next request will get from the pool."""
+    pid = db.session.connection().connection.dbapi_connection.info.backend_pid
+    db.session.remove()
+    return pid
+
+
+def test_a_connection_the_server_ended_is_replaced_without_an_error(app, client):
+    """A restart or pg_terminate_backend ends a pooled connection from the server's
+    side: the pool sees it has ended without asking it anything, and the request gets a
+    new one rather than an error."""
+    pid = _pooled_backend()
+    outside = create_engine(db.engine.url, poolclass=NullPool)  # not from the app's pool
+    with outside.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+    outside.dispose()
+    assert client.get("/library/").status_code == 200
+    assert _pooled_backend() != pid
+
+
+def test_a_recently_used_connection_is_handed_out_without_a_round_trip(app, client, monkeypatch):
+    from playbook import database
+
+    pings = []
+    monkeypatch.setattr(database, "_ping", lambda connection: pings.append(1) or True)
+    assert client.get("/library/").status_code == 200
+    assert client.get("/library/").status_code == 200
+    assert pings == []
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+    assert client.get("/library/").status_code == 200
+    assert pings  # idle for longer than that: asked to answer first
+
+
+def test_a_long_idle_connection_that_does_not_answer_is_replaced(app, client, monkeypatch):
+    """A server gone without a word leaves nothing to read: the connection idle for
+    longer than PING_AFTER_IDLE_SECONDS is asked, fails to answer, and is replaced."""
+    from playbook import database
+
+    pid = _pooled_backend()
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+
+    def no_answer(connection):
+        if connection.info.backend_pid == pid:
+            connection.close()  # as a dead line would: the driver raises
+        return database.__dict__["_ping_for_real"](connection)
+
+    monkeypatch.setattr(database, "_ping_for_real", database._ping, raising=False)
+    monkeypatch.setattr(database, "_ping", no_answer)
+    assert client.get("/library/").status_code == 200
+    assert _pooled_backend() != pid
