@@ -105,3 +105,28 @@ def test_upgrade_ends_with_a_new_content_generation(empty_app):
     with db.engine.connect() as connection:
         again = connection.execute(text("SELECT content_generation FROM site_state")).scalar_one()
     assert first != 0 and again != first
+
+
+def test_search_word_prefix_indexes_come_and_go_with_the_library_still_found(empty_app):
+    """The migration that gives SQLite's FTS5 table its prefix indexes makes the table
+    again: what was indexed before is found the same after it, and after its downgrade."""
+    upgrade(revision="7c3d9e2a5b16")
+    seed_library()
+    db.session.commit()
+    before = search_library("learn prof")
+    assert before.total >= 1
+
+    def fts_sql():
+        return db.session.execute(
+            text("SELECT sql FROM sqlite_master WHERE name = 'search_fts'")
+        ).scalar()
+
+    upgrade()
+    after = search_library("learn prof")
+    assert (after.total, after.hits) == (before.total, before.hits)
+    if db.engine.dialect.name == "sqlite":
+        assert "prefix='2 3 4 5 6 7 8 9 10'" in fts_sql()
+    downgrade(revision="7c3d9e2a5b16")
+    assert search_library("learn prof").total == before.total
+    if db.engine.dialect.name == "sqlite":
+        assert "prefix" not in fts_sql()

@@ -19,9 +19,18 @@ from sqlalchemy.sql.schema import SchemaItem
 
 from playbook.models.base import Base, IdMixin
 
-SQLITE_FTS_DDL = [
+# Every word of a search is also a prefix ("learn" finds "learning"): FTS5 answers a
+# prefix of one of these lengths (in bytes, after stemming) from an index of its own
+# rather than merging the lists of every word it begins, which made a two-word
+# search with a common word several times slower (about 7 % more space).
+SQLITE_FTS_PREFIXES = "2 3 4 5 6 7 8 9 10"
+SQLITE_FTS_TABLE = (
     "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='search_document', "
-    "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')",
+    "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2', "
+    f"prefix='{SQLITE_FTS_PREFIXES}')"
+)
+SQLITE_FTS_DDL = [
+    SQLITE_FTS_TABLE,
     "CREATE TRIGGER search_document_ai AFTER INSERT ON search_document BEGIN "
     "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
     "CREATE TRIGGER search_document_ad AFTER DELETE ON search_document BEGIN "
