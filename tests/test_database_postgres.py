@@ -140,3 +140,22 @@ def test_a_long_idle_connection_that_does_not_answer_is_replaced(app, client, mo
     monkeypatch.setattr(database, "_ping", no_answer)
     assert client.get("/library/").status_code == 200
     assert _pooled_backend() != pid
+
+
+def test_a_visitors_page_from_the_cache_costs_one_statement_outside_a_transaction(app, client):
+    """Served from the page cache, a visitor's page reads only its fingerprint, in
+    autocommit: one round trip, with no BEGIN before it and no COMMIT after it."""
+    from sqlalchemy import event
+
+    assert client.get("/library/").status_code == 200  # stored
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement.split()[1], cursor.connection.autocommit))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/library/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert seen == [("site_state.content_generation,", True)]
