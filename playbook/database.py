@@ -92,9 +92,13 @@ def _returned(dbapi_connection, connection_record) -> None:
 
 
 def _ping(dbapi_connection) -> bool:
-    """A round trip: raises the driver's error when the connection is dead."""
+    """A round trip: raises the driver's error when the connection is dead. The
+    SELECT begins a transaction, which is ended so that the connection is handed out
+    idle, as the pool gave it back (a visitor's page fingerprint turns on autocommit,
+    which a connection in a transaction refuses)."""
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+    dbapi_connection.commit()  # a COMMIT, unlike a ROLLBACK, keeps prepared statements
     return True
 
 

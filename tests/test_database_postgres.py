@@ -159,3 +159,18 @@ def test_a_visitors_page_from_the_cache_costs_one_statement_outside_a_transactio
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     assert seen == [("site_state.content_generation,", True)]
+
+
+def test_a_connection_asked_to_answer_is_handed_out_idle(app, client, monkeypatch):
+    """The question to a long-idle connection begins a transaction; the pool must hand
+    it out idle all the same, or a visitor's cached page, read in autocommit, fails."""
+    from psycopg.pq import TransactionStatus
+
+    from playbook import database
+
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+    for _ in range(3):  # stored, then served from the cache after each question
+        assert client.get("/library/").status_code == 200
+    with db.engine.connect() as connection:
+        status = connection.connection.dbapi_connection.info.transaction_status
+    assert status == TransactionStatus.IDLE
