@@ -715,6 +715,8 @@ def print_table(report: dict) -> None:
             f"  {mark} {item['target']}: {item['value']}{item['unit']} (limit {item['limit']}{item['unit']})"
         )
     print(f"\nWritten to {report['file']}")
+    if report.get("server_log"):
+        print(f"Some requests failed: the server's log is in {report['server_log']}")
 
 
 def main() -> None:
@@ -728,11 +730,16 @@ def main() -> None:
         playbook_id = benchmark_playbook_id(env)
         ensure_team_roles(env, playbook_id)
         report = measure(wrk, env, playbook_id, args, workdir)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+        report["file"] = str(path.relative_to(ROOT))
+        if any(sum(page["errors"].values()) for page in report["pages"].values()):
+            # a request that failed: keep what the server said about it
+            server_log = path.with_suffix(".gunicorn.log")
+            shutil.copyfile(workdir / "gunicorn.log", server_log)
+            report["server_log"] = str(server_log.relative_to(ROOT))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    report["file"] = str(path.relative_to(ROOT))
     path.write_text(json.dumps(report, indent=2) + "\n")
     print_table(report)
 
