@@ -492,12 +492,16 @@ def latest_scores(round_id: int) -> LatestScores | None:
     """The scores of this round for the coverage map (the caller picks the round the
     reader may see): two statements to load it (the round with its groups; its
     instruments with their items), then the counts (read_counts)."""
-    survey_round = db.session.scalars(
-        select(SurveyRound)
-        .where(SurveyRound.id == round_id)
-        # not the playbook: the page has it; a round has at most six groups to join
-        .options(joinedload(SurveyRound.groups), _instruments_option())
-    ).unique().first()
+    survey_round = (
+        db.session.scalars(
+            select(SurveyRound)
+            .where(SurveyRound.id == round_id)
+            # not the playbook: the page has it; a round has at most six groups to join
+            .options(joinedload(SurveyRound.groups), _instruments_option())
+        )
+        .unique()
+        .first()
+    )
     if survey_round is None:
         return None
     figures = round_figures(survey_round)
