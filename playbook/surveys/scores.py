@@ -7,9 +7,9 @@ What is counted
 Everything comes from the responses each group counts and one statement of three
 grouped parts over any number of rounds, whatever the number of responses
 (`read_counts`): answers per (group, item, value); and distinct respondents with a
-counted answer per (group, element) and per (group, component). A purged round (raw answers removed under
-PLAYBOOK_SURVEY_RETENTION_DAYS) keeps exactly these counts in `SurveyRound.summary`,
-so its page and its trend read the same figures from there.
+counted answer per (group, element) and per (group, component). A purged round (raw
+answers removed under PLAYBOOK_SURVEY_RETENTION_DAYS) keeps exactly these counts in
+`SurveyRound.summary`, so its page and its trend read the same figures from there.
 
 A score is 0–100: the mean over counted answers of (value - 1) / (5 - 1) × 100;
 "prefer not to answer" (0) is never counted in a score, but is shown in the
