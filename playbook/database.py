@@ -91,7 +91,7 @@ def _returned(dbapi_connection, connection_record) -> None:
         _RETURNED[dbapi_connection] = time.monotonic()
 
 
-def _ping(dbapi_connection) -> bool:
+def ping(dbapi_connection) -> bool:
     """A round trip: raises the driver's error when the connection is dead. The
     SELECT begins a transaction, which is ended so that the connection is handed out
     idle, as the pool gave it back (a visitor's page fingerprint turns on autocommit,
@@ -119,7 +119,7 @@ def _still_open(dbapi_connection) -> bool:
         return False
     returned = _RETURNED.get(dbapi_connection)
     if returned is None or time.monotonic() - returned > PING_AFTER_IDLE_SECONDS:
-        return _ping(dbapi_connection)
+        return ping(dbapi_connection)
     return True
 
 

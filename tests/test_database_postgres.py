@@ -114,7 +114,7 @@ def test_a_recently_used_connection_is_handed_out_without_a_round_trip(app, clie
     from playbook import database
 
     pings = []
-    monkeypatch.setattr(database, "_ping", lambda connection: pings.append(1) or True)
+    monkeypatch.setattr(database, "ping", lambda connection: pings.append(1) or True)
     assert client.get("/library/").status_code == 200
     assert client.get("/library/").status_code == 200
     assert pings == []
@@ -130,14 +130,14 @@ def test_a_long_idle_connection_that_does_not_answer_is_replaced(app, client, mo
 
     pid = _pooled_backend()
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+    ask = database.ping
 
     def no_answer(connection):
         if connection.info.backend_pid == pid:
             connection.close()  # as a dead line would: the driver raises
-        return database.__dict__["_ping_for_real"](connection)
+        return ask(connection)
 
-    monkeypatch.setattr(database, "_ping_for_real", database._ping, raising=False)
-    monkeypatch.setattr(database, "_ping", no_answer)
+    monkeypatch.setattr(database, "ping", no_answer)
     assert client.get("/library/").status_code == 200
     assert _pooled_backend() != pid
 
