@@ -678,10 +678,12 @@ def _fingerprint_statement():
     )
 
 
-def fingerprint(scopes: Iterable[str]) -> tuple[int, int, int] | None:
-    """What a page showing these scopes is checked against, in one statement; None
-    while the database has no generation (not migrated)."""
-    row = db.session.execute(_fingerprint_statement(), {"scopes": sorted(scopes)}).first()
+def fingerprint(scopes: Iterable[str], connection=None) -> tuple[int, int, int] | None:
+    """What a page showing these scopes is checked against, in one statement (on the
+    session, or on `connection`); None while the database has no generation (not
+    migrated)."""
+    reader = db.session if connection is None else connection
+    row = reader.execute(_fingerprint_statement(), {"scopes": sorted(scopes)}).first()
     return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
 
 
@@ -694,8 +696,7 @@ def _visitor_fingerprint(scopes: Iterable[str]) -> tuple[int, int, int] | None:
     if db.engine.dialect.name != "postgresql":
         return fingerprint(scopes)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(_fingerprint_statement(), {"scopes": sorted(scopes)}).first()
-    return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+        return fingerprint(scopes, connection)
 
 
 # --- the pages, kept in each worker ----------------------------------------------------
